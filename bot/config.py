@@ -1,0 +1,126 @@
+"""Settings from the environment and `.env` (pydantic-settings), checked once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+
+class ConfigError(RuntimeError):
+    """A setting that is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API_DEFAULT
+    baton_database_url: str = "sqlite:///baton.db"
+    baton_timezone: str = "UTC"
+    baton_admins: Annotated[tuple[str, ...], NoDecode] = ()
+    baton_policy_file: Path | None = None
+    baton_host: str = "127.0.0.1"
+    baton_port: int = Field(default=3000, ge=1, le=65535)
+    baton_log_format: Literal["text", "json"] = "text"
+    baton_command: str = Field(default="/mlops", pattern=r"^/[a-z0-9_-]{1,31}$")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("baton_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone '{value}' (use an IANA name like Europe/Berlin)"
+            ) from exc
+        return value
+
+    @field_validator("baton_admins", mode="before")
+    @classmethod
+    def _admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("baton_admins")
+    @classmethod
+    def _admin_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if v[:1] not in ("U", "W") or not v.isalnum()]
+        if bad:
+            raise ValueError(f"Slack user ids like U0123ABCD expected, got {', '.join(bad)}")
+        return value
+
+    def policy(self) -> Policy:
+        if self.baton_policy_file is None:
+            return DEFAULT_POLICY
+        try:
+            return load_policy(self.baton_policy_file)
+        except OSError as exc:
+            raise ConfigError(
+                f"BATON_POLICY_FILE: cannot read {self.baton_policy_file}: {exc.strerror}"
+            ) from exc
+        except PolicyError as exc:
+            lines = "\n  ".join(exc.problems)
+            raise ConfigError(
+                f"BATON_POLICY_FILE {exc.path} is not a valid policy:\n  {lines}"
+            ) from exc
+
+    def require_http(self) -> None:
+        """HTTP mode cannot verify Slack's requests without the signing secret (bolt would 500)."""
+        self._require(
+            "slack_bot_token", "SLACK_BOT_TOKEN", "the bot token (xoxb-…) from the app's OAuth page"
+        )
+        self._require(
+            "slack_signing_secret",
+            "SLACK_SIGNING_SECRET",
+            "the app's signing secret (Basic Information)",
+        )
+
+    def require_socket(self) -> None:
+        self._require(
+            "slack_bot_token", "SLACK_BOT_TOKEN", "the bot token (xoxb-…) from the app's OAuth page"
+        )
+        self._require(
+            "slack_app_token",
+            "SLACK_APP_TOKEN",
+            "an app-level token (xapp-…) with connections:write",
+        )
+
+    def _require(self, field: str, env: str, what: str) -> None:
+        value: SecretStr | None = getattr(self, field)
+        if value is None or not value.get_secret_value().strip():
+            raise ConfigError(f"{env} is not set: it must hold {what}.")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings, or a ConfigError naming each bad variable (never echoing secret values)."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [
+            f"{_env_name(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        ]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
+    settings.policy()
+    return settings
+
+
+def _env_name(loc: tuple[object, ...]) -> str:
+    return str(loc[0]).upper() if loc else "(settings)"

@@ -1,0 +1,20 @@
+"""Baton's domain: tables, policy, schemas and services. Knows nothing of Slack."""
+
+from models.audit import AuditEvent
+from models.base import Base
+from models.handoff import Handoff, SignOff
+from models.lineage import ModelVersion
+from models.outbox import OutboxMessage
+from models.project import Project
+from models.roster import RoleAssignment
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Handoff",
+    "ModelVersion",
+    "OutboxMessage",
+    "Project",
+    "RoleAssignment",
+    "SignOff",
+]

@@ -1,0 +1,38 @@
+"""The append-only audit trail: who did what, to which project, when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, TeamScoped, utcnow
+
+
+class AuditEvent(TeamScoped, Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    # Kept beside the id so an export stays readable on its own.
+    project_key: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_audit_events_team_project_id", AuditEvent.team_id, AuditEvent.project_id, AuditEvent.id)
+
+
+class AuditIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_rewrites(session: Session, _ctx: object, _instances: object) -> None:
+    touched = [o for o in (*session.dirty, *session.deleted) if isinstance(o, AuditEvent)]
+    if any(session.is_modified(o) or o in session.deleted for o in touched):
+        raise AuditIsAppendOnly("audit events are append-only")

@@ -1,0 +1,37 @@
+"""Slack messages owed by committed state changes; delivered after commit, retried until sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TeamScoped, utcnow
+from models.enums import OutboxStatus
+from models.types import str_enum
+
+
+class OutboxMessage(TeamScoped, Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What happened (e.g. "handoff.requested"); the renderer turns it into blocks at send time.
+    topic: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))  # a direct message when set
+    project_id: Mapped[int | None]
+    handoff_id: Mapped[int | None]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, 16), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+Index("ix_outbox_status_next_attempt", OutboxMessage.status, OutboxMessage.next_attempt_at)

@@ -1,0 +1,221 @@
+"""The hand-off policy: who signs off which transition, who receives it, what the packet holds.
+
+The built-in default is SPEC section 1; a YAML file may replace it. Errors in a file are
+reported with the line they stand on, so a broken policy is refused with a reason a person
+can act on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from models.enums import Role, Stage
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+class PacketField(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=KEY_PATTERN)
+    label: str = Field(min_length=1, max_length=60)
+    hint: str | None = Field(default=None, max_length=150)
+    multiline: bool = False
+    # "name@version" fields are checked for that shape (training data must name its version).
+    format: str | None = Field(default=None, pattern=r"^name@version$")
+
+
+class Transition(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_stage: Stage = Field(alias="from")
+    to_stage: Stage = Field(alias="to")
+    signoff: tuple[Role, ...] = Field(min_length=1)
+    # Required only when the project has a lead for them (e.g. compliance).
+    signoff_if_assigned: tuple[Role, ...] = ()
+    receivers: tuple[Role, ...] = Field(min_length=1)
+    fields: tuple[PacketField, ...] = Field(min_length=1)
+    sla_hours: float = Field(gt=0, le=24 * 90)
+
+    @field_validator("signoff", "signoff_if_assigned", "receivers", mode="before")
+    @classmethod
+    def _roles_by_alias(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(Role.parse(v) if isinstance(v, str) else v for v in value)
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Transition:
+        if Stage.ARCHIVED in (self.from_stage, self.to_stage):
+            raise ValueError("archiving is not a hand-off; use 'project archive'")
+        if self.from_stage == self.to_stage:
+            raise ValueError("a transition must change the stage")
+        keys = [f.key for f in self.fields]
+        if len(keys) != len(set(keys)):
+            raise ValueError(
+                f"packet field keys repeat: {sorted({k for k in keys if keys.count(k) > 1})}"
+            )
+        return self
+
+    @property
+    def name(self) -> str:
+        return f"{self.from_stage.value} → {self.to_stage.value}"
+
+    def field(self, key: str) -> PacketField | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    transitions: tuple[Transition, ...]
+
+    @model_validator(mode="after")
+    def _one_per_pair(self) -> Policy:
+        if not self.transitions:
+            raise ValueError("the policy needs at least one transition")
+        pairs = [(t.from_stage, t.to_stage) for t in self.transitions]
+        dupes = {f"{a.value} → {b.value}" for a, b in pairs if pairs.count((a, b)) > 1}
+        if dupes:
+            raise ValueError(f"transition defined more than once: {', '.join(sorted(dupes))}")
+        return self
+
+    def transition(self, from_stage: Stage, to_stage: Stage | None = None) -> Transition | None:
+        """The transition between two stages; without a target, the first one out of from_stage."""
+        for t in self.transitions:
+            if t.from_stage == from_stage and to_stage in (None, t.to_stage):
+                return t
+        return None
+
+    def targets_from(self, stage: Stage) -> list[Stage]:
+        return [t.to_stage for t in self.transitions if t.from_stage == stage]
+
+
+def _field(key: str, label: str, hint: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"key": key, "label": label, "hint": hint, **extra}
+
+
+DEFAULT_POLICY_DATA: dict[str, Any] = {
+    "transitions": [
+        {
+            "from": "manage",
+            "to": "develop",
+            "signoff": ["domain_expert", "ml_architect"],
+            "receivers": ["data_scientist", "data_engineer"],
+            "fields": [
+                _field("objective", "Objective", "What the model is for", multiline=True),
+                _field("success_metric", "Success metric", "e.g. AUC ≥ 0.85 on holdout"),
+                _field("data_sources", "Data sources", "Tables, buckets, APIs", multiline=True),
+                _field("target_date", "Target date", "YYYY-MM-DD"),
+            ],
+            "sla_hours": 48,
+        },
+        {
+            "from": "develop",
+            "to": "deploy",
+            "signoff": ["data_scientist", "domain_expert"],
+            "signoff_if_assigned": ["compliance"],
+            "receivers": ["software_developer", "devops_engineer"],
+            "fields": [
+                _field("model_name", "Model name"),
+                _field("model_version", "Model version"),
+                _field("training_data", "Training data", "name@version", format="name@version"),
+                _field("data_source", "Data source", "Where the training data came from"),
+                _field("evaluation", "Evaluation", "Metrics on held-out data", multiline=True),
+                _field("limitations", "Limitations", "Known weaknesses", multiline=True),
+            ],
+            "sla_hours": 24,
+        },
+        {
+            "from": "deploy",
+            "to": "monitor",
+            "signoff": ["software_developer", "devops_engineer", "ml_architect"],
+            "receivers": ["data_scientist", "data_engineer"],
+            "fields": [
+                _field("endpoint", "Endpoint"),
+                _field("deployed_version", "Deployed version"),
+                _field("dashboard_url", "Dashboard URL"),
+                _field("runbook", "Runbook", "Link or steps", multiline=True),
+            ],
+            "sla_hours": 24,
+        },
+        {
+            "from": "monitor",
+            "to": "develop",
+            "signoff": ["data_scientist"],
+            "receivers": ["data_scientist", "data_engineer"],
+            "fields": [
+                _field("issue", "Issue", multiline=True),
+                _field("affected_metrics", "Affected metrics"),
+                _field("suspected_cause", "Suspected cause", "model / data pipeline"),
+            ],
+            "sla_hours": 8,
+        },
+    ]
+}
+
+DEFAULT_POLICY = Policy.model_validate(DEFAULT_POLICY_DATA)
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; `problems` are 'line N: where: why' strings."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+def load_policy(path: str | Path) -> Policy:
+    text = Path(path).read_text(encoding="utf-8")
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise PolicyError(
+            source, [f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"]
+        ) from exc
+    if not isinstance(data, dict):
+        raise PolicyError(source, ["line 1: the file must be a mapping with a 'transitions' list"])
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(source, [_describe(err, root) for err in exc.errors()]) from exc
+
+
+def _describe(err: Any, root: yaml.Node | None) -> str:
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    path = ".".join(str(p) for p in loc) or "(top level)"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"line {_line_of(root, loc)}: {path}: {message}"
+
+
+def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
+    """The 1-based line of the deepest YAML node the error path reaches."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == part:
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None

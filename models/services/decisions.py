@@ -1,0 +1,180 @@
+"""Sign-off decisions and what follows them: changes, rejection, or the project advancing."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.enums import Decision, HandoffStatus, Role
+from models.errors import DomainError, PermissionDenied
+from models.handoff import Handoff, SignOff
+from models.policy import Policy
+from models.project import Project
+from models.schemas import Actor, DecisionResult
+from models.services import audit, lineage, outbox
+from models.services.common import active_assignments, leads_of
+from models.services.views import get_handoff, handoff_view
+
+REASON_MAX = 2000
+
+
+def decide(
+    s: Session,
+    actor: Actor,
+    handoff_id: int,
+    decision: Decision,
+    policy: Policy,
+    reason: str | None = None,
+) -> DecisionResult:
+    """Record the actor's decision for every required role they lead (all pending ones, for an
+    admin who leads none). Repeating an identical decision changes nothing."""
+    handoff = get_handoff(s, actor.team_id, handoff_id, lock=True)
+    project = s.get(Project, handoff.project_id)
+    assert project is not None
+    roles = _roles_decided_by(s, project, handoff, actor)
+    decided = handoff.signoffs_this_round()
+    if roles and all(r in decided and decided[r].decision == decision for r in roles):
+        return DecisionResult(
+            handoff=handoff_view(s, handoff, policy, project=project), changed=False
+        )
+    _refuse_unless_decidable(handoff, roles, decided, decision)
+    reason = _reason(decision, reason)
+    undecided = [r for r in roles if r not in decided]
+    for role in undecided:
+        s.add(
+            SignOff(
+                team_id=handoff.team_id,
+                handoff=handoff,
+                round=handoff.round,
+                role=role,
+                user_id=actor.user_id,
+                decision=decision,
+                reason=reason,
+                as_admin=actor.is_admin and leads_of(s, project).get(role) != actor.user_id,
+            )
+        )
+    s.flush()
+    audit.record(
+        s,
+        actor,
+        f"signoff.{decision.value}",
+        project,
+        handoff_id=handoff.id,
+        round=handoff.round,
+        roles=undecided,
+        reason=reason,
+    )
+    advanced = _follow_up(s, actor, project, handoff, decision)
+    handoff.version += 1
+    outbox.to_channel(
+        s,
+        project.team_id,
+        "handoff.updated",
+        project.channel_id,
+        project_id=project.id,
+        handoff_id=handoff.id,
+    )
+    view = handoff_view(s, handoff, policy, project=project)
+    return DecisionResult(handoff=view, changed=True, advanced=advanced)
+
+
+def _roles_decided_by(s: Session, project: Project, handoff: Handoff, actor: Actor) -> list[Role]:
+    leads = leads_of(s, project)
+    led = [r for r in handoff.required if leads.get(r) == actor.user_id]
+    if led or not actor.is_admin:
+        return led
+    return handoff.pending_roles()
+
+
+def _refuse_unless_decidable(
+    handoff: Handoff, roles: list[Role], decided: dict[Role, SignOff], decision: Decision
+) -> None:
+    if handoff.status != HandoffStatus.PENDING:
+        state = handoff.status.value.replace("_", " ")
+        if handoff.status == HandoffStatus.CHANGES_REQUESTED:
+            raise DomainError("Changes were requested: this waits for the requester to resubmit.")
+        raise DomainError(f"This hand-off is already {state}; nothing more to decide.")
+    if not roles:
+        names = ", ".join(r.label for r in handoff.pending_roles()) or "none left"
+        raise PermissionDenied(
+            f"Only the lead of a required role can decide this hand-off (waiting on: {names})."
+        )
+    if all(r in decided for r in roles):
+        earlier = decided[roles[0]].decision.value.replace("_", " ")
+        raise DomainError(f"You already decided this round ({earlier}).")
+
+
+def _reason(decision: Decision, reason: str | None) -> str | None:
+    text = (reason or "").strip()[:REASON_MAX]
+    if decision != Decision.APPROVED and not text:
+        raise DomainError("Say why: a reason is required to request changes or reject.")
+    return text or None
+
+
+def _follow_up(
+    s: Session, actor: Actor, project: Project, handoff: Handoff, decision: Decision
+) -> bool:
+    """Move the hand-off on after a decision; True when the project advanced."""
+    if decision == Decision.CHANGES_REQUESTED:
+        handoff.status = HandoffStatus.CHANGES_REQUESTED
+        outbox.to_user(
+            s,
+            project.team_id,
+            "handoff.changes_requested",
+            handoff.requested_by,
+            project_id=project.id,
+            handoff_id=handoff.id,
+            by=actor.user_id,
+        )
+        return False
+    if decision == Decision.REJECTED:
+        _close(handoff, HandoffStatus.REJECTED, actor)
+        audit.record(s, actor, "handoff.rejected", project, handoff_id=handoff.id)
+        return False
+    if not handoff.all_approved():
+        return False
+    _advance(s, actor, project, handoff)
+    return True
+
+
+def _advance(s: Session, actor: Actor, project: Project, handoff: Handoff) -> None:
+    _close(handoff, HandoffStatus.APPROVED, actor)
+    previous, project.stage = project.stage, handoff.to_stage
+    audit.record(s, actor, "handoff.approved", project, handoff_id=handoff.id, round=handoff.round)
+    audit.record(
+        s,
+        actor,
+        "project.stage_changed",
+        project,
+        handoff_id=handoff.id,
+        stage_from=previous,
+        stage_to=project.stage,
+    )
+    lineage.record_from_handoff(s, project, handoff)
+    outbox.to_channel(
+        s,
+        project.team_id,
+        "project.advanced",
+        project.channel_id,
+        project_id=project.id,
+        handoff_id=handoff.id,
+        stage_from=previous.value,
+        stage_to=project.stage.value,
+    )
+    receivers = {Role(r) for r in handoff.receiving_roles}
+    members = [a.user_id for a in active_assignments(s, project) if a.role in receivers]
+    for user in dict.fromkeys(members):
+        outbox.to_user(
+            s,
+            project.team_id,
+            "handoff.received",
+            user,
+            project_id=project.id,
+            handoff_id=handoff.id,
+        )
+
+
+def _close(handoff: Handoff, status: HandoffStatus, actor: Actor) -> None:
+    handoff.status = status
+    handoff.closed_at = utcnow()
+    handoff.closed_by = actor.user_id

@@ -1,0 +1,243 @@
+"""Requesting hand-offs: the packet, who must sign, resubmission after changes, cancelling."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.enums import HandoffStatus, Role, Stage
+from models.errors import Conflict, DomainError, PacketInvalid, PermissionDenied
+from models.handoff import Handoff
+from models.policy import Policy, Transition
+from models.project import Project
+from models.schemas import Actor, HandoffView
+from models.services import audit, outbox
+from models.services.common import get_active_project, leads_of, require_member
+from models.services.views import get_handoff, handoff_view, open_handoff_of
+
+FIELD_VALUE_MAX = 3000
+NAME_AT_VERSION = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def transition_for(
+    s: Session, team_id: str, key: str, to_stage: Stage | None, policy: Policy
+) -> Transition:
+    """The policy's transition out of the project's current stage (the first one by default)."""
+    project = get_active_project(s, team_id, key)
+    return _transition(project, to_stage, policy)
+
+
+def last_packet(s: Session, team_id: str, key: str, transition: Transition) -> dict[str, str]:
+    """Values to prefill a form with: the latest packets of this project, fields of this transition."""
+    project = get_active_project(s, team_id, key)
+    packets = s.scalars(
+        select(Handoff.packet)
+        .where(Handoff.team_id == team_id, Handoff.project_id == project.id)
+        .order_by(Handoff.id.desc())
+        .limit(5)
+    )
+    merged: dict[str, str] = {}
+    for packet in packets:
+        for f in transition.fields:
+            if f.key in packet and f.key not in merged:
+                merged[f.key] = str(packet[f.key])
+    return merged
+
+
+def submit_packet(
+    s: Session,
+    actor: Actor,
+    key: str,
+    to_stage: Stage | None,
+    packet: dict[str, str],
+    policy: Policy,
+    *,
+    source: str = "slack",
+) -> HandoffView:
+    """The form's submit: a new hand-off, or the next round of one that awaits changes."""
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    current = open_handoff_of(s, project)
+    if current is not None and current.status == HandoffStatus.CHANGES_REQUESTED:
+        return resubmit(s, actor, current, packet, policy)
+    return request_handoff(s, actor, key, to_stage, packet, policy, source=source)
+
+
+def request_handoff(
+    s: Session,
+    actor: Actor,
+    key: str,
+    to_stage: Stage | None,
+    packet: dict[str, str],
+    policy: Policy,
+    *,
+    source: str = "slack",
+) -> HandoffView:
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    require_member(s, project, actor, "request hand-offs")
+    transition = _transition(project, to_stage, policy)
+    clean = validate_packet(transition, packet)
+    _refuse_second_open(s, project)
+    required = _required_roles(s, project, transition)
+    now = utcnow()
+    handoff = Handoff(
+        team_id=project.team_id,
+        project_id=project.id,
+        from_stage=transition.from_stage,
+        to_stage=transition.to_stage,
+        packet=clean,
+        required_roles=[r.value for r in required],
+        receiving_roles=[r.value for r in transition.receivers],
+        requested_by=actor.user_id,
+        requested_at=now,
+        due_at=now + timedelta(hours=transition.sla_hours),
+        source=source,
+    )
+    try:
+        with s.begin_nested():
+            s.add(handoff)
+    except IntegrityError:  # a racing request won the one-open-hand-off index
+        raise Conflict(f"'{key}' already has an open hand-off.") from None
+    audit.record(
+        s,
+        actor,
+        "handoff.requested",
+        project,
+        handoff_id=handoff.id,
+        transition=transition.name,
+        required=required,
+        packet=clean,
+        source=source,
+    )
+    _announce(s, project, handoff, "handoff.requested")
+    return handoff_view(s, handoff, policy, project=project)
+
+
+def resubmit(
+    s: Session, actor: Actor, handoff: Handoff, packet: dict[str, str], policy: Policy
+) -> HandoffView:
+    project = s.get(Project, handoff.project_id)
+    assert project is not None
+    require_member(s, project, actor, "resubmit hand-offs")
+    transition = _transition(project, handoff.to_stage, policy)
+    handoff.packet = validate_packet(transition, packet)
+    handoff.round += 1
+    handoff.status = HandoffStatus.PENDING
+    handoff.due_at = utcnow() + timedelta(hours=transition.sla_hours)
+    handoff.version += 1
+    audit.record(
+        s,
+        actor,
+        "handoff.resubmitted",
+        project,
+        handoff_id=handoff.id,
+        round=handoff.round,
+        packet=handoff.packet,
+    )
+    _announce(s, project, handoff, "handoff.resubmitted")
+    return handoff_view(s, handoff, policy, project=project)
+
+
+def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> HandoffView:
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    handoff = open_handoff_of(s, project)
+    if handoff is None:
+        raise DomainError(f"'{key}' has no open hand-off to cancel.")
+    handoff = get_handoff(s, actor.team_id, handoff.id, lock=True)
+    if actor.user_id != handoff.requested_by and not actor.is_admin:
+        raise PermissionDenied(
+            f"Only <@{handoff.requested_by}>, who requested it, or a Baton admin can cancel it."
+        )
+    handoff.status = HandoffStatus.CANCELLED
+    handoff.closed_at = utcnow()
+    handoff.closed_by = actor.user_id
+    handoff.version += 1
+    audit.record(s, actor, "handoff.cancelled", project, handoff_id=handoff.id)
+    outbox.to_channel(
+        s,
+        project.team_id,
+        "handoff.updated",
+        project.channel_id,
+        project_id=project.id,
+        handoff_id=handoff.id,
+    )
+    return handoff_view(s, handoff, policy, project=project)
+
+
+def validate_packet(transition: Transition, packet: dict[str, str]) -> dict[str, str]:
+    """Trimmed values in the policy's order, or PacketInvalid naming each bad field."""
+    errors: dict[str, str] = {}
+    known = {f.key for f in transition.fields}
+    for key in packet:
+        if key not in known:
+            errors[key] = f"not a field of the {transition.name} packet"
+    clean: dict[str, str] = {}
+    for f in transition.fields:
+        value = str(packet.get(f.key) or "").strip()
+        if not value:
+            errors[f.key] = f"{f.label} is required"
+        elif len(value) > FIELD_VALUE_MAX:
+            errors[f.key] = f"{f.label} is longer than {FIELD_VALUE_MAX} characters"
+        elif f.format == "name@version" and not NAME_AT_VERSION.match(value):
+            errors[f.key] = f"{f.label} must name its version, like customers@2024-06-01"
+        clean[f.key] = value
+    if errors:
+        raise PacketInvalid(errors)
+    return clean
+
+
+def _transition(project: Project, to_stage: Stage | None, policy: Policy) -> Transition:
+    transition = policy.transition(project.stage, to_stage)
+    if transition is not None:
+        return transition
+    allowed = ", ".join(s.value for s in policy.targets_from(project.stage)) or "nowhere"
+    wanted = f" to {to_stage.value}" if to_stage else ""
+    raise DomainError(
+        f"'{project.key}' is in {project.stage.value}: no hand-off{wanted} from there. "
+        f"From {project.stage.value} it can go to: {allowed}."
+    )
+
+
+def _refuse_second_open(s: Session, project: Project) -> None:
+    current = open_handoff_of(s, project)
+    if current is not None:
+        raise Conflict(
+            f"'{project.key}' already has an open hand-off ({current.from_stage.value} → "
+            f"{current.to_stage.value}, {current.status.value.replace('_', ' ')}). "
+            "Finish or cancel it first."
+        )
+
+
+def _required_roles(s: Session, project: Project, transition: Transition) -> list[Role]:
+    leads = leads_of(s, project)
+    required = list(transition.signoff)
+    required += [r for r in transition.signoff_if_assigned if r in leads and r not in required]
+    missing = [r for r in required if r not in leads]
+    if missing:
+        names = ", ".join(r.label for r in missing)
+        raise DomainError(
+            f"No lead for {names} on '{project.key}': every required sign-off needs one. "
+            f"Assign with `role assign {project.key} <role> @user lead`."
+        )
+    return required
+
+
+def _announce(s: Session, project: Project, handoff: Handoff, topic: str) -> None:
+    """The card in the project channel, and a direct message to each required lead."""
+    outbox.to_channel(
+        s, project.team_id, topic, project.channel_id, project_id=project.id, handoff_id=handoff.id
+    )
+    leads = leads_of(s, project)
+    for user in dict.fromkeys(leads[Role(r)] for r in handoff.required_roles):
+        outbox.to_user(
+            s,
+            project.team_id,
+            "handoff.signoff_requested",
+            user,
+            project_id=project.id,
+            handoff_id=handoff.id,
+        )

@@ -1,0 +1,53 @@
+"""Queue the Slack messages a state change owes, in the same transaction as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models.outbox import OutboxMessage
+
+
+def to_channel(
+    s: Session,
+    team_id: str,
+    topic: str,
+    channel_id: str,
+    *,
+    project_id: int | None = None,
+    handoff_id: int | None = None,
+    **data: Any,
+) -> None:
+    s.add(
+        OutboxMessage(
+            team_id=team_id,
+            topic=topic,
+            channel_id=channel_id,
+            project_id=project_id,
+            handoff_id=handoff_id,
+            data=data,
+        )
+    )
+
+
+def to_user(
+    s: Session,
+    team_id: str,
+    topic: str,
+    user_id: str,
+    *,
+    project_id: int | None = None,
+    handoff_id: int | None = None,
+    **data: Any,
+) -> None:
+    s.add(
+        OutboxMessage(
+            team_id=team_id,
+            topic=topic,
+            user_id=user_id,
+            project_id=project_id,
+            handoff_id=handoff_id,
+            data=data,
+        )
+    )

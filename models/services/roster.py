@@ -1,0 +1,154 @@
+"""Who holds which role: assign, remove, list. Rows are ended, never deleted."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.enums import Role, Stage
+from models.errors import DomainError, NotFound
+from models.project import Project
+from models.roster import RoleAssignment
+from models.schemas import Actor, MyProject, RoleHolders
+from models.services import audit, outbox
+from models.services.common import (
+    active_assignments,
+    get_active_project,
+    get_project,
+    require_project_manager,
+)
+
+
+def assign_role(
+    s: Session, actor: Actor, key: str, role: Role, user_id: str, *, lead: bool = False
+) -> list[RoleHolders]:
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    require_project_manager(s, project, actor, "assign roles")
+    current = _assignment(s, project, role, user_id)
+    if current is not None and (current.is_lead or not lead):
+        return holders(s, project)  # already holds it: nothing to change, nothing to audit
+    if lead:
+        _demote_lead(s, project, role, actor)
+    if current is not None:
+        _end(current, actor)
+        s.flush()  # the partial unique index must see the old row ended first
+    s.add(
+        RoleAssignment(
+            team_id=project.team_id,
+            project_id=project.id,
+            role=role,
+            user_id=user_id,
+            is_lead=lead,
+            assigned_by=actor.user_id,
+        )
+    )
+    s.flush()
+    audit.record(s, actor, "role.assigned", project, role=role, user=user_id, lead=lead)
+    outbox.to_user(
+        s,
+        project.team_id,
+        "role.assigned",
+        user_id,
+        project_id=project.id,
+        role=role.value,
+        lead=lead,
+        by=actor.user_id,
+    )
+    return holders(s, project)
+
+
+def remove_role(s: Session, actor: Actor, key: str, role: Role, user_id: str) -> list[RoleHolders]:
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    require_project_manager(s, project, actor, "remove roles")
+    current = _assignment(s, project, role, user_id)
+    if current is None:
+        raise NotFound(f"<@{user_id}> does not hold the {role.label} role on '{key}'.")
+    _end(current, actor)
+    audit.record(
+        s, actor, "role.removed", project, role=role, user=user_id, was_lead=current.is_lead
+    )
+    s.flush()
+    return holders(s, project)
+
+
+def holders(s: Session, project: Project) -> list[RoleHolders]:
+    """Every role, in the canonical order, with its lead and members (empty roles included)."""
+    members: dict[Role, list[str]] = defaultdict(list)
+    leads: dict[Role, str] = {}
+    for a in active_assignments(s, project):
+        members[a.role].append(a.user_id)
+        if a.is_lead:
+            leads[a.role] = a.user_id
+    return [
+        RoleHolders(role=r, label=r.label, lead=leads.get(r), members=members.get(r, []))
+        for r in Role
+    ]
+
+
+def roster_of(s: Session, team_id: str, key: str) -> list[RoleHolders]:
+    return holders(s, get_project(s, team_id, key))
+
+
+def my_projects(s: Session, team_id: str, user_id: str) -> list[MyProject]:
+    rows = s.execute(
+        select(Project, RoleAssignment)
+        .join(RoleAssignment, RoleAssignment.project_id == Project.id)
+        .where(
+            Project.team_id == team_id,
+            Project.stage != Stage.ARCHIVED,
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.removed_at.is_(None),
+        )
+        .order_by(Project.key, RoleAssignment.id)
+    )
+    grouped: dict[int, tuple[Project, list[RoleAssignment]]] = {}
+    for project, assignment in rows:
+        grouped.setdefault(project.id, (project, []))[1].append(assignment)
+    return [
+        MyProject(
+            key=p.key,
+            name=p.name,
+            stage=p.stage,
+            roles=[a.role for a in assignments],
+            lead_of=[a.role for a in assignments if a.is_lead],
+        )
+        for p, assignments in grouped.values()
+    ]
+
+
+def _assignment(s: Session, project: Project, role: Role, user_id: str) -> RoleAssignment | None:
+    return next(
+        (a for a in active_assignments(s, project) if a.role == role and a.user_id == user_id),
+        None,
+    )
+
+
+def _demote_lead(s: Session, project: Project, role: Role, actor: Actor) -> None:
+    """The old lead stays a member: their row is ended and a plain membership begins."""
+    old = next((a for a in active_assignments(s, project) if a.role == role and a.is_lead), None)
+    if old is None:
+        return
+    _end(old, actor)
+    s.flush()
+    s.add(
+        RoleAssignment(
+            team_id=project.team_id,
+            project_id=project.id,
+            role=role,
+            user_id=old.user_id,
+            is_lead=False,
+            assigned_by=actor.user_id,
+        )
+    )
+    s.flush()
+    audit.record(s, actor, "role.lead_changed", project, role=role, previous_lead=old.user_id)
+
+
+def _end(assignment: RoleAssignment, actor: Actor) -> None:
+    if assignment.removed_at is not None:
+        raise DomainError("That role assignment has already ended.")
+    assignment.removed_at = utcnow()
+    assignment.removed_by = actor.user_id

@@ -1,0 +1,125 @@
+"""Read models of hand-offs: the card, open hand-offs, my pending sign-offs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role, Stage
+from models.errors import NotFound
+from models.handoff import Handoff
+from models.policy import Policy
+from models.project import Project
+from models.schemas import HandoffView, PacketLine, SignOffLine
+from models.services.common import get_project, leads_by_project
+
+
+def open_handoff_of(s: Session, project: Project) -> Handoff | None:
+    return s.scalars(
+        select(Handoff).where(
+            Handoff.team_id == project.team_id,
+            Handoff.project_id == project.id,
+            Handoff.status.in_(OPEN_HANDOFF_STATUSES),
+        )
+    ).one_or_none()
+
+
+def get_handoff(s: Session, team_id: str, handoff_id: int, *, lock: bool = False) -> Handoff:
+    query = select(Handoff).where(Handoff.team_id == team_id, Handoff.id == handoff_id)
+    if lock:
+        # Deciders queue here, so each reads the sign-offs the previous one committed.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    handoff = s.scalars(query).one_or_none()
+    if handoff is None:
+        raise NotFound("That hand-off does not exist in this workspace.")
+    return handoff
+
+
+def handoff_view(
+    s: Session,
+    h: Handoff,
+    policy: Policy,
+    leads: dict[tuple[int, Role], str] | None = None,
+    project: Project | None = None,
+) -> HandoffView:
+    project = project or s.get(Project, h.project_id)
+    assert project is not None
+    leads = leads if leads is not None else leads_by_project(s, h.team_id, {h.project_id})
+    return HandoffView(
+        id=h.id,
+        team_id=h.team_id,
+        project_key=project.key,
+        project_name=project.name,
+        channel_id=project.channel_id,
+        from_stage=h.from_stage,
+        to_stage=h.to_stage,
+        status=h.status,
+        round=h.round,
+        packet=_packet_lines(h, policy),
+        checklist=_checklist(h, leads),
+        requested_by=h.requested_by,
+        requested_at=h.requested_at,
+        due_at=h.due_at,
+        closed_at=h.closed_at,
+        version=h.version,
+    )
+
+
+def view_by_id(s: Session, team_id: str, handoff_id: int, policy: Policy) -> HandoffView:
+    return handoff_view(s, get_handoff(s, team_id, handoff_id), policy)
+
+
+def open_handoffs(
+    s: Session, team_id: str, policy: Policy, key: str | None = None
+) -> list[HandoffView]:
+    """Open hand-offs, oldest first, in a fixed number of queries whatever their count."""
+    query = (
+        select(Handoff, Project)
+        .join(Project, Project.id == Handoff.project_id)
+        .where(Handoff.team_id == team_id, Handoff.status.in_(OPEN_HANDOFF_STATUSES))
+        .order_by(Handoff.requested_at, Handoff.id)
+    )
+    if key is not None:
+        query = query.where(Project.id == get_project(s, team_id, key).id)
+    rows = s.execute(query).all()
+    leads = leads_by_project(s, team_id, {p.id for _, p in rows})
+    return [handoff_view(s, h, policy, leads, p) for h, p in rows]
+
+
+def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> list[HandoffView]:
+    """Pending hand-offs with a still-undecided role that this user leads."""
+    mine = []
+    for view in open_handoffs(s, team_id, policy):
+        if view.status == HandoffStatus.PENDING and any(
+            line.lead == user_id for line in view.waiting_on
+        ):
+            mine.append(view)
+    return mine
+
+
+def _packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
+    transition = policy.transition(Stage(h.from_stage), Stage(h.to_stage))
+    labels = {f.key: f.label for f in transition.fields} if transition else {}
+    return [
+        PacketLine(key=k, label=labels.get(k, k.replace("_", " ").capitalize()), value=str(v))
+        for k, v in h.packet.items()
+    ]
+
+
+def _checklist(h: Handoff, leads: dict[tuple[int, Role], str]) -> list[SignOffLine]:
+    decided = h.signoffs_this_round()
+    lines = []
+    for role in h.required:
+        signoff = decided.get(role)
+        lines.append(
+            SignOffLine(
+                role=role,
+                label=role.label,
+                lead=leads.get((h.project_id, role)),
+                state=signoff.decision if signoff else None,
+                decided_by=signoff.user_id if signoff else None,
+                reason=signoff.reason if signoff else None,
+                decided_at=signoff.decided_at if signoff else None,
+            )
+        )
+    return lines

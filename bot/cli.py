@@ -155,25 +155,31 @@ def render_audit(entries: list[AuditEntry], fmt: str) -> str:
 
 
 @main.command()
-def serve() -> None:
-    """Run the HTTP server (Slack events, health, API) with the scheduler in-process."""
+@click.option("--workers", default=1, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=8, show_default=True, help="Threads per worker.")
+def serve(workers: int, threads: int) -> None:
+    """Run the HTTP server (Slack requests, health) on BATON_HOST:BATON_PORT."""
     settings = _settings()
     try:
         settings.require_http()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    raise click.ClickException("HTTP mode arrives with the Slack surface (issue 3).")
+    from bot import server
+
+    server.serve(settings, workers=workers, threads=threads)
 
 
 @main.command()
 def socket() -> None:
-    """Run over Socket Mode (no public URL needed)."""
+    """Run over Socket Mode (no public URL needed; SLACK_APP_TOKEN)."""
     settings = _settings()
     try:
         settings.require_socket()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    raise click.ClickException("Socket Mode arrives with the Slack surface (issue 3).")
+    from bot import server
+
+    server.socket(settings)
 
 
 if __name__ == "__main__":

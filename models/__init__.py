@@ -7,14 +7,18 @@ from models.lineage import ModelVersion
 from models.outbox import OutboxMessage
 from models.project import Project
 from models.roster import RoleAssignment
+from models.workspace import MessageRef, ReceivedEvent, Workspace
 
 __all__ = [
     "AuditEvent",
     "Base",
     "Handoff",
+    "MessageRef",
     "ModelVersion",
     "OutboxMessage",
     "Project",
+    "ReceivedEvent",
     "RoleAssignment",
     "SignOff",
+    "Workspace",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -24,20 +25,35 @@ FIELD_VALUE_MAX = 3000
 NAME_AT_VERSION = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
-def transition_for(
-    s: Session, team_id: str, key: str, to_stage: Stage | None, policy: Policy
-) -> Transition:
-    """The policy's transition out of the project's current stage (the first one by default)."""
-    project = get_active_project(s, team_id, key)
-    return _transition(project, to_stage, policy)
+@dataclass(frozen=True)
+class Form:
+    """What the hand-off form shows: the transition, prefilled values, and whether it resubmits."""
+
+    key: str
+    transition: Transition
+    prefill: dict[str, str]
+    resubmit: bool
 
 
-def last_packet(s: Session, team_id: str, key: str, transition: Transition) -> dict[str, str]:
-    """Values to prefill a form with: the latest packets of this project, fields of this transition."""
-    project = get_active_project(s, team_id, key)
+def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy: Policy) -> Form:
+    """Checked before the form opens, so nobody fills in a form the rules will refuse."""
+    project = get_active_project(s, actor.team_id, key)
+    require_member(s, project, actor, "request hand-offs")
+    current = open_handoff_of(s, project)
+    if current is not None and current.status == HandoffStatus.CHANGES_REQUESTED:
+        transition = _transition(project, current.to_stage, policy)
+        return Form(key, transition, {k: str(v) for k, v in current.packet.items()}, True)
+    _refuse_second_open(s, project)
+    transition = _transition(project, to_stage, policy)
+    _required_roles(s, project, transition)
+    return Form(key, transition, _last_packet(s, project, transition), False)
+
+
+def _last_packet(s: Session, project: Project, transition: Transition) -> dict[str, str]:
+    """Prefill from this project's latest packets, for the fields this transition asks for."""
     packets = s.scalars(
         select(Handoff.packet)
-        .where(Handoff.team_id == team_id, Handoff.project_id == project.id)
+        .where(Handoff.team_id == project.team_id, Handoff.project_id == project.id)
         .order_by(Handoff.id.desc())
         .limit(5)
     )

@@ -1,0 +1,99 @@
+"""build_app(): the bolt App with Baton's guards and every listener from handlers/."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.request import BoltRequest
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.delivery import Deliverer
+from bot.runtime import Runtime
+from handlers import actions, commands, events, views
+from models.schemas import Actor
+from models.services import audit
+from models.workspace import ReceivedEvent
+
+log = logging.getLogger(__name__)
+
+FOREIGN_WORKSPACE = "This Slack workspace is not connected to Baton, so nothing was done."
+
+
+def build_app(rt: Runtime, deliverer: Deliverer, *, socket_mode: bool = False) -> App:
+    secret = rt.settings.slack_signing_secret
+    app = App(
+        client=rt.client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=False,  # auth.test is called once by rt.register_workspace
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="baton-listener"),
+        raise_error_for_unhandled_request=False,
+    )
+    app.use(_only_installed_workspaces(rt))
+    app.use(_drop_event_retries(rt))
+    for module in (commands, actions, views, events):
+        module.register(app, rt, deliverer)
+    return app
+
+
+def _only_installed_workspaces(rt: Runtime) -> Callable[..., Any]:
+    """Bolt's single-token mode never compares a request's team with the token's: we do."""
+    known: set[str] = set()
+
+    def guard(req: BoltRequest, context: Any, next: Callable[[], BoltResponse]) -> BoltResponse:
+        team = context.team_id or context.enterprise_id
+        if team in known or (team and team in _refresh(known, rt)):
+            return next()
+        user = context.user_id or "unknown"
+        log.warning("refused a request from workspace %s (not installed)", team)
+        _audit_foreign(rt, str(team or "unknown"), user)
+        body = {"response_type": "ephemeral", "text": FOREIGN_WORKSPACE}
+        return BoltResponse(
+            status=200, body=json.dumps(body), headers={"content-type": "application/json"}
+        )
+
+    return guard
+
+
+def _refresh(known: set[str], rt: Runtime) -> set[str]:
+    known |= rt.installed_teams()
+    return known
+
+
+def _audit_foreign(rt: Runtime, team: str, user: str) -> None:
+    try:
+        with rt.session() as s:
+            audit.record_refusal(s, Actor(team, user[:32]), "foreign_workspace", FOREIGN_WORKSPACE)
+    except SQLAlchemyError:
+        log.exception("could not audit a refused foreign-workspace request")
+
+
+def _drop_event_retries(rt: Runtime) -> Callable[..., Any]:
+    """Slack redelivers events it thinks failed; the event_id key makes each one count once."""
+
+    def dedupe(req: BoltRequest, context: Any, next: Callable[[], BoltResponse]) -> BoltResponse:
+        body = req.body or {}
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not _first_delivery(rt, str(event_id), str(context.team_id)):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return dedupe
+
+
+def _first_delivery(rt: Runtime, event_id: str, team_id: str) -> bool:
+    insert = pg_insert if rt.engine.dialect.name == "postgresql" else sqlite_insert
+    with rt.session() as s:
+        result = s.execute(
+            insert(ReceivedEvent)
+            .values(event_id=event_id[:64], team_id=team_id)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        return bool(result.rowcount)

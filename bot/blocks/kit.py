@@ -1,0 +1,168 @@
+"""Block Kit primitives. Every limit is applied here, so builders above cannot exceed one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.blocks.text import (
+    ACTION_ID_MAX,
+    BLOCK_ID_MAX,
+    BUTTON_TEXT_MAX,
+    BUTTON_VALUE_MAX,
+    CONTEXT_ELEMENTS_MAX,
+    FIELD_TEXT_MAX,
+    HEADER_TEXT_MAX,
+    INPUT_LABEL_MAX,
+    MESSAGE_BLOCKS_MAX,
+    MODAL_TITLE_MAX,
+    PLACEHOLDER_MAX,
+    PRIVATE_METADATA_MAX,
+    SECTION_TEXT_MAX,
+    VIEW_BLOCKS_MAX,
+    VIEW_BUTTON_MAX,
+    cut,
+)
+
+Block = dict[str, Any]
+FIELDS_MAX = 10
+INPUT_VALUE_MAX = 3000
+FALLBACK_TEXT_MAX = 3000
+
+
+def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": cut(text, limit) or " "}
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": cut(text, limit) or " ", "emoji": True}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text, HEADER_TEXT_MAX)}
+
+
+def section(text: str, *, block_id: str | None = None) -> Block:
+    block: Block = {"type": "section", "text": mrkdwn(text)}
+    if block_id:
+        block["block_id"] = block_id[:BLOCK_ID_MAX]
+    return block
+
+
+def fields(pairs: list[str]) -> list[Block]:
+    """Field sections, ten fields per block as Slack allows."""
+    chunks = [pairs[i : i + FIELDS_MAX] for i in range(0, len(pairs), FIELDS_MAX)]
+    return [
+        {"type": "section", "fields": [mrkdwn(p, FIELD_TEXT_MAX) for p in chunk]}
+        for chunk in chunks
+    ]
+
+
+def context(*texts: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [mrkdwn(t, FIELD_TEXT_MAX) for t in texts[:CONTEXT_ELEMENTS_MAX]],
+    }
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT_MAX),
+        "action_id": action_id[:ACTION_ID_MAX],
+        "value": value[:BUTTON_VALUE_MAX],
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(block_id: str, *elements: Block) -> Block:
+    return {"type": "actions", "block_id": block_id[:BLOCK_ID_MAX], "elements": list(elements)}
+
+
+def text_input(
+    block_id: str,
+    label: str,
+    *,
+    initial: str = "",
+    multiline: bool = False,
+    hint: str | None = None,
+    optional: bool = False,
+) -> Block:
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": multiline,
+        "max_length": INPUT_VALUE_MAX,
+    }
+    if initial:
+        element["initial_value"] = initial[:INPUT_VALUE_MAX]
+    block: Block = {
+        "type": "input",
+        "block_id": block_id[:BLOCK_ID_MAX],
+        "label": plain(label, INPUT_LABEL_MAX),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        element["placeholder"] = plain(hint, PLACEHOLDER_MAX)
+    return block
+
+
+def modal(
+    title: str,
+    callback_id: str,
+    blocks: list[Block],
+    *,
+    submit: str | None = "Submit",
+    private_metadata: str = "",
+) -> Block:
+    if len(private_metadata) > PRIVATE_METADATA_MAX:
+        raise ValueError("private_metadata must carry ids only")
+    view: Block = {
+        "type": "modal",
+        "callback_id": callback_id[:ACTION_ID_MAX],
+        "title": plain(title, MODAL_TITLE_MAX),
+        "close": plain("Cancel", VIEW_BUTTON_MAX),
+        "blocks": _capped(blocks, VIEW_BLOCKS_MAX),
+        "private_metadata": private_metadata,
+    }
+    if submit:
+        view["submit"] = plain(submit, VIEW_BUTTON_MAX)
+    return view
+
+
+def home(blocks: list[Block]) -> Block:
+    return {"type": "home", "blocks": _capped(blocks, VIEW_BLOCKS_MAX)}
+
+
+def message(text: str, blocks: list[Block]) -> dict[str, Any]:
+    """A message payload: blocks within limits, plus the notification fallback text."""
+    return {"text": cut(text, FALLBACK_TEXT_MAX), "blocks": _capped(blocks, MESSAGE_BLOCKS_MAX)}
+
+
+def _capped(blocks: list[Block], limit: int) -> list[Block]:
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    return [*kept, context(f"…and {len(blocks) - len(kept)} more not shown")]
+
+
+def slack_date(when: datetime, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A date Slack shows in each reader's own time zone, with a UTC fallback."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
+
+
+def age(start: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - start).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}h"
+    return f"{minutes // (24 * 60)}d"

@@ -1,0 +1,184 @@
+"""Slash-command replies: lists, cards, errors, help. Pure functions of domain views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
+from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
+from bot.blocks.text import channel, cut, escape, user
+from models.enums import Stage
+from models.schemas import (
+    AuditEntry,
+    HandoffView,
+    LineageEntry,
+    ProjectCard,
+    ProjectSummary,
+    RoleHolders,
+)
+
+STAGE_ICON = {
+    Stage.MANAGE: ":clipboard:",
+    Stage.DEVELOP: ":hammer_and_wrench:",
+    Stage.DEPLOY: ":rocket:",
+    Stage.MONITOR: ":chart_with_upwards_trend:",
+    Stage.ARCHIVED: ":file_cabinet:",
+}
+
+
+def text_reply(text: str) -> dict[str, Any]:
+    return message(text, [section(text)])
+
+
+def error_reply(reason: str, usage: str | None = None) -> dict[str, Any]:
+    body = f":warning: {escape(reason)}"
+    if usage:
+        body += f"\nUsage: `{escape(usage)}`"
+    return message(reason, [section(body)])
+
+
+def help_reply(entries: list[tuple[str, str]]) -> dict[str, Any]:
+    lines = [f"`{escape(usage)}`  {escape(what)}" for usage, what in entries]
+    chunks = ["\n".join(lines[i : i + 12]) for i in range(0, len(lines), 12)]
+    return message("Baton commands", [header("Baton commands"), *[section(c) for c in chunks]])
+
+
+def project_created(p: ProjectSummary) -> dict[str, Any]:
+    text = (
+        f":sparkles: {user(p.created_by)} created *{escape(p.name)}* (`{p.key}`), stage *manage*, "
+        f"home channel {channel(p.channel_id)}. Next: assign role leads with "
+        f"`/mlops role assign {p.key} <role> @user lead`."
+    )
+    return message(f"Project {p.key} created", [section(text)])
+
+
+def project_archived(p: ProjectSummary) -> dict[str, Any]:
+    return text_reply(f":file_cabinet: *{escape(p.name)}* (`{p.key}`) is archived.")
+
+
+def project_list(items: list[ProjectSummary]) -> dict[str, Any]:
+    if not items:
+        return text_reply("No projects yet. Create one with `/mlops project create <key> [name]`.")
+    lines = [
+        f"{STAGE_ICON[p.stage]} `{p.key}` *{escape(p.name)}*: {p.stage.value}, {channel(p.channel_id)}"
+        for p in items
+    ]
+    return message(f"{len(items)} projects", _listing(f"Projects ({len(items)})", lines))
+
+
+def roles_reply(key: str, holders: list[RoleHolders]) -> dict[str, Any]:
+    return message(f"Roles on {key}", [header(f"Roles · {key}"), *fields(_role_fields(holders))])
+
+
+def _role_fields(holders: list[RoleHolders]) -> list[str]:
+    out = []
+    for h in holders:
+        others = [user(m) for m in h.members if m != h.lead]
+        lead = f"{user(h.lead)} (lead)" if h.lead else "_no lead_"
+        out.append(f"*{escape(h.label)}*\n{lead}" + (f", {', '.join(others)}" if others else ""))
+    return out
+
+
+def status_card(card: ProjectCard, now: datetime) -> dict[str, Any]:
+    p = card.project
+    nxt = ", ".join(s.value for s in card.next_stages) or "none"
+    blocks: list[Block] = [
+        header(f"{p.name} ({p.key})"),
+        section(
+            f"{STAGE_ICON[p.stage]} Stage *{p.stage.value}* · home {channel(p.channel_id)} · "
+            f"next: {nxt}"
+        ),
+        *fields(_role_fields([h for h in card.roles if h.members])),
+        divider(),
+    ]
+    h = card.open_handoff
+    if h is None:
+        blocks.append(context("No open hand-off."))
+    else:
+        blocks.append(section(_handoff_summary(h, now)))
+    return message(f"{p.key}: {p.stage.value}", blocks)
+
+
+def _handoff_summary(h: HandoffView, now: datetime) -> str:
+    lines = "\n".join(checklist_line(line) for line in h.checklist)
+    return (
+        f"*Open hand-off* {h.transition} · round {h.round} · {age(h.requested_at, now)} old\n"
+        f"{STATUS_LINE[h.status]}\n{lines}"
+    )
+
+
+def handoffs_reply(views: list[HandoffView], now: datetime) -> dict[str, Any]:
+    if not views:
+        return text_reply("No open hand-offs.")
+    lines = []
+    for v in views:
+        waiting = ", ".join(
+            f"{escape(w.label)} ({user(w.lead) if w.lead else 'no lead'})" for w in v.waiting_on
+        )
+        overdue = " :alarm_clock: overdue" if now > v.due_at and v.status.is_open else ""
+        lines.append(
+            f"`{v.project_key}` {v.transition} · {age(v.requested_at, now)} · "
+            f"{v.status.value.replace('_', ' ')}{overdue}\n    waiting on: {waiting or 'the requester'}"
+        )
+    return message(
+        f"{len(views)} open hand-offs", _listing(f"Open hand-offs ({len(views)})", lines)
+    )
+
+
+def signoffs_reply(views: list[HandoffView]) -> dict[str, Any]:
+    if not views:
+        return text_reply(":tada: Nothing waits on your sign-off.")
+    blocks: list[Block] = [header(f"Waiting on you ({len(views)})")]
+    for v in views:
+        blocks += [*card_blocks(v), divider()]
+    return message(f"{len(views)} sign-offs wait on you", blocks)
+
+
+def history_reply(key: str, entries: list[AuditEntry]) -> dict[str, Any]:
+    if not entries:
+        return text_reply(f"No audit events for `{key}` yet.")
+    lines = [
+        f"`{e.created_at:%Y-%m-%d %H:%M}` {user(e.actor)} *{escape(e.action)}*{_detail(e.detail)}"
+        for e in entries
+    ]
+    return message(f"History of {key}", _listing(f"History · {key}", lines))
+
+
+def _detail(detail: dict[str, Any]) -> str:
+    shown = {
+        k: v
+        for k, v in detail.items()
+        if k in ("role", "user", "transition", "reason", "stage_to", "round")
+    }
+    if not shown:
+        return ""
+    return " · " + escape(cut(", ".join(f"{k}={v}" for k, v in shown.items()), 300))
+
+
+def lineage_reply(key: str, entries: list[LineageEntry]) -> dict[str, Any]:
+    if not entries:
+        return text_reply(
+            f"No model versions recorded for `{key}` yet: they enter on develop → deploy approval."
+        )
+    lines = [
+        f"*{escape(m.model_name)}* `{escape(m.version)}` · data {escape(m.training_data or '?')} "
+        f"from {escape(cut(m.data_source or '?', 200))} · via {m.origin}, "
+        f"{m.recorded_at:%Y-%m-%d}" + (f" · run {escape(m.run_id)}" if m.run_id else "")
+        for m in entries
+    ]
+    return message(f"Lineage of {key}", _listing(f"Lineage · {key}", lines))
+
+
+def _listing(title: str, lines: list[str]) -> list[Block]:
+    """A header and the lines packed into sections under the section text limit."""
+    blocks: list[Block] = [header(title)]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(c) + 1 for c in chunk) + len(line) > 2800:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks

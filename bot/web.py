@@ -1,0 +1,48 @@
+"""The HTTP face: Slack's request URL, health and readiness, behind any WSGI server."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from slack_bolt import App
+from slack_bolt.adapter.flask import SlackRequestHandler
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db import schema_revision
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Slack's payloads are a few kilobytes; anything near this is not from Slack.
+MAX_BODY_BYTES = 512 * 1024
+
+
+def build_web(rt: Runtime, app: App) -> Flask:
+    web = Flask("baton")
+    web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    slack = SlackRequestHandler(app)
+
+    @web.post("/slack/events")
+    def slack_events() -> Response:
+        return slack.handle(request)
+
+    @web.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    @web.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        try:
+            with rt.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            current, head = schema_revision(rt.engine)
+        except SQLAlchemyError as exc:
+            log.error("readiness: database unreachable: %s", exc.__class__.__name__)
+            return jsonify(status="unavailable", reason="database unreachable"), 503
+        if current != head:
+            return jsonify(status="unavailable", reason=f"schema at {current}, code at {head}"), 503
+        return jsonify(status="ready", schema=current), 200
+
+    return web

@@ -1,0 +1,104 @@
+"""Sign-off buttons. The button value carries only the hand-off id; the database decides."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import handoff as handoff_blocks
+from bot.delivery import Deliverer
+from bot.runtime import Runtime
+from handlers.context import (
+    TRY_AGAIN,
+    Unavailable,
+    audit_refusal,
+    database_errors,
+    tell_user,
+    user_and_team,
+)
+from handlers.events import publish_home
+from models.enums import Decision
+from models.errors import DomainError, NotFound
+from models.services import decisions, views
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
+    @app.action(handoff_blocks.APPROVE)
+    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        _approve(rt, deliverer, body, client, respond)
+
+    @app.action(handoff_blocks.REQUEST_CHANGES)
+    def on_request_changes(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        _ask_reason(rt, body, client, respond, Decision.CHANGES_REQUESTED)
+
+    @app.action(handoff_blocks.REJECT)
+    def on_reject(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        _ask_reason(rt, body, client, respond, Decision.REJECTED)
+
+
+def handoff_id_of(body: dict[str, Any]) -> int:
+    """The clicked button's hand-off id; a tampered value is refused like a missing hand-off."""
+    value = str((body.get("actions") or [{}])[0].get("value", ""))
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound("That button does not point at a hand-off.")
+    return int(value)
+
+
+def _approve(
+    rt: Runtime, deliverer: Deliverer, body: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
+    user, team = user_and_team(body)
+    actor = rt.actor(team, user)
+    try:
+        with database_errors(), rt.session() as s:
+            handoff_id = handoff_id_of(body)
+            decisions.decide(s, actor, handoff_id, Decision.APPROVED, rt.policy)
+    except DomainError as exc:
+        audit_refusal(
+            rt, actor, "handoff.approve", exc, handoff=body.get("actions", [{}])[0].get("value")
+        )
+        tell_user(client, body, respond, exc.message)
+        return
+    except Unavailable:
+        tell_user(client, body, respond, TRY_AGAIN)
+        return
+    deliverer.kick()
+    if body.get("view", {}).get("type") == "home":
+        publish_home(rt, client, team, user)
+
+
+def _ask_reason(
+    rt: Runtime, body: dict[str, Any], client: WebClient, respond: Respond, decision: Decision
+) -> None:
+    _, team = user_and_team(body)
+    try:
+        with database_errors(), rt.session() as s:
+            handoff_id = handoff_id_of(body)
+            view = views.view_by_id(s, team, handoff_id, rt.policy)
+    except DomainError as exc:
+        tell_user(client, body, respond, exc.message)
+        return
+    except Unavailable:
+        tell_user(client, body, respond, TRY_AGAIN)
+        return
+    if not view.is_open:
+        tell_user(client, body, respond, f"This hand-off is already {view.status.value}.")
+        return
+    try:
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=handoff_blocks.reason_view(handoff_id, decision, view),
+        )
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))

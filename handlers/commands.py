@@ -1,0 +1,174 @@
+"""The slash command: parse → one domain service → a rendered reply. One small function each."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.blocks import handoff as handoff_blocks
+from bot.blocks import replies
+from bot.delivery import Deliverer
+from bot.runtime import Runtime
+from handlers import parsing as p
+from handlers.commands_spec import help_entries
+from handlers.context import TRY_AGAIN, Unavailable, audit_refusal, database_errors
+from models.base import utcnow
+from models.errors import DomainError
+from models.schemas import Actor
+from models.services import audit, handoffs, lineage, projects, roster, views
+from models.services.common import get_project
+
+log = logging.getLogger(__name__)
+
+Reply = dict[str, Any]
+
+
+@dataclass
+class CommandContext:
+    rt: Runtime
+    s: Session
+    actor: Actor
+    channel_id: str
+    command: str
+
+
+def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
+    @app.command(rt.settings.baton_command)
+    def on_command(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        actor = rt.actor(body["team_id"], body["user_id"])
+        try:
+            command = p.parse(body.get("text", ""), rt.settings.baton_command)
+        except p.UsageError as exc:
+            ack(response_type="ephemeral", **replies.error_reply(exc.reason, exc.usage))
+            return
+        if isinstance(command, p.HandoffOpen):
+            _open_form(rt, ack, client, actor, command, body["trigger_id"])
+            return
+        reply = _run(rt, actor, body, command)
+        ack(response_type=reply.pop("response_type", "ephemeral"), **reply)
+        deliverer.kick()
+
+
+def _run(rt: Runtime, actor: Actor, body: dict[str, Any], command: p.Command) -> Reply:
+    handler = HANDLERS.get(type(command))
+    if handler is None:
+        return replies.error_reply("That command is not available yet in this version of Baton.")
+    try:
+        with database_errors(), rt.session() as s:
+            ctx = CommandContext(rt, s, actor, body["channel_id"], body.get("command", "/mlops"))
+            return handler(ctx, command)
+    except DomainError as exc:
+        audit_refusal(rt, actor, type(command).__name__, exc)
+        return replies.error_reply(exc.message)
+    except Unavailable:
+        return replies.error_reply(TRY_AGAIN)
+
+
+def _open_form(
+    rt: Runtime, ack: Ack, client: WebClient, actor: Actor, cmd: p.HandoffOpen, trigger_id: str
+) -> None:
+    try:
+        with database_errors(), rt.session() as s:
+            form = handoffs.form_for(s, actor, cmd.key, cmd.to_stage, rt.policy)
+    except DomainError as exc:
+        audit_refusal(rt, actor, "handoff", exc, project_key=cmd.key)
+        ack(response_type="ephemeral", **replies.error_reply(exc.message))
+        return
+    except Unavailable:
+        ack(response_type="ephemeral", **replies.error_reply(TRY_AGAIN))
+        return
+    ack()
+    view = handoff_blocks.form_view(form.key, form.transition, form.prefill, form.resubmit)
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:  # e.g. expired_trigger_id when Slack was slow to deliver
+        log.warning("views.open failed: %s", exc.response.get("error"))
+
+
+# -- one function per subcommand ------------------------------------------------------------
+
+
+def help_(ctx: CommandContext, cmd: p.Help) -> Reply:
+    return replies.help_reply(help_entries(ctx.rt.settings.baton_command, cmd.topic))
+
+
+def project_create(ctx: CommandContext, cmd: p.ProjectCreate) -> Reply:
+    summary = projects.create_project(ctx.s, ctx.actor, cmd.key, cmd.name, ctx.channel_id)
+    return {**replies.project_created(summary), "response_type": "in_channel"}
+
+
+def project_list(ctx: CommandContext, cmd: p.ProjectList) -> Reply:
+    return replies.project_list(projects.list_projects(ctx.s, ctx.actor.team_id))
+
+
+def project_archive(ctx: CommandContext, cmd: p.ProjectArchive) -> Reply:
+    return replies.project_archived(projects.archive_project(ctx.s, ctx.actor, cmd.key))
+
+
+def status(ctx: CommandContext, cmd: p.Status) -> Reply:
+    card = projects.project_card(ctx.s, ctx.actor.team_id, cmd.key, ctx.rt.policy)
+    return replies.status_card(card, utcnow())
+
+
+def role_assign(ctx: CommandContext, cmd: p.RoleAssign) -> Reply:
+    holders = roster.assign_role(ctx.s, ctx.actor, cmd.key, cmd.role, cmd.user_id, lead=cmd.lead)
+    return replies.roles_reply(cmd.key, holders)
+
+
+def role_remove(ctx: CommandContext, cmd: p.RoleRemove) -> Reply:
+    holders = roster.remove_role(ctx.s, ctx.actor, cmd.key, cmd.role, cmd.user_id)
+    return replies.roles_reply(cmd.key, holders)
+
+
+def roles(ctx: CommandContext, cmd: p.Roles) -> Reply:
+    return replies.roles_reply(cmd.key, roster.roster_of(ctx.s, ctx.actor.team_id, cmd.key))
+
+
+def handoff_cancel(ctx: CommandContext, cmd: p.HandoffCancel) -> Reply:
+    view = handoffs.cancel_handoff(ctx.s, ctx.actor, cmd.key, ctx.rt.policy)
+    return replies.text_reply(f"Cancelled the {view.transition} hand-off of `{view.project_key}`.")
+
+
+def handoffs_list(ctx: CommandContext, cmd: p.Handoffs) -> Reply:
+    found = views.open_handoffs(ctx.s, ctx.actor.team_id, ctx.rt.policy, cmd.key)
+    return replies.handoffs_reply(found, utcnow())
+
+
+def signoffs(ctx: CommandContext, cmd: p.Signoffs) -> Reply:
+    found = views.pending_signoffs(ctx.s, ctx.actor.team_id, ctx.actor.user_id, ctx.rt.policy)
+    return replies.signoffs_reply(found)
+
+
+def history(ctx: CommandContext, cmd: p.History) -> Reply:
+    project = get_project(ctx.s, ctx.actor.team_id, cmd.key)
+    return replies.history_reply(
+        cmd.key, audit.history(ctx.s, ctx.actor.team_id, project, cmd.limit)
+    )
+
+
+def lineage_(ctx: CommandContext, cmd: p.Lineage) -> Reply:
+    return replies.lineage_reply(cmd.key, lineage.lineage_of(ctx.s, ctx.actor.team_id, cmd.key))
+
+
+HANDLERS: dict[type, Callable[[CommandContext, Any], Reply]] = {
+    p.Help: help_,
+    p.ProjectCreate: project_create,
+    p.ProjectList: project_list,
+    p.ProjectArchive: project_archive,
+    p.Status: status,
+    p.RoleAssign: role_assign,
+    p.RoleRemove: role_remove,
+    p.Roles: roles,
+    p.HandoffCancel: handoff_cancel,
+    p.Handoffs: handoffs_list,
+    p.Signoffs: signoffs,
+    p.History: history,
+    p.Lineage: lineage_,
+}

@@ -1,0 +1,489 @@
+"""The text after `/mlops` -> a typed Command, or a UsageError fit to show the user.
+
+Pure: no Slack client, no database, no I/O. The steps, each a small function:
+
+1. `tokenize` splits on whitespace, honouring double quotes (straight `"` and the curly
+   “ ” that iOS and macOS substitute; any of them closes a quote) and keeping Slack's
+   `<...>` escapes whole. Slack's HTML escapes (`&amp;`, `&lt;`, `&gt;`) are left alone
+   here, so an escaped `&lt;@U1&gt;` typed by a user can never pass for a mention; only
+   free text (a project's display name) is unescaped, after the tokens are read.
+2. `_resolve` finds the subcommand: the first word, or the first two for subcommands
+   with verbs (`project create`), case-insensitively. `handoff cancel <key>` wins over
+   `handoff <key>`, so a project keyed `cancel` cannot be handed off by this command.
+3. One parser per subcommand reads its arguments through `_Args`, whose validators raise
+   `_Invalid(reason)`; `parse` turns that into a `UsageError` carrying the subcommand's
+   usage line. Parsers never build usage text themselves.
+
+The command dataclasses and the usage/help table live in `handlers/commands_spec.py`;
+they are importable from here too, so callers need only `from handlers import parsing`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable
+from functools import cache
+from itertools import groupby
+from typing import Literal, NamedTuple, Never
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from apscheduler.triggers.cron import CronTrigger
+
+from handlers.commands_spec import (
+    DEFAULT_COMMAND,
+    HELP,
+    MAX_HISTORY_LIMIT,
+    USAGE,
+    VERBS,
+    Command,
+    DigestNow,
+    DigestSchedule,
+    HandoffCancel,
+    HandoffOpen,
+    Handoffs,
+    Help,
+    History,
+    Lineage,
+    Metric,
+    MonitorAdd,
+    MonitorList,
+    MonitorRemove,
+    ProjectArchive,
+    ProjectCreate,
+    ProjectList,
+    RoleAssign,
+    RoleRemove,
+    Roles,
+    Signoffs,
+    Status,
+    help_entries,
+    usage_for,
+)
+from models.enums import Role, Stage
+
+__all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
+
+QUOTES = frozenset('"“”')
+PROJECT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
+METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+HANDOFF_TARGETS = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
+DISPLAY_NAME_MAX = 80
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+WEEKDAY_PART = re.compile(r"(?:\*|(?P<lo>\w+)(?:-(?P<hi>\w+))?)(?:/(?P<step>[0-9]{1,2}))?")
+
+
+class UsageError(Exception):
+    """Bad arguments: `reason` says what is wrong, `usage` how to write it; nothing happened."""
+
+    def __init__(self, reason: str, usage: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.usage = usage
+
+
+class _Invalid(Exception):
+    """A reason without a usage line; `parse` knows which subcommand it concerns."""
+
+
+class Token(NamedTuple):
+    value: str
+    start: int  # offset in the text, so free text can be taken verbatim
+    raw: str
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i = 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        value, end = _read_token(text, i)
+        tokens.append(Token(value, i, text[i:end]))
+        i = end
+    return tokens
+
+
+def _read_token(text: str, i: int) -> tuple[str, int]:
+    parts: list[str] = []
+    while i < len(text) and not text[i].isspace():
+        if text[i] in QUOTES:
+            close = next((j for j in range(i + 1, len(text)) if text[j] in QUOTES), -1)
+            if close < 0:
+                raise _Invalid(f"the quote before '{text[i + 1 : i + 21]}' is never closed")
+            parts.append(text[i + 1 : close])
+            i = close + 1
+        elif text[i] == "<" and (close := text.find(">", i)) >= 0:
+            parts.append(text[i : close + 1])  # Slack escapes like <@U1|bob bob> stay one token
+            i = close + 1
+        else:
+            parts.append(text[i])
+            i += 1
+    return "".join(parts), i
+
+
+def parse(text: str, command: str = DEFAULT_COMMAND) -> Command:
+    """The command in `text`; UsageError (usage rendered for `command`) if it is not one."""
+    try:
+        tokens = tokenize(text)
+    except _Invalid as e:
+        raise UsageError(str(e), _usage_guess(text, command)) from None
+    name, args = _resolve(tokens, command)
+    try:
+        return PARSERS[name](_Args(args, text))
+    except _Invalid as e:
+        raise UsageError(str(e), usage_for(name, command)) from None
+
+
+def _usage_guess(text: str, command: str) -> str:
+    try:
+        name, _ = _resolve([Token(w, 0, w) for w in text.split()], command)
+    except UsageError as e:
+        return e.usage
+    return usage_for(name, command)
+
+
+def _resolve(tokens: list[Token], command: str) -> tuple[str, list[Token]]:
+    if not tokens:
+        return "help", []
+    head = tokens[0].value.lower()
+    verb = tokens[1].value.lower() if len(tokens) > 1 else None
+    if f"{head} {verb}" in USAGE:
+        return f"{head} {verb}", tokens[2:]
+    if head in USAGE:
+        return head, tokens[1:]
+    if head in VERBS:
+        raise _missing_verb(head, verb, command)
+    raise UsageError(_unknown_reason(head, command), usage_for("help", command))
+
+
+def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
+    verbs = VERBS[head]
+    usage = "\n".join(usage_for(f"{head} {v}", command) for v in verbs)
+    if verb is None:
+        return UsageError(f"'{command} {head}' needs one of: {', '.join(verbs)}", usage)
+    reason = f"'{head} {verb}' is not a {command} command"
+    close = difflib.get_close_matches(verb, verbs, n=1)
+    return UsageError(reason + (f"; did you mean '{head} {close[0]}'?" if close else ""), usage)
+
+
+def _unknown_reason(word: str, command: str) -> str:
+    reason = f"'{word}' is not a {command} command"
+    guesses = [f"{head} {word}" for head, verbs in VERBS.items() if word in verbs]
+    guesses = guesses or difflib.get_close_matches(word, {n.split()[0] for n in USAGE}, n=1)
+    if guesses:
+        reason += "; did you mean " + " or ".join(f"'{g}'" for g in guesses) + "?"
+    return reason
+
+
+class _Args:
+    """The arguments of one subcommand, read left to right by its parser."""
+
+    def __init__(self, tokens: list[Token], text: str) -> None:
+        self._tokens = tokens
+        self._text = text
+
+    def take(self, what: str) -> str:
+        if not self._tokens:
+            raise _Invalid(f"missing {what}")
+        return self._tokens.pop(0).value
+
+    def take_optional(self) -> str | None:
+        return self._tokens.pop(0).value if self._tokens else None
+
+    def take_rest(self) -> str | None:
+        """Everything left, as the user typed it (one quoted token loses its quotes)."""
+        rest, self._tokens = self._tokens, []
+        if len(rest) == 1 and rest[0].raw[0] in QUOTES and rest[0].raw[-1] in QUOTES:
+            return rest[0].value
+        return self._text[rest[0].start :] if rest else None
+
+    def end(self) -> None:
+        if self._tokens:
+            extra = " ".join(t.raw for t in self._tokens)
+            raise _Invalid(f"unexpected extra arguments: {extra}")
+
+    def remaining(self) -> int:
+        return len(self._tokens)
+
+    def key(self) -> str:
+        return _project_key(self.take("the project key"))
+
+
+def _project_key(word: str) -> str:
+    if PROJECT_KEY.fullmatch(word):
+        return word
+    reason = f"'{word}' is not a valid project key: use 2–40 lower-case letters, digits and '-'"
+    fixed = word.lower().replace("_", "-").replace(" ", "-")
+    if PROJECT_KEY.fullmatch(fixed):
+        reason += f" (did you mean '{fixed}'?)"
+    return _fail(reason)
+
+
+def _user_id(word: str) -> str:
+    if match := MENTION.fullmatch(word):
+        return match.group(1)
+    if word.startswith("@"):
+        _fail(f"'{word}' is plain text, not a mention: pick the user from the list Slack shows")
+    return _fail(f"'{word}' is not a user: type @ and pick them from the list Slack shows")
+
+
+def _role(word: str) -> Role:
+    try:
+        return Role.parse("_".join(word.split()))  # "data scientist" typed in quotes
+    except ValueError as e:
+        return _fail(str(e))
+
+
+def _handoff_target(word: str) -> Stage:
+    if word.lower() in {s.value for s in HANDOFF_TARGETS}:
+        return Stage(word.lower())
+    choices = ", ".join(s.value for s in HANDOFF_TARGETS)
+    return _fail(f"'{word}' is not a stage to hand off to; choose one of: {choices}")
+
+
+def _history_limit(word: str) -> int:
+    if not word.isascii() or not word.isdigit():
+        _fail(f"'{word}' is not a whole number of events")
+    if len(word) > 3 or not 1 <= int(word) <= MAX_HISTORY_LIMIT:
+        _fail(f"history shows 1 to {MAX_HISTORY_LIMIT} events, not {word}")
+    return int(word)
+
+
+def _metric_name(word: str) -> str:
+    if METRIC_NAME.fullmatch(word):
+        return word
+    return _fail(
+        f"'{word}' is not a valid metric name: start with a letter or '_', then up to 63 "
+        "letters, digits, '_', '.', ':' or '-'"
+    )
+
+
+def _direction(word: str) -> Literal["min", "max"]:
+    low = word.lower()
+    if low == "min" or low == "max":
+        return low
+    return _fail(f"'{word}' is not a direction: use min (alert below) or max (alert above)")
+
+
+def _number(word: str, what: str) -> float:
+    if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", word):
+        _fail(f"'{word}' is not a number: write decimals with a dot, e.g. {word.replace(',', '.')}")
+    if not NUMBER.fullmatch(word):
+        _fail(f"the {what} '{word}' is not a number")
+    value = float(word)
+    if not math.isfinite(value):
+        _fail(f"the {what} '{word}' is too large")
+    return value
+
+
+def _display_name(text: str | None) -> str | None:
+    if text is None:
+        return None
+    unescaped = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    name = " ".join(unescaped.split())
+    if len(name) > DISPLAY_NAME_MAX:
+        _fail(f"the display name is {len(name)} characters long; the limit is {DISPLAY_NAME_MAX}")
+    return name or None
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    canonical = {tz.lower(): tz for tz in _timezones()}.get(name.lower())
+    if canonical:
+        return canonical
+    close = difflib.get_close_matches(name, _timezones(), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ", e.g. Europe/Berlin or UTC"
+    return _fail(f"'{name}' is not a time zone: use an IANA name{hint}")
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _crontab(expr: str) -> str:
+    """A 5-field crontab with day-of-week names (see DigestSchedule), validated by APScheduler."""
+    fields = expr.split()
+    if len(fields) != 5:
+        _fail(f"a cron schedule has 5 fields (minute hour day month weekday), not '{expr}'")
+    fields[4] = _weekdays(fields[4])
+    normalised = " ".join(fields)
+    try:
+        CronTrigger.from_crontab(normalised, timezone="UTC")
+    except ValueError as e:
+        _fail(f"'{expr}' is not a valid cron schedule: {e}")
+    return normalised
+
+
+def _weekdays(field: str) -> str:
+    """Crontab weekdays (0 and 7 are Sunday) as names, or `*` for every day."""
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        days |= _weekday_part(part)
+    return "*" if len(days) == 7 else _day_list(days)
+
+
+def _day_list(days: set[int]) -> str:
+    # Sunday stays out of ranges: "sun-tue" is a range in crontab but backwards in APScheduler 3.
+    parts = []
+    for _, run in groupby(enumerate(sorted(days - {0})), key=lambda pair: pair[1] - pair[0]):
+        names = [WEEKDAYS[day] for _, day in run]
+        parts.append(f"{names[0]}-{names[-1]}" if len(names) > 2 else ",".join(names))
+    return ",".join([*parts, "sun"] if 0 in days else parts)
+
+
+def _weekday_part(part: str) -> set[int]:
+    match = WEEKDAY_PART.fullmatch(part)
+    if not match:
+        _fail(f"'{part}' is not a day of the week (0–7 or sun–sat)")
+    lo_word, hi_word, step = match["lo"], match["hi"], int(match["step"] or 1)
+    lo = _weekday(lo_word) if lo_word else 0
+    hi = _weekday(hi_word) if hi_word else (lo if lo_word and not match["step"] else 7)
+    if step == 0 or lo > hi:
+        _fail(f"'{part}' is not a valid range of weekdays")
+    return {d % 7 for d in range(lo, hi + 1, step)}
+
+
+def _weekday(word: str) -> int:
+    if word in WEEKDAYS:
+        return WEEKDAYS.index(word)
+    if word.isascii() and word.isdigit() and len(word) == 1 and int(word) <= 7:
+        return int(word)
+    return _fail(f"'{word}' is not a day of the week (0–7 or sun–sat)")
+
+
+def _fail(reason: str) -> Never:
+    raise _Invalid(reason)
+
+
+def _help(args: _Args) -> Help:
+    rest = args.take_rest()
+    topic = " ".join(rest.split()).lower() if rest else None
+    known = set(USAGE) | set(VERBS)
+    if topic is None or topic in known:
+        return Help(topic)
+    close = difflib.get_close_matches(topic, known, n=1)
+    return _fail(
+        f"there is no help on '{topic}'" + (f"; did you mean '{close[0]}'?" if close else "")
+    )
+
+
+def _project_create(args: _Args) -> ProjectCreate:
+    return ProjectCreate(args.key(), _display_name(args.take_rest()))
+
+
+def _role_assign(args: _Args) -> RoleAssign:
+    key, role, user = args.key(), _role(args.take("the role")), _user_id(args.take("the user"))
+    flag = args.take_optional()
+    if flag is not None and flag.lower() != "lead":
+        _fail(f"expected 'lead' or nothing after the user, not '{flag}'")
+    args.end()
+    return RoleAssign(key, role, user, lead=flag is not None)
+
+
+def _role_remove(args: _Args) -> RoleRemove:
+    key, role, user = args.key(), _role(args.take("the role")), _user_id(args.take("the user"))
+    args.end()
+    return RoleRemove(key, role, user)
+
+
+def _handoff(args: _Args) -> HandoffOpen:
+    key, stage = args.key(), args.take_optional()
+    args.end()
+    return HandoffOpen(key, _handoff_target(stage) if stage is not None else None)
+
+
+def _history(args: _Args) -> History:
+    key, limit = args.key(), args.take_optional()
+    args.end()
+    return History(key) if limit is None else History(key, _history_limit(limit))
+
+
+def _monitor_add(args: _Args) -> MonitorAdd:
+    key, metric = args.key(), _metric_name(args.take("the metric name"))
+    way = _direction(args.take("the direction (min or max)"))
+    threshold = _number(args.take("the threshold"), "threshold")
+    args.end()
+    return MonitorAdd(key, metric, way, threshold)
+
+
+def _monitor_remove(args: _Args) -> MonitorRemove:
+    key, metric = args.key(), _metric_name(args.take("the metric name"))
+    args.end()
+    return MonitorRemove(key, metric)
+
+
+def _metric(args: _Args) -> Metric:
+    key, metric = args.key(), _metric_name(args.take("the metric name"))
+    value = _number(args.take("the value"), "value")
+    args.end()
+    return Metric(key, metric, value)
+
+
+def _digest_schedule(args: _Args) -> DigestSchedule:
+    expr = args.take('the schedule, e.g. "0 9 * * 1-5"')
+    if not any(c.isspace() for c in expr):  # the fields typed without quotes: take up to five
+        more = (args.take_optional() for _ in range(4))
+        expr = " ".join([expr, *(word for word in more if word is not None)])
+    tz = args.take_optional()
+    args.end()
+    return DigestSchedule(_crontab(expr), _timezone(tz) if tz is not None else None)
+
+
+def _key_only(make: Callable[[str], Command]) -> Callable[[_Args], Command]:
+    def parse_key(args: _Args) -> Command:
+        key = args.key()
+        args.end()
+        return make(key)
+
+    return parse_key
+
+
+def _optional_key(make: Callable[[str | None], Command]) -> Callable[[_Args], Command]:
+    def parse_optional_key(args: _Args) -> Command:
+        word = args.take_optional()
+        args.end()
+        return make(_project_key(word) if word is not None else None)
+
+    return parse_optional_key
+
+
+def _no_args(make: Callable[[], Command]) -> Callable[[_Args], Command]:
+    def parse_nothing(args: _Args) -> Command:
+        args.end()
+        return make()
+
+    return parse_nothing
+
+
+PARSERS: dict[str, Callable[[_Args], Command]] = {
+    "help": _help,
+    "project create": _project_create,
+    "project list": _no_args(ProjectList),
+    "project archive": _key_only(ProjectArchive),
+    "status": _key_only(Status),
+    "role assign": _role_assign,
+    "role remove": _role_remove,
+    "roles": _key_only(Roles),
+    "handoff": _handoff,
+    "handoff cancel": _key_only(HandoffCancel),
+    "handoffs": _optional_key(Handoffs),
+    "signoffs": _no_args(Signoffs),
+    "history": _history,
+    "lineage": _key_only(Lineage),
+    "monitor add": _monitor_add,
+    "monitor list": _key_only(MonitorList),
+    "monitor remove": _monitor_remove,
+    "metric": _metric,
+    "digest now": _optional_key(DigestNow),
+    "digest schedule": _digest_schedule,
+}

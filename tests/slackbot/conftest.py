@@ -1,0 +1,109 @@
+"""Fixtures for driving Baton through Slack: `slack` (fake Web API), `bot` (signed HTTP client)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.blocks import limits
+from bot.config import Settings
+from bot.runtime import Runtime
+from bot.server import assemble
+from bot.slack import make_client
+from models.enums import Role
+from models.policy import DEFAULT_POLICY
+from models.schemas import Actor
+from models.services import projects, roster
+from tests.fakeslack import FakeSlack
+from tests.slackbot.harness import HOME, SECRET, BotClient, Server
+
+TOKEN = "xoxb-test-token"
+ADMIN = "UADMIN"
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack(token=TOKEN, team_id=HOME)
+    with fake:
+        yield fake
+    problems = block_kit_violations(fake)
+    assert not problems, problems
+
+
+@pytest.fixture
+def bot(db, slack) -> Iterator[BotClient]:
+    settings = Settings(
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.base_url,
+        baton_database_url=db.url,
+        baton_admins=(ADMIN,),
+        _env_file=None,
+    )
+    rt = Runtime(
+        settings=settings,
+        engine=db.engine,
+        sessions=db.factory,
+        policy=DEFAULT_POLICY,
+        client=make_client(settings),
+        admins=frozenset({ADMIN}),
+    )
+    baton = assemble(settings, rt)
+    with Server(baton.web) as server:
+        yield BotClient(baton=baton, fake=slack, url=server.url)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    key: str = "churn-model"
+    channel: str = "CCHURN"
+    creator: str = "UCREATOR"
+    ds: str = "UDS"
+    de: str = "UDE"
+    domain: str = "UDOMAIN"
+    architect: str = "UARCH"
+    swe: str = "USWE"
+    devops: str = "UOPS"
+    intern: str = "UINTERN"
+
+
+LEADS = {
+    Role.DATA_SCIENTIST: "ds",
+    Role.DATA_ENGINEER: "de",
+    Role.DOMAIN_EXPERT: "domain",
+    Role.ML_ARCHITECT: "architect",
+    Role.SOFTWARE_DEVELOPER: "swe",
+    Role.DEVOPS_ENGINEER: "devops",
+}
+
+
+@pytest.fixture
+def seeded(db) -> Seeded:
+    """churn-model in manage, with a lead for every role the default policy asks for."""
+    seed = Seeded()
+    creator = Actor(HOME, seed.creator)
+    with db.session() as s:
+        projects.create_project(s, creator, seed.key, "Churn model", seed.channel)
+        for role, person in LEADS.items():
+            roster.assign_role(s, creator, seed.key, role, getattr(seed, person), lead=True)
+        roster.assign_role(s, creator, seed.key, Role.DATA_ANALYST, seed.intern)
+    return seed
+
+
+MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
+VIEW_METHODS = ("views.open", "views.update", "views.push", "views.publish")
+
+
+def block_kit_violations(fake: FakeSlack) -> list[str]:
+    """Every payload a test made Baton send to Slack must respect Block Kit's limits."""
+    problems = []
+    for call in fake.calls:
+        if call.method in MESSAGE_METHODS:
+            problems += [f"{call.method}: {v}" for v in limits.violations_in_message(call.params)]
+        elif call.method in VIEW_METHODS:
+            problems += [
+                f"{call.method}: {v}" for v in limits.violations_in_view(call.params["view"])
+            ]
+    return problems

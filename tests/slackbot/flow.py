@@ -1,0 +1,87 @@
+"""Steps a person takes in Slack, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.slackbot.harness import BotClient
+
+PACKETS: dict[str, dict[str, str]] = {
+    "develop": {
+        "objective": "Predict churn 30 days ahead",
+        "success_metric": "AUC >= 0.85 on holdout",
+        "data_sources": "warehouse.customers, events stream",
+        "target_date": "2026-05-01",
+    },
+    "deploy": {
+        "model_name": "churn-xgb",
+        "model_version": "3",
+        "training_data": "customers@2026-02-28",
+        "data_source": "s3://lake/customers/2026-02-28",
+        "evaluation": "AUC 0.87, recall 0.71",
+        "limitations": "New markets under-represented",
+    },
+    "monitor": {
+        "endpoint": "https://models.acme/churn",
+        "deployed_version": "3",
+        "dashboard_url": "https://grafana.acme/d/churn",
+        "runbook": "https://wiki.acme/churn-runbook",
+    },
+    "develop-again": {
+        "issue": "AUC dropped to 0.71",
+        "affected_metrics": "auc",
+        "suspected_cause": "data pipeline",
+    },
+}
+
+
+def last_modal(bot: BotClient) -> dict[str, Any]:
+    return bot.fake.calls_to("views.open")[-1].params["view"]
+
+
+def request_handoff(bot: BotClient, user: str, key: str, packet: dict[str, str]) -> Any:
+    opened = len(bot.fake.calls_to("views.open"))
+    ack = bot.reply(f"handoff {key}", user=user)
+    assert ack == {} or "blocks" not in ack, ack
+    assert len(bot.fake.calls_to("views.open")) == opened + 1, "the form did not open"
+    response = bot.submit(last_modal(bot), packet, user=user)
+    bot.deliver()
+    return response
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [
+        element["text"]["text"]
+        for block in message.get("blocks", [])
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """All the text a person reads in a message or view."""
+    parts = [message.get("text", "")]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.get("blocks", []))
+    return "\n".join(parts)
+
+
+def card_messages(bot: BotClient) -> list[dict[str, Any]]:
+    return [m for m in bot.fake.messages() if "Hand-off ·" in text_of(m)]
+
+
+def approve_all(bot: BotClient, handoff_id: int, users: list[str]) -> None:
+    for user in users:
+        response = bot.click("handoff.approve", str(handoff_id), user=user)
+        assert response.status_code == 200
+    bot.deliver()

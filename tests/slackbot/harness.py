@@ -1,0 +1,188 @@
+"""Baton over real HTTP: a werkzeug server on loopback, requests signed exactly as Slack signs."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from slack_sdk.signature import SignatureVerifier
+from werkzeug.serving import make_server
+
+from bot.blocks import limits
+from bot.server import Baton
+
+SECRET = "test-signing-secret"
+HOME = "THOME"
+
+
+@dataclass
+class SlackSigner:
+    secret: str = SECRET
+
+    def headers(self, body: str, timestamp: int | None = None) -> dict[str, str]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body)
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+@dataclass
+class BotClient:
+    baton: Baton
+    fake: Any
+    url: str = ""
+    signer: SlackSigner = field(default_factory=SlackSigner)
+    _triggers: int = 0
+
+    # -- raw ---------------------------------------------------------------------------------
+    def post(
+        self,
+        body: str,
+        content_type: str = "application/x-www-form-urlencoded",
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+    ) -> requests.Response:
+        sent = {
+            "Content-Type": content_type,
+            **self.signer.headers(body, timestamp),
+            **(headers or {}),
+        }
+        return requests.post(
+            f"{self.url}/slack/events", data=body.encode(), headers=sent, timeout=10
+        )
+
+    def trigger(self) -> str:
+        self._triggers += 1
+        return f"trig-{self._triggers}"
+
+    # -- what Slack sends --------------------------------------------------------------------
+    def command(
+        self, text: str, *, user: str, channel: str = "CCHURN", team: str = HOME
+    ) -> requests.Response:
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "team_domain": "acme",
+                "channel_id": channel,
+                "channel_name": "churn",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": "/mlops",
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": self.fake.response_url(f"cmd-{user}"),
+                "trigger_id": self.trigger(),
+            }
+        )
+        return self.post(body)
+
+    def reply(self, text: str, *, user: str, **kw: Any) -> dict[str, Any]:
+        """The ephemeral answer a command's acknowledgement carries."""
+        response = self.command(text, user=user, **kw)
+        assert response.status_code == 200, response.text
+        reply = response.json() if response.text else {}
+        assert not limits.violations_in_message(reply), limits.violations_in_message(reply)
+        return reply
+
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str,
+        team: str = HOME,
+        message: dict[str, Any] | None = None,
+        home: bool = False,
+    ) -> requests.Response:
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": team, "domain": "acme"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A1",
+            "trigger_id": self.trigger(),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "value": value,
+                    "block_id": f"handoff.decide.{value}",
+                    "action_ts": "1",
+                }
+            ],
+        }
+        if home:
+            payload["view"] = {"type": "home", "id": "VHOME"}
+        else:
+            channel = (message or {}).get("channel", "CCHURN")
+            payload["channel"] = {"id": channel}
+            payload["container"] = {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": (message or {}).get("ts", "1.0"),
+            }
+            payload["message"] = {"ts": (message or {}).get("ts", "1.0"), "text": ""}
+            payload["response_url"] = self.fake.response_url(f"click-{user}")
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def submit(
+        self, view: dict[str, Any], values: dict[str, str], *, user: str, team: str = HOME
+    ) -> requests.Response:
+        state = {k: {"value": {"type": "plain_text_input", "value": v}} for k, v in values.items()}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": team, "domain": "acme"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A1",
+            "trigger_id": self.trigger(),
+            "view": {**view, "id": "V1", "state": {"values": state}},
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str,
+        team: str = HOME,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return self.post(body, "application/json", headers)
+
+    # -- after the request -------------------------------------------------------------------
+    def deliver(self) -> int:
+        """Run the real outbox deliverer until nothing is due (deterministic, no waiting)."""
+        total = 0
+        while sent := self.baton.deliverer.deliver_due():
+            total += sent
+        return total
+
+
+class Server:
+    def __init__(self, app: Any) -> None:
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Server:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,10 +24,21 @@ def build_web(rt: Runtime, app: App) -> Flask:
     web = Flask("baton")
     web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     slack = SlackRequestHandler(app)
+    secret = rt.settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
 
     @web.post("/slack/events")
-    def slack_events() -> Response:
-        return slack.handle(request)
+    def slack_events() -> Response | tuple[Response, int]:
+        try:
+            return slack.handle(request)
+        except ValueError:
+            # bolt parses the body before it checks the signature; junk must not become a 500.
+            signed = verifier is not None and verifier.is_valid_request(
+                request.get_data(), dict(request.headers)
+            )
+            return jsonify(error="malformed request" if signed else "invalid request"), (
+                400 if signed else 401
+            )
 
     @web.get("/healthz")
     def healthz() -> Response:

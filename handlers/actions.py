@@ -31,8 +31,15 @@ log = logging.getLogger(__name__)
 def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
     @app.action(handoff_blocks.APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        refusal = _approve(rt, body)  # a few milliseconds of database work: well inside 3 s
         ack()
-        _approve(rt, deliverer, body, client, respond)
+        if refusal:
+            tell_user(client, body, respond, refusal)
+            return
+        deliverer.kick()
+        if body.get("view", {}).get("type") == "home":
+            user, team = user_and_team(body)
+            publish_home(rt, client, team, user)
 
     @app.action(handoff_blocks.REQUEST_CHANGES)
     def on_request_changes(
@@ -55,27 +62,20 @@ def handoff_id_of(body: dict[str, Any]) -> int:
     return int(value)
 
 
-def _approve(
-    rt: Runtime, deliverer: Deliverer, body: dict[str, Any], client: WebClient, respond: Respond
-) -> None:
+def _approve(rt: Runtime, body: dict[str, Any]) -> str | None:
+    """Record the approval; the reason it was refused, if it was."""
     user, team = user_and_team(body)
     actor = rt.actor(team, user)
     try:
         with database_errors(), rt.session() as s:
-            handoff_id = handoff_id_of(body)
-            decisions.decide(s, actor, handoff_id, Decision.APPROVED, rt.policy)
+            decisions.decide(s, actor, handoff_id_of(body), Decision.APPROVED, rt.policy)
     except DomainError as exc:
-        audit_refusal(
-            rt, actor, "handoff.approve", exc, handoff=body.get("actions", [{}])[0].get("value")
-        )
-        tell_user(client, body, respond, exc.message)
-        return
+        value = (body.get("actions") or [{}])[0].get("value")
+        audit_refusal(rt, actor, "handoff.approve", exc, handoff=value)
+        return exc.message
     except Unavailable:
-        tell_user(client, body, respond, TRY_AGAIN)
-        return
-    deliverer.kick()
-    if body.get("view", {}).get("type") == "home":
-        publish_home(rt, client, team, user)
+        return TRY_AGAIN
+    return None
 
 
 def _ask_reason(

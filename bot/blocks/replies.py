@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
 from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
-from bot.blocks.text import channel, cut, escape, user
+from bot.blocks.text import channel, cut, escape, unescape, user
 from models.enums import Stage
 from models.schemas import (
     AuditEntry,
@@ -32,7 +32,8 @@ def text_reply(text: str) -> dict[str, Any]:
 
 
 def error_reply(reason: str, usage: str | None = None) -> dict[str, Any]:
-    body = f":warning: {escape(reason)}"
+    # Reasons may quote command text, which Slack sends already entity-escaped: escape once.
+    body = f":warning: {escape(unescape(reason))}"
     if usage:
         body += f"\nUsage: `{escape(usage)}`"
     return message(reason, [section(body)])

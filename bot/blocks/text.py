@@ -88,3 +88,8 @@ def _safe_end(text: str, end: int) -> int:
     if opened > text.rfind(">", 0, end) and _TOKEN_START.match(text, opened):
         end = opened
     return end
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's three entities (as in slash-command text); `&amp;` last, so `&amp;lt;` stays `&lt;`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

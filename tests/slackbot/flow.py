@@ -35,6 +35,24 @@ PACKETS: dict[str, dict[str, str]] = {
 }
 
 
+def wait_for_modal(bot: BotClient, opened_before: int) -> dict[str, Any]:
+    """views.open follows the acknowledgement (it needs the trigger), so wait for it."""
+    bot.fake.wait_for(lambda: len(bot.fake.calls_to("views.open")) > opened_before)
+    return last_modal(bot)
+
+
+def open_form(bot: BotClient, user: str, key: str) -> dict[str, Any]:
+    opened = len(bot.fake.calls_to("views.open"))
+    bot.reply(f"handoff {key}", user=user)
+    return wait_for_modal(bot, opened)
+
+
+def click_for_modal(bot: BotClient, action: str, handoff_id: int, user: str) -> dict[str, Any]:
+    opened = len(bot.fake.calls_to("views.open"))
+    assert bot.click(action, str(handoff_id), user=user).status_code == 200
+    return wait_for_modal(bot, opened)
+
+
 def last_modal(bot: BotClient) -> dict[str, Any]:
     return bot.fake.calls_to("views.open")[-1].params["view"]
 
@@ -43,7 +61,7 @@ def request_handoff(bot: BotClient, user: str, key: str, packet: dict[str, str])
     opened = len(bot.fake.calls_to("views.open"))
     ack = bot.reply(f"handoff {key}", user=user)
     assert ack == {} or "blocks" not in ack, ack
-    assert len(bot.fake.calls_to("views.open")) == opened + 1, "the form did not open"
+    wait_for_modal(bot, opened)
     response = bot.submit(last_modal(bot), packet, user=user)
     bot.deliver()
     return response

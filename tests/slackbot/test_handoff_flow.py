@@ -12,7 +12,8 @@ from tests.slackbot.flow import (
     approve_all,
     buttons,
     card_messages,
-    last_modal,
+    click_for_modal,
+    open_form,
     request_handoff,
     text_of,
 )
@@ -29,8 +30,7 @@ def _open_handoff(db) -> Handoff:
 
 
 def test_form_has_one_input_per_policy_field_with_labels(bot, slack, seeded):
-    bot.reply("handoff churn-model", user=seeded.ds)
-    modal = last_modal(bot)
+    modal = open_form(bot, seeded.ds, seeded.key)
     inputs = {b["block_id"]: b["label"]["text"] for b in modal["blocks"] if b["type"] == "input"}
     assert inputs == {
         "objective": "Objective",
@@ -101,8 +101,7 @@ def test_request_changes_then_resubmit_starts_a_new_round(bot, slack, db, seeded
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
     handoff_id = _open_handoff(db).id
     approve_all(bot, handoff_id, [seeded.domain])
-    bot.click("handoff.request_changes", str(handoff_id), user=seeded.architect)
-    reason_modal = last_modal(bot)
+    reason_modal = click_for_modal(bot, "handoff.request_changes", handoff_id, seeded.architect)
     assert reason_modal["callback_id"] == "handoff.reason"
     assert (
         bot.submit(
@@ -117,8 +116,7 @@ def test_request_changes_then_resubmit_starts_a_new_round(bot, slack, db, seeded
     assert "&lt;!channel&gt;" in to_requester and "<!channel>" not in to_requester
     assert all(buttons(c) == [] for c in card_messages(bot))
 
-    bot.reply("handoff churn-model", user=seeded.ds)
-    form = last_modal(bot)
+    form = open_form(bot, seeded.ds, seeded.key)
     prefilled = {
         b["block_id"]: b["element"].get("initial_value")
         for b in form["blocks"]
@@ -139,8 +137,8 @@ def test_request_changes_then_resubmit_starts_a_new_round(bot, slack, db, seeded
 def test_reject_closes_the_handoff(bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
     handoff_id = _open_handoff(db).id
-    bot.click("handoff.reject", str(handoff_id), user=seeded.domain)
-    bot.submit(last_modal(bot), {"reason": "No business case"}, user=seeded.domain)
+    modal = click_for_modal(bot, "handoff.reject", handoff_id, seeded.domain)
+    bot.submit(modal, {"reason": "No business case"}, user=seeded.domain)
     bot.deliver()
     assert _open_handoff(db).status == HandoffStatus.REJECTED
     assert _stage(db) == Stage.MANAGE
@@ -151,16 +149,16 @@ def test_reject_closes_the_handoff(bot, slack, db, seeded):
 
 def test_reason_is_required_inline(bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
-    bot.click("handoff.reject", str(_open_handoff(db).id), user=seeded.domain)
-    response = bot.submit(last_modal(bot), {"reason": "  "}, user=seeded.domain)
+    modal = click_for_modal(bot, "handoff.reject", _open_handoff(db).id, seeded.domain)
+    response = bot.submit(modal, {"reason": "  "}, user=seeded.domain)
     assert response.json()["response_action"] == "errors"
     assert "reason is required" in response.json()["errors"]["reason"]
     assert _open_handoff(db).status == HandoffStatus.PENDING
 
 
 def test_missing_packet_field_is_an_inline_error_not_a_failed_submit(bot, slack, db, seeded):
-    bot.reply("handoff churn-model", user=seeded.ds)
-    response = bot.submit(last_modal(bot), {**PACKETS["develop"], "objective": ""}, user=seeded.ds)
+    modal = open_form(bot, seeded.ds, seeded.key)
+    response = bot.submit(modal, {**PACKETS["develop"], "objective": ""}, user=seeded.ds)
     assert response.status_code == 200
     body = response.json()
     assert body["response_action"] == "errors"
@@ -182,8 +180,7 @@ def test_double_click_records_one_decision(bot, slack, db, seeded):
 def test_outbox_delivers_in_the_background_after_commit(bot, slack, db, seeded):
     bot.baton.deliverer.start(poll_seconds=30)
     try:
-        bot.reply("handoff churn-model", user=seeded.ds)
-        bot.submit(last_modal(bot), PACKETS["develop"], user=seeded.ds)
+        bot.submit(open_form(bot, seeded.ds, seeded.key), PACKETS["develop"], user=seeded.ds)
         slack.wait_for(lambda: len(card_messages(bot)) == 3)
     finally:
         bot.baton.deliverer.stop()

@@ -1,0 +1,141 @@
+"""Requests Slack did not send, or from people and workspaces that may not act: refused, audited."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+
+from models.audit import AuditEvent
+from models.enums import HandoffStatus
+from models.handoff import Handoff
+from tests.slackbot.flow import PACKETS, request_handoff
+
+
+def _without_audit(dump: dict) -> dict:
+    return {k: v for k, v in dump.items() if k != "audit_events"}
+
+
+def _refusals(db) -> list[tuple[str, str, str]]:
+    with db.session() as s:
+        rows = s.scalars(select(AuditEvent).where(AuditEvent.action.like("refused.%")))
+        return [(e.team_id, e.actor, e.action) for e in rows]
+
+
+def _handoff(db) -> Handoff:
+    with db.session() as s:
+        return s.scalars(select(Handoff)).one()
+
+
+def _command_body(text: str = "project create evil-twin") -> str:
+    return urlencode(
+        {
+            "team_id": "THOME",
+            "user_id": "UEVE",
+            "channel_id": "C1",
+            "command": "/mlops",
+            "text": text,
+            "trigger_id": "t",
+        }
+    )
+
+
+def test_forged_signature_is_401_and_touches_nothing(bot, slack, db):
+    before = db.dump()
+    body = _command_body()
+    response = bot.post(body, headers={"X-Slack-Signature": "v0=" + "0" * 64})
+    assert response.status_code == 401
+    assert db.dump() == before
+
+
+def test_missing_signature_is_401(bot, slack, db):
+    import requests
+
+    response = requests.post(
+        f"{bot.url}/slack/events",
+        data=_command_body(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=5,
+    )
+    assert response.status_code == 401
+
+
+def test_stale_and_future_timestamps_are_401(bot, slack, db):
+    before = db.dump()
+    assert bot.post(_command_body(), timestamp=int(time.time()) - 301).status_code == 401
+    assert bot.post(_command_body(), timestamp=int(time.time()) + 301).status_code == 401
+    assert db.dump() == before
+
+
+def test_body_altered_after_signing_is_401(bot, slack, db):
+    before = db.dump()
+    signed = bot.signer.headers(_command_body("help"))
+    response = bot.post(_command_body(), headers=signed)  # the signature is of another body
+    assert response.status_code == 401
+    assert db.dump() == before
+
+
+def test_oversized_body_is_refused(bot, slack, db):
+    response = bot.post(_command_body("x" * 600_000))
+    assert response.status_code == 413
+
+
+def test_command_from_another_workspace_is_refused_and_audited(bot, slack, db):
+    before = db.dump()
+    reply = bot.reply("project create evil-twin", user="UEVE", team="TOTHER")
+    assert "not connected to Baton" in reply["text"]
+    assert _without_audit(db.dump()) == _without_audit(before)
+    assert _refusals(db) == [("TOTHER", "UEVE", "refused.foreign_workspace")]
+
+
+def test_click_from_another_workspace_is_refused(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    before = db.dump()
+    response = bot.click("handoff.approve", str(_handoff(db).id), user=seeded.domain, team="TOTHER")
+    assert response.status_code == 200
+    assert _without_audit(db.dump()) == _without_audit(before)
+    assert _refusals(db) == [("TOTHER", seeded.domain, "refused.foreign_workspace")]
+
+
+def test_non_lead_click_gets_an_ephemeral_reason_and_is_audited(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    before = db.dump()
+    assert bot.click("handoff.approve", str(_handoff(db).id), user=seeded.intern).status_code == 200
+    answer = slack.wait_for(lambda: slack.responses())[-1]
+    assert answer["response_type"] == "ephemeral"
+    assert "only the lead" in answer["text"].lower()
+    assert _handoff(db).status == HandoffStatus.PENDING
+    assert _without_audit(db.dump()) == _without_audit(before)
+    assert _refusals(db) == [("THOME", seeded.intern, "refused.handoff.approve")]
+
+
+def test_tampered_button_value_is_refused(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    before = db.dump()
+    for value in ("999999", "1 OR 1=1", "-1", ""):
+        bot.click("handoff.approve", value, user=seeded.domain)
+    slack.wait_for(lambda: len(slack.responses()) == 4)
+    assert all("does not" in r["text"] for r in slack.responses())
+    assert db.dump() == before
+
+
+def test_admin_may_decide_for_a_role_they_do_not_lead(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    bot.click("handoff.approve", str(_handoff(db).id), user="UADMIN")
+    assert _handoff(db).status == HandoffStatus.APPROVED
+
+
+def test_unknown_action_id_changes_nothing(bot, slack, db, seeded):
+    before = db.dump()
+    response = bot.click("handoff.detonate", "1", user=seeded.domain)
+    assert response.status_code in (200, 404)
+    assert db.dump() == before
+
+
+def test_malformed_payload_is_rejected_without_a_500(bot, slack, db):
+    response = bot.post(urlencode({"payload": "{not json"}))
+    assert response.status_code < 500
+    response = bot.post(json.dumps({"type": "event_callback"}), "application/json")
+    assert response.status_code < 500

@@ -57,7 +57,7 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
             f"due {slack_date(view.due_at)}",
         ),
         *fields(
-            [f"*{escape(p.label)}*\n{escape(cut(p.value, CARD_VALUE_MAX))}" for p in view.packet]
+            [f"*{escape(p.label)}*\n{cut(escape(p.value), CARD_VALUE_MAX)}" for p in view.packet]
         ),
         divider(),
         section("*Sign-off*\n" + "\n".join(checklist_line(line) for line in view.checklist)),
@@ -77,7 +77,7 @@ def checklist_line(line: SignOffLine) -> str:
         Decision.CHANGES_REQUESTED: "changes requested",
         Decision.REJECTED: "rejected",
     }[line.state]
-    reason = f": “{escape(cut(line.reason, 200))}”" if line.reason else ""
+    reason = f": “{cut(escape(line.reason), 200)}”" if line.reason else ""
     return f"{STATE_ICON[line.state]} *{escape(line.label)}*: {verb} by {user(line.decided_by or '')}{reason}"
 
 
@@ -111,7 +111,7 @@ def received_message(view: HandoffView) -> dict[str, Any]:
             f"from {user(view.requested_by)}:"
         ),
         *[
-            section(f"*{escape(p.label)}*\n{escape(cut(p.value, DM_VALUE_MAX))}")
+            section(f"*{escape(p.label)}*\n{cut(escape(p.value), DM_VALUE_MAX)}")
             for p in view.packet
         ],
     ]

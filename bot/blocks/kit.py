@@ -15,6 +15,7 @@ from bot.blocks.text import (
     HEADER_TEXT_MAX,
     INPUT_LABEL_MAX,
     MESSAGE_BLOCKS_MAX,
+    MESSAGE_TEXT_TOTAL_MAX,
     MODAL_TITLE_MAX,
     PLACEHOLDER_MAX,
     PRIVATE_METADATA_MAX,
@@ -28,6 +29,8 @@ Block = dict[str, Any]
 FIELDS_MAX = 10
 INPUT_VALUE_MAX = 3000
 FALLBACK_TEXT_MAX = 3000
+# Under MESSAGE_TEXT_TOTAL_MAX with room for the fallback-free block containers.
+TEXT_BUDGET = MESSAGE_TEXT_TOTAL_MAX - 1000
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, str]:
@@ -143,7 +146,33 @@ def home(blocks: list[Block]) -> Block:
 
 def message(text: str, blocks: list[Block]) -> dict[str, Any]:
     """A message payload: blocks within limits, plus the notification fallback text."""
-    return {"text": cut(text, FALLBACK_TEXT_MAX), "blocks": _capped(blocks, MESSAGE_BLOCKS_MAX)}
+    capped = _within_total(_capped(blocks, MESSAGE_BLOCKS_MAX), TEXT_BUDGET)
+    return {"text": cut(text, FALLBACK_TEXT_MAX), "blocks": capped}
+
+
+def _within_total(blocks: list[Block], budget: int) -> list[Block]:
+    """Slack refuses a message whose block text passes ~12,000 characters in all
+    (msg_blocks_too_long): shorten the longest section texts until the whole fits."""
+    sections = [b["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    total = sum(_text_size(b) for b in blocks)
+    for obj in sorted(sections, key=lambda t: len(t["text"]), reverse=True):
+        if total <= budget:
+            break
+        keep = max(200, len(obj["text"]) - (total - budget))
+        total -= len(obj["text"]) - len(cut(obj["text"], keep))
+        obj["text"] = cut(obj["text"], keep)
+    return blocks
+
+
+def _text_size(node: Any) -> int:
+    if isinstance(node, dict):
+        own = len(node["text"]) if isinstance(node.get("text"), str) else 0
+        return own + sum(
+            _text_size(v) for k, v in node.items() if k != "text" or not isinstance(v, str)
+        )
+    if isinstance(node, list):
+        return sum(_text_size(v) for v in node)
+    return 0
 
 
 def _capped(blocks: list[Block], limit: int) -> list[Block]:

@@ -154,7 +154,7 @@ def _detail(detail: dict[str, Any]) -> str:
     }
     if not shown:
         return ""
-    return " · " + escape(cut(", ".join(f"{k}={v}" for k, v in shown.items()), 300))
+    return " · " + cut(escape(", ".join(f"{k}={v}" for k, v in shown.items())), 300)
 
 
 def lineage_reply(key: str, entries: list[LineageEntry]) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def lineage_reply(key: str, entries: list[LineageEntry]) -> dict[str, Any]:
         )
     lines = [
         f"*{escape(m.model_name)}* `{escape(m.version)}` · data {escape(m.training_data or '?')} "
-        f"from {escape(cut(m.data_source or '?', 200))} · via {m.origin}, "
+        f"from {cut(escape(m.data_source or '?'), 200)} · via {m.origin}, "
         f"{m.recorded_at:%Y-%m-%d}" + (f" · run {escape(m.run_id)}" if m.run_id else "")
         for m in entries
     ]

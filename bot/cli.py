@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -21,6 +22,8 @@ from models.project import Project
 from models.schemas import AuditEntry
 from models.services import audit, projects
 from models.services.common import get_project
+
+MANIFEST = Path(__file__).resolve().parent / "manifest.yml"
 
 
 def _settings() -> Settings:
@@ -180,6 +183,23 @@ def socket() -> None:
     from bot import server
 
     server.socket(settings)
+
+
+@main.command()
+@click.option("--url", required=True, help="Public base URL, e.g. https://baton.example.com")
+@click.option("--socket-mode", is_flag=True, help="Socket Mode: no request URLs needed.")
+def manifest(url: str, socket_mode: bool) -> None:
+    """Print manifest.yml with the request URLs filled in."""
+    click.echo(render_manifest(url, socket_mode=socket_mode), nl=False)
+
+
+def render_manifest(url: str, *, socket_mode: bool = False) -> str:
+    if not url.startswith("https://") and not url.startswith("http://localhost"):
+        raise click.BadParameter("Slack only calls https:// URLs", param_hint="--url")
+    text = MANIFEST.read_text(encoding="utf-8").replace("https://YOUR-HOST", url.rstrip("/"))
+    if socket_mode:
+        text = text.replace("socket_mode_enabled: false", "socket_mode_enabled: true")
+    return text
 
 
 if __name__ == "__main__":

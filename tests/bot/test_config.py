@@ -1,0 +1,108 @@
+"""Start-up configuration: defaults, and a clear message naming each bad variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "BATON_DATABASE_URL",
+        "BATON_TIMEZONE",
+        "BATON_ADMINS",
+        "BATON_POLICY_FILE",
+        "BATON_HOST",
+        "BATON_PORT",
+        "BATON_LOG_FORMAT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults_match_the_spec():
+    s = load_settings()
+    assert (s.baton_database_url, s.baton_port, s.baton_timezone) == (
+        "sqlite:///baton.db",
+        3000,
+        "UTC",
+    )
+    assert s.slack_api_url == "https://slack.com/api/"
+    assert s.baton_log_format == "text"
+
+
+def test_env_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text("BATON_PORT=4000\nBATON_ADMINS=U1AAA, W2BBB\n")
+    s = load_settings()
+    assert s.baton_port == 4000
+    assert s.baton_admins == ("U1AAA", "W2BBB")
+
+
+def test_api_url_gets_its_trailing_slash(monkeypatch):
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9999/api")
+    assert load_settings().slack_api_url == "http://127.0.0.1:9999/api/"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("BATON_PORT", "abc", "BATON_PORT: Input should be a valid integer"),
+        ("BATON_PORT", "70000", "BATON_PORT: Input should be less than or equal to 65535"),
+        ("BATON_TIMEZONE", "Mars/Olympus", "BATON_TIMEZONE: unknown time zone 'Mars/Olympus'"),
+        ("BATON_LOG_FORMAT", "xml", "BATON_LOG_FORMAT: Input should be 'text' or 'json'"),
+        (
+            "BATON_ADMINS",
+            "alice",
+            "BATON_ADMINS: Slack user ids like U0123ABCD expected, got alice",
+        ),
+        ("SLACK_API_URL", "slack.com", "SLACK_API_URL: must be an http(s) URL"),
+    ],
+)
+def test_malformed_values_name_the_variable(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert expected in str(err.value)
+
+
+def test_http_mode_requires_the_signing_secret(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-secret-value")
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is not set"):
+        load_settings().require_http()
+
+
+def test_socket_mode_requires_the_app_token(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-secret-value")
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN is not set"):
+        load_settings().require_socket()
+
+
+def test_secrets_never_appear_in_errors_or_repr(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+    monkeypatch.setenv("BATON_PORT", "nope")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "xoxb-very-secret" not in str(err.value)
+    monkeypatch.setenv("BATON_PORT", "3000")
+    assert "xoxb-very-secret" not in repr(load_settings())
+
+
+def test_broken_policy_file_stops_start_up_with_its_lines(monkeypatch, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("transitions:\n  - from: manage\n    to: nowhere\n")
+    monkeypatch.setenv("BATON_POLICY_FILE", str(policy))
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "line 3: transitions.0.to" in str(err.value)
+
+
+def test_missing_policy_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("BATON_POLICY_FILE", str(tmp_path / "absent.yaml"))
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings()

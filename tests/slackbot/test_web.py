@@ -1,0 +1,62 @@
+"""Health and readiness, and the same app answering over Socket Mode."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import requests
+from slack_bolt.request import BoltRequest
+
+from bot.app import build_app
+from bot.config import Settings
+from bot.db import make_engine, make_session_factory
+from bot.delivery import Deliverer
+from bot.runtime import Runtime
+from bot.slack import make_client
+from bot.web import build_web
+from models.policy import DEFAULT_POLICY
+from tests.slackbot.harness import Server
+
+
+def test_healthz_and_readyz(bot, slack):
+    assert requests.get(f"{bot.url}/healthz", timeout=5).json() == {"status": "ok"}
+    ready = requests.get(f"{bot.url}/readyz", timeout=5)
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+def test_readyz_is_503_before_migrations(tmp_path, slack):
+    settings = Settings(
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret="s",
+        slack_api_url=slack.base_url,
+        _env_file=None,
+    )
+    engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
+    rt = Runtime(
+        settings, engine, make_session_factory(engine), DEFAULT_POLICY, make_client(settings)
+    )
+    web = build_web(rt, build_app(rt, Deliverer(rt)))
+    with Server(web) as server:
+        response = requests.get(f"{server.url}/readyz", timeout=5)
+    assert response.status_code == 503
+    assert "schema at None" in response.json()["reason"]
+
+
+def test_socket_mode_runs_the_same_listeners_without_signatures(bot, slack, seeded):
+    rt = bot.baton.rt
+    app = build_app(rt, bot.baton.deliverer, socket_mode=True)
+    body = urlencode(
+        {
+            "team_id": "THOME",
+            "user_id": seeded.ds,
+            "channel_id": seeded.channel,
+            "command": "/mlops",
+            "text": "status churn-model",
+            "trigger_id": "t1",
+            "response_url": slack.response_url("sock"),
+        }
+    )
+    response = app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    assert response.status == 200
+    assert "Stage *manage*" in json.dumps(json.loads(response.body))

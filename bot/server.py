@@ -56,8 +56,16 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 def serve(settings: Settings, *, workers: int, threads: int) -> None:
     configure_logging(settings.baton_log_format)
     baton = assemble(settings)
-    baton.deliverer.start()
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        baton.rt.engine.dispose(close=False)  # never share the parent's pooled connections
+
+    def post_worker_init(_worker: Any) -> None:
+        baton.deliverer.start()  # threads do not survive fork: each worker runs its own
+
     options = {
+        "post_fork": post_fork,
+        "post_worker_init": post_worker_init,
         "bind": f"{settings.baton_host}:{settings.baton_port}",
         "workers": workers,
         "threads": threads,

@@ -15,9 +15,16 @@ def test_manage_to_develop(db, clock):
         roster.assign_role(s, creator, "churn-model", Role.DOMAIN_EXPERT, "U_DOM", lead=True)
         roster.assign_role(s, creator, "churn-model", Role.ML_ARCHITECT, "U_ARCH", lead=True)
         roster.assign_role(s, creator, "churn-model", Role.DATA_SCIENTIST, "U_DS", lead=True)
-    packet = {"objective": "x", "success_metric": "auc", "data_sources": "s3", "target_date": "2026-04-01"}
+    packet = {
+        "objective": "x",
+        "success_metric": "auc",
+        "data_sources": "s3",
+        "target_date": "2026-04-01",
+    }
     with db.session() as s:
-        view = handoffs.request_handoff(s, Actor(T, "U_DS"), "churn-model", None, packet, DEFAULT_POLICY)
+        view = handoffs.request_handoff(
+            s, Actor(T, "U_DS"), "churn-model", None, packet, DEFAULT_POLICY
+        )
     with db.session() as s:
         r1 = decisions.decide(s, Actor(T, "U_DOM"), view.id, Decision.APPROVED, DEFAULT_POLICY)
     with db.session() as s:

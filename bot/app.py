@@ -95,5 +95,6 @@ def _first_delivery(rt: Runtime, event_id: str, team_id: str) -> bool:
             insert(ReceivedEvent)
             .values(event_id=event_id[:64], team_id=team_id)
             .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(ReceivedEvent.event_id)
         )
-        return bool(result.rowcount)
+        return result.scalar_one_or_none() is not None

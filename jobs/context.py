@@ -1,0 +1,26 @@
+"""What a scheduled job is handed: sessions, the policy, settings it needs. No Slack client:
+jobs write outbox rows, and the deliverer sends them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.policy import Policy
+
+
+@dataclass(frozen=True)
+class JobContext:
+    sessions: sessionmaker[Session]
+    policy: Policy
+    timezone: str = "UTC"
+    replica: str = "local"  # who claimed a run, for the job_runs table and the logs
+    digest_grace_seconds: int = 3600
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as s, s.begin():
+            yield s

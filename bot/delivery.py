@@ -16,11 +16,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.blocks import handoff as handoff_blocks
+from bot.renderers import RENDERERS
 from bot.runtime import Runtime
 from models.base import utcnow
-from models.enums import OutboxStatus, Role
+from models.enums import OutboxStatus
 from models.outbox import OutboxMessage
-from models.project import Project
 from models.services.views import view_by_id
 from models.workspace import MessageRef
 
@@ -140,31 +140,16 @@ class Deliverer:
 
     # -- rendering by topic ----------------------------------------------------------------
     def _send(self, s: Any, row: OutboxMessage) -> None:
-        topic = row.topic
-        if topic in ("handoff.requested", "handoff.signoff_requested"):
+        if row.topic in ("handoff.requested", "handoff.signoff_requested"):
             self._post_card(s, row)
-        elif topic in ("handoff.updated", "handoff.resubmitted"):
+        elif row.topic in ("handoff.updated", "handoff.resubmitted"):
             self._update_cards(s, row)
-        elif topic == "project.advanced":
-            d = row.data
-            message = handoff_blocks.advanced_message(
-                self._key(s, row), d["stage_from"], d["stage_to"]
-            )
-            self._post(row, message)
-        elif topic == "handoff.received":
-            self._post(row, handoff_blocks.received_message(self._view(s, row)))
-        elif topic == "handoff.changes_requested":
-            message = handoff_blocks.changes_requested_message(self._view(s, row), row.data["by"])
-            self._post(row, message)
-        elif topic == "role.assigned":
-            d = row.data
-            label = Role(d["role"]).label
-            message = handoff_blocks.role_assigned_message(
-                self._key(s, row), label, d["lead"], d["by"]
-            )
-            self._post(row, message)
+        elif row.topic in RENDERERS:
+            self._post(row, RENDERERS[row.topic](s, row, self.rt.policy))
         else:
-            raise SlackApiError("unknown topic", {"ok": False, "error": f"unknown_topic:{topic}"})
+            raise SlackApiError(
+                "unknown topic", {"ok": False, "error": f"unknown_topic:{row.topic}"}
+            )
 
     def _post(self, row: OutboxMessage, payload: dict[str, Any]) -> dict[str, Any]:
         target = row.channel_id or row.user_id
@@ -201,7 +186,3 @@ class Deliverer:
     def _view(self, s: Any, row: OutboxMessage) -> Any:
         assert row.handoff_id is not None
         return view_by_id(s, row.team_id, row.handoff_id, self.rt.policy)
-
-    def _key(self, s: Any, row: OutboxMessage) -> str:
-        project = s.get(Project, row.project_id)
-        return project.key if project is not None else "?"

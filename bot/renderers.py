@@ -1,0 +1,80 @@
+"""Outbox topic → the message it becomes, rendered from current state at delivery time.
+
+Hand-off cards are not here: they are posted once and then edited in place (bot/delivery.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.blocks import handoff as handoff_blocks
+from models.enums import Role
+from models.outbox import OutboxMessage
+from models.policy import Policy
+from models.project import Project
+from models.schemas import HandoffView
+from models.services.views import view_by_id
+
+Payload = dict[str, Any]
+Renderer = Callable[[Session, OutboxMessage, Policy], Payload]
+
+
+def _view(s: Session, row: OutboxMessage, policy: Policy) -> HandoffView:
+    assert row.handoff_id is not None
+    return view_by_id(s, row.team_id, row.handoff_id, policy)
+
+
+def _key(s: Session, row: OutboxMessage) -> str:
+    project = s.get(Project, row.project_id) if row.project_id is not None else None
+    return project.key if project is not None else "?"
+
+
+def project_advanced(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    d = row.data
+    return handoff_blocks.advanced_message(_key(s, row), d["stage_from"], d["stage_to"])
+
+
+def handoff_received(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    return handoff_blocks.received_message(_view(s, row, policy))
+
+
+def changes_requested(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    return handoff_blocks.changes_requested_message(_view(s, row, policy), row.data["by"])
+
+
+def role_assigned(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    d = row.data
+    label = Role(d["role"]).label
+    return handoff_blocks.role_assigned_message(_key(s, row), label, d["lead"], d["by"])
+
+
+def digest(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    from bot.blocks.digest import digest_message
+
+    return digest_message(row.data["digest"])
+
+
+def signoff_reminder(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    from bot.blocks.reminders import reminder_message
+
+    return reminder_message(_view(s, row, policy), row.data)
+
+
+def signoff_escalation(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    from bot.blocks.reminders import escalation_message
+
+    return escalation_message(_view(s, row, policy), row.data)
+
+
+RENDERERS: dict[str, Renderer] = {
+    "project.advanced": project_advanced,
+    "handoff.received": handoff_received,
+    "handoff.changes_requested": changes_requested,
+    "role.assigned": role_assigned,
+    "digest.post": digest,
+    "signoff.reminder": signoff_reminder,
+    "signoff.escalation": signoff_escalation,
+}

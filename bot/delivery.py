@@ -1,7 +1,9 @@
-"""Outbox → Slack. Rows are rendered from current state at send time and marked sent or retried.
+"""Outbox → Slack: claim due rows, send each in order per channel, record what happened.
 
-Requests only queue rows and `kick()` this deliverer; sending happens on its own thread, so a
-slow or rate-limited Slack never holds up an acknowledgement.
+Requests only queue rows and `kick()` this deliverer; sending happens on its own thread with
+its own client (no sleeping retry handlers), so a slow or rate-limited Slack never holds up an
+acknowledgement. A 429 postpones that channel's queue by Retry-After; 5xx and network errors
+back off exponentially with jitter; permanent errors give up with the reason recorded.
 """
 
 from __future__ import annotations
@@ -9,46 +11,56 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
-from bot.blocks import handoff as handoff_blocks
-from bot.renderers import RENDERERS
 from bot.runtime import Runtime
+from bot.sending import Plan, SendFailed, Sent, execute, plan_for
+from bot.slack import make_client
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.outbox import OutboxMessage
-from models.services.views import view_by_id
 from models.workspace import MessageRef
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ERRORS = {
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
-    "account_inactive",
-    "user_not_found",
-    "invalid_blocks",
-    "msg_too_long",
-    "msg_blocks_too_long",
-    "cant_update_message",
-    "message_not_found",
-    "no_text",
-    "restricted_action",
-    "invalid_auth",
-    "not_authed",
-}
-MAX_ATTEMPTS = 8
-BATCH = 50
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "user_not_found",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "cant_update_message",
+        "message_not_found",
+        "restricted_action",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+        "channel_is_archived",
+    }
+)
+MAX_ATTEMPTS = 10
+BATCH = 100
+LEASE = timedelta(minutes=2)  # a row left 'sending' by a crashed process is retried after this
+# Where a row goes: a channel, or a user for a direct message. Order is kept per target.
+outbox_target = func.coalesce(OutboxMessage.channel_id, OutboxMessage.user_id)
 
 
 class Deliverer:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, client: WebClient | None = None) -> None:
         self.rt = runtime
+        self.client = client or make_client(runtime.settings, rate_limit_retries=False)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -57,6 +69,7 @@ class Deliverer:
     # -- background loop -------------------------------------------------------------------
     def start(self, poll_seconds: float = 5.0) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(
                 target=self._loop, args=(poll_seconds,), name="baton-delivery", daemon=True
             )
@@ -67,6 +80,7 @@ class Deliverer:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+            self._thread = None
 
     def kick(self) -> None:
         self._wake.set()
@@ -79,110 +93,155 @@ class Deliverer:
                 while self.deliver_due() and not self._stop.is_set():
                     pass
             except Exception:  # the loop must outlive any one bad row or outage
-                log.exception("outbox delivery failed; will retry")
+                log.exception("outbox delivery pass failed; will retry")
 
     # -- one pass --------------------------------------------------------------------------
     def deliver_due(self) -> int:
-        """Send every due row once; returns how many were attempted."""
-        with self._lock:  # one pass at a time in this process
-            ids = self._claim()
+        """Try every due row once, oldest first; returns how many were tried."""
+        with self._lock:  # one pass at a time in this process; other processes skip-lock
+            ids = self._claim(utcnow())
+            held: set[str] = set()
             for row_id in ids:
-                self._deliver_one(row_id)
+                self._deliver_one(row_id, held)
             return len(ids)
 
-    def _claim(self) -> list[int]:
+    def _claim(self, now: datetime) -> list[int]:
         with self.rt.session() as s:
+            waiting = _first_waiting_per_target(s, now)
             rows = s.scalars(
                 select(OutboxMessage)
                 .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= utcnow(),
+                    or_(
+                        OutboxMessage.status == OutboxStatus.PENDING,
+                        OutboxMessage.status == OutboxStatus.SENDING,  # lease expired
+                    ),
+                    OutboxMessage.next_attempt_at <= now,
                 )
                 .order_by(OutboxMessage.id)
                 .limit(BATCH)
                 .with_for_update(skip_locked=True)
             ).all()
-            for row in rows:
-                row.status = OutboxStatus.SENDING
-            return [r.id for r in rows]
+            # Never overtake an earlier message to the same place that is waiting to retry.
+            claimed = [r for r in rows if waiting.get(_target(r), r.id + 1) > r.id]
+            for row in claimed:
+                row.status, row.next_attempt_at = OutboxStatus.SENDING, now + LEASE
+            return [r.id for r in claimed]
 
-    def _deliver_one(self, row_id: int) -> None:
+    def _deliver_one(self, row_id: int, held: set[str]) -> None:
         with self.rt.session() as s:
             row = s.get(OutboxMessage, row_id)
             assert row is not None
+            target = _target(row)
+            if target in held:  # an earlier row to this target just failed: keep order
+                row.status, row.next_attempt_at = OutboxStatus.PENDING, _held_until(s, target)
+                return
             try:
-                self._send(s, row)
-            except SlackApiError as exc:
-                self._failed(row, exc)
-            except OSError as exc:  # network trouble after the client's own retries
-                self._retry_later(row, f"network: {exc}", None)
-            else:
-                row.status, row.sent_at = OutboxStatus.SENT, utcnow()
+                plan = plan_for(s, row, self.rt.policy)
+            except Exception as exc:  # unrenderable: retrying will not help
+                log.exception("outbox %s cannot be rendered", row_id)
+                row.status, row.last_error = OutboxStatus.FAILED, f"render: {exc}"[:500]
+                return
+            if plan.defer_seconds is not None:
+                row.status = OutboxStatus.PENDING
+                row.next_attempt_at = utcnow() + timedelta(seconds=plan.defer_seconds)
+                return
+        self._send_and_record(row_id, plan, target, held)
+
+    def _send_and_record(self, row_id: int, plan: Plan, target: str, held: set[str]) -> None:
+        error: BaseException | None = None
+        try:
+            sent = execute(self.client, plan)
+        except SendFailed as failed:
+            sent, error = failed.sent, failed.cause
+        with self.rt.session() as s:
+            row = s.get(OutboxMessage, row_id)
+            assert row is not None
+            _record_sent(s, row, sent)
             row.attempts += 1
+            if error is None:
+                row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
+            else:
+                self._failed(s, row, error, target, held)
 
-    def _failed(self, row: OutboxMessage, exc: SlackApiError) -> None:
-        error = str(exc.response.get("error", "")) or f"http {exc.response.status_code}"
-        if exc.response.status_code == 429:
-            retry_after = float(exc.response.headers.get("retry-after", "1") or 1)
-            self._retry_later(row, "rate_limited", retry_after)
-        elif error in PERMANENT_ERRORS or row.attempts + 1 >= MAX_ATTEMPTS:
-            row.status, row.last_error = OutboxStatus.FAILED, error
-            log.warning("outbox %s gave up: %s", row.id, error)
-        else:
-            self._retry_later(row, error, None)
-
-    def _retry_later(self, row: OutboxMessage, error: str, after: float | None) -> None:
-        delay = (
-            after if after is not None else min(300.0, 2.0**row.attempts) * (0.5 + random.random())
-        )
-        row.status, row.last_error = OutboxStatus.PENDING, error
+    def _failed(
+        self, s: Session, row: OutboxMessage, error: BaseException, target: str, held: set[str]
+    ) -> None:
+        if isinstance(error, SlackApiError) and error.response.status_code == 429:
+            retry_after = _retry_after(error)
+            until = utcnow() + timedelta(seconds=retry_after)
+            _postpone_target(s, target, until)
+            row.status, row.next_attempt_at = OutboxStatus.PENDING, until
+            row.last_error = f"rate_limited ({retry_after:g}s)"
+            held.add(target)
+            return
+        code = _error_code(error)
+        if code in PERMANENT_ERRORS or row.attempts >= MAX_ATTEMPTS:
+            row.status, row.last_error = OutboxStatus.FAILED, code
+            log.warning("outbox %s (%s to %s) gave up: %s", row.id, row.topic, target, code)
+            return
+        delay = min(600.0, 2.0**row.attempts) * (0.5 + random.random())
+        row.status, row.last_error = OutboxStatus.PENDING, code
         row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        held.add(target)
 
-    # -- rendering by topic ----------------------------------------------------------------
-    def _send(self, s: Any, row: OutboxMessage) -> None:
-        if row.topic in ("handoff.requested", "handoff.signoff_requested"):
-            self._post_card(s, row)
-        elif row.topic in ("handoff.updated", "handoff.resubmitted"):
-            self._update_cards(s, row)
-        elif row.topic in RENDERERS:
-            self._post(row, RENDERERS[row.topic](s, row, self.rt.policy))
-        else:
-            raise SlackApiError(
-                "unknown topic", {"ok": False, "error": f"unknown_topic:{row.topic}"}
-            )
 
-    def _post(self, row: OutboxMessage, payload: dict[str, Any]) -> dict[str, Any]:
-        target = row.channel_id or row.user_id
-        response = self.rt.client.chat_postMessage(channel=target, **payload)
-        return response.data if isinstance(response.data, dict) else {}
+def _target(row: OutboxMessage) -> str:
+    return row.channel_id or row.user_id or ""
 
-    def _post_card(self, s: Any, row: OutboxMessage) -> None:
-        view = self._view(s, row)
-        sent = self._post(row, handoff_blocks.card_message(view))
-        s.add(
-            MessageRef(
-                team_id=row.team_id,
-                handoff_id=view.id,
-                channel_id=sent["channel"],
-                ts=sent["ts"],
-                rendered_version=view.version,
-            )
+
+def _first_waiting_per_target(s: Session, now: datetime) -> dict[str, int]:
+    rows = s.execute(
+        select(outbox_target, func.min(OutboxMessage.id))
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at > now)
+        .group_by(outbox_target)
+    )
+    return {str(t): int(i) for t, i in rows}
+
+
+def _held_until(s: Session, target: str) -> datetime:
+    latest = s.scalar(
+        select(func.max(OutboxMessage.next_attempt_at)).where(
+            outbox_target == target, OutboxMessage.status == OutboxStatus.PENDING
         )
+    )
+    return latest or utcnow()
 
-    def _update_cards(self, s: Any, row: OutboxMessage) -> None:
-        view = self._view(s, row)
-        refs = s.scalars(
-            select(MessageRef).where(
-                MessageRef.team_id == row.team_id, MessageRef.handoff_id == view.id
+
+def _postpone_target(s: Session, target: str, until: datetime) -> None:
+    s.execute(
+        update(OutboxMessage)
+        .where(outbox_target == target, OutboxMessage.status == OutboxStatus.PENDING)
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def _record_sent(s: Session, row: OutboxMessage, sent: Sent) -> None:
+    for post, channel, ts in sent.posted:
+        if post.handoff_id is not None:
+            s.add(
+                MessageRef(
+                    team_id=row.team_id,
+                    handoff_id=post.handoff_id,
+                    channel_id=channel,
+                    ts=ts,
+                    rendered_version=post.version,
+                )
             )
-        ).all()
-        payload = handoff_blocks.card_message(view)
-        for ref in refs:
-            if ref.rendered_version >= view.version:
-                continue  # coalesced: a later update already showed this state
-            self.rt.client.chat_update(channel=ref.channel_id, ts=ref.ts, **payload)
-            ref.rendered_version = view.version
+    for upd in sent.updated:
+        ref = s.get(MessageRef, upd.ref_id)
+        if ref is not None and ref.rendered_version < upd.version:
+            ref.rendered_version = upd.version
 
-    def _view(self, s: Any, row: OutboxMessage) -> Any:
-        assert row.handoff_id is not None
-        return view_by_id(s, row.team_id, row.handoff_id, self.rt.policy)
+
+def _retry_after(error: SlackApiError) -> float:
+    try:
+        return max(1.0, float(error.response.headers.get("retry-after", "1")))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _error_code(error: BaseException) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or f"http_{error.response.status_code}")
+    return f"network: {error.__class__.__name__}"

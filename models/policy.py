@@ -69,6 +69,11 @@ class Transition(BaseModel):
         return next((f for f in self.fields if f.key == key), None)
 
 
+def _repeated_transitions(policy: Policy) -> list[int]:
+    pairs = [(t.from_stage, t.to_stage) for t in policy.transitions]
+    return [i for i, pair in enumerate(pairs) if pair in pairs[:i]]
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,10 +83,9 @@ class Policy(BaseModel):
     def _one_per_pair(self) -> Policy:
         if not self.transitions:
             raise ValueError("the policy needs at least one transition")
-        pairs = [(t.from_stage, t.to_stage) for t in self.transitions]
-        dupes = {f"{a.value} → {b.value}" for a, b in pairs if pairs.count((a, b)) > 1}
-        if dupes:
-            raise ValueError(f"transition defined more than once: {', '.join(sorted(dupes))}")
+        if _repeated_transitions(self):
+            # Files are checked by parse_policy, which names the line; this guards code.
+            raise ValueError("a transition is defined more than once")
         return self
 
     def transition(self, from_stage: Stage, to_stage: Stage | None = None) -> Transition | None:
@@ -186,11 +190,33 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
             source, [f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"]
         ) from exc
     if not isinstance(data, dict):
-        raise PolicyError(source, ["line 1: the file must be a mapping with a 'transitions' list"])
+        line = root.start_mark.line + 1 if root is not None else 1
+        raise PolicyError(
+            source, [f"line {line}: the file must be a mapping with a 'transitions' list"]
+        )
+    duplicates = _duplicate_problems(data, root)
+    if duplicates:
+        raise PolicyError(source, duplicates)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(source, [_describe(err, root) for err in exc.errors()]) from exc
+
+
+def _duplicate_problems(data: dict[str, Any], root: yaml.Node | None) -> list[str]:
+    """A repeated (from, to) pair, reported at the line of the repeat (before validation, so
+    the model-level check never reports it without a place)."""
+    items = data.get("transitions")
+    if not isinstance(items, list):
+        return []
+    pairs = [
+        (t.get("from"), t.get("to")) if isinstance(t, dict) else (i, i) for i, t in enumerate(items)
+    ]
+    return [
+        f"line {_line_of(root, ['transitions', i])}: transitions.{i}: transition defined more than once: {a} → {b}"
+        for i, (a, b) in enumerate(pairs)
+        if (a, b) in pairs[:i]
+    ]
 
 
 def _describe(err: Any, root: yaml.Node | None) -> str:

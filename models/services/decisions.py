@@ -83,7 +83,13 @@ def _roles_decided_by(s: Session, project: Project, handoff: Handoff, actor: Act
     led = [r for r in handoff.required if leads.get(r) == actor.user_id]
     if led or not actor.is_admin:
         return led
-    return handoff.pending_roles()
+    # An admin leading none decides every pending role; once decided, a repeat of the same
+    # click must see the roles it decided, so it is a no-op rather than a refusal.
+    pending = handoff.pending_roles()
+    if pending:
+        return pending
+    decided = handoff.signoffs_this_round()
+    return [r for r, signoff in decided.items() if signoff.user_id == actor.user_id]
 
 
 def _refuse_unless_decidable(

@@ -136,6 +136,8 @@ def request_handoff(
 def resubmit(
     s: Session, actor: Actor, handoff: Handoff, packet: dict[str, str], policy: Policy
 ) -> HandoffView:
+    if handoff.team_id != actor.team_id or handoff.status != HandoffStatus.CHANGES_REQUESTED:
+        raise DomainError("Only a hand-off waiting for changes can be resubmitted.")
     project = s.get(Project, handoff.project_id)
     assert project is not None
     require_member(s, project, actor, "resubmit hand-offs")

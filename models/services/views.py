@@ -98,11 +98,16 @@ def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> 
 
 
 def _packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
+    """In the policy's field order: PostgreSQL's JSONB does not keep the order keys came in."""
     transition = policy.transition(Stage(h.from_stage), Stage(h.to_stage))
-    labels = {f.key: f.label for f in transition.fields} if transition else {}
+    fields = transition.fields if transition else ()
+    labels = {f.key: f.label for f in fields}
+    keys = [f.key for f in fields if f.key in h.packet] + [k for k in h.packet if k not in labels]
     return [
-        PacketLine(key=k, label=labels.get(k, k.replace("_", " ").capitalize()), value=str(v))
-        for k, v in h.packet.items()
+        PacketLine(
+            key=k, label=labels.get(k, k.replace("_", " ").capitalize()), value=str(h.packet[k])
+        )
+        for k in keys
     ]
 
 

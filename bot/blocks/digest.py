@@ -1,0 +1,183 @@
+"""The channel digest: overdue sign-offs, open hand-offs, approvals, lead times, projects.
+
+A pure function of the stored DigestView. Each part has a fixed share of Slack's ~12,000
+character budget and ends with "…and N more" when its lines do not fit, so a workspace of any
+size yields a valid message instead of a refused one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.kit import Block, context, header, message, section, slack_date
+from bot.blocks.text import channel, escape, user
+from models.digest import (
+    ApprovedLine,
+    DigestView,
+    LeadTime,
+    OpenHandoffLine,
+    OverdueLine,
+    ProjectLine,
+    WaitingOn,
+)
+from models.enums import HandoffStatus, Stage
+
+# Shares of the message text budget (kit.TEXT_BUDGET, 11,000): together 9,800 leaves room for
+# the header, the context and the part titles; each stays under a section's 3,000.
+OVERDUE_BUDGET = 2400
+OPEN_BUDGET = 2400
+APPROVED_BUDGET = 1600
+LEAD_TIME_BUDGET = 1000
+PROJECTS_BUDGET = 2400
+MORE_RESERVE = 24  # room for "…and 12345 more"
+
+STAGE_ICON = {
+    Stage.MANAGE: ":clipboard:",
+    Stage.DEVELOP: ":hammer_and_wrench:",
+    Stage.DEPLOY: ":rocket:",
+    Stage.MONITOR: ":chart_with_upwards_trend:",
+}
+
+
+def digest_message(digest: dict[str, Any] | DigestView) -> dict[str, Any]:
+    """A chat.postMessage payload; accepts the view or its JSON dump from the outbox row."""
+    view = digest if isinstance(digest, DigestView) else DigestView.model_validate(digest)
+    if view.nothing_new:
+        return message("Baton digest: nothing new", [section(_nothing_new(view))])
+    blocks: list[Block] = [header(_title(view)), context(*_about(view))]
+    blocks += [section(text) for text in _parts(view) if text]
+    return message(_fallback(view), blocks)
+
+
+def _title(view: DigestView) -> str:
+    return f"Baton digest · {view.project_key}" if view.project_key else "Baton digest"
+
+
+def _where(view: DigestView) -> str:
+    return f" in {channel(view.channel_id)}" if view.channel_id else ""
+
+
+def _about(view: DigestView) -> list[str]:
+    about = [
+        f"{view.project_count} projects{_where(view)}",
+        f"as of {slack_date(view.generated_at)}",
+    ]
+    if view.since is not None:
+        about.append(f"since {slack_date(view.since)}")
+    return about
+
+
+def _nothing_new(view: DigestView) -> str:
+    since = f" since {slack_date(view.since)}" if view.since is not None else ""
+    return (
+        f":zzz: Nothing new{_where(view)}{since}: "
+        "no open hand-offs, nothing overdue, nothing approved."
+    )
+
+
+def _fallback(view: DigestView) -> str:
+    return (
+        f"Baton digest: {len(view.open_handoffs)} open hand-offs, "
+        f"{len(view.overdue_signoffs)} overdue sign-offs"
+    )
+
+
+def _parts(view: DigestView) -> list[str]:
+    since = f" since {slack_date(view.since)}" if view.since is not None else ""
+    return [
+        _part("Overdue sign-offs", view.overdue_signoffs, _overdue_line, OVERDUE_BUDGET),
+        _part("Open hand-offs", view.open_handoffs, _open_line, OPEN_BUDGET),
+        _part(f"Approved{since}", view.approved_since, _approved_line, APPROVED_BUDGET),
+        _part(
+            "Lead times, request → approval, last 90 days",
+            view.lead_times,
+            _lead_time_line,
+            LEAD_TIME_BUDGET,
+        ),
+        _projects(view),
+    ]
+
+
+def _part(title: str, items: list[Any], line: Any, budget: int) -> str:
+    if not items:
+        return ""
+    heading = f"*{title} ({len(items)})*"
+    return heading + "\n" + pack([line(i) for i in items], budget - len(heading) - 1, "\n")
+
+
+def pack(lines: list[str], budget: int, sep: str) -> str:
+    """As many whole lines as fit in `budget`, then "…and N more" for the rest."""
+    kept: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        room = budget - (MORE_RESERVE if i < len(lines) - 1 else 0)
+        if used + len(sep) + len(line) > room:
+            kept.append(f"…and {len(lines) - i} more")
+            break
+        kept.append(line)
+        used += len(sep) + len(line)
+    return sep.join(kept)
+
+
+def _duration(hours: float) -> str:
+    if hours < 1:
+        return f"{round(hours * 60)}m"
+    if hours < 10:
+        return f"{hours:.1f}".removesuffix(".0") + "h"
+    if hours < 48:
+        return f"{round(hours)}h"
+    return f"{hours / 24:.1f}".removesuffix(".0") + "d"
+
+
+def _lead(user_id: str | None) -> str:
+    return user(user_id) if user_id else "_no lead_"
+
+
+def _overdue_line(o: OverdueLine) -> str:
+    return (
+        f":alarm_clock: `{escape(o.project_key)}` {o.transition} · *{escape(o.label)}* "
+        f"{_lead(o.lead)} · {_duration(o.hours_overdue)} overdue"
+    )
+
+
+def _waiting(w: WaitingOn) -> str:
+    return f"*{escape(w.label)}* ({_lead(w.lead)})"
+
+
+def _open_line(h: OpenHandoffLine) -> str:
+    start = f"`{escape(h.project_key)}` {h.transition} · {_duration(h.age_hours)} old"
+    if h.status == HandoffStatus.CHANGES_REQUESTED:
+        return f":memo: {start} · changes requested, waiting on {user(h.requested_by)}"
+    late = " · :alarm_clock: overdue" if h.overdue else ""
+    waiting = ", ".join(_waiting(w) for w in h.waiting_on) or "nobody"
+    return f":hourglass_flowing_sand: {start} · waiting on {waiting}{late}"
+
+
+def _approved_line(a: ApprovedLine) -> str:
+    return (
+        f":white_check_mark: `{escape(a.project_key)}` {a.transition} · approved "
+        f"{slack_date(a.approved_at)} after {_duration(a.hours)}"
+    )
+
+
+def _lead_time_line(t: LeadTime) -> str:
+    return (
+        f"{t.transition}: median {_duration(t.median_hours)}, "
+        f"90th percentile {_duration(t.p90_hours)} ({t.count} approved)"
+    )
+
+
+def _projects(view: DigestView) -> str:
+    stages = view.projects_by_stage
+    if not stages:
+        return ""
+    heading = f"*Projects by stage ({view.project_count})*"
+    share = (PROJECTS_BUDGET - len(heading)) // len(stages) - 1
+    lines = [_stage_line(Stage(stage), items, share) for stage, items in stages.items()]
+    return "\n".join([heading, *lines])
+
+
+def _stage_line(stage: Stage, items: list[ProjectLine], budget: int) -> str:
+    start = f"{STAGE_ICON.get(stage, '')} *{stage.value.capitalize()}* ({len(items)}): "
+    names = [f"`{escape(p.key)}` {escape(p.name)}" for p in items]
+    return start + pack(names, budget - len(start), ", ")

@@ -1,0 +1,88 @@
+"""The digest a channel receives: what waits, what is late, what moved, how long moves take.
+
+Plain pydantic views, JSON-serialisable: a digest is built once and stored in its outbox row
+(`view.model_dump(mode="json")`), then rendered from that snapshot at delivery time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from models.enums import HandoffStatus, Role
+from models.schemas import View
+
+
+class ProjectLine(View):
+    key: str
+    name: str
+
+
+class WaitingOn(View):
+    """A required role still undecided this round, and who leads it (None: nobody does)."""
+
+    role: Role
+    label: str
+    lead: str | None
+
+
+class OpenHandoffLine(View):
+    project_key: str
+    transition: str
+    status: HandoffStatus
+    requested_by: str
+    requested_at: datetime
+    age_hours: float
+    # Empty while changes are requested: the requester, not a role, blocks it then.
+    waiting_on: list[WaitingOn]
+    overdue: bool
+    due_at: datetime
+
+
+class OverdueLine(View):
+    """One undecided role of a pending hand-off past its due time."""
+
+    project_key: str
+    transition: str
+    role: Role
+    label: str
+    lead: str | None
+    hours_overdue: float
+
+
+class LeadTime(View):
+    """Hours from request to approval for one transition (linear-interpolated percentiles)."""
+
+    transition: str
+    count: int
+    median_hours: float
+    p90_hours: float
+
+
+class ApprovedLine(View):
+    project_key: str
+    transition: str
+    approved_at: datetime
+    hours: float  # its own lead time, request to approval
+
+
+class DigestView(View):
+    team_id: str
+    channel_id: str | None  # None: the whole workspace (or one project by key)
+    project_key: str | None = None
+    generated_at: datetime
+    since: datetime | None  # None: no earlier digest, so nothing is "new since"
+    # Stage value → its projects by key, in lifecycle order (manage, develop, deploy, monitor).
+    projects_by_stage: dict[str, list[ProjectLine]]
+    open_handoffs: list[OpenHandoffLine]
+    overdue_signoffs: list[OverdueLine]
+    lead_times: list[LeadTime]
+    approved_since: list[ApprovedLine]
+
+    @property
+    def project_count(self) -> int:
+        return sum(len(lines) for lines in self.projects_by_stage.values())
+
+    @property
+    def nothing_new(self) -> bool:
+        """Nothing waits, nothing is late and nothing moved: the digest shrinks to one line."""
+        return not (self.open_handoffs or self.overdue_signoffs or self.approved_since)

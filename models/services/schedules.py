@@ -1,0 +1,219 @@
+"""Digest schedules: one cron and time zone per channel, and when each is next due.
+
+Next fire times are computed here with APScheduler's CronTrigger as a pure function and stored
+in our own table, so every replica agrees on them (APScheduler's job stores are never shared).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models.enums import Stage
+from models.errors import DomainError
+from models.project import Project
+from models.schedule import DEFAULT_DIGEST_CRON, DigestSchedule
+from models.schemas import Actor, View
+from models.services import audit
+
+SYSTEM_USER = "baton"  # created_by of the default schedules nobody typed
+# Rows per multi-row INSERT: 8 bound values each stays far under SQLite's variable limit.
+INSERT_CHUNK = 500
+
+
+class ScheduleView(View):
+    id: int
+    team_id: str
+    channel_id: str
+    cron: str
+    timezone: str
+    next_run_at: datetime
+    last_sent_at: datetime | None
+    created_by: str
+
+
+def next_fire(cron: str, timezone: str, after: datetime, *, inclusive: bool = True) -> datetime:
+    """The first fire time at or (inclusive=False) strictly after `after`, in UTC."""
+    trigger = _trigger(cron, timezone)
+    # CronTrigger rounds up to whole seconds, so one microsecond later means "strictly after".
+    start = after if inclusive else after + timedelta(microseconds=1)
+    fire = trigger.get_next_fire_time(None, start)
+    if fire is None:  # a crontab always fires again, but the API allows None
+        raise DomainError(f"The schedule '{cron}' never fires again.")
+    return fire.astimezone(UTC)
+
+
+def _trigger(cron: str, timezone: str) -> CronTrigger:
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise DomainError(f"'{timezone}' is not a time zone: use an IANA name.") from exc
+    try:
+        return CronTrigger.from_crontab(cron, timezone=zone)
+    except ValueError as exc:
+        raise DomainError(f"'{cron}' is not a valid cron schedule: {exc}") from exc
+
+
+def set_schedule(
+    s: Session, actor: Actor, channel_id: str, cron: str, timezone: str, now: datetime
+) -> ScheduleView:
+    """Create or replace this channel's digest schedule (one per team and channel)."""
+    next_run = next_fire(cron, timezone, now)
+    values = {
+        "team_id": actor.team_id,
+        "channel_id": channel_id,
+        "cron": cron,
+        "timezone": timezone,
+        "next_run_at": next_run,
+        "created_by": actor.user_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    changed = {k: values[k] for k in ("cron", "timezone", "next_run_at", "updated_at")}
+    # An upsert, so two people scheduling one channel at once cannot hit the unique key.
+    schedule_id = s.execute(
+        _insert(s, values)
+        .on_conflict_do_update(index_elements=["team_id", "channel_id"], set_=changed)
+        .returning(DigestSchedule.id)
+    ).scalar_one()
+    schedule = s.get(DigestSchedule, schedule_id, populate_existing=True)
+    assert schedule is not None
+    audit.record(
+        s,
+        actor,
+        "digest.scheduled",
+        channel=channel_id,
+        cron=cron,
+        timezone=timezone,
+        next_run_at=next_run.isoformat(),
+    )
+    return view_of(schedule)
+
+
+def list_schedules(s: Session, team_id: str) -> list[ScheduleView]:
+    rows = s.scalars(
+        select(DigestSchedule)
+        .where(DigestSchedule.team_id == team_id)
+        .order_by(DigestSchedule.channel_id)
+    )
+    return [view_of(r) for r in rows]
+
+
+def schedule_for(s: Session, team_id: str, channel_id: str) -> ScheduleView | None:
+    row = s.scalars(
+        select(DigestSchedule).where(
+            DigestSchedule.team_id == team_id, DigestSchedule.channel_id == channel_id
+        )
+    ).one_or_none()
+    return view_of(row) if row is not None else None
+
+
+def due_schedules(s: Session, now: datetime) -> list[ScheduleView]:
+    """Schedules of every workspace whose next run has come, the longest-waiting first."""
+    rows = s.scalars(
+        select(DigestSchedule)
+        .where(DigestSchedule.next_run_at <= now)
+        .order_by(DigestSchedule.next_run_at, DigestSchedule.id)
+    )
+    return [view_of(r) for r in rows]
+
+
+def advance(
+    s: Session, schedule: DigestSchedule, fired_at: datetime, now: datetime, *, sent: bool = True
+) -> None:
+    """Move past the run at `fired_at`. Runs missed while no replica was up are not replayed
+    one by one: the next run is the first strictly after both the fired one and now."""
+    schedule.next_run_at = next_fire(
+        schedule.cron, schedule.timezone, max(fired_at, now), inclusive=False
+    )
+    if sent:  # a skipped digest leaves its window to the next one
+        schedule.last_sent_at = now
+    schedule.updated_at = now
+
+
+def ensure_default_schedules(s: Session, timezone: str, now: datetime) -> int:
+    """Give every home channel of a live project the default schedule, unless it has one.
+
+    Safe to run from every replica at once: rows that already exist are left alone.
+    """
+    missing = _unscheduled_home_channels(s)
+    if not missing:
+        return 0
+    next_run = next_fire(DEFAULT_DIGEST_CRON, timezone, now)
+    rows = [_default_row(team, channel, timezone, next_run, now) for team, channel in missing]
+    created: list[Any] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        created += s.execute(
+            _insert(s, rows[start : start + INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=["team_id", "channel_id"])
+            .returning(DigestSchedule.team_id, DigestSchedule.channel_id)
+        ).all()
+    for team, channel in created:
+        audit.record(
+            s,
+            Actor(team, SYSTEM_USER),
+            "digest.scheduled",
+            channel=channel,
+            cron=DEFAULT_DIGEST_CRON,
+            timezone=timezone,
+            default=True,
+        )
+    return len(created)
+
+
+def home_channels(s: Session, team_id: str | None = None) -> list[tuple[str, str]]:
+    """(team, channel) of every home channel with at least one live project."""
+    query = (
+        select(Project.team_id, Project.channel_id)
+        .where(Project.stage != Stage.ARCHIVED)
+        .distinct()
+        .order_by(Project.team_id, Project.channel_id)
+    )
+    if team_id is not None:
+        query = query.where(Project.team_id == team_id)
+    return [(team, channel) for team, channel in s.execute(query)]
+
+
+def _unscheduled_home_channels(s: Session) -> list[tuple[str, str]]:
+    scheduled = set(s.execute(select(DigestSchedule.team_id, DigestSchedule.channel_id)).all())
+    return [pair for pair in home_channels(s) if pair not in scheduled]
+
+
+def _default_row(
+    team: str, channel: str, timezone: str, next_run: datetime, now: datetime
+) -> dict[str, Any]:
+    return {
+        "team_id": team,
+        "channel_id": channel,
+        "cron": DEFAULT_DIGEST_CRON,
+        "timezone": timezone,
+        "next_run_at": next_run,
+        "created_by": SYSTEM_USER,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert(s: Session, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(DigestSchedule).values(values)
+
+
+def view_of(row: DigestSchedule) -> ScheduleView:
+    return ScheduleView(
+        id=row.id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        cron=row.cron,
+        timezone=row.timezone,
+        next_run_at=row.next_run_at,
+        last_sent_at=row.last_sent_at,
+        created_by=row.created_by,
+    )

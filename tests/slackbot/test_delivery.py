@@ -1,0 +1,190 @@
+"""The outbox deliverer against a misbehaving Slack: rate limits, outages, permanent errors."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+
+from bot.delivery import Deliverer
+from models.enums import OutboxStatus
+from models.outbox import OutboxMessage
+from models.project import Project
+from models.services import outbox
+from tests.slackbot.flow import PACKETS, approve_all, card_messages, request_handoff, text_of
+
+
+def _queue(db, channel: str, numbers: range) -> None:
+    """Queue numbered channel messages; the seed's own messages are already queued before."""
+    with db.session() as s:
+        project = s.scalars(select(Project)).first()
+        for n in numbers:
+            outbox.to_channel(
+                s,
+                project.team_id,
+                "project.advanced",
+                channel,
+                project_id=project.id,
+                stage_from="manage",
+                stage_to=f"step-{n}",
+            )
+
+
+def _steps(slack, channel: str) -> list[str]:
+    return [
+        text_of(m).split("*")[-2] for m in slack.messages(channel) if "moved from" in text_of(m)
+    ]
+
+
+def _statuses(db) -> list[str]:
+    with db.session() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [m.status.value for m in rows]
+
+
+def _rows(db) -> list[tuple]:
+    with db.session() as s:
+        return [
+            (m.id, m.topic, m.channel_id, m.user_id, m.status.value, m.last_error)
+            for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+
+
+def test_429_holds_that_channel_only_then_everything_arrives_once_in_order(
+    clock, bot, slack, db, seeded
+):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CA", range(1, 6))
+    _queue(db, "CB", range(1, 4))
+    slack.rate_limit_next("chat.postMessage", retry_after=30)
+    bot.deliver()
+    assert _steps(slack, "CA") == []
+    assert _steps(slack, "CB") == ["step-1", "step-2", "step-3"]
+    clock.advance(seconds=29)
+    bot.deliver()
+    assert _steps(slack, "CA") == [], "Retry-After is honoured"
+    clock.advance(seconds=2)
+    bot.deliver()
+    assert _steps(slack, "CA") == [f"step-{n}" for n in range(1, 6)]
+    assert set(_statuses(db)) == {"sent"}, _rows(db)
+
+
+def test_server_errors_back_off_then_deliver_once(clock, bot, slack, db, seeded):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CA", range(1, 4))
+    slack.fail_next("chat.postMessage", status=500, times=3)
+    bot.deliver()
+    with db.session() as s:
+        first = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.channel_id == "CA").order_by(OutboxMessage.id)
+        ).first()
+        assert (first.status, first.last_error, first.attempts) == (
+            OutboxStatus.PENDING,
+            "fatal_error",
+            1,
+        )
+    for _ in range(6):
+        clock.advance(minutes=20)
+        bot.deliver()
+    assert _steps(slack, "CA") == ["step-1", "step-2", "step-3"]
+    assert set(_statuses(db)) == {"sent"}
+
+
+def test_permanent_error_gives_up_with_the_reason(clock, bot, slack, db, seeded):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CGONE", range(1, 2))
+    slack.error_next("chat.postMessage", "channel_not_found")
+    bot.deliver()
+    clock.advance(hours=1)
+    assert bot.deliver() == 0
+    with db.session() as s:
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.channel_id == "CGONE")).one()
+    assert (row.status, row.last_error) == (OutboxStatus.FAILED, "channel_not_found")
+
+
+def test_not_in_channel_joins_once_then_posts(bot, slack, db, seeded):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CPUBLIC", range(1, 2))
+    slack.error_next("chat.postMessage", "not_in_channel")
+    bot.deliver()
+    assert [c.params["channel"] for c in slack.calls_to("conversations.join")] == ["CPUBLIC"]
+    assert _steps(slack, "CPUBLIC") == ["step-1"]
+
+
+def test_rows_committed_before_a_crash_are_delivered_on_restart(bot, slack, db, seeded):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CA", range(1, 3))  # committed; the process "dies" before delivering
+    restarted = Deliverer(bot.baton.rt)
+    assert restarted.deliver_due() == 2
+    assert _steps(slack, "CA") == ["step-1", "step-2"]
+
+
+def test_a_row_left_sending_by_a_crashed_process_is_retried_after_its_lease(
+    clock, bot, slack, db, seeded
+):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CA", range(1, 2))
+    with db.session() as s:
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.channel_id == "CA")).one()
+        row.status, row.next_attempt_at = (
+            OutboxStatus.SENDING,
+            clock.now() + __import__("datetime").timedelta(minutes=2),
+        )
+    assert bot.deliver() == 0
+    clock.advance(minutes=3)
+    assert bot.deliver() == 1
+    assert _steps(slack, "CA") == ["step-1"]
+
+
+def test_card_updates_wait_for_the_original_post(clock, bot, slack, db, seeded):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    bot.reply("handoff churn-model", user=seeded.ds)
+    slack.wait_for(lambda: slack.calls_to("views.open"))
+    slack.fail_next("chat.postMessage", status=503, times=1)  # the channel card fails first
+    bot.submit(slack.calls_to("views.open")[-1].params["view"], PACKETS["develop"], user=seeded.ds)
+    approve_all(bot, _handoff_id(db), [seeded.domain])  # queues an update, delivers a pass
+    assert not [c for c in slack.calls_to("chat.update") if c.response and not c.response.get("ok")]
+    for _ in range(3):
+        clock.advance(minutes=5)
+        bot.deliver()
+    cards = card_messages(bot)
+    assert len(cards) == 3
+    assert all(f"approved by <@{seeded.domain}>" in text_of(c) for c in cards)
+    assert set(_statuses(db)) == {"sent"}
+
+
+def test_two_deliverers_racing_send_each_message_once(bot, slack, db, seeded):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CA", range(1, 41))
+    deliverers = [Deliverer(bot.baton.rt), Deliverer(bot.baton.rt)]
+    barrier = threading.Barrier(2)
+
+    def drain(d: Deliverer) -> None:
+        barrier.wait()
+        while d.deliver_due():
+            pass
+
+    threads = [threading.Thread(target=drain, args=(d,)) for d in deliverers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(_steps(slack, "CA"), key=lambda x: int(x.split("-")[1])) == [
+        f"step-{n}" for n in range(1, 41)
+    ]
+    assert len(slack.calls_to("chat.postMessage")) == 40
+
+
+def _handoff_id(db) -> int:
+    from models.handoff import Handoff
+
+    with db.session() as s:
+        return s.scalars(select(Handoff.id)).one()

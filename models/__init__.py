@@ -3,7 +3,9 @@
 from models.audit import AuditEvent
 from models.base import Base
 from models.handoff import Handoff, SignOff
+from models.integrations import ApiToken, ModelLink
 from models.lineage import ModelVersion
+from models.monitor import Alert, Monitor, Observation
 from models.outbox import OutboxMessage
 from models.project import Project
 from models.roster import RoleAssignment
@@ -11,13 +13,18 @@ from models.schedule import DigestSchedule, JobRun, ReminderSent
 from models.workspace import MessageRef, ReceivedEvent, Workspace
 
 __all__ = [
+    "Alert",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "DigestSchedule",
     "Handoff",
     "JobRun",
     "MessageRef",
+    "ModelLink",
     "ModelVersion",
+    "Monitor",
+    "Observation",
     "OutboxMessage",
     "Project",
     "ReceivedEvent",

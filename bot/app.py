@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from handlers import actions, commands, events, views
+from handlers.context import TRY_AGAIN
 from models.schemas import Actor
 from models.services import audit
 from models.workspace import ReceivedEvent
@@ -49,17 +50,25 @@ def _only_installed_workspaces(rt: Runtime) -> Callable[..., Any]:
 
     def guard(req: BoltRequest, context: Any, next: Callable[[], BoltResponse]) -> BoltResponse:
         team = context.team_id or context.enterprise_id
-        if team in known or (team and team in _refresh(known, rt)):
-            return next()
+        try:
+            if team in known or (team and team in _refresh(known, rt)):
+                return next()
+        except SQLAlchemyError as exc:  # cannot tell who is installed: say so, do nothing
+            log.error("workspace check failed, database unavailable: %s", exc.__class__.__name__)
+            return _ephemeral(TRY_AGAIN)
         user = context.user_id or "unknown"
         log.warning("refused a request from workspace %s (not installed)", team)
         _audit_foreign(rt, str(team or "unknown"), user)
-        body = {"response_type": "ephemeral", "text": FOREIGN_WORKSPACE}
-        return BoltResponse(
-            status=200, body=json.dumps(body), headers={"content-type": "application/json"}
-        )
+        return _ephemeral(FOREIGN_WORKSPACE)
 
     return guard
+
+
+def _ephemeral(text: str) -> BoltResponse:
+    body = {"response_type": "ephemeral", "text": text}
+    return BoltResponse(
+        status=200, body=json.dumps(body), headers={"content-type": "application/json"}
+    )
 
 
 def _refresh(known: set[str], rt: Runtime) -> set[str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from models.services.common import get_project
 log = logging.getLogger(__name__)
 
 Reply = dict[str, Any]
+FORM_FAILED = "Slack did not open the hand-off form in time. Nothing was changed; please run the command again."
 
 
 @dataclass
@@ -41,7 +42,7 @@ class CommandContext:
 
 def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
     @app.command(rt.settings.baton_command)
-    def on_command(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         actor = rt.actor(body["team_id"], body["user_id"])
         try:
             command = p.parse(body.get("text", ""), rt.settings.baton_command)
@@ -49,7 +50,7 @@ def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
             ack(response_type="ephemeral", **replies.error_reply(exc.reason, exc.usage))
             return
         if isinstance(command, p.HandoffOpen):
-            _open_form(rt, ack, client, actor, command, body["trigger_id"])
+            _open_form(rt, ack, client, respond, actor, command, body["trigger_id"])
             return
         reply = _run(rt, actor, body, command)
         ack(response_type=reply.pop("response_type", "ephemeral"), **reply)
@@ -72,7 +73,13 @@ def _run(rt: Runtime, actor: Actor, body: dict[str, Any], command: p.Command) ->
 
 
 def _open_form(
-    rt: Runtime, ack: Ack, client: WebClient, actor: Actor, cmd: p.HandoffOpen, trigger_id: str
+    rt: Runtime,
+    ack: Ack,
+    client: WebClient,
+    respond: Respond,
+    actor: Actor,
+    cmd: p.HandoffOpen,
+    trigger_id: str,
 ) -> None:
     try:
         with database_errors(), rt.session() as s:
@@ -88,8 +95,10 @@ def _open_form(
     view = handoff_blocks.form_view(form.key, form.transition, form.prefill, form.resubmit)
     try:
         client.views_open(trigger_id=trigger_id, view=view)
-    except SlackApiError as exc:  # e.g. expired_trigger_id when Slack was slow to deliver
-        log.warning("views.open failed: %s", exc.response.get("error"))
+    except (SlackApiError, OSError) as exc:  # expired trigger, or Slack too slow to answer
+        detail = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning("views.open failed: %s", detail)
+        respond(response_type="ephemeral", **replies.error_reply(FORM_FAILED))
 
 
 # -- one function per subcommand ------------------------------------------------------------

@@ -1,0 +1,379 @@
+"""The digest a channel receives: what waits, who blocks it, what is late, how long moves take."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from bot.blocks.digest import digest_message
+from jobs import digest as digest_job
+from jobs.context import JobContext
+from models import DigestSchedule, Handoff, OutboxMessage, Project, RoleAssignment, SignOff
+from models.digest import DigestView, LeadTime, OverdueLine, ProjectLine
+from models.enums import Decision, HandoffStatus, Role, Stage
+from models.errors import NotFound
+from models.policy import DEFAULT_POLICY
+from models.schemas import Actor, HandoffView
+from models.services import decisions, handoffs, projects, roster
+from models.services.digest import build_digest, lead_times
+from tests.conftest import Clock, Database
+
+T, T_OTHER = "T_HOME", "T_OTHER"
+HOME, ELSEWHERE = "CML", "CELSEWHERE"
+CREATOR = "U_CREATOR"
+REQUESTER = "U_DS"
+LEADS = {Role.DATA_SCIENTIST: "U_DS", Role.DOMAIN_EXPERT: "U_DOM", Role.ML_ARCHITECT: "U_ARCH"}
+DEVELOP_PACKET = {
+    "objective": "Predict churn 30 days ahead",
+    "success_metric": "AUC >= 0.85 on holdout",
+    "data_sources": "warehouse.customers",
+    "target_date": "2026-04-01",
+}
+
+
+# -- given: projects and hand-offs made through the services, as people would -----------------
+
+
+def make_project(
+    db: Database, key: str, channel: str = HOME, team: str = T, leads: dict[Role, str] = LEADS
+) -> None:
+    creator = Actor(team, CREATOR)
+    with db.session() as s:
+        projects.create_project(s, creator, key, key.capitalize(), channel)
+        for role, user in leads.items():
+            roster.assign_role(s, creator, key, role, user, lead=True)
+
+
+def request(db: Database, key: str, team: str = T, by: str = REQUESTER) -> HandoffView:
+    with db.session() as s:
+        return handoffs.request_handoff(
+            s, Actor(team, by), key, None, DEVELOP_PACKET, DEFAULT_POLICY
+        )
+
+
+def decide(
+    db: Database, view: HandoffView, user: str, decision: Decision = Decision.APPROVED
+) -> None:
+    reason = None if decision == Decision.APPROVED else "needs a holdout set"
+    with db.session() as s:
+        decisions.decide(s, Actor(view.team_id, user), view.id, decision, DEFAULT_POLICY, reason)
+
+
+def digest(db: Database, now: datetime, team: str = T, **scope: Any) -> DigestView:
+    with db.session() as s:
+        return build_digest(s, team, now, **scope)
+
+
+# -- the digest's content ----------------------------------------------------------------------
+
+
+def test_digest_names_overdue_signoffs_open_handoffs_and_fresh_approvals(
+    db: Database, clock: Clock
+) -> None:
+    start = clock.now()
+    for key in ("churn", "fraud"):
+        make_project(db, key)
+    make_project(db, "ranker", channel=ELSEWHERE)
+    churn = request(db, "churn")
+    decide(db, churn, "U_DOM")
+    fraud = request(db, "fraud")
+    clock.advance(hours=10)
+    decide(db, fraud, "U_DOM")
+    decide(db, fraud, "U_ARCH")
+    clock.advance(hours=40)  # churn is now 50h old against a 48h SLA
+    request(db, "ranker")
+
+    view = digest(db, clock.now(), channel_id=HOME, since=start)
+
+    assert view.projects_by_stage == {
+        "manage": [ProjectLine(key="churn", name="Churn")],
+        "develop": [ProjectLine(key="fraud", name="Fraud")],
+    }
+    (line,) = view.open_handoffs
+    assert (line.project_key, line.transition, line.age_hours) == ("churn", "manage → develop", 50)
+    assert [(w.label, w.lead) for w in line.waiting_on] == [("ML architect", "U_ARCH")]
+    assert line.overdue
+    assert view.overdue_signoffs == [
+        OverdueLine(
+            project_key="churn",
+            transition="manage → develop",
+            role=Role.ML_ARCHITECT,
+            label="ML architect",
+            lead="U_ARCH",
+            hours_overdue=2,
+        )
+    ]
+    assert [(a.project_key, a.hours) for a in view.approved_since] == [("fraud", 10)]
+    assert view.lead_times == [
+        LeadTime(transition="manage → develop", count=1, median_hours=10, p90_hours=10)
+    ]
+    assert not view.nothing_new
+    # Stored in an outbox row as JSON and read back unchanged.
+    assert DigestView.model_validate(view.model_dump(mode="json")) == view
+
+
+def test_changes_requested_waits_on_the_requester_and_is_never_overdue(
+    db: Database, clock: Clock
+) -> None:
+    make_project(db, "churn")
+    churn = request(db, "churn")
+    decide(db, churn, "U_ARCH", Decision.CHANGES_REQUESTED)
+    clock.advance(hours=72)
+
+    view = digest(db, clock.now())
+
+    (line,) = view.open_handoffs
+    assert (line.status, line.requested_by, line.waiting_on) == (
+        HandoffStatus.CHANGES_REQUESTED,
+        REQUESTER,
+        [],
+    )
+    assert not line.overdue and view.overdue_signoffs == []
+
+
+def test_lead_times_are_median_and_90th_percentile_over_90_days(db: Database, clock: Clock) -> None:
+    now = clock.now()
+    with db.session() as s:
+        ids = bulk_projects(s, T, 2, HOME)
+        churn, other = ids["p-00000"], ids["p-00001"]
+        for hours in range(1, 11):  # 1h..10h: median 5.5h, p90 9.1h (linear interpolation)
+            add_approved(s, churn, now - timedelta(days=1), hours)
+        add_approved(s, churn, now - timedelta(days=91), 500)  # outside the window
+        add_approved(s, churn, now - timedelta(days=2), 1000, status=HandoffStatus.REJECTED)
+        add_approved(s, other, now - timedelta(days=3), 4, stages=(Stage.DEPLOY, Stage.MONITOR))
+
+    with db.session() as s:
+        everywhere = lead_times(s, T, now)
+        one = lead_times(s, T, now, project_key="p-00001")
+
+    assert everywhere == [
+        LeadTime(transition="manage → develop", count=10, median_hours=5.5, p90_hours=9.1),
+        LeadTime(transition="deploy → monitor", count=1, median_hours=4, p90_hours=4),
+    ]
+    assert one == [LeadTime(transition="deploy → monitor", count=1, median_hours=4, p90_hours=4)]
+
+
+def test_scope_is_a_channel_a_project_or_the_workspace(db: Database, clock: Clock) -> None:
+    for key, channel in (("churn", HOME), ("fraud", HOME), ("ranker", ELSEWHERE)):
+        make_project(db, key, channel)
+        request(db, key)
+    now = clock.now()
+
+    def keys(view: DigestView) -> list[str]:
+        return [h.project_key for h in view.open_handoffs]
+
+    assert keys(digest(db, now, channel_id=HOME)) == ["churn", "fraud"]
+    assert keys(digest(db, now, project_key="ranker")) == ["ranker"]
+    assert keys(digest(db, now)) == ["churn", "fraud", "ranker"]
+    with pytest.raises(NotFound):
+        digest(db, now, project_key="nope")
+
+
+def test_archived_projects_are_left_out_everywhere(db: Database, clock: Clock) -> None:
+    start = clock.now()
+    make_project(db, "old")
+    make_project(db, "live")
+    old = request(db, "old")
+    clock.advance(hours=3)
+    decide(db, old, "U_DOM")
+    decide(db, old, "U_ARCH")
+    with db.session() as s:
+        projects.archive_project(s, Actor(T, CREATOR), "old")
+
+    view = digest(db, clock.now(), since=start)
+
+    assert view.projects_by_stage == {"manage": [ProjectLine(key="live", name="Live")]}
+    assert (view.approved_since, view.lead_times) == ([], [])
+    assert view.nothing_new
+
+
+def test_a_quiet_channel_gets_one_line_saying_nothing_is_new(db: Database, clock: Clock) -> None:
+    make_project(db, "churn")
+    churn = request(db, "churn")
+    decide(db, churn, "U_DOM")
+    decide(db, churn, "U_ARCH")
+    clock.advance(days=1)
+    since = clock.now()  # the last digest went out after that approval
+    clock.advance(days=1)
+
+    view = digest(db, clock.now(), channel_id=HOME, since=since)
+
+    assert view.nothing_new and len(view.lead_times) == 1
+    message = digest_message(view.model_dump(mode="json"))
+    (block,) = message["blocks"]
+    assert block["text"]["text"].startswith(":zzz: Nothing new in <#CML> since <!date^")
+
+
+def test_another_workspace_with_the_same_keys_and_channel_never_leaks_in(
+    db: Database, clock: Clock
+) -> None:
+    make_project(db, "churn")
+    request(db, "churn")
+    theirs_leads = {role: f"{user}_X" for role, user in LEADS.items()}
+    make_project(db, "churn", team=T_OTHER, leads=theirs_leads)
+    make_project(db, "secret", team=T_OTHER)
+    theirs = request(db, "churn", team=T_OTHER, by="U_DS_X")
+    decide(db, theirs, "U_ARCH_X")
+    clock.advance(hours=60)
+
+    view = digest(db, clock.now(), channel_id=HOME)
+
+    assert view.projects_by_stage == {"manage": [ProjectLine(key="churn", name="Churn")]}
+    (line,) = view.open_handoffs
+    assert [w.lead for w in line.waiting_on] == ["U_DOM", "U_ARCH"]
+    assert {o.lead for o in view.overdue_signoffs} == {"U_DOM", "U_ARCH"}
+
+
+# -- cost: the number of statements does not grow with the number of projects ----------------
+
+
+def test_digest_costs_the_same_statements_for_10_and_1000_projects(
+    db: Database, clock: Clock
+) -> None:
+    now = clock.now()
+    with db.session() as s:
+        bulk_workspace(s, "T_SMALL", 10, now)
+        bulk_workspace(s, "T_LARGE", 1000, now)
+
+    small, small_view = count_statements(db, lambda s: build_digest(s, "T_SMALL", now, since=now))
+    large, large_view = count_statements(db, lambda s: build_digest(s, "T_LARGE", now, since=now))
+
+    assert small == large <= 7, (small, large)
+    assert len(large_view.open_handoffs) == len(large_view.overdue_signoffs) == 1000
+    assert large_view.lead_times[0].count == 2000
+    assert len(small_view.open_handoffs) == 10
+
+
+def count_statements(db: Database, work: Any) -> tuple[int, Any]:
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.session() as s:
+            result = work(s)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    return len(statements), result
+
+
+# -- the job: one outbox row per channel -------------------------------------------------------
+
+
+def test_run_queues_one_digest_per_home_channel_per_workspace(db: Database, clock: Clock) -> None:
+    make_project(db, "churn")
+    make_project(db, "fraud")
+    make_project(db, "ranker", channel=ELSEWHERE)
+    make_project(db, "churn", team=T_OTHER)
+    last_sent = clock.now() - timedelta(days=1)
+    with db.session() as s:
+        s.add(
+            DigestSchedule(
+                team_id=T,
+                channel_id=HOME,
+                timezone="UTC",
+                next_run_at=clock.now(),
+                last_sent_at=last_sent,
+                created_by=CREATOR,
+            )
+        )
+    ctx = JobContext(sessions=db.factory, policy=DEFAULT_POLICY)
+
+    assert digest_job.run(ctx, clock.now()) == 3
+
+    with db.session() as s:
+        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "digest.post")).all()
+        queued = {
+            (r.team_id, r.channel_id): DigestView.model_validate(r.data["digest"]) for r in rows
+        }
+    assert set(queued) == {(T, HOME), (T, ELSEWHERE), (T_OTHER, HOME)}
+    assert queued[(T, HOME)].project_count == 2 and queued[(T, HOME)].since == last_sent
+    assert queued[(T_OTHER, HOME)].projects_by_stage["manage"][0].key == "churn"
+
+
+# -- bulk seeding: straight inserts, so 1,000 projects take a moment, not minutes ---------------
+
+
+def bulk_projects(s: Any, team: str, n: int, channel: str) -> dict[str, int]:
+    rows = [
+        {
+            "team_id": team,
+            "key": f"p-{i:05d}",
+            "name": f"Project {i}",
+            "stage": Stage.MANAGE,
+            "channel_id": channel,
+            "created_by": CREATOR,
+        }
+        for i in range(n)
+    ]
+    s.execute(insert(Project), rows)
+    return dict(s.execute(select(Project.key, Project.id).where(Project.team_id == team)).all())
+
+
+def handoff_row(
+    team: str,
+    project_id: int,
+    requested_at: datetime,
+    closed_at: datetime | None,
+    *,
+    status: HandoffStatus = HandoffStatus.APPROVED,
+    stages: tuple[Stage, Stage] = (Stage.MANAGE, Stage.DEVELOP),
+) -> dict[str, Any]:
+    return {
+        "team_id": team,
+        "project_id": project_id,
+        "from_stage": stages[0],
+        "to_stage": stages[1],
+        "status": status,
+        "packet": DEVELOP_PACKET,
+        "required_roles": ["domain_expert", "ml_architect"],
+        "receiving_roles": ["data_scientist"],
+        "requested_by": REQUESTER,
+        "requested_at": requested_at,
+        "due_at": requested_at + timedelta(hours=48),
+        "closed_at": closed_at,
+    }
+
+
+def add_approved(s: Any, project_id: int, closed_at: datetime, hours: float, **kw: Any) -> None:
+    """A closed hand-off that took `hours` from request to decision."""
+    team = s.get(Project, project_id).team_id
+    requested_at = closed_at - timedelta(hours=hours)
+    s.execute(insert(Handoff), [handoff_row(team, project_id, requested_at, closed_at, **kw)])
+
+
+def bulk_workspace(s: Any, team: str, n: int, now: datetime) -> None:
+    """n projects with leads, an overdue open hand-off signed by one of two roles, and two
+    approvals each (5h and 6h) in the last 90 days."""
+    ids = list(bulk_projects(s, team, n, HOME).values())
+    leads = [
+        {"team_id": team, "project_id": pid, "role": role, "user_id": user, "is_lead": True}
+        for pid in ids
+        for role, user in LEADS.items()
+    ]
+    s.execute(insert(RoleAssignment), [{**row, "assigned_by": CREATOR} for row in leads])
+    past = [
+        handoff_row(
+            team, pid, now - timedelta(days=k + 1, hours=5 + k), now - timedelta(days=k + 1)
+        )
+        for pid in ids
+        for k in range(2)
+    ]
+    opened = [
+        handoff_row(team, pid, now - timedelta(hours=60), None, status=HandoffStatus.PENDING)
+        for pid in ids
+    ]
+    s.execute(insert(Handoff), past + opened)
+    open_ids = s.scalars(
+        select(Handoff.id).where(Handoff.team_id == team, Handoff.status == HandoffStatus.PENDING)
+    ).all()
+    signed = {"team_id": team, "round": 1, "role": Role.DOMAIN_EXPERT, "user_id": "U_DOM"}
+    s.execute(
+        insert(SignOff),
+        [{**signed, "handoff_id": hid, "decision": Decision.APPROVED} for hid in open_ids],
+    )

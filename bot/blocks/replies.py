@@ -8,7 +8,7 @@ from typing import Any
 from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
 from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
 from bot.blocks.text import channel, cut, escape, unescape, user
-from models.enums import Stage
+from models.enums import HandoffStatus, Stage
 from models.schemas import (
     AuditEntry,
     HandoffView,
@@ -117,7 +117,9 @@ def handoffs_reply(views: list[HandoffView], now: datetime) -> dict[str, Any]:
         waiting = ", ".join(
             f"{escape(w.label)} ({user(w.lead) if w.lead else 'no lead'})" for w in v.waiting_on
         )
-        overdue = " :alarm_clock: overdue" if now > v.due_at and v.status.is_open else ""
+        overdue = (
+            " :alarm_clock: overdue" if now > v.due_at and v.status == HandoffStatus.PENDING else ""
+        )
         lines.append(
             f"`{v.project_key}` {v.transition} · {age(v.requested_at, now)} · "
             f"{v.status.value.replace('_', ' ')}{overdue}\n    waiting on: {waiting or 'the requester'}"

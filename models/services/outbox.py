@@ -18,8 +18,9 @@ def to_channel(
     project_id: int | None = None,
     handoff_id: int | None = None,
     **data: Any,
-) -> None:
-    s.add(
+) -> OutboxMessage:
+    return _queue(
+        s,
         OutboxMessage(
             team_id=team_id,
             topic=topic,
@@ -27,7 +28,7 @@ def to_channel(
             project_id=project_id,
             handoff_id=handoff_id,
             data=data,
-        )
+        ),
     )
 
 
@@ -40,8 +41,10 @@ def to_user(
     project_id: int | None = None,
     handoff_id: int | None = None,
     **data: Any,
-) -> None:
-    s.add(
+) -> OutboxMessage:
+    """A direct message: Slack opens the app's DM with the user when posting to a user id."""
+    return _queue(
+        s,
         OutboxMessage(
             team_id=team_id,
             topic=topic,
@@ -49,5 +52,10 @@ def to_user(
             project_id=project_id,
             handoff_id=handoff_id,
             data=data,
-        )
+        ),
     )
+
+
+def _queue(s: Session, message: OutboxMessage) -> OutboxMessage:
+    s.add(message)
+    return message

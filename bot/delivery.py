@@ -23,6 +23,7 @@ from bot.sending import Plan, SendFailed, Sent, execute, plan_for
 from bot.slack import make_client
 from models.base import utcnow
 from models.enums import OutboxStatus
+from models.monitor import Alert
 from models.outbox import OutboxMessage
 from models.workspace import MessageRef
 
@@ -86,14 +87,29 @@ class Deliverer:
         self._wake.set()
 
     def _loop(self, poll_seconds: float) -> None:
+        wait = 0.0
         while not self._stop.is_set():
-            self._wake.wait(poll_seconds)
+            self._wake.wait(wait)
             self._wake.clear()
             try:
                 while self.deliver_due() and not self._stop.is_set():
                     pass
+                # Sleep until the next row falls due (a Retry-After ending), not a fixed poll.
+                wait = min(poll_seconds, self.seconds_until_next_due())
             except Exception:  # the loop must outlive any one bad row or outage
                 log.exception("outbox delivery pass failed; will retry")
+                wait = poll_seconds
+
+    def seconds_until_next_due(self) -> float:
+        with self.rt.session() as s:
+            due = s.scalar(
+                select(func.min(OutboxMessage.next_attempt_at)).where(
+                    OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+                )
+            )
+        if due is None:
+            return float("inf")
+        return max(0.05, (due - utcnow()).total_seconds())
 
     # -- one pass --------------------------------------------------------------------------
     def deliver_due(self) -> int:
@@ -218,6 +234,8 @@ def _postpone_target(s: Session, target: str, until: datetime) -> None:
 
 def _record_sent(s: Session, row: OutboxMessage, sent: Sent) -> None:
     for post, channel, ts in sent.posted:
+        if post.alert_id is not None:
+            _record_alert_message(s, post.alert_id, channel, ts)
         if post.handoff_id is not None:
             s.add(
                 MessageRef(
@@ -232,6 +250,13 @@ def _record_sent(s: Session, row: OutboxMessage, sent: Sent) -> None:
         ref = s.get(MessageRef, upd.ref_id)
         if ref is not None and ref.rendered_version < upd.version:
             ref.rendered_version = upd.version
+
+
+def _record_alert_message(s: Session, alert_id: int, channel: str, ts: str) -> None:
+    """Where the alert was posted, so its resolution and escalation reply in its thread."""
+    alert = s.get(Alert, alert_id)
+    if alert is not None and alert.message_ts is None:
+        alert.channel_id, alert.message_ts = channel, ts
 
 
 def _retry_after(error: SlackApiError) -> float:

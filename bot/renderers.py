@@ -10,12 +10,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
 from models.enums import Role
+from models.monitor_views import AlertView
 from models.outbox import OutboxMessage
 from models.policy import Policy
 from models.project import Project
 from models.schemas import HandoffView
+from models.services.monitoring import alert_view
 from models.services.views import view_by_id
 
 Payload = dict[str, Any]
@@ -69,6 +72,22 @@ def signoff_escalation(s: Session, row: OutboxMessage, policy: Policy) -> Payloa
     return escalation_message(_view(s, row, policy), row.data)
 
 
+def _alert(s: Session, row: OutboxMessage) -> AlertView:
+    return alert_view(s, row.team_id, int(row.data["alert_id"]))
+
+
+def alert_opened(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    return alert_blocks.opened_message(_alert(s, row))
+
+
+def alert_resolved(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    return alert_blocks.resolved_message(_alert(s, row), float(row.data["value"]))
+
+
+def alert_escalated(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    return alert_blocks.escalated_message(_alert(s, row), row.data.get("architect"))
+
+
 RENDERERS: dict[str, Renderer] = {
     "project.advanced": project_advanced,
     "handoff.received": handoff_received,
@@ -77,4 +96,7 @@ RENDERERS: dict[str, Renderer] = {
     "digest.post": digest,
     "signoff.reminder": signoff_reminder,
     "signoff.escalation": signoff_escalation,
+    "alert.opened": alert_opened,
+    "alert.resolved": alert_resolved,
+    "alert.escalated": alert_escalated,
 }

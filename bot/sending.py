@@ -24,6 +24,7 @@ from models.workspace import MessageRef
 
 CARD_POSTS = ("handoff.requested", "handoff.signoff_requested")
 CARD_UPDATES = ("handoff.updated", "handoff.resubmitted")
+ALERT_POSTS = ("alert.opened",)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Post:
     payload: dict[str, Any]
     handoff_id: int | None = None  # set for cards, whose channel and ts are kept for updates
     version: int = 0
+    alert_id: int | None = None  # set for alerts, whose ts later replies thread under
 
 
 @dataclass
@@ -71,7 +73,8 @@ def plan_for(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
     if row.topic in CARD_UPDATES:
         return _update_plan(s, row, policy)
     if row.topic in RENDERERS:
-        return Plan([Post(target, RENDERERS[row.topic](s, row, policy))])
+        alert_id = int(row.data["alert_id"]) if row.topic in ALERT_POSTS else None
+        return Plan([Post(target, RENDERERS[row.topic](s, row, policy), alert_id=alert_id)])
     raise ValueError(f"unknown outbox topic {row.topic!r}")
 
 

@@ -19,6 +19,7 @@ class JobContext:
     timezone: str = "UTC"
     replica: str = "local"  # who claimed a run, for the job_runs table and the logs
     digest_grace_seconds: int = 3600
+    alert_escalation_minutes: int = 30  # an open alert nobody acknowledged pings the architect
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -168,7 +168,7 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
     handoff = get_handoff(s, actor.team_id, handoff.id, lock=True)
     if actor.user_id != handoff.requested_by and not actor.is_admin:
         raise PermissionDenied(
-            f"Only <@{handoff.requested_by}>, who requested it, or a Baton admin can cancel it."
+            "Only the person who requested this hand-off, or a Baton admin, can cancel it."
         )
     handoff.status = HandoffStatus.CANCELLED
     handoff.closed_at = utcnow()

@@ -65,7 +65,7 @@ def remove_role(s: Session, actor: Actor, key: str, role: Role, user_id: str) ->
     require_project_manager(s, project, actor, "remove roles")
     current = _assignment(s, project, role, user_id)
     if current is None:
-        raise NotFound(f"<@{user_id}> does not hold the {role.label} role on '{key}'.")
+        raise NotFound(f"That person does not hold the {role.label} role on '{key}'.")
     _end(current, actor)
     audit.record(
         s, actor, "role.removed", project, role=role, user=user_id, was_lead=current.is_lead

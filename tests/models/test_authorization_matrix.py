@@ -47,7 +47,8 @@ def _decide(decision: Decision) -> Callable[[object, Actor, Seeded], object]:
 
 ACTIONS: dict[str, Action] = {
     "assign role": Action(
-        lambda s, a, _: roster.assign_role(s, a, KEY, Role.DATA_ANALYST, "U_NEW"), False,
+        lambda s, a, _: roster.assign_role(s, a, KEY, Role.DATA_ANALYST, "U_NEW"),
+        False,
         frozenset(MANAGERS),
     ),
     "request hand-off": Action(
@@ -61,7 +62,8 @@ ACTIONS: dict[str, Action] = {
     "request changes": Action(_decide(Decision.CHANGES_REQUESTED), True, frozenset(DECIDERS)),
     "reject": Action(_decide(Decision.REJECTED), True, frozenset(DECIDERS)),
     "cancel": Action(
-        lambda s, a, _: handoffs.cancel_handoff(s, a, KEY, DEFAULT_POLICY), True,
+        lambda s, a, _: handoffs.cancel_handoff(s, a, KEY, DEFAULT_POLICY),
+        True,
         frozenset({REQUESTER, "admin"}),
     ),
     "archive": Action(

@@ -149,7 +149,9 @@ def test_handoffs_and_signoffs(bot, slack, db, seeded):
 
 def test_handoff_cancel_by_requester_only(bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
-    assert "Only <@UDS>" in _said(bot.reply("handoff cancel churn-model", user=seeded.domain))
+    assert "Only the person who requested" in _said(
+        bot.reply("handoff cancel churn-model", user=seeded.domain)
+    )
     assert "Cancelled" in _said(bot.reply("handoff cancel churn-model", user=seeded.ds))
     assert "no open hand-off" in _said(bot.reply("handoff cancel churn-model", user=seeded.ds))
 

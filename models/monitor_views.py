@@ -1,0 +1,135 @@
+"""Plain results and inputs of the monitoring services; renderers and APIs read these."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from models.enums import Role
+from models.schemas import View
+
+Direction = Literal["min", "max"]
+SourceKind = Literal["prometheus", "json"]
+ObservationSource = Literal["slack", "api", "pull"]
+
+
+def breaches(direction: str, threshold: float, value: float) -> bool:
+    """min: a value below the threshold is a breach; max: a value above it."""
+    return value < threshold if direction == "min" else value > threshold
+
+
+class MonitorSource(View):
+    """Where the metric pull job reads a monitor's value.
+
+    prometheus: `url` is the server's base URL and `query` the PromQL expression;
+    json: `url` answers JSON and `query` is a dotted path such as `metrics.auc` or `items.0.value`.
+    """
+
+    kind: SourceKind
+    url: str = Field(min_length=8, max_length=2000)
+    query: str = Field(min_length=1, max_length=2000)
+    poll_seconds: int = Field(default=300, ge=30, le=86400)
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, url: str) -> str:
+        # The job fetches this URL: anything but http(s) (file:, gopher:) has no business here.
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("the source URL must start with http:// or https://")
+        return url
+
+
+class MetricPoint(View):
+    """One pushed value: which project, which metric, what it measured."""
+
+    key: str = Field(min_length=2, max_length=40)
+    metric: str = Field(min_length=1, max_length=64)
+    value: float
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("the value must be a finite number")
+        return value
+
+
+class MonitorView(View):
+    id: int
+    project_key: str
+    metric: str
+    direction: Direction
+    threshold: float
+    owner_role: Role
+    source_kind: str | None
+    source_url: str | None
+    source_query: str | None
+    poll_seconds: int
+    last_value: float | None
+    last_observed_at: datetime | None
+    last_error: str | None
+    open_alert: str | None  # status of its open alert: "open" | "acknowledged" | None
+    created_by: str
+    created_at: datetime
+
+    @property
+    def rule(self) -> str:
+        return f"{'below' if self.direction == 'min' else 'above'} {self.threshold:g}"
+
+
+class AlertView(View):
+    id: int
+    team_id: str
+    project_key: str
+    project_name: str
+    channel_id: str
+    metric: str
+    direction: Direction
+    threshold: float
+    value: float
+    status: str  # open | acknowledged | resolved
+    owner_role: Role
+    owner_user: str | None
+    opened_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    escalated_at: datetime | None
+    resolved_at: datetime | None
+    message_ts: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+    @property
+    def breach_text(self) -> str:
+        """What the retrain form's issue says: `auc 0.7 breached min 0.8`."""
+        return f"{self.metric} {self.value:g} breached {self.direction} {self.threshold:g}"
+
+
+class ObservationResult(View):
+    """What one recorded value did: breach or not, and which alert it opened or resolved."""
+
+    project_key: str
+    metric: str
+    value: float
+    breach: bool
+    monitor: MonitorView
+    alert_opened: int | None = None
+    alert_resolved: int | None = None
+    owner_user: str | None = None  # who the opened alert pings
+
+
+class BatchResult(View):
+    """A pushed batch: what was recorded, and the points no active monitor matched."""
+
+    recorded: list[ObservationResult]
+    unmatched: list[MetricPoint]
+
+
+class AckResult(View):
+    alert: AlertView
+    changed: bool  # False: it was already acknowledged (double click, a colleague first)

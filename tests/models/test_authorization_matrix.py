@@ -13,7 +13,7 @@ from models.errors import PermissionDenied
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
 from models.services import decisions, handoffs, projects, roster
-from tests.models.conftest import CREATOR, KEY, LEADS, MEMBERS, OUTSIDER, PACKETS, T, Seeded
+from tests.models.conftest import CREATOR, KEY, LEADS, MEMBERS, OUTSIDER, PACKETS, Seeded, T
 
 ADMIN = "U_ADMIN"
 ACTORS: dict[str, str] = {

@@ -11,7 +11,7 @@ from models.enums import OutboxStatus
 from models.outbox import OutboxMessage
 from models.project import Project
 from models.services import outbox
-from tests.slackbot.flow import PACKETS, approve_all, card_messages, request_handoff, text_of
+from tests.slackbot.flow import PACKETS, approve_all, card_messages, text_of
 
 
 def _queue(db, channel: str, numbers: range) -> None:

@@ -40,10 +40,12 @@ WORDS = [
     "-1e309",
     *PINGS,
 ]
+# Real HTTP per example: a bounded, reproducible run, no shrinking (each step is a request).
 FUZZ = settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -1,0 +1,162 @@
+"""The OpenAPI 3.1 document of /api/v1, written as data; its schemas come from the very pydantic
+models that validate the requests, and tests hold the routes and responses to it."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from bot.exports import AUDIT_FORMATS
+from handlers.api_schemas import (
+    PROJECT_KEY,
+    ErrorBody,
+    HandoffOut,
+    HandoffRequest,
+    MetricsAccepted,
+    Observation,
+    ObservationBatch,
+    ValidationErrors,
+)
+from models.schemas import AuditEntry
+
+Schema = dict[str, Any]
+MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+    (Observation, "validation"),
+    (ObservationBatch, "validation"),
+    (HandoffRequest, "validation"),
+    (MetricsAccepted, "serialization"),
+    (HandoffOut, "serialization"),
+    (AuditEntry, "serialization"),
+    (ErrorBody, "serialization"),
+    (ValidationErrors, "serialization"),
+]
+ERRORS = {
+    "400": "The body is not valid JSON",
+    "401": "Missing, unknown or revoked API token",
+    "403": "The rules refuse this user (e.g. not a member of the project)",
+    "404": "No such project (or, for metrics, no monitor) in the token's workspace",
+    "409": "The project's state refuses it (an open hand-off, no such transition, ...)",
+    "413": "The body is too large",
+    "415": "The body is not application/json",
+    "503": "The database is unreachable; nothing was changed, retry later",
+}
+
+
+@cache
+def openapi_document() -> Schema:
+    refs, defs = models_json_schema(MODELS, ref_template="#/components/schemas/{model}")
+
+    def ref(model: type[BaseModel], mode: JsonSchemaMode = "serialization") -> Schema:
+        return dict(refs[(model, mode)])
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Baton API",
+            "version": "1",
+            "description": "Pipelines push metrics, request hand-offs and export the audit "
+            "trail. Every call carries a token from `baton api-token create NAME` and sees "
+            "only that token's workspace.",
+        },
+        "security": [{"bearerAuth": []}],
+        "paths": _paths(ref),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "baton_…"}
+            },
+            "schemas": defs["$defs"],
+        },
+    }
+
+
+def _paths(ref: Any) -> Schema:
+    return {
+        "/api/v1/metrics": {"post": _metrics(ref)},
+        "/api/v1/handoffs": {"post": _handoffs(ref)},
+        "/api/v1/projects/{key}/audit": {"get": _audit(ref)},
+        "/api/v1/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {
+                    "200": _json("The OpenAPI document", {"type": "object"}),
+                    **_errors(ref, "401", "503"),
+                },
+            }
+        },
+    }
+
+
+def _metrics(ref: Any) -> Schema:
+    body = {"oneOf": [ref(Observation, "validation"), ref(ObservationBatch, "validation")]}
+    return {
+        "operationId": "pushMetrics",
+        "summary": "Record metric observations (one, or a batch under `observations`)",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {
+            "200": _json("Recorded; breaches open alerts", ref(MetricsAccepted)),
+            **_errors(ref, "400", "401", "404", "409", "413", "415", "503"),
+            "422": _json("Field errors", ref(ValidationErrors)),
+        },
+    }
+
+
+def _handoffs(ref: Any) -> Schema:
+    return {
+        "operationId": "requestHandoff",
+        "summary": "Request a hand-off with its packet, on behalf of a project member",
+        "description": "The same rules as the Slack form: a project waiting for changes gets "
+        "the packet as its next round. Sign-off requests go to Slack.",
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ref(HandoffRequest, "validation")}},
+        },
+        "responses": {
+            "201": _json("Hand-off requested", ref(HandoffOut)),
+            "200": _json("Resubmitted as the next round", ref(HandoffOut)),
+            **_errors(ref, "400", "401", "403", "404", "409", "413", "415", "503"),
+            "422": _json("Field errors, body or packet", ref(ValidationErrors)),
+        },
+    }
+
+
+def _audit(ref: Any) -> Schema:
+    return {
+        "operationId": "exportAudit",
+        "summary": "A project's whole audit trail, oldest first",
+        "parameters": [
+            {"name": "key", "in": "path", "required": True, "schema": _key()},
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": list(AUDIT_FORMATS), "default": "json"},
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "The audit trail",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": ref(AuditEntry)}},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            **_errors(ref, "401", "404", "503"),
+            "422": _json("Unknown format", ref(ValidationErrors)),
+        },
+    }
+
+
+def _key() -> Schema:
+    return {"type": "string", "pattern": PROJECT_KEY}
+
+
+def _json(description: str, schema: Schema) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(ref: Any, *codes: str) -> Schema:
+    return {code: _json(ERRORS[code], ref(ErrorBody)) for code in codes}

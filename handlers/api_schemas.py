@@ -1,0 +1,133 @@
+"""Request and response bodies of /api/v1: validated with pydantic, published in the OpenAPI
+document from the same models, so the contract and the checks cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from models.enums import HandoffStatus, Role, Stage
+from models.schemas import HandoffView
+
+PROJECT_KEY = r"^[a-z0-9][a-z0-9-]{1,39}$"
+METRIC_NAME = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$"
+SLACK_USER = r"^[UW][A-Z0-9]{2,31}$"
+MAX_BATCH = 1000
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are mistakes worth reporting, not ignoring."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Observation(Body):
+    project: str = Field(pattern=PROJECT_KEY, description="Project key, e.g. churn-model")
+    metric: str = Field(pattern=METRIC_NAME, description="Metric name, e.g. auc")
+    # strict: a JSON number only (no "0.9" strings, no booleans); finite.
+    value: float = Field(strict=True, allow_inf_nan=False)
+    observed_at: AwareDatetime | None = Field(
+        default=None, description="When it was measured, with a time zone; default: now"
+    )
+
+
+class ObservationBatch(Body):
+    observations: list[Observation] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class HandoffRequest(Body):
+    # Pipelines write versions as numbers; the packet keeps text.
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    project: str = Field(pattern=PROJECT_KEY)
+    packet: dict[str, str] = Field(description="The transition's packet fields, by key")
+    to_stage: Literal["manage", "develop", "deploy", "monitor"] | None = Field(
+        default=None, description="Default: the project's next stage"
+    )
+    requested_by: str = Field(
+        pattern=SLACK_USER, description="Slack user id of the project member asking"
+    )
+
+
+class MetricRef(BaseModel):
+    project: str
+    metric: str
+
+
+class MetricsAccepted(BaseModel):
+    accepted: int = Field(description="Observations recorded")
+    alerts_opened: int = Field(description="Alerts these values opened (breaches)")
+    unmatched: list[MetricRef] = Field(
+        description="Observations no active monitor of the project watches: not recorded"
+    )
+
+
+class SignOffOut(BaseModel):
+    role: Role
+    lead: str | None
+    state: Literal["pending", "approved", "changes_requested", "rejected"]
+
+
+class HandoffOut(BaseModel):
+    id: int
+    project: str
+    from_stage: Stage
+    to_stage: Stage
+    status: HandoffStatus
+    round: int
+    requested_by: str
+    requested_at: datetime
+    due_at: datetime
+    packet: dict[str, str]
+    signoffs: list[SignOffOut]
+
+    @classmethod
+    def of(cls, view: HandoffView) -> HandoffOut:
+        return cls(
+            id=view.id,
+            project=view.project_key,
+            from_stage=view.from_stage,
+            to_stage=view.to_stage,
+            status=view.status,
+            round=view.round,
+            requested_by=view.requested_by,
+            requested_at=view.requested_at,
+            due_at=view.due_at,
+            packet={line.key: line.value for line in view.packet},
+            signoffs=[
+                SignOffOut(role=c.role, lead=c.lead, state=c.state.value if c.state else "pending")
+                for c in view.checklist
+            ],
+        )
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ValidationErrors(BaseModel):
+    errors: list[FieldError]
+
+
+def body_errors(exc: ValidationError) -> ValidationErrors:
+    return ValidationErrors(
+        errors=[FieldError(loc=["body", *e["loc"]], msg=e["msg"]) for e in exc.errors()]
+    )
+
+
+def field_errors(where: str, problems: dict[str, str]) -> ValidationErrors:
+    return ValidationErrors(errors=[FieldError(loc=[where, k], msg=m) for k, m in problems.items()])
+
+
+def parse_observations(raw: Any) -> list[Observation]:
+    """One observation, or a batch under "observations"."""
+    if isinstance(raw, dict) and "observations" in raw:
+        return ObservationBatch.model_validate(raw).observations
+    return [Observation.model_validate(raw)]

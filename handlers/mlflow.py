@@ -1,0 +1,177 @@
+"""POST /webhooks/mlflow: MLflow's model-registry webhooks (OSS MLflow 3.x).
+
+MLflow signs each delivery the Standard Webhooks way (mlflow/webhooks/delivery.py):
+headers `X-MLflow-Delivery-Id` (a UUID), `X-MLflow-Timestamp` (Unix seconds) and
+`X-MLflow-Signature: v1,<base64 HMAC-SHA256(secret, "<delivery id>.<timestamp>.<body>")>`,
+the body being the JSON envelope `{"entity", "action", "timestamp", "data"}`. A delivery is
+accepted only with a valid signature from the last five minutes, and only once per delivery id.
+
+`model_version.created` enters the version in each linked project's lineage; the configured
+alias (`BATON_MLFLOW_ALIAS`, default champion) set on a version requests develop → deploy.
+Anything Baton cannot act on is acknowledged with a note, so MLflow does not retry it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from bot.delivery import Deliverer
+from bot.runtime import Runtime
+from models.services import integrations
+from models.services.integrations import MlflowVersion, Outcome
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-MLflow-Signature"
+TIMESTAMP_HEADER = "X-MLflow-Timestamp"
+DELIVERY_HEADER = "X-MLflow-Delivery-Id"
+SIGNATURE_VERSION = "v1"
+MAX_AGE_SECONDS = 300
+
+Reply = tuple[Response, int]
+
+
+class Envelope(BaseModel):
+    entity: str
+    action: str
+    data: dict[str, Any]
+
+
+class VersionCreated(BaseModel):
+    name: str
+    version: str = Field(max_length=64)  # MLflow's are whole numbers; the column holds 64
+    source: str | None = None
+    run_id: str | None = None
+    tags: dict[str, str] = {}
+
+
+class AliasCreated(BaseModel):
+    name: str
+    alias: str
+    version: str = Field(max_length=64)
+
+
+def blueprint(rt: Runtime, deliverer: Deliverer | None = None) -> Blueprint:
+    bp = Blueprint("mlflow", __name__)
+
+    @bp.post("/webhooks/mlflow")
+    def mlflow_webhook() -> Reply:
+        reply = _receive(rt)
+        if deliverer is not None:
+            deliverer.kick()  # a champion hand-off queued its Slack messages
+        return reply
+
+    return bp
+
+
+def signature_problem(secret: str, headers: Any, body: bytes, now: float) -> str | None:
+    """Why this delivery is not MLflow's (for the log only), or None if it is."""
+    delivery, stamp = headers.get(DELIVERY_HEADER), headers.get(TIMESTAMP_HEADER)
+    signatures = headers.get(SIGNATURE_HEADER)
+    if not delivery or not stamp or not signatures:
+        return "missing signature headers"
+    if not stamp.isascii() or not stamp.isdigit():
+        return "malformed timestamp"
+    if abs(now - int(stamp)) > MAX_AGE_SECONDS:
+        return "timestamp outside the five-minute window"
+    signed = f"{delivery}.{stamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    expected = f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode()}"
+    # Space-separated like Standard Webhooks, so a rotated secret could be sent alongside.
+    if not any(hmac.compare_digest(expected, sig) for sig in signatures.split()):
+        return "signature mismatch"
+    return None
+
+
+def _receive(rt: Runtime) -> Reply:
+    secret = rt.settings.mlflow_webhook_secret
+    if secret is None or not secret.get_secret_value():
+        log.error("MLflow webhook refused: MLFLOW_WEBHOOK_SECRET is not set, nothing is verifiable")
+        return jsonify(error="MLflow webhooks are not configured on this server"), 503
+    body = request.get_data()
+    problem = signature_problem(secret.get_secret_value(), request.headers, body, time.time())
+    if problem is not None:
+        log.warning("MLflow webhook refused: %s", problem)
+        return jsonify(error="unauthorized"), 401
+    try:
+        envelope = Envelope.model_validate(json.loads(body))
+    except (ValueError, ValidationError):
+        log.warning("MLflow webhook: a signed body that is not an MLflow event envelope")
+        return jsonify(error="not an MLflow webhook event"), 400
+    return _dispatch(rt, envelope, request.headers[DELIVERY_HEADER])
+
+
+def _dispatch(rt: Runtime, envelope: Envelope, delivery: str) -> Reply:
+    event = f"{envelope.entity}.{envelope.action}"
+    act = EVENTS.get(event)
+    if act is None:
+        log.info("MLflow event %s ignored: Baton does not act on it", event)
+        return _ack(event, "ignored", [], f"Baton does not act on {event}")
+    try:
+        with rt.session() as s:
+            if not integrations.first_delivery(s, delivery):
+                log.info("MLflow delivery %s already handled", delivery)
+                return _ack(event, "duplicate", [], "this delivery was handled before")
+            outcomes, note = act(rt, s, envelope.data)
+    except ValidationError as exc:
+        log.warning("MLflow %s payload not understood: %s", event, exc.errors()[0]["msg"])
+        return jsonify(error=f"the {event} payload is not understood"), 400
+    except OperationalError as exc:  # MLflow retries a 503; nothing was recorded
+        log.error("MLflow webhook: database unavailable: %s", exc.orig)
+        return jsonify(error="database unavailable, try again"), 503
+    return _ack(event, "handled" if outcomes else "ignored", outcomes, note)
+
+
+def _version_created(rt: Runtime, s: Session, data: dict[str, Any]) -> tuple[list[Outcome], str]:
+    p = VersionCreated.model_validate(data)
+    mv = MlflowVersion(p.name, p.version, p.source, p.run_id, p.tags)
+    outcomes = integrations.record_mlflow_version(s, mv)
+    if not outcomes:
+        log.info(
+            "MLflow model %r is not linked to a project; version %s ignored", p.name, p.version
+        )
+        return [], f"model '{p.name}' is not linked to a project"
+    log.info("MLflow %s v%s: %s", p.name, p.version, _summary(outcomes))
+    return outcomes, f"version {p.version} of '{p.name}' is in the lineage"
+
+
+def _alias_created(rt: Runtime, s: Session, data: dict[str, Any]) -> tuple[list[Outcome], str]:
+    p = AliasCreated.model_validate(data)
+    wanted = rt.settings.baton_mlflow_alias
+    if p.alias != wanted:
+        return [], f"alias '{p.alias}' is not '{wanted}': no hand-off"
+    outcomes = integrations.request_champion_handoff(s, p.name, p.version, rt.policy)
+    if not outcomes:
+        log.info("MLflow model %r is not linked to a project; alias %s ignored", p.name, p.alias)
+        return [], f"model '{p.name}' is not linked to a project"
+    log.info("MLflow %s v%s is %s: %s", p.name, p.version, p.alias, _summary(outcomes))
+    return outcomes, f"version {p.version} of '{p.name}' is now '{p.alias}'"
+
+
+def _summary(outcomes: list[Outcome]) -> str:
+    return "; ".join(
+        f"{o.project} {o.outcome}" + (f" ({o.note})" if o.note else "") for o in outcomes
+    )
+
+
+def _ack(event: str, status: str, outcomes: list[Outcome], note: str | None) -> Reply:
+    projects = [o.model_dump() for o in outcomes]
+    return jsonify(event=event, status=status, note=note, projects=projects), 200
+
+
+EVENTS: dict[str, Callable[[Runtime, Session, dict[str, Any]], tuple[list[Outcome], str]]] = {
+    "model_version.created": _version_created,
+    "model_version_alias.created": _alias_created,
+}

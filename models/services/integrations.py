@@ -1,0 +1,261 @@
+"""MLflow's model registry in Baton: linking registered models to projects, recording the
+versions MLflow announces, and requesting develop → deploy when a version becomes champion."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.audit import AuditEvent
+from models.enums import Role, Stage
+from models.errors import Conflict, DomainError, PacketInvalid
+from models.integrations import ModelLink
+from models.lineage import ModelVersion
+from models.policy import Policy
+from models.project import Project
+from models.schemas import Actor, View
+from models.services import audit, handoffs
+from models.services.common import get_active_project, leads_of, require_project_manager
+from models.workspace import ReceivedEvent
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME_MAX = 200
+DELIVERY_KEY_MAX = 64  # received_events.event_id
+MLFLOW_ACTOR = "mlflow"  # who the audit trail names for what MLflow told us
+VERSION_RECORDED = "mlflow.version_recorded"
+
+
+class ModelLinkView(View):
+    project_key: str
+    registered_model: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MlflowVersion:
+    """A model version as MLflow's `model_version.created` payload describes it."""
+
+    name: str
+    version: str
+    source: str | None = None
+    run_id: str | None = None
+    tags: dict[str, str] | None = None
+
+
+class Outcome(View):
+    """What one webhook did to one linked project, for the response and the log."""
+
+    project: str
+    outcome: str  # recorded | already_recorded | requested | not_requested
+    note: str | None = None
+
+
+def link_model(s: Session, actor: Actor, key: str, model: str) -> ModelLinkView:
+    """Versions of `model` announced by MLflow will enter this project's lineage."""
+    model = model.strip()
+    if not model or len(model) > MODEL_NAME_MAX:
+        raise DomainError(f"A registered model name has 1 to {MODEL_NAME_MAX} characters.")
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    require_project_manager(s, project, actor, "link MLflow models to it")
+    existing = _link_of(s, actor.team_id, model)
+    if existing is not None:
+        return _linked_elsewhere_or_same(s, existing, project, model)
+    link = ModelLink(
+        team_id=actor.team_id,
+        project_id=project.id,
+        registered_model=model,
+        created_by=actor.user_id,
+    )
+    try:
+        with s.begin_nested():
+            s.add(link)
+    except IntegrityError:  # a racing link of the same model won
+        raise Conflict(f"The MLflow model '{model}' was just linked to another project.") from None
+    audit.record(s, actor, "project.model_linked", project, model=model)
+    return _link_view(link, project)
+
+
+def _linked_elsewhere_or_same(
+    s: Session, link: ModelLink, project: Project, model: str
+) -> ModelLinkView:
+    if link.project_id == project.id:
+        return _link_view(link, project)  # linking twice changes nothing
+    other = s.get(Project, link.project_id)
+    other_key = other.key if other is not None else "another project"
+    raise Conflict(
+        f"The MLflow model '{model}' is already linked to '{other_key}'; "
+        "each registered model feeds one project's lineage."
+    )
+
+
+def first_delivery(s: Session, delivery_id: str) -> bool:
+    """False if this MLflow delivery was handled before (a replay or a retry of a success)."""
+    # MLflow sends UUIDs; anything longer than the column is keyed by its hash instead.
+    key = f"mlflow:{delivery_id}"
+    if len(key) > DELIVERY_KEY_MAX:
+        key = "mlflow:" + hashlib.sha256(delivery_id.encode()).hexdigest()[: DELIVERY_KEY_MAX - 7]
+    if s.get(ReceivedEvent, key) is not None:
+        return False
+    try:
+        with s.begin_nested():
+            s.add(ReceivedEvent(event_id=key, team_id=MLFLOW_ACTOR))
+    except IntegrityError:
+        return False
+    return True
+
+
+def record_mlflow_version(s: Session, mv: MlflowVersion) -> list[Outcome]:
+    """The version enters the lineage of every project its model is linked to (once each)."""
+    outcomes = []
+    for project in _linked_projects(s, mv.name):
+        if _version_row(s, project, mv.name, mv.version) is not None:
+            outcomes.append(Outcome(project=project.key, outcome="already_recorded"))
+            continue
+        s.add(_lineage_row(project, mv))
+        # model_versions has no column for MLflow's tags and source: the audit event keeps
+        # them whole, and the champion hand-off reads its packet from here.
+        audit.record(
+            s,
+            Actor(project.team_id, MLFLOW_ACTOR),
+            VERSION_RECORDED,
+            project,
+            model=mv.name,
+            version=mv.version,
+            source=mv.source,
+            run_id=mv.run_id,
+            tags=mv.tags or {},
+        )
+        outcomes.append(Outcome(project=project.key, outcome="recorded"))
+    return outcomes
+
+
+def _lineage_row(project: Project, mv: MlflowVersion) -> ModelVersion:
+    tags = mv.tags or {}
+    return ModelVersion(
+        team_id=project.team_id,
+        project_id=project.id,
+        model_name=mv.name,  # a linked name: at most MODEL_NAME_MAX, as link_model checks
+        version=mv.version,
+        training_data=tags.get("training_data") or None,
+        # The column is where lineage shows a version came from; MLflow's own source (the
+        # model's artifact URI) stands in when no data_source tag says better.
+        data_source=tags.get("data_source") or mv.source,
+        evaluation=tags.get("evaluation") or None,
+        run_id=mv.run_id[:64] if mv.run_id else None,
+        origin="mlflow",
+        recorded_by=MLFLOW_ACTOR,
+    )
+
+
+def request_champion_handoff(s: Session, name: str, version: str, policy: Policy) -> list[Outcome]:
+    """develop → deploy for each linked project, on behalf of its data-scientist lead."""
+    outcomes = []
+    for project in _linked_projects(s, name):
+        try:
+            with s.begin_nested():  # a refusal undoes only this project's attempt
+                outcomes.append(_request_for(s, project, name, version, policy))
+        except DomainError as exc:
+            note = _refusal_note(exc)
+            log.info(
+                "MLflow champion %s v%s: no hand-off for %s: %s", name, version, project.key, note
+            )
+            outcomes.append(Outcome(project=project.key, outcome="not_requested", note=note))
+    return outcomes
+
+
+def _request_for(s: Session, project: Project, name: str, version: str, policy: Policy) -> Outcome:
+    lead = leads_of(s, project).get(Role.DATA_SCIENTIST)
+    if lead is None:
+        raise DomainError(f"'{project.key}' has no data scientist lead to request the hand-off.")
+    packet = champion_packet(s, project, name, version, policy)
+    view = handoffs.request_handoff(
+        s, Actor(project.team_id, lead), project.key, Stage.DEPLOY, packet, policy, source="mlflow"
+    )
+    return Outcome(project=project.key, outcome="requested", note=f"hand-off {view.id} requested")
+
+
+def champion_packet(
+    s: Session, project: Project, name: str, version: str, policy: Policy
+) -> dict[str, str]:
+    """The develop → deploy fields MLflow can fill: name, version, source, run id, and tags
+    named like packet fields (training_data, data_source, evaluation, limitations, ...)."""
+    recorded = _recorded_detail(s, project, name, version)
+    known: dict[str, Any] = {
+        **(recorded.get("tags") or {}),
+        "model_name": name,
+        "model_version": version,
+        "source": recorded.get("source"),
+        "run_id": recorded.get("run_id"),
+    }
+    transition = policy.transition(Stage.DEVELOP, Stage.DEPLOY)
+    fields = [f.key for f in transition.fields] if transition is not None else []
+    return {key: str(known[key]) for key in fields if known.get(key)}
+
+
+def _refusal_note(exc: DomainError) -> str:
+    if isinstance(exc, PacketInvalid):
+        missing = ", ".join(exc.errors)
+        return f"the packet is incomplete ({missing}): set these as tags on the MLflow version"
+    return exc.message
+
+
+def _recorded_detail(s: Session, project: Project, name: str, version: str) -> dict[str, Any]:
+    events = s.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.team_id == project.team_id,
+            AuditEvent.project_id == project.id,
+            AuditEvent.action == VERSION_RECORDED,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(200)
+    )
+    for event in events:
+        if event.detail.get("model") == name and event.detail.get("version") == version:
+            return event.detail
+    return {}
+
+
+def _linked_projects(s: Session, model: str) -> list[Project]:
+    """Every workspace's live project linked to this registered model."""
+    rows = s.scalars(
+        select(Project)
+        .join(ModelLink, ModelLink.project_id == Project.id)
+        .where(ModelLink.registered_model == model, Project.stage != Stage.ARCHIVED)
+        .order_by(Project.team_id, Project.key)
+    )
+    return list(rows)
+
+
+def _link_of(s: Session, team_id: str, model: str) -> ModelLink | None:
+    return s.scalars(
+        select(ModelLink).where(ModelLink.team_id == team_id, ModelLink.registered_model == model)
+    ).one_or_none()
+
+
+def _version_row(s: Session, project: Project, name: str, version: str) -> ModelVersion | None:
+    return s.scalars(
+        select(ModelVersion).where(
+            ModelVersion.project_id == project.id,
+            ModelVersion.model_name == name,
+            ModelVersion.version == version,
+        )
+    ).one_or_none()
+
+
+def _link_view(link: ModelLink, project: Project) -> ModelLinkView:
+    return ModelLinkView(
+        project_key=project.key,
+        registered_model=link.registered_model,
+        created_by=link.created_by,
+        created_at=link.created_at,
+    )

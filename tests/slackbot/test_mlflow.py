@@ -1,0 +1,261 @@
+"""MLflow's model registry talking to Baton: deliveries signed exactly as MLflow signs them,
+versions entering the lineage, and the champion alias requesting develop → deploy."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from bot.db import make_engine, make_session_factory
+from models.enums import Decision, Stage
+from models.handoff import Handoff
+from models.lineage import ModelVersion
+from models.policy import DEFAULT_POLICY
+from models.schemas import Actor
+from models.services import decisions, handoffs
+from tests.slackbot.flow import PACKETS, buttons, text_of
+from tests.slackbot.harness import HOME
+
+SECRET = "mlflow-webhook-secret"
+MODEL = "churn-xgb"
+TAGS = {
+    "training_data": "customers@2026-02-28",
+    "data_source": "s3://lake/customers/2026-02-28",
+    "evaluation": "AUC 0.87 on the March holdout",
+    "limitations": "New markets under-represented",
+}
+
+
+def mlflow_delivery(
+    entity: str, action: str, data: dict[str, Any], *, secret: str = SECRET, at: float | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """Body and headers as mlflow/webhooks/delivery.py builds them (_send_webhook_request and
+    _generate_hmac_signature): a JSON envelope, a UUID delivery id, Unix seconds, and
+    v1,base64(HMAC-SHA256(secret, "<delivery id>.<timestamp>.<payload>"))."""
+    payload = json.dumps(
+        {
+            "entity": entity,
+            "action": action,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "data": data,
+        }
+    )
+    delivery_id, stamp = str(uuid.uuid4()), str(int(time.time() if at is None else at))
+    signed = f"{delivery_id}.{stamp}.{payload}".encode()
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    headers = {
+        "Content-Type": "application/json",
+        "X-MLflow-Delivery-Id": delivery_id,
+        "X-MLflow-Timestamp": stamp,
+        "X-MLflow-Signature": f"v1,{base64.b64encode(digest).decode()}",
+    }
+    return payload.encode(), headers
+
+
+def created(version: str = "3", tags: dict[str, str] | None = None, name: str = MODEL) -> Any:
+    data = {
+        "name": name,
+        "version": version,
+        "source": f"models:/m-{version}",
+        "run_id": f"run{version}abc",
+        "tags": TAGS if tags is None else tags,
+        "description": None,
+    }
+    return mlflow_delivery("model_version", "created", data)
+
+
+def aliased(version: str = "3", alias: str = "champion") -> Any:
+    return mlflow_delivery(
+        "model_version_alias", "created", {"name": MODEL, "alias": alias, "version": version}
+    )
+
+
+def send(bot, delivery: tuple[bytes, dict[str, str]]) -> requests.Response:
+    body, headers = delivery
+    return requests.post(f"{bot.url}/webhooks/mlflow", data=body, headers=headers, timeout=10)
+
+
+@pytest.fixture
+def hooked(bot):
+    """The bot, with MLFLOW_WEBHOOK_SECRET set as the operator would."""
+    rt = bot.baton.rt
+    rt.settings = rt.settings.model_copy(update={"mlflow_webhook_secret": SecretStr(SECRET)})
+    return bot
+
+
+@pytest.fixture
+def linked(hooked, seeded):
+    reply = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
+    assert f"*{MODEL}* is linked to `{seeded.key}`" in reply["text"]
+    return seeded
+
+
+def _in_develop(db, seeded) -> None:
+    with db.session() as s:
+        view = handoffs.request_handoff(
+            s, Actor(HOME, seeded.ds), seeded.key, None, PACKETS["develop"], DEFAULT_POLICY
+        )
+    for lead in (seeded.domain, seeded.architect):
+        with db.session() as s:
+            decisions.decide(s, Actor(HOME, lead), view.id, Decision.APPROVED, DEFAULT_POLICY)
+
+
+def _versions(db) -> list[tuple[str, str, str, str | None]]:
+    with db.session() as s:
+        rows = s.scalars(select(ModelVersion).order_by(ModelVersion.id))
+        return [(m.model_name, m.version, m.origin, m.run_id) for m in rows]
+
+
+def _mlflow_handoffs(db) -> list[Handoff]:
+    with db.session() as s:
+        return list(s.scalars(select(Handoff).where(Handoff.source == "mlflow")))
+
+
+# -- verifying deliveries --------------------------------------------------------------------
+
+
+def test_a_signed_new_version_enters_the_lineage_once(hooked, linked, db):
+    response = send(hooked, created())
+    assert response.status_code == 200
+    assert response.json()["projects"] == [
+        {"project": linked.key, "outcome": "recorded", "note": None}
+    ]
+    assert send(hooked, created()).json()["projects"][0]["outcome"] == "already_recorded"
+    assert _versions(db) == [(MODEL, "3", "mlflow", "run3abc")]
+    lineage = text_of(hooked.reply(f"lineage {linked.key}", user=linked.ds))
+    assert f"*{MODEL}* `3` · data customers@2026-02-28 from s3://lake/customers" in lineage
+    assert "via mlflow" in lineage and "run run3abc" in lineage
+
+
+def test_a_replayed_delivery_is_handled_once(hooked, linked, db):
+    delivery = created()
+    assert send(hooked, delivery).json()["status"] == "handled"
+    assert send(hooked, delivery).json()["status"] == "duplicate"
+
+
+def test_a_delivery_signed_four_minutes_ago_is_still_accepted(hooked, linked, db):
+    data = {"name": MODEL, "version": "7", "source": "models:/m-7", "run_id": None, "tags": {}}
+    late = mlflow_delivery("model_version", "created", data, at=time.time() - 240)
+    assert send(hooked, late).json()["status"] == "handled"
+    assert _versions(db) == [(MODEL, "7", "mlflow", None)]
+
+
+@pytest.mark.parametrize("forgery", ["stale", "future", "wrong-secret", "altered", "unsigned"])
+def test_forged_or_stale_deliveries_are_refused(hooked, linked, db, forgery):
+    before = db.dump()
+    if forgery in ("stale", "future"):
+        shift = -310 if forgery == "stale" else 310  # the window is 300 s either way
+        body, headers = mlflow_delivery("model_version", "created", {}, at=time.time() + shift)
+    elif forgery == "wrong-secret":
+        body, headers = mlflow_delivery("model_version", "created", {}, secret="guess")
+    else:
+        body, headers = created()
+        if forgery == "altered":
+            body = body.replace(b'"3"', b'"4"')
+        else:
+            del headers["X-MLflow-Signature"]
+    response = send(hooked, (body, headers))
+    assert response.status_code == 401 and response.json() == {"error": "unauthorized"}
+    assert db.dump() == before
+
+
+def test_without_a_configured_secret_every_delivery_is_refused(bot, seeded, caplog):
+    with caplog.at_level(logging.ERROR, logger="handlers.mlflow"):
+        response = send(bot, created())
+    assert response.status_code == 503
+    assert "MLFLOW_WEBHOOK_SECRET is not set" in caplog.text and SECRET not in caplog.text
+
+
+def test_unknown_models_and_events_are_acknowledged_and_logged(hooked, linked, db, caplog):
+    with caplog.at_level(logging.INFO, logger="handlers.mlflow"):
+        other = send(hooked, created(name="fraud-gbm"))
+    assert other.status_code == 200 and other.json()["status"] == "ignored"
+    assert "'fraud-gbm' is not linked to a project" in caplog.text
+    event = send(hooked, mlflow_delivery("registered_model", "created", {"name": MODEL}))
+    assert event.status_code == 200 and event.json()["status"] == "ignored"
+    garbled = send(hooked, mlflow_delivery("model_version", "created", {"name": MODEL}))
+    assert garbled.status_code == 400
+    assert _versions(db) == []
+
+
+# -- the champion alias ----------------------------------------------------------------------
+
+
+def test_the_champion_alias_requests_develop_to_deploy(hooked, slack, linked, db):
+    _in_develop(db, linked)
+    assert send(hooked, created()).status_code == 200
+    response = send(hooked, aliased())
+    assert response.status_code == 200
+    (outcome,) = response.json()["projects"]
+    assert outcome["outcome"] == "requested"
+    hooked.deliver()
+    card = slack.last_message(linked.channel)
+    assert buttons(card) == ["Approve", "Request changes", "Reject"]
+    assert "New markets under-represented" in text_of(card) and MODEL in text_of(card)
+    (handoff,) = _mlflow_handoffs(db)
+    assert (handoff.from_stage, handoff.to_stage) == (Stage.DEVELOP, Stage.DEPLOY)
+    assert handoff.requested_by == linked.ds
+    assert handoff.packet["model_version"] == "3"
+    assert handoff.packet["training_data"] == TAGS["training_data"]
+
+
+def test_an_incomplete_packet_is_acknowledged_with_a_note(hooked, linked, db, caplog):
+    _in_develop(db, linked)
+    send(hooked, created(tags={"training_data": "customers@2026-02-28"}))
+    with caplog.at_level(logging.INFO, logger="models.services.integrations"):
+        response = send(hooked, aliased())
+    assert response.status_code == 200
+    (outcome,) = response.json()["projects"]
+    assert outcome["outcome"] == "not_requested"
+    assert "data_source, evaluation, limitations" in outcome["note"]
+    assert "packet is incomplete" in caplog.text
+    assert _mlflow_handoffs(db) == []
+
+
+def test_other_aliases_and_the_wrong_stage_request_nothing(hooked, linked, db):
+    send(hooked, created())
+    staging = send(hooked, aliased(alias="staging"))
+    assert staging.json()["status"] == "ignored" and "not 'champion'" in staging.json()["note"]
+    in_manage = send(hooked, aliased())  # the project is still in manage
+    assert in_manage.status_code == 200
+    assert "no hand-off to deploy" in in_manage.json()["projects"][0]["note"]
+    assert _mlflow_handoffs(db) == []
+
+
+# -- linking ---------------------------------------------------------------------------------
+
+
+def test_only_project_managers_link_models_and_a_model_feeds_one_project(hooked, seeded, db):
+    refused = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.intern)
+    assert "Only the creator of 'churn-model'" in text_of(refused)
+    assert hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.architect)
+    again = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
+    assert "is linked to" in again["text"]
+    hooked.reply("project create fraud-model", user=seeded.creator)
+    taken = hooked.reply(f"project link-model fraud-model {MODEL}", user=seeded.creator)
+    assert "already linked to 'churn-model'" in text_of(taken)
+    history = text_of(hooked.reply(f"history {seeded.key}", user=seeded.ds))
+    assert history.count("project.model_linked") == 1
+
+
+def test_a_database_outage_asks_mlflow_to_retry(hooked, linked, db, tmp_path):
+    healthy = hooked.baton.rt.sessions
+    hooked.baton.rt.sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path}/x/y.db"))
+    delivery = created()
+    try:
+        assert send(hooked, delivery).status_code == 503  # MLflow retries 5xx
+    finally:
+        hooked.baton.rt.sessions = healthy
+    assert send(hooked, delivery).json()["status"] == "handled"  # the retry is not a replay

@@ -13,9 +13,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# Without a bot token (environment or .env) there is no Slack to talk to: run the local
+# sandbox instead, a built-in Slack emulator with a web page (`baton sandbox`).
+SANDBOX_PORT ?= 3000
+HAS_TOKEN = $(strip $(SLACK_BOT_TOKEN)$(shell grep -Eqs '^[[:space:]]*(export[[:space:]]+)?SLACK_BOT_TOKEN=["'"'"']?[^"'"'"'[:space:]#]' .env && echo yes))
+
+run:
+ifeq ($(HAS_TOKEN),)
+	@echo "No SLACK_BOT_TOKEN: starting the local sandbox at http://127.0.0.1:$(SANDBOX_PORT)/sandbox"
+	@$(MAKE) --no-print-directory -q $(STAMP) || $(MAKE) --no-print-directory install
+	$(BIN)/baton sandbox --seed demo --port $(SANDBOX_PORT)
+else
+	@$(MAKE) --no-print-directory -q $(STAMP) || $(MAKE) --no-print-directory install
 	$(BIN)/baton db upgrade
 	$(BIN)/baton serve
+endif
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,6 +39,10 @@ test: lint
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Latency, digest, delivery and memory numbers on this machine (not part of `make test`).
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
@@ -16,12 +14,19 @@ from sqlalchemy.orm import Session
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import make_engine, make_session_factory, migrate, session_scope
+from bot.exports import render_audit
+from models.base import utcnow
+from models.enums import OutboxStatus
 from models.errors import DomainError
+from models.outbox import OutboxMessage
 from models.policy import PolicyError, load_policy
 from models.project import Project
-from models.schemas import AuditEntry
-from models.services import audit, projects
+from models.services import audit, projects, schedules, tokens
 from models.services.common import get_project
+from models.workspace import Workspace
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 MANIFEST = Path(__file__).resolve().parent / "manifest.yml"
 
@@ -139,22 +144,83 @@ def _only_team_with(s: Session, key: str) -> str:
     return teams[0]
 
 
-AUDIT_COLUMNS = ["id", "created_at", "project_key", "actor", "action", "detail"]
+@main.group("api-token")
+def api_token() -> None:
+    """Bearer tokens for pipelines calling /api/v1 (stored hashed, shown once)."""
 
 
-def render_audit(entries: list[AuditEntry], fmt: str) -> str:
-    """CSV or JSON of audit entries; shared by the CLI and the HTTP export."""
-    if fmt == "json":
-        return json.dumps([e.model_dump(mode="json") for e in entries], indent=2) + "\n"
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(AUDIT_COLUMNS)
-    for e in entries:
-        row = e.model_dump(mode="json")
-        writer.writerow(
-            [*(row[c] for c in AUDIT_COLUMNS[:-1]), json.dumps(row["detail"], sort_keys=True)]
+TEAM_OPTION = click.option("--team", help="Slack team id (default: the only installed workspace).")
+
+
+@api_token.command("create")
+@click.argument("name")
+@TEAM_OPTION
+def api_token_create(name: str, team: str | None) -> None:
+    """Create token NAME; the token alone goes to standard output, once."""
+    with _session(_settings()) as s:
+        team = _workspace(s, team)
+        try:
+            plaintext, view = tokens.create_token(s, team, name)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"Created API token '{view.name}' for workspace {team}.", err=True)
+    click.echo("Store it now in your secret store: it is shown only this once.", err=True)
+    click.echo(plaintext)
+
+
+@api_token.command("list")
+@TEAM_OPTION
+def api_token_list(team: str | None) -> None:
+    """List tokens as tab-separated columns (never the tokens themselves)."""
+    with _session(_settings()) as s:
+        found = tokens.list_tokens(s, _workspace(s, team))
+    if not found:
+        click.echo("no API tokens")
+        return
+    click.echo("name\tprefix\tcreated_at\tlast_used_at\tstatus")
+    for t in found:
+        used = t.last_used_at.isoformat() if t.last_used_at else "never"
+        status = "active" if t.active else f"revoked {t.revoked_at:%Y-%m-%d}"
+        click.echo(f"{t.name}\t{t.prefix}…\t{t.created_at.isoformat()}\t{used}\t{status}")
+
+
+@api_token.command("revoke")
+@click.argument("name")
+@TEAM_OPTION
+def api_token_revoke(name: str, team: str | None) -> None:
+    """Revoke token NAME: calls with it are refused from now on."""
+    with _session(_settings()) as s:
+        team = _workspace(s, team)
+        try:
+            tokens.revoke_token(s, team, name)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"Revoked API token '{name}' of workspace {team}.")
+
+
+def _workspace(s: Session, team: str | None) -> str:
+    """The given workspace if installed, else the only installed one."""
+    installed = sorted(s.scalars(select(Workspace.team_id)))
+    if team is not None:
+        if team not in installed:
+            raise click.ClickException(
+                f"workspace {team} is not installed (known: {_listed(installed)})"
+            )
+        return team
+    if len(installed) == 1:
+        return installed[0]
+    if not installed:
+        raise click.ClickException(
+            "no workspace is installed yet: run `baton serve` once (it registers the bot's "
+            "workspace), or pass --team"
         )
-    return out.getvalue()
+    raise click.ClickException(
+        f"several workspaces are installed ({_listed(installed)}): choose one with --team"
+    )
+
+
+def _listed(teams: list[str]) -> str:
+    return ", ".join(teams) or "none"
 
 
 @main.command()
@@ -186,6 +252,141 @@ def socket() -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Run outbox delivery and the scheduled jobs only, until SIGTERM/SIGINT (no web server).
+
+    Pair it with BATON_SCHEDULER=off on the web processes to keep jobs out of them."""
+    settings = _settings()
+    if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
+        raise click.ClickException("SLACK_BOT_TOKEN is not set: the worker posts to Slack with it.")
+    from bot import server
+
+    server.worker(settings)
+
+
+DigestTarget = tuple[str, str, str | None]  # team, channel, project key (None: the channel's)
+
+
+@main.command()
+@click.option("--team", help="Slack team id (needed when a key or channel is in several).")
+@click.option("--channel", help="Post into this channel (default: each home channel).")
+@click.option("--project", "key", help="Only this project's digest.")
+def digest(team: str | None, channel: str | None, key: str | None) -> None:
+    """Post digests now and deliver them: every home channel's, one channel's or one project's."""
+    from bot.runtime import Runtime
+    from bot.scheduler import job_context
+    from jobs.digest import post_digest
+
+    settings = _settings()
+    rt = Runtime.from_settings(settings)
+    ctx, now, queued = job_context(rt), utcnow(), []
+    try:
+        with rt.session() as s:
+            targets = _digest_targets(s, team, channel, key)
+        for team_id, channel_id, project_key in targets:
+            with rt.session() as s:
+                since = None if project_key else schedules.last_sent(s, team_id, channel_id)
+                queued.append(
+                    post_digest(
+                        s, ctx, team_id, channel_id, now, project_key=project_key, since=since
+                    )
+                )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"queued {len(queued)} digest(s)")
+    if settings.slack_bot_token is None:
+        click.echo("SLACK_BOT_TOKEN is not set: the digests wait in the outbox for the bot")
+    else:
+        _deliver_once(rt, queued)
+    rt.engine.dispose()
+
+
+def _digest_targets(
+    s: Session, team: str | None, channel: str | None, key: str | None
+) -> list[DigestTarget]:
+    if key is not None:
+        team = team or _only_team_with(s, key)
+        return [(team, channel or get_project(s, team, key).channel_id, key)]
+    if channel is not None:
+        teams = set(s.scalars(select(Project.team_id).where(Project.channel_id == channel)))
+        if team is None and len(teams) != 1:
+            raise click.ClickException(f"which workspace is {channel} in? Use --team")
+        return [(team or teams.pop(), channel, None)]
+    pairs = schedules.home_channels(s, team)
+    if not pairs:
+        raise click.ClickException("no live projects: nothing to digest")
+    return [(t, c, None) for t, c in pairs]
+
+
+def _deliver_once(rt: Runtime, ids: list[int]) -> None:
+    from bot.delivery import Deliverer
+
+    deliverer = Deliverer(rt)
+    for _ in range(100):  # a failed send is rescheduled into the future, so this ends
+        if not deliverer.deliver_due():
+            break
+    with rt.session() as s:
+        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
+    for row in rows:
+        if row.status != OutboxStatus.SENT:
+            click.echo(f"not sent to {row.channel_id} yet: {row.last_error or row.status.value}")
+    click.echo(f"delivered {sum(r.status == OutboxStatus.SENT for r in rows)} of {len(ids)}")
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Slack messages owed: waiting, failed or sent."""
+
+
+OUTBOX_COLUMNS = ("id", "status", "topic", "target", "attempts", "last_error", "next_attempt_at")
+
+
+@outbox_group.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["unsent", "all", *(s.value for s in OutboxStatus)]),
+    default="unsent",
+    show_default=True,
+    help="unsent: pending, sending and failed.",
+)
+@click.option("--limit", default=100, show_default=True, help="The newest N rows.")
+def outbox_list(status: str, limit: int) -> None:
+    """List outbox messages, oldest first, as tab-separated columns."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status == "unsent":
+        query = query.where(OutboxMessage.status != OutboxStatus.SENT)
+    elif status != "all":
+        query = query.where(OutboxMessage.status == OutboxStatus(status))
+    with _session(_settings()) as s:
+        rows = list(reversed(s.scalars(query).all()))
+    if not rows:
+        click.echo("no messages")
+        return
+    click.echo("\t".join(OUTBOX_COLUMNS))
+    for r in rows:
+        target = r.channel_id or r.user_id or ""
+        error = (r.last_error or "").replace("\t", " ").replace("\n", " ")
+        when = r.next_attempt_at.isoformat()
+        click.echo(f"{r.id}\t{r.status.value}\t{r.topic}\t{target}\t{r.attempts}\t{error}\t{when}")
+
+
+@outbox_group.command("retry")
+@click.argument("message_id", type=int)
+def outbox_retry(message_id: int) -> None:
+    """Queue a failed or pending message again, due now, with a fresh count of attempts."""
+    with _session(_settings()) as s:
+        row = s.get(OutboxMessage, message_id, with_for_update=True)
+        if row is None:
+            raise click.ClickException(f"no outbox message {message_id}")
+        if row.status in (OutboxStatus.SENT, OutboxStatus.SENDING):
+            why = "was already sent" if row.status == OutboxStatus.SENT else "is being sent now"
+            raise click.ClickException(f"outbox message {message_id} {why}: not queued again")
+        row.status, row.next_attempt_at, row.attempts = OutboxStatus.PENDING, utcnow(), 0
+        topic, target = row.topic, row.channel_id or row.user_id
+    click.echo(f"outbox message {message_id} ({topic} to {target}) is queued again")
+
+
+@main.command()
 @click.option("--url", required=True, help="Public base URL, e.g. https://baton.example.com")
 @click.option("--socket-mode", is_flag=True, help="Socket Mode: no request URLs needed.")
 def manifest(url: str, socket_mode: bool) -> None:
@@ -200,6 +401,21 @@ def render_manifest(url: str, *, socket_mode: bool = False) -> str:
     if socket_mode:
         text = text.replace("socket_mode_enabled: false", "socket_mode_enabled: true")
     return text
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--seed", type=click.Choice(["demo"]), help="Seed demo projects, roster, hand-offs.")
+def sandbox(port: int, seed: str | None) -> None:
+    """Try Baton without Slack: a built-in Slack emulator and its page at /sandbox (loopback).
+
+    Uses BATON_DATABASE_URL if set, else sandbox.db, which is recreated on each start."""
+    from bot.sandbox import SandboxError, run_sandbox
+
+    try:
+        run_sandbox(port, seed)
+    except (ConfigError, SandboxError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 if __name__ == "__main__":

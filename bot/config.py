@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     baton_port: int = Field(default=3000, ge=1, le=65535)
     baton_log_format: Literal["text", "json"] = "text"
     baton_command: str = Field(default="/mlops", pattern=r"^/[a-z0-9_-]{1,31}$")
+    # "off" in web processes when a dedicated `baton worker` runs the scheduled jobs.
+    baton_scheduler: Literal["on", "off"] = "on"
+    # A digest missed while no process ran is still sent if at most this late.
+    baton_digest_grace_minutes: int = Field(default=60, ge=0)
+    baton_alert_escalation_minutes: int = Field(default=30, ge=1)
+    # The secret given to MLflow when creating the webhook; without it /webhooks/mlflow answers 503.
+    mlflow_webhook_secret: SecretStr | None = None
+    # Setting this alias on a model version in MLflow requests develop → deploy.
+    baton_mlflow_alias: str = Field(default="champion", min_length=1, max_length=255)
 
     @field_validator("slack_api_url")
     @classmethod

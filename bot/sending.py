@@ -72,6 +72,11 @@ def plan_for(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
         return Plan([Post(target, handoff_blocks.card_message(view), view.id, view.version)])
     if row.topic in CARD_UPDATES:
         return _update_plan(s, row, policy)
+    if row.topic == "signoff.reminder":
+        # A reminder carries the card's buttons, so it is a copy updated in place like the others.
+        view = view_by_id(s, row.team_id, _handoff_id(row), policy)
+        payload = RENDERERS[row.topic](s, row, policy)
+        return Plan([Post(target, payload, view.id, view.version)])
     if row.topic in RENDERERS:
         alert_id = int(row.data["alert_id"]) if row.topic in ALERT_POSTS else None
         return Plan([Post(target, RENDERERS[row.topic](s, row, policy), alert_id=alert_id)])

@@ -1,8 +1,11 @@
-"""Process assembly for `baton serve` (gunicorn) and `baton socket` (Socket Mode)."""
+"""Process assembly for `baton serve` (gunicorn), `baton socket` (Socket Mode) and
+`baton worker` (delivery and scheduled jobs only)."""
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +19,7 @@ from bot.db import migrate
 from bot.delivery import Deliverer
 from bot.logs import configure_logging
 from bot.runtime import Runtime
+from bot.scheduler import Scheduler, job_context
 from bot.web import build_web
 
 log = logging.getLogger(__name__)
@@ -37,7 +41,7 @@ def assemble(settings: Settings, rt: Runtime | None = None, *, socket_mode: bool
     log.info("serving workspace %s", team)
     deliverer = Deliverer(rt)
     app = build_app(rt, deliverer, socket_mode=socket_mode)
-    return Baton(rt, deliverer, app, build_web(rt, app))
+    return Baton(rt, deliverer, app, build_web(rt, app, deliverer))
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -56,16 +60,24 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 def serve(settings: Settings, *, workers: int, threads: int) -> None:
     configure_logging(settings.baton_log_format)
     baton = assemble(settings)
+    started: list[Scheduler] = []  # this worker's scheduler, stopped when the worker exits
 
     def post_fork(_server: Any, _worker: Any) -> None:
         baton.rt.engine.dispose(close=False)  # never share the parent's pooled connections
 
     def post_worker_init(_worker: Any) -> None:
         baton.deliverer.start()  # threads do not survive fork: each worker runs its own
+        if (scheduler := start_scheduler(settings, baton.rt, baton.deliverer)) is not None:
+            started.append(scheduler)
+
+    def worker_exit(_server: Any, _worker: Any) -> None:
+        for scheduler in started:
+            scheduler.stop()
 
     options = {
         "post_fork": post_fork,
         "post_worker_init": post_worker_init,
+        "worker_exit": worker_exit,
         "bind": f"{settings.baton_host}:{settings.baton_port}",
         "workers": workers,
         "threads": threads,
@@ -83,5 +95,37 @@ def socket(settings: Settings) -> None:
     configure_logging(settings.baton_log_format)
     baton = assemble(settings, socket_mode=True)
     baton.deliverer.start()
+    start_scheduler(settings, baton.rt, baton.deliverer)
     assert settings.slack_app_token is not None
     SocketModeHandler(baton.app, settings.slack_app_token.get_secret_value()).start()
+
+
+def start_scheduler(settings: Settings, rt: Runtime, deliverer: Deliverer) -> Scheduler | None:
+    """Every process may tick: run claims, not a single leader, keep each job to one run."""
+    if settings.baton_scheduler == "off":
+        log.info("scheduler off (BATON_SCHEDULER=off): a `baton worker` runs the scheduled jobs")
+        return None
+    scheduler = Scheduler(job_context(rt), deliverer.kick)
+    scheduler.start()
+    return scheduler
+
+
+def worker(settings: Settings) -> None:
+    """Delivery and scheduled jobs without a web server, until SIGTERM or SIGINT."""
+    configure_logging(settings.baton_log_format)
+    rt = Runtime.from_settings(settings)
+    migrate(rt.engine)
+    deliverer = Deliverer(rt)
+    # A dedicated worker always schedules: BATON_SCHEDULER=off is for the web processes.
+    scheduler = Scheduler(job_context(rt), deliverer.kick)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda _sig, _frame: stopping.set())
+    deliverer.start()
+    scheduler.start()
+    log.info("worker running: outbox delivery and scheduled jobs")
+    stopping.wait()
+    log.info("worker stopping")
+    scheduler.stop()
+    deliverer.stop()
+    rt.engine.dispose()

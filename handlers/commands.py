@@ -13,17 +13,32 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.blocks import handoff as handoff_blocks
+from bot.blocks import monitors as monitor_blocks
 from bot.blocks import replies
+from bot.blocks import schedules as schedule_blocks
+from bot.blocks.text import escape
 from bot.delivery import Deliverer
 from bot.runtime import Runtime
+from bot.scheduler import job_context
 from handlers import parsing as p
 from handlers.commands_spec import help_entries
 from handlers.context import TRY_AGAIN, Unavailable, audit_refusal, database_errors
+from jobs.digest import post_digest
 from models.base import utcnow
 from models.errors import DomainError
 from models.schemas import Actor
-from models.services import audit, handoffs, lineage, projects, roster, views
+from models.services import (
+    audit,
+    handoffs,
+    lineage,
+    monitoring,
+    projects,
+    roster,
+    schedules,
+    views,
+)
 from models.services.common import get_project
+from models.services.integrations import link_model
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +136,16 @@ def project_archive(ctx: CommandContext, cmd: p.ProjectArchive) -> Reply:
     return replies.project_archived(projects.archive_project(ctx.s, ctx.actor, cmd.key))
 
 
+def project_link_model(ctx: CommandContext, cmd: p.ProjectLinkModel) -> Reply:
+    link = link_model(ctx.s, ctx.actor, cmd.key, cmd.model)
+    alias = escape(ctx.rt.settings.baton_mlflow_alias)
+    return replies.text_reply(
+        f"MLflow model *{escape(link.registered_model)}* is linked to `{link.project_key}`: "
+        f"its new versions enter the lineage, and the alias `{alias}` on a version requests "
+        "develop → deploy."
+    )
+
+
 def status(ctx: CommandContext, cmd: p.Status) -> Reply:
     card = projects.project_card(ctx.s, ctx.actor.team_id, cmd.key, ctx.rt.policy)
     return replies.status_card(card, utcnow())
@@ -166,11 +191,52 @@ def lineage_(ctx: CommandContext, cmd: p.Lineage) -> Reply:
     return replies.lineage_reply(cmd.key, lineage.lineage_of(ctx.s, ctx.actor.team_id, cmd.key))
 
 
+def digest_now(ctx: CommandContext, cmd: p.DigestNow) -> Reply:
+    """Into this channel: its own digest, or one project's when a key is given."""
+    team = ctx.actor.team_id
+    since = None if cmd.key else schedules.last_sent(ctx.s, team, ctx.channel_id)
+    post_digest(
+        ctx.s, job_context(ctx.rt), team, ctx.channel_id, utcnow(), project_key=cmd.key, since=since
+    )
+    return schedule_blocks.digest_posted(ctx.channel_id, cmd.key)
+
+
+def digest_schedule(ctx: CommandContext, cmd: p.DigestSchedule) -> Reply:
+    timezone = cmd.timezone or ctx.rt.settings.baton_timezone
+    view = schedules.set_schedule(ctx.s, ctx.actor, ctx.channel_id, cmd.cron, timezone, utcnow())
+    return schedule_blocks.schedule_set(view)
+
+
+def monitor_add(ctx: CommandContext, cmd: p.MonitorAdd) -> Reply:
+    view = monitoring.add_monitor(
+        ctx.s, ctx.actor, cmd.key, cmd.metric, cmd.direction, cmd.threshold
+    )
+    return monitor_blocks.monitor_added(view)
+
+
+def monitor_list(ctx: CommandContext, cmd: p.MonitorList) -> Reply:
+    found = monitoring.list_monitors(ctx.s, ctx.actor.team_id, cmd.key)
+    return monitor_blocks.monitor_list(cmd.key, found, utcnow())
+
+
+def monitor_remove(ctx: CommandContext, cmd: p.MonitorRemove) -> Reply:
+    view = monitoring.remove_monitor(ctx.s, ctx.actor, cmd.key, cmd.metric)
+    return monitor_blocks.monitor_removed(view)
+
+
+def metric(ctx: CommandContext, cmd: p.Metric) -> Reply:
+    result = monitoring.record_observation(
+        ctx.s, ctx.actor, cmd.key, cmd.metric, cmd.value, "slack", utcnow()
+    )
+    return monitor_blocks.metric_recorded(result)
+
+
 HANDLERS: dict[type, Callable[[CommandContext, Any], Reply]] = {
     p.Help: help_,
     p.ProjectCreate: project_create,
     p.ProjectList: project_list,
     p.ProjectArchive: project_archive,
+    p.ProjectLinkModel: project_link_model,
     p.Status: status,
     p.RoleAssign: role_assign,
     p.RoleRemove: role_remove,
@@ -180,4 +246,10 @@ HANDLERS: dict[type, Callable[[CommandContext, Any], Reply]] = {
     p.Signoffs: signoffs,
     p.History: history,
     p.Lineage: lineage_,
+    p.MonitorAdd: monitor_add,
+    p.MonitorList: monitor_list,
+    p.MonitorRemove: monitor_remove,
+    p.Metric: metric,
+    p.DigestNow: digest_now,
+    p.DigestSchedule: digest_schedule,
 }

@@ -43,6 +43,14 @@ class ProjectArchive:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectLinkModel:
+    """Versions of MLflow registered model `model` enter project `key`'s lineage."""
+
+    key: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
     key: str
 
@@ -145,6 +153,7 @@ Command = (
     | ProjectCreate
     | ProjectList
     | ProjectArchive
+    | ProjectLinkModel
     | Status
     | RoleAssign
     | RoleRemove
@@ -173,6 +182,11 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ),
     ("project list", "{cmd} project list", "List the projects of this workspace"),
     ("project archive", "{cmd} project archive <key>", "Archive a project"),
+    (
+        "project link-model",
+        "{cmd} project link-model <key> <model name>",
+        "Record the versions of an MLflow registered model in the project's lineage",
+    ),
     ("status", "{cmd} status <key>", "Project card: stage, owners, open hand-off, monitors"),
     (
         "role assign",

@@ -52,6 +52,7 @@ from handlers.commands_spec import (
     MonitorRemove,
     ProjectArchive,
     ProjectCreate,
+    ProjectLinkModel,
     ProjectList,
     RoleAssign,
     RoleRemove,
@@ -72,6 +73,7 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 HANDOFF_TARGETS = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
 DISPLAY_NAME_MAX = 80
+MODEL_NAME_MAX = 200  # MLflow registered model names, as Baton stores them
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 WEEKDAY_PART = re.compile(r"(?:\*|(?P<lo>\w+)(?:-(?P<hi>\w+))?)(?:/(?P<step>[0-9]{1,2}))?")
 
@@ -381,6 +383,17 @@ def _project_create(args: _Args) -> ProjectCreate:
     return ProjectCreate(args.key(), _display_name(args.take_rest()))
 
 
+def _project_link_model(args: _Args) -> ProjectLinkModel:
+    key, rest = args.key(), args.take_rest()
+    # Free text, taken as typed (MLflow names may hold spaces); only Slack's escapes are undone.
+    name = (rest or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+    if not name:
+        _fail("missing the MLflow registered model name")
+    if len(name) > MODEL_NAME_MAX:
+        _fail(f"the model name is {len(name)} characters long; the limit is {MODEL_NAME_MAX}")
+    return ProjectLinkModel(key, name)
+
+
 def _role_assign(args: _Args) -> RoleAssign:
     key, role, user = args.key(), _role(args.take("the role")), _user_id(args.take("the user"))
     flag = args.take_optional()
@@ -470,6 +483,7 @@ PARSERS: dict[str, Callable[[_Args], Command]] = {
     "project create": _project_create,
     "project list": _no_args(ProjectList),
     "project archive": _key_only(ProjectArchive),
+    "project link-model": _project_link_model,
     "status": _key_only(Status),
     "role assign": _role_assign,
     "role remove": _role_remove,

@@ -76,7 +76,10 @@ def set_schedule(
         "created_at": now,
         "updated_at": now,
     }
-    changed = {k: values[k] for k in ("cron", "timezone", "next_run_at", "updated_at")}
+    # created_by moves too: a default schedule someone sets is theirs from then on.
+    changed = {
+        k: values[k] for k in ("cron", "timezone", "next_run_at", "created_by", "updated_at")
+    }
     # An upsert, so two people scheduling one channel at once cannot hit the unique key.
     schedule_id = s.execute(
         _insert(s, values)
@@ -113,6 +116,12 @@ def schedule_for(s: Session, team_id: str, channel_id: str) -> ScheduleView | No
         )
     ).one_or_none()
     return view_of(row) if row is not None else None
+
+
+def last_sent(s: Session, team_id: str, channel_id: str) -> datetime | None:
+    """When this channel's scheduled digest last went out: where "new since" starts."""
+    found = schedule_for(s, team_id, channel_id)
+    return found.last_sent_at if found is not None else None
 
 
 def due_schedules(s: Session, now: datetime) -> list[ScheduleView]:
@@ -179,6 +188,19 @@ def home_channels(s: Session, team_id: str | None = None) -> list[tuple[str, str
     if team_id is not None:
         query = query.where(Project.team_id == team_id)
     return [(team, channel) for team, channel in s.execute(query)]
+
+
+def has_live_projects(s: Session, team_id: str, channel_id: str) -> bool:
+    found = s.scalar(
+        select(Project.id)
+        .where(
+            Project.team_id == team_id,
+            Project.channel_id == channel_id,
+            Project.stage != Stage.ARCHIVED,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _unscheduled_home_channels(s: Session) -> list[tuple[str, str]]:

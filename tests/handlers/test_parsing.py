@@ -36,6 +36,11 @@ HAPPY: list[tuple[str, p.Command]] = [
     ("project create 9-lives", p.ProjectCreate("9-lives")),
     ("project list", p.ProjectList()),
     ("project archive churn", p.ProjectArchive("churn")),
+    ("project link-model churn churn-xgb", p.ProjectLinkModel("churn", "churn-xgb")),
+    ('project link-model churn "Churn XGB"', p.ProjectLinkModel("churn", "Churn XGB")),
+    ("project link-model churn Churn XGB v2 ", p.ProjectLinkModel("churn", "Churn XGB v2")),
+    ("Project Link-Model churn R&amp;D", p.ProjectLinkModel("churn", "R&D")),
+    ("project link-model churn " + "m" * 200, p.ProjectLinkModel("churn", "m" * 200)),
     ("status churn-model", p.Status("churn-model")),
     ("  status\tchurn-model  ", p.Status("churn-model")),
     (f"role assign churn ds {ALICE}", p.RoleAssign("churn", Role.DATA_SCIENTIST, "U0ALICE")),
@@ -299,6 +304,26 @@ ERRORS: list[tuple[str, str, str]] = [
         "unexpected extra arguments: now",
         "digest schedule",
     ),
+    (
+        "project link-model churn",
+        "missing the MLflow registered model name",
+        "project link-model",
+    ),
+    (
+        'project link-model churn ""',
+        "missing the MLflow registered model name",
+        "project link-model",
+    ),
+    (
+        "project link-model churn " + "m" * 201,
+        "the model name is 201 characters long; the limit is 200",
+        "project link-model",
+    ),
+    (
+        "project link-model Churn churn-xgb",
+        "'Churn' is not a valid project key: use 2–40 lower-case letters, digits and '-' (did you mean 'churn'?)",
+        "project link-model",
+    ),
     ("help wizardry", "there is no help on 'wizardry'", "help"),
     ("help projects", "there is no help on 'projects'; did you mean 'project'?", "help"),
 ]
@@ -343,8 +368,8 @@ def test_unknown_subcommand_is_named_with_a_suggestion(text: str, reason: str) -
     [
         (
             "project",
-            "'/mlops project' needs one of: create, list, archive",
-            ("create", "list", "archive"),
+            "'/mlops project' needs one of: create, list, archive, link-model",
+            ("create", "list", "archive", "link-model"),
         ),
         ("role", "'/mlops role' needs one of: assign, remove", ("assign", "remove")),
         ("monitor", "'/mlops monitor' needs one of: add, list, remove", ("add", "list", "remove")),
@@ -352,12 +377,12 @@ def test_unknown_subcommand_is_named_with_a_suggestion(text: str, reason: str) -
         (
             "project delete churn",
             "'project delete' is not a /mlops command",
-            ("create", "list", "archive"),
+            ("create", "list", "archive", "link-model"),
         ),
         (
             "project crate churn",
             "'project crate' is not a /mlops command; did you mean 'project create'?",
-            ("create", "list", "archive"),
+            ("create", "list", "archive", "link-model"),
         ),
         (
             "digest schedul 0",

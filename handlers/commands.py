@@ -29,6 +29,7 @@ from models.errors import DomainError
 from models.schemas import Actor
 from models.services import (
     audit,
+    digest,
     handoffs,
     lineage,
     monitoring,
@@ -147,8 +148,9 @@ def project_link_model(ctx: CommandContext, cmd: p.ProjectLinkModel) -> Reply:
 
 
 def status(ctx: CommandContext, cmd: p.Status) -> Reply:
-    card = projects.project_card(ctx.s, ctx.actor.team_id, cmd.key, ctx.rt.policy)
-    return replies.status_card(card, utcnow())
+    now = utcnow()
+    view = digest.project_status(ctx.s, ctx.actor.team_id, cmd.key, ctx.rt.policy, now)
+    return replies.status_card(view, now)
 
 
 def role_assign(ctx: CommandContext, cmd: p.RoleAssign) -> Reply:

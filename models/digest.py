@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from models.enums import HandoffStatus, Role
-from models.schemas import View
+from models.schemas import ProjectCard, View
 
 
 class ProjectLine(View):
@@ -65,6 +65,19 @@ class ApprovedLine(View):
     hours: float  # its own lead time, request to approval
 
 
+class MonitorLine(View):
+    """A monitor with its latest value, its open alert and its breaches since the last digest."""
+
+    project_key: str
+    metric: str
+    direction: str
+    threshold: float
+    last_value: float | None
+    alert: str | None  # open | acknowledged | None
+    breaches_since: int
+    source_error: str | None  # a metric source that is failing
+
+
 class DigestView(View):
     team_id: str
     channel_id: str | None  # None: the whole workspace (or one project by key)
@@ -77,6 +90,7 @@ class DigestView(View):
     overdue_signoffs: list[OverdueLine]
     lead_times: list[LeadTime]
     approved_since: list[ApprovedLine]
+    monitors: list[MonitorLine] = []
 
     @property
     def project_count(self) -> int:
@@ -84,5 +98,14 @@ class DigestView(View):
 
     @property
     def nothing_new(self) -> bool:
-        """Nothing waits, nothing is late and nothing moved: the digest shrinks to one line."""
-        return not (self.open_handoffs or self.overdue_signoffs or self.approved_since)
+        """Nothing waits, is late, moved or misbehaves: the digest shrinks to one line."""
+        troubled = any(m.alert or m.breaches_since or m.source_error for m in self.monitors)
+        return not (self.open_handoffs or self.overdue_signoffs or self.approved_since or troubled)
+
+
+class StatusView(View):
+    """`/mlops status`: the project card, its monitors and its lead times."""
+
+    card: ProjectCard
+    monitors: list[MonitorLine]
+    lead_times: list[LeadTime]

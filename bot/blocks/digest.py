@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.kit import Block, context, header, message, section, slack_date
-from bot.blocks.text import channel, escape, user
+from bot.blocks.text import channel, cut, escape, user
 from models.digest import (
     ApprovedLine,
     DigestView,
     LeadTime,
+    MonitorLine,
     OpenHandoffLine,
     OverdueLine,
     ProjectLine,
@@ -28,7 +29,8 @@ OVERDUE_BUDGET = 2400
 OPEN_BUDGET = 2400
 APPROVED_BUDGET = 1600
 LEAD_TIME_BUDGET = 1000
-PROJECTS_BUDGET = 2400
+PROJECTS_BUDGET = 1400
+MONITORS_BUDGET = 1000
 MORE_RESERVE = 24  # room for "…and 12345 more"
 
 STAGE_ICON = {
@@ -91,9 +93,10 @@ def _parts(view: DigestView) -> list[str]:
         _part(
             "Lead times, request → approval, last 90 days",
             view.lead_times,
-            _lead_time_line,
+            lead_time_line,
             LEAD_TIME_BUDGET,
         ),
+        _part("Monitors", view.monitors, monitor_line, MONITORS_BUDGET),
         _projects(view),
     ]
 
@@ -160,11 +163,23 @@ def _approved_line(a: ApprovedLine) -> str:
     )
 
 
-def _lead_time_line(t: LeadTime) -> str:
+def lead_time_line(t: LeadTime) -> str:
     return (
         f"{t.transition}: median {_duration(t.median_hours)}, "
         f"90th percentile {_duration(t.p90_hours)} ({t.count} approved)"
     )
+
+
+def monitor_line(m: MonitorLine) -> str:
+    value = "no value yet" if m.last_value is None else f"{m.last_value:g}"
+    line = f"`{escape(m.project_key)}` *{escape(m.metric)}* {value} ({m.direction} {m.threshold:g})"
+    if m.alert:
+        line += f" :rotating_light: alert {m.alert}"
+    if m.breaches_since:
+        line += f" · {m.breaches_since} breaches since the last digest"
+    if m.source_error:
+        line += f" · :warning: source failing: {cut(escape(m.source_error), 120)}"
+    return line
 
 
 def _projects(view: DigestView) -> str:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.blocks.digest import lead_time_line, monitor_line
 from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
 from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
 from bot.blocks.text import channel, cut, escape, unescape, user
+from models.digest import StatusView
 from models.enums import HandoffStatus, Stage
 from models.schemas import (
     AuditEntry,
     HandoffView,
     LineageEntry,
-    ProjectCard,
     ProjectSummary,
     RoleHolders,
 )
@@ -81,7 +82,8 @@ def _role_fields(holders: list[RoleHolders]) -> list[str]:
     return out
 
 
-def status_card(card: ProjectCard, now: datetime) -> dict[str, Any]:
+def status_card(status: StatusView, now: datetime) -> dict[str, Any]:
+    card = status.card
     p = card.project
     nxt = ", ".join(s.value for s in card.next_stages) or "none"
     blocks: list[Block] = [
@@ -98,7 +100,19 @@ def status_card(card: ProjectCard, now: datetime) -> dict[str, Any]:
         blocks.append(context("No open hand-off."))
     else:
         blocks.append(section(_handoff_summary(h, now)))
+    blocks += _status_extras(status)
     return message(f"{p.key}: {p.stage.value}", blocks)
+
+
+def _status_extras(status: StatusView) -> list[Block]:
+    extras: list[Block] = []
+    if status.monitors:
+        lines = [monitor_line(m) for m in status.monitors]
+        extras.append(section("*Monitors*\n" + "\n".join(lines)))
+    if status.lead_times:
+        lines = [lead_time_line(t) for t in status.lead_times]
+        extras.append(context("Lead times, last 90 days: " + " · ".join(lines)))
+    return extras
 
 
 def _handoff_summary(h: HandoffView, now: datetime) -> str:

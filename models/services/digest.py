@@ -29,13 +29,17 @@ from models.digest import (
     OpenHandoffLine,
     OverdueLine,
     ProjectLine,
+    StatusView,
     WaitingOn,
 )
 from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role, Stage
 from models.handoff import Handoff, SignOff
+from models.policy import Policy
 from models.project import Project
 from models.roster import RoleAssignment
 from models.services.common import get_project
+from models.services.digest_monitors import monitor_lines
+from models.services.projects import project_card
 
 LEAD_TIME_WINDOW = timedelta(days=90)
 LIFECYCLE = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
@@ -97,6 +101,7 @@ def build_digest(
         overdue_signoffs=_overdue(opened, waiting, now),
         lead_times=_lead_times(approved, now),
         approved_since=_approved_since(approved, since),
+        monitors=monitor_lines(s, scope, since),
     )
 
 
@@ -295,3 +300,14 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def project_status(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:
+    """The card `/mlops status` shows: stage, owners, open hand-off, monitors, lead times."""
+    card = project_card(s, team_id, key, policy)
+    scope = _scope(s, team_id, None, key)
+    return StatusView(
+        card=card,
+        monitors=monitor_lines(s, scope, None),
+        lead_times=_lead_times(_approved_rows(s, scope, now - LEAD_TIME_WINDOW, now), now),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -377,3 +378,40 @@ def bulk_workspace(s: Any, team: str, n: int, now: datetime) -> None:
         insert(SignOff),
         [{**signed, "handoff_id": hid, "decision": Decision.APPROVED} for hid in open_ids],
     )
+
+
+def test_monitors_show_latest_value_open_alert_breaches_and_failing_sources(db, clock) -> None:
+    from models.monitor import Monitor
+    from models.services import monitoring
+
+    team, actor = "THOME", Actor("THOME", "UCREATOR")
+    with db.session() as s:
+        projects.create_project(s, actor, "churn", None, "CCHURN")
+        roster.assign_role(s, actor, "churn", Role.DATA_SCIENTIST, "UDS", lead=True)
+    since = clock.now()
+    clock.advance(hours=1)
+    ds = Actor(team, "UDS")
+    with db.session() as s:
+        monitoring.add_monitor(s, ds, "churn", "auc", "min", 0.8)
+        monitoring.add_monitor(s, ds, "churn", "latency_ms", "max", 250)
+    with db.session() as s:
+        for value in (0.7, 0.9, 0.6):
+            monitoring.record_observation(s, ds, "churn", "auc", value, "slack", clock.now())
+        s.execute(
+            Monitor.__table__.update()
+            .where(Monitor.metric == "latency_ms")
+            .values(last_error="timeout after 5 s")
+        )
+    with db.session() as s:
+        view = build_digest(s, team, clock.now(), channel_id="CCHURN", since=since)
+    lines = {m.metric: m for m in view.monitors}
+    assert (lines["auc"].last_value, lines["auc"].alert, lines["auc"].breaches_since) == (
+        0.6,
+        "open",
+        2,
+    )
+    assert lines["latency_ms"].source_error == "timeout after 5 s"
+    assert not view.nothing_new
+    text = json.dumps(digest_message(view))
+    assert "alert open" in text and "2 breaches since the last digest" in text
+    assert "source failing: timeout after 5 s" in text

@@ -13,7 +13,15 @@ from models import Alert, AuditEvent, Handoff, Monitor, Project
 from models.enums import Stage
 from models.policy import DEFAULT_POLICY
 from models.services import monitoring
-from tests.slackbot.flow import buttons, last_modal, text_of, wait_for_modal
+from tests.slackbot.flow import (
+    PACKETS,
+    approve_all,
+    buttons,
+    last_modal,
+    request_handoff,
+    text_of,
+    wait_for_modal,
+)
 from tests.slackbot.harness import BotClient
 
 
@@ -181,3 +189,15 @@ def test_retrain_outside_the_monitor_stage_answers_why(bot, slack, db, seeded):
     assert answer["response_type"] == "ephemeral"
     assert "is in manage, not monitor" in answer["text"]
     assert slack.calls_to("views.open") == []
+
+
+def test_status_shows_monitors_and_lead_times(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    with db.session() as s:
+        handoff_id = s.scalars(select(Handoff.id)).one()
+    approve_all(bot, handoff_id, [seeded.domain, seeded.architect])
+    bot.reply("monitor add churn-model auc min 0.8", user=seeded.ds)
+    bot.reply("metric churn-model auc 0.75", user=seeded.ds)
+    said = text_of(bot.reply("status churn-model", user=seeded.ds))
+    assert "*Monitors*" in said and "*auc* 0.75 (min 0.8) :rotating_light: alert open" in said
+    assert "Lead times, last 90 days: manage → develop" in said

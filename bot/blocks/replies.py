@@ -139,7 +139,7 @@ def handoffs_reply(views: list[HandoffView], now: datetime) -> dict[str, Any]:
             f"{v.status.value.replace('_', ' ')}{overdue}\n    waiting on: {waiting or 'the requester'}"
         )
     return message(
-        f"{len(views)} open hand-offs", _listing(f"Open hand-offs ({len(views)})", lines)
+        _count(len(views), "open hand-off"), _listing(f"Open hand-offs ({len(views)})", lines)
     )
 
 
@@ -149,7 +149,12 @@ def signoffs_reply(views: list[HandoffView]) -> dict[str, Any]:
     blocks: list[Block] = [header(f"Waiting on you ({len(views)})")]
     for v in views:
         blocks += [*card_blocks(v), divider()]
-    return message(f"{len(views)} sign-offs wait on you", blocks)
+    verb = "waits" if len(views) == 1 else "wait"
+    return message(f"{_count(len(views), 'sign-off')} {verb} on you", blocks)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def history_reply(key: str, entries: list[AuditEntry]) -> dict[str, Any]:
@@ -166,7 +171,7 @@ def _detail(detail: dict[str, Any]) -> str:
     shown = {
         k: v
         for k, v in detail.items()
-        if k in ("role", "user", "transition", "reason", "stage_to", "round")
+        if k in ("role", "user", "transition", "reason", "stage_to", "round") and v is not None
     }
     if not shown:
         return ""

@@ -1,0 +1,116 @@
+"""The sandbox in a real headless Chromium (Debian's, driven by Playwright): a whole hand-off,
+clicked through the page as each person would, against the demo seed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from bot.sandbox import Sandbox
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless as root on a machine without a network: no sandbox, GPU or background calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PENDING = re.compile(r"pending, @([^\n]+)")
+
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, demo: Sandbox) -> Iterator[Page]:
+    opened = browser.new_page(viewport={"width": 1280, "height": 860})
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto(demo.url)
+    yield opened
+    assert errors == [], f"the page's script failed: {errors}"
+
+
+def become(page: Page, name: str) -> None:
+    """Pick a person in the user switcher, as someone trying the sandbox does."""
+    value = page.locator("#user-switcher option", has_text=name).get_attribute("value")
+    page.select_option("#user-switcher", value=value)
+    expect(page.locator("#me")).to_contain_text(name)
+
+
+def open_channel(page: Page, name: str) -> None:
+    page.locator("button.conv", has_text=f"# {name}").click()
+    expect(page.locator("#conv-title")).to_have_text(f"#{name}")
+
+
+def run(page: Page, command: str) -> None:
+    page.fill("#composer-input", command)
+    page.press("#composer-input", "Enter")
+
+
+def pending_leads(card: Locator) -> list[str]:
+    checklist = card.locator(".bk-text", has_text="Sign-off").inner_text()
+    return PENDING.findall(checklist)
+
+
+def test_first_screen_tells_the_story(page: Page):
+    expect(page.locator("#conv-title")).to_have_text("#churn-model")
+    card = page.locator("article.msg", has_text="churn-model · manage → develop")
+    expect(card).to_contain_text("Waiting for sign-off")
+    assert pending_leads(card) == ["Lena Fischer", "Mei Tanaka"]
+    expect(page.locator("button.conv", has_text="# demand-forecast")).to_contain_text(
+        re.compile(r"\d")
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "sandbox-first.png")
+    open_channel(page, "demand-forecast")
+    expect(page.locator("article.msg", has_text="above its max")).to_be_visible()
+
+
+def test_handoff_requested_in_the_page_and_approved_by_each_lead(page: Page):
+    become(page, "Dana Reyes")
+    open_channel(page, "fraud-detection")
+    run(page, "/mlops handoff fraud-detection")
+
+    modal = page.locator("#modal-layer .modal")
+    expect(modal.locator(".modal-title")).to_have_text("Request hand-off")
+    modal.get_by_role("button", name="Request").click()
+    expect(modal.locator(".bk-error").first).to_have_text("Please fill out this field.")
+    modal.get_by_label("Endpoint").fill("https://models.example.internal/fraud")
+    modal.get_by_label("Deployed version").fill("4")
+    modal.get_by_label("Dashboard URL").fill("https://grafana.example.internal/d/fraud")
+    modal.get_by_label("Runbook").fill("Roll back with `deploy fraud --to 3`")
+    modal.get_by_role("button", name="Request").click()
+    expect(modal).to_be_hidden()
+
+    card = page.locator("article.msg", has_text="fraud-detection · deploy → monitor")
+    expect(card).to_contain_text("Waiting for sign-off")
+    leads = pending_leads(card)
+    assert leads == ["Sam Okafor", "Omar Haddad", "Mei Tanaka"]
+    for lead in leads:
+        become(page, lead)
+        card.get_by_role("button", name="Approve").click()
+        expect(card).to_contain_text(f"approved by @{lead}")
+
+    expect(card).to_contain_text("Approved: the project moved on")
+    expect(card.get_by_role("button", name="Approve")).to_have_count(0)
+    moved = page.locator("article.msg", has_text="moved from deploy to monitor")
+    expect(moved).to_contain_text("fraud-detection moved from deploy to monitor")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "sandbox.png")

@@ -139,3 +139,53 @@ def test_malformed_payload_is_rejected_without_a_500(bot, slack, db):
     assert response.status_code < 500
     response = bot.post(json.dumps({"type": "event_callback"}), "application/json")
     assert response.status_code < 500
+
+
+def test_a_replayed_request_changes_nothing_more(bot, slack, db, seeded):
+    body = _command_body("project create replayed-key")
+    headers = bot.signer.headers(body)
+    first = bot.post(body, headers=headers)
+    before = db.dump()
+    again = bot.post(body, headers=headers)  # byte for byte, inside the 5-minute window
+    assert first.status_code == again.status_code == 200
+    assert "already exists" in again.json()["blocks"][0]["text"]["text"]
+    assert _without_audit(db.dump()) == _without_audit(before)
+
+
+def test_button_pointing_at_another_workspaces_handoff_is_refused(bot, slack, db, seeded):
+    from models.enums import Role
+    from models.schemas import Actor
+    from models.services import handoffs, projects, roster
+
+    other = Actor("TOTHER", "UOWNER")
+    with db.session() as s:
+        projects.create_project(s, other, "their-model", None, "CTHEIRS")
+        for role in (Role.DOMAIN_EXPERT, Role.ML_ARCHITECT, Role.DATA_SCIENTIST):
+            roster.assign_role(s, other, "their-model", role, seeded.domain, lead=True)
+        theirs = handoffs.request_handoff(
+            s,
+            Actor("TOTHER", seeded.domain),
+            "their-model",
+            None,
+            PACKETS_MANAGE,
+            bot.baton.rt.policy,
+        )
+    before = db.dump()
+    bot.click("handoff.approve", str(theirs.id), user=seeded.domain)  # from THOME
+    answer = slack.wait_for(lambda: slack.responses())[-1]
+    assert "does not exist in this workspace" in answer["text"]
+    assert db.dump() == before
+
+
+def test_click_on_a_closed_handoff_says_so_and_changes_nothing(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    handoff_id = _handoff(db).id
+    bot.reply("handoff cancel churn-model", user=seeded.ds)
+    before = db.dump()
+    bot.click("handoff.approve", str(handoff_id), user=seeded.domain)
+    answer = slack.wait_for(lambda: slack.responses())[-1]
+    assert "already cancelled" in answer["text"]
+    assert _without_audit(db.dump()) == _without_audit(before)
+
+
+PACKETS_MANAGE = PACKETS["develop"]

@@ -79,8 +79,8 @@ def _nothing_new(view: DigestView) -> str:
 
 def _fallback(view: DigestView) -> str:
     return (
-        f"Baton digest: {len(view.open_handoffs)} open hand-offs, "
-        f"{len(view.overdue_signoffs)} overdue sign-offs"
+        f"Baton digest: {_count(len(view.open_handoffs), 'open hand-off')}, "
+        f"{_count(len(view.overdue_signoffs), 'overdue sign-off')}"
     )
 
 
@@ -176,7 +176,8 @@ def monitor_line(m: MonitorLine) -> str:
     if m.alert:
         line += f" :rotating_light: alert {m.alert}"
     if m.breaches_since:
-        line += f" · {m.breaches_since} breaches since the last digest"
+        breaches = "breach" if m.breaches_since == 1 else "breaches"
+        line += f" · {m.breaches_since} {breaches} since the last digest"
     if m.source_error:
         line += f" · :warning: source failing: {cut(escape(m.source_error), 120)}"
     return line
@@ -196,3 +197,7 @@ def _stage_line(stage: Stage, items: list[ProjectLine], budget: int) -> str:
     start = f"{STAGE_ICON.get(stage, '')} *{stage.value.capitalize()}* ({len(items)}): "
     names = [f"`{escape(p.key)}` {escape(p.name)}" for p in items]
     return start + pack(names, budget - len(start), ", ")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -95,7 +95,7 @@ def test_digest_shows_who_blocks_what_what_moved_and_how_long_moves_take() -> No
     assert "manage → develop: median 5.5h, 90th percentile 9.1h (10 approved)" in said
     assert "*Manage* (1): `churn` Churn model" in said
     assert "2 projects in <#CML>" in said
-    assert message["text"] == "Baton digest: 1 open hand-offs, 1 overdue sign-offs"
+    assert message["text"] == "Baton digest: 1 open hand-off, 1 overdue sign-off"
     assert violations_in_message(message) == []
 
 

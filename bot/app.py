@@ -14,7 +14,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from handlers import actions, commands, events, views
 from handlers.context import TRY_AGAIN
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 FOREIGN_WORKSPACE = "This Slack workspace is not connected to Baton, so nothing was done."
 
 
-def build_app(rt: Runtime, deliverer: Deliverer, *, socket_mode: bool = False) -> App:
+def build_app(rt: Runtime, *, socket_mode: bool = False) -> App:
     secret = rt.settings.slack_signing_secret
     app = App(
         client=rt.client,
@@ -40,7 +39,7 @@ def build_app(rt: Runtime, deliverer: Deliverer, *, socket_mode: bool = False) -
     app.use(_only_installed_workspaces(rt))
     app.use(_drop_event_retries(rt))
     for module in (commands, actions, views, events):
-        module.register(app, rt, deliverer)
+        module.register(app, rt)
     return app
 
 

@@ -1,6 +1,6 @@
 """Outbox → Slack: claim due rows, send each in order per channel, record what happened.
 
-Requests only queue rows and `kick()` this deliverer; sending happens on its own thread with
+Requests only queue rows; a commit that queued any wakes this deliverer; sending happens on its own thread with
 its own client (no sleeping retry handlers), so a slow or rate-limited Slack never holds up an
 acknowledgement. A 429 postpones that channel's queue by Retry-After; 5xx and network errors
 back off exponentially with jitter; permanent errors give up with the reason recorded.
@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import weakref
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
@@ -58,9 +59,35 @@ LEASE = timedelta(minutes=2)  # a row left 'sending' by a crashed process is ret
 outbox_target = func.coalesce(OutboxMessage.channel_id, OutboxMessage.user_id)
 
 
+# Live deliverers, woken after any commit that queued outbox rows on their engine: requests
+# that queue nothing (help, status) start no delivery pass.
+_DELIVERERS: weakref.WeakSet[Deliverer] = weakref.WeakSet()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_queued(session: Session, _ctx: object) -> None:
+    if any(isinstance(obj, OutboxMessage) for obj in session.new):
+        session.info["baton_outbox_queued"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_deliverers(session: Session) -> None:
+    if not session.info.pop("baton_outbox_queued", False):
+        return
+    for deliverer in list(_DELIVERERS):
+        if deliverer.rt.engine is session.get_bind():
+            deliverer.kick()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_queued(session: Session) -> None:
+    session.info.pop("baton_outbox_queued", None)
+
+
 class Deliverer:
     def __init__(self, runtime: Runtime, client: WebClient | None = None) -> None:
         self.rt = runtime
+        _DELIVERERS.add(self)
         self.client = client or make_client(runtime.settings, rate_limit_retries=False)
         self._wake = threading.Event()
         self._stop = threading.Event()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.blocks import handoff as handoff_blocks
 from bot.renderers import RENDERERS
 from models.enums import OutboxStatus
+from models.handoff import Handoff
 from models.outbox import OutboxMessage
 from models.policy import Policy
 from models.services.views import view_by_id
@@ -87,15 +88,20 @@ def _update_plan(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
     handoff_id = _handoff_id(row)
     if _original_unsent(s, row, handoff_id):
         return Plan(defer_seconds=2.0)
-    view = view_by_id(s, row.team_id, handoff_id, policy)
-    payload = handoff_blocks.card_message(view)
+    version = s.scalar(
+        select(Handoff.version).where(Handoff.team_id == row.team_id, Handoff.id == handoff_id)
+    )
     refs = s.scalars(
         select(MessageRef).where(
             MessageRef.team_id == row.team_id,
             MessageRef.handoff_id == handoff_id,
-            MessageRef.rendered_version < view.version,  # coalesced: shown already → skip
+            MessageRef.rendered_version < (version or 0),  # coalesced: shown already → skip
         )
     ).all()
+    if not refs:  # nothing posted, or every copy already current: no need to render
+        return Plan()
+    view = view_by_id(s, row.team_id, handoff_id, policy)
+    payload = handoff_blocks.card_message(view)
     return Plan([Update(r.id, r.channel_id, r.ts, payload, view.version) for r in refs])
 
 

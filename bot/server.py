@@ -40,8 +40,8 @@ def assemble(settings: Settings, rt: Runtime | None = None, *, socket_mode: bool
     team = rt.register_workspace()
     log.info("serving workspace %s", team)
     deliverer = Deliverer(rt)
-    app = build_app(rt, deliverer, socket_mode=socket_mode)
-    return Baton(rt, deliverer, app, build_web(rt, app, deliverer))
+    app = build_app(rt, socket_mode=socket_mode)
+    return Baton(rt, deliverer, app, build_web(rt, app))
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

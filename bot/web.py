@@ -12,7 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import schema_revision
-from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from handlers import api, mlflow
 
@@ -22,11 +21,11 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 512 * 1024
 
 
-def build_web(rt: Runtime, app: App, deliverer: Deliverer | None = None) -> Flask:
+def build_web(rt: Runtime, app: App) -> Flask:
     web = Flask("baton")
     web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    web.register_blueprint(api.blueprint(rt, deliverer))
-    web.register_blueprint(mlflow.blueprint(rt, deliverer))
+    web.register_blueprint(api.blueprint(rt))
+    web.register_blueprint(mlflow.blueprint(rt))
     slack = SlackRequestHandler(app)
     secret = rt.settings.slack_signing_secret
     verifier = SignatureVerifier(secret.get_secret_value()) if secret else None

@@ -11,7 +11,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
-from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from handlers.context import (
     TRY_AGAIN,
@@ -30,7 +29,7 @@ from models.services import decisions, monitoring, views
 log = logging.getLogger(__name__)
 
 
-def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
+def register(app: App, rt: Runtime) -> None:
     @app.action(handoff_blocks.APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         refusal = _approve(rt, body)  # a few milliseconds of database work: well inside 3 s
@@ -38,7 +37,6 @@ def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
         if refusal:
             tell_user(client, body, respond, refusal)
             return
-        deliverer.kick()
         if body.get("view", {}).get("type") == "home":
             user, team = user_and_team(body)
             publish_home(rt, client, team, user)

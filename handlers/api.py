@@ -16,7 +16,6 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from bot.delivery import Deliverer
 from bot.exports import AUDIT_FORMATS, MEDIA_TYPES, render_audit
 from bot.runtime import Runtime
 from handlers.api_openapi import openapi_document
@@ -57,24 +56,20 @@ UNAUTHORIZED = {"error": "unauthorized"}
 Reply = tuple[Response, int]
 
 
-def blueprint(rt: Runtime, deliverer: Deliverer | None = None) -> Blueprint:
+def blueprint(rt: Runtime) -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
     # App-wide, filtered by path: runs before routing, so an unauthenticated caller learns
     # nothing, not even which paths exist.
     bp.before_app_request(lambda: _authenticate(rt))
     bp.app_errorhandler(HTTPException)(_http_error)
 
-    def kick() -> None:
-        if deliverer is not None:
-            deliverer.kick()  # the outbox rows this request committed go out now
-
     @bp.post("/metrics")
     def push_metrics() -> Reply:
-        return _push_metrics(rt, kick)
+        return _push_metrics(rt)
 
     @bp.post("/handoffs")
     def request_handoff() -> Reply:
-        return _request_handoff(rt, kick)
+        return _request_handoff(rt)
 
     @bp.get("/projects/<key>/audit")
     def export_audit(key: str) -> Response | Reply:
@@ -125,7 +120,7 @@ def _http_error(exc: HTTPException) -> Any:
     return response, code
 
 
-def _push_metrics(rt: Runtime, kick: Any) -> Reply:
+def _push_metrics(rt: Runtime) -> Reply:
     try:
         observations = parse_observations(request.get_json())
     except ValidationError as exc:
@@ -140,7 +135,6 @@ def _push_metrics(rt: Runtime, kick: Any) -> Reply:
             ]
     except DomainError as exc:
         return _domain_error(exc)
-    kick()
     recorded = [r for result in results for r in result.recorded]
     unmatched = [MetricRef(project=p.key, metric=p.metric) for r in results for p in r.unmatched]
     if not recorded:
@@ -160,7 +154,7 @@ def _by_time(observations: list[Observation]) -> dict[datetime | None, list[Metr
     return groups
 
 
-def _request_handoff(rt: Runtime, kick: Any) -> Reply:
+def _request_handoff(rt: Runtime) -> Reply:
     try:
         body = HandoffRequest.model_validate(request.get_json())
     except ValidationError as exc:
@@ -175,7 +169,6 @@ def _request_handoff(rt: Runtime, kick: Any) -> Reply:
     except DomainError as exc:
         audit_refusal(rt, actor, "handoff", exc, project_key=body.project, source="api")
         return _domain_error(exc)
-    kick()
     return _json(HandoffOut.of(view), 201 if view.round == 1 else 200)
 
 

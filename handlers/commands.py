@@ -17,7 +17,6 @@ from bot.blocks import monitors as monitor_blocks
 from bot.blocks import replies
 from bot.blocks import schedules as schedule_blocks
 from bot.blocks.text import escape
-from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from bot.scheduler import job_context
 from handlers import parsing as p
@@ -56,7 +55,7 @@ class CommandContext:
     command: str
 
 
-def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
+def register(app: App, rt: Runtime) -> None:
     @app.command(rt.settings.baton_command)
     def on_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         actor = rt.actor(body["team_id"], body["user_id"])
@@ -70,7 +69,6 @@ def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
             return
         reply = _run(rt, actor, body, command)
         ack(response_type=reply.pop("response_type", "ephemeral"), **reply)
-        deliverer.kick()
 
 
 def _run(rt: Runtime, actor: Actor, body: dict[str, Any], command: p.Command) -> Reply:

@@ -11,14 +11,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.home import home_view
-from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from models.services import roster, views
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
+def register(app: App, rt: Runtime) -> None:
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
         if event.get("tab", "home") == "home":

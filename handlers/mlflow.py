@@ -27,7 +27,6 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from models.services import integrations
 from models.services.integrations import MlflowVersion, Outcome
@@ -63,15 +62,12 @@ class AliasCreated(BaseModel):
     version: str = Field(max_length=64)
 
 
-def blueprint(rt: Runtime, deliverer: Deliverer | None = None) -> Blueprint:
+def blueprint(rt: Runtime) -> Blueprint:
     bp = Blueprint("mlflow", __name__)
 
     @bp.post("/webhooks/mlflow")
     def mlflow_webhook() -> Reply:
-        reply = _receive(rt)
-        if deliverer is not None:
-            deliverer.kick()  # a champion hand-off queued its Slack messages
-        return reply
+        return _receive(rt)
 
     return bp
 

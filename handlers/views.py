@@ -9,7 +9,6 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.blocks import handoff as handoff_blocks
-from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from handlers.context import TRY_AGAIN, Unavailable, audit_refusal, database_errors
 from models.enums import Decision, Stage
@@ -17,16 +16,14 @@ from models.errors import DomainError, PacketInvalid
 from models.services import decisions, handoffs
 
 
-def register(app: App, rt: Runtime, deliverer: Deliverer) -> None:
+def register(app: App, rt: Runtime) -> None:
     @app.view(handoff_blocks.FORM_CALLBACK)
     def on_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         _submit_form(rt, ack, body)
-        deliverer.kick()
 
     @app.view(handoff_blocks.REASON_CALLBACK)
     def on_reason(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         _submit_reason(rt, ack, body)
-        deliverer.kick()
 
 
 def submitted_values(view: dict[str, Any]) -> dict[str, str]:

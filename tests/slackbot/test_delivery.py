@@ -188,3 +188,14 @@ def _handoff_id(db) -> int:
 
     with db.session() as s:
         return s.scalars(select(Handoff.id)).one()
+
+
+def test_a_commit_that_queues_messages_wakes_the_deliverer(bot, slack, db, seeded):
+    bot.deliver()
+    bot.baton.deliverer.start(poll_seconds=60)  # no poll could deliver within the wait below
+    try:
+        bot.reply("role assign churn-model analyst <@UNEWBIE>", user=seeded.creator)
+        dm = slack.wait_for(lambda: slack.messages("UNEWBIE"), timeout=5)
+    finally:
+        bot.baton.deliverer.stop()
+    assert "Data analyst" in text_of(dm[-1])

@@ -11,7 +11,6 @@ from slack_bolt.request import BoltRequest
 from bot.app import build_app
 from bot.config import Settings
 from bot.db import make_engine, make_session_factory
-from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from bot.slack import make_client
 from bot.web import build_web
@@ -36,7 +35,7 @@ def test_readyz_is_503_before_migrations(tmp_path, slack):
     rt = Runtime(
         settings, engine, make_session_factory(engine), DEFAULT_POLICY, make_client(settings)
     )
-    web = build_web(rt, build_app(rt, Deliverer(rt)))
+    web = build_web(rt, build_app(rt))
     with Server(web) as server:
         response = requests.get(f"{server.url}/readyz", timeout=5)
     assert response.status_code == 503
@@ -45,7 +44,7 @@ def test_readyz_is_503_before_migrations(tmp_path, slack):
 
 def test_socket_mode_runs_the_same_listeners_without_signatures(bot, slack, seeded):
     rt = bot.baton.rt
-    app = build_app(rt, bot.baton.deliverer, socket_mode=True)
+    app = build_app(rt, socket_mode=True)
     body = urlencode(
         {
             "team_id": "THOME",

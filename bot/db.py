@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 import models
 
 MIGRATIONS_DIR = Path(models.__file__).parent / "migrations"
+READ_ONLY = "baton_read_only"  # execution option: this transaction only reads
+_HOLDS_WRITER = "baton_holds_writer"
+WRITER_WAIT_SECONDS = 30.0
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -39,13 +43,36 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
+    # SQLite has one writer at a time. Threads of this process queue for it here, in order,
+    # rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms. Held from
+    # BEGIN IMMEDIATE until the connection goes back to the pool, i.e. after its commit.
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # WAL: readers see a snapshot and never wait
+            return
+        info = conn.connection.info  # the pooled connection's: it outlives this checkout
+        if not info.get(_HOLDS_WRITER) and writer.acquire(timeout=WRITER_WAIT_SECONDS):
+            info[_HOLDS_WRITER] = True  # (on a time-out, SQLite's own busy handler decides)
         # Take the write lock up front: a read-then-write unit of work can never act on a
         # stale read, which is what keeps two racing clicks to one decision on SQLite.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    def _release_writer(_dbapi_conn: Any, record: Any, *_: Any) -> None:
+        if record.info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
+    event.listen(engine, "checkin", _release_writer)
+    event.listen(engine, "invalidate", _release_writer)
     return engine
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine and pool, for units of work that only read: on SQLite they do not take
+    the write lock, so a status card never waits behind a click."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

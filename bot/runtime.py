@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.db import make_engine, make_session_factory, session_scope
+from bot.db import make_engine, make_session_factory, read_only, session_scope
 from bot.slack import make_client
 from models.policy import Policy
 from models.schemas import Actor
@@ -40,15 +41,21 @@ class Runtime:
         )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        with session_scope(self.sessions) as s:
+    def session(self, *, reading: bool = False) -> Iterator[Session]:
+        """One unit of work; `reading=True` for one that writes nothing (answers, cards)."""
+        factory = self._readers if reading else self.sessions
+        with session_scope(factory) as s:
             yield s
+
+    @cached_property
+    def _readers(self) -> sessionmaker[Session]:
+        return make_session_factory(read_only(self.engine))
 
     def actor(self, team_id: str, user_id: str) -> Actor:
         return Actor(team_id=team_id, user_id=user_id, is_admin=user_id in self.admins)
 
     def installed_teams(self) -> set[str]:
-        with self.session() as s:
+        with self.session(reading=True) as s:
             return set(s.scalars(select(Workspace.team_id)))
 
     def register_workspace(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -54,6 +55,22 @@ def register(app: App, rt: Runtime) -> None:
         _ask_reason(rt, body, client, respond, Decision.REJECTED)
 
     _register_alert_buttons(app, rt)
+    _register_unknown_buttons(app)
+
+
+UNKNOWN_BUTTON = (
+    "Baton does not know that button (it may come from an older message), so nothing was done."
+)
+
+
+def _register_unknown_buttons(app: App) -> None:
+    # Registered last: bolt runs the first listener that matches, so this sees only the rest.
+    @app.action(re.compile(".*"))
+    def on_unknown(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        action = str((body.get("actions") or [{}])[0].get("action_id", ""))
+        log.warning("click on an unknown action id %r", action[:80])
+        tell_user(client, body, respond, UNKNOWN_BUTTON)
 
 
 def _register_alert_buttons(app: App, rt: Runtime) -> None:

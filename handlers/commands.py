@@ -76,7 +76,7 @@ def _run(rt: Runtime, actor: Actor, body: dict[str, Any], command: p.Command) ->
     if handler is None:
         return replies.error_reply("That command is not available yet in this version of Baton.")
     try:
-        with database_errors(), rt.session() as s:
+        with database_errors(), rt.session(reading=type(command) in ANSWERS_ONLY) as s:
             ctx = CommandContext(rt, s, actor, body["channel_id"], body.get("command", "/mlops"))
             return handler(ctx, command)
     except DomainError as exc:
@@ -253,3 +253,18 @@ HANDLERS: dict[type, Callable[[CommandContext, Any], Reply]] = {
     p.DigestNow: digest_now,
     p.DigestSchedule: digest_schedule,
 }
+
+# Subcommands that only read: their transactions take no write lock (SQLite's is one per file).
+ANSWERS_ONLY: frozenset[type] = frozenset(
+    {
+        p.Help,
+        p.ProjectList,
+        p.Status,
+        p.Roles,
+        p.Handoffs,
+        p.Signoffs,
+        p.History,
+        p.Lineage,
+        p.MonitorList,
+    }
+)

@@ -34,10 +34,11 @@ def text_reply(text: str) -> dict[str, Any]:
 
 def error_reply(reason: str, usage: str | None = None) -> dict[str, Any]:
     # Reasons may quote command text, which Slack sends already entity-escaped: escape once.
-    body = f":warning: {escape(unescape(reason))}"
+    said = escape(unescape(reason))
+    body = f":warning: {said}"
     if usage:
         body += f"\nUsage: `{escape(usage)}`"
-    return message(reason, [section(body)])
+    return message(said, [section(body)])  # the fallback is mrkdwn too: escaped as well
 
 
 def help_reply(entries: list[tuple[str, str]]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from models.enums import Decision, Role
 from models.errors import PermissionDenied
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
-from models.services import decisions, handoffs, projects, roster
+from models.services import decisions, handoffs, monitoring, projects, roster
 from tests.models.conftest import CREATOR, KEY, LEADS, MEMBERS, OUTSIDER, PACKETS, Seeded, T
 
 ADMIN = "U_ADMIN"
@@ -68,6 +68,11 @@ ACTIONS: dict[str, Action] = {
     ),
     "archive": Action(
         lambda s, a, _: projects.archive_project(s, a, KEY), False, frozenset(MANAGERS)
+    ),
+    "monitor add": Action(
+        lambda s, a, _: monitoring.add_monitor(s, a, KEY, "auc", "min", 0.8),
+        False,
+        frozenset(MEMBERS_ALL),
     ),
 }
 

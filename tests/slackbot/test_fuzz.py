@@ -8,6 +8,7 @@ import json
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from bot.blocks import limits
 from tests.slackbot.flow import PACKETS, open_form
 
 PINGS = ("<!channel>", "<!here>", "<!everyone>", "<@UEVIL>", "<!subteam^S1>")
@@ -51,6 +52,9 @@ FUZZ = settings(
 
 command_texts = st.one_of(
     st.text(max_size=200),
+    st.integers(min_value=3001, max_value=10_000).map(
+        lambda n: "monitor add " + "<!here>" * (n // 7)
+    ),
     st.lists(st.sampled_from(WORDS), max_size=8).map(" ".join),
     st.lists(st.sampled_from(WORDS) | st.text(max_size=12), max_size=6).map(" ".join),
 )
@@ -88,6 +92,9 @@ def test_any_command_text_gets_an_answer_not_an_error(bot, slack, seeded, text):
     assert response.status_code == 200, (text, response.text)
     if response.text:
         _no_pings([response.text])
+        assert not limits.violations_in_message(response.json())
+    bot.deliver()  # whatever the command queued (a created project's notice, a form) too
+    _no_pings(_sent(slack))
 
 
 @FUZZ

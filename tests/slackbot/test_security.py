@@ -53,6 +53,7 @@ def test_forged_signature_is_401_and_touches_nothing(bot, slack, db):
 def test_missing_signature_is_401(bot, slack, db):
     import requests
 
+    before = db.dump()
     response = requests.post(
         f"{bot.url}/slack/events",
         data=_command_body(),
@@ -60,6 +61,8 @@ def test_missing_signature_is_401(bot, slack, db):
         timeout=5,
     )
     assert response.status_code == 401
+    assert db.dump() == before
+    assert slack.responses() == []
 
 
 def test_stale_and_future_timestamps_are_401(bot, slack, db):
@@ -78,13 +81,16 @@ def test_body_altered_after_signing_is_401(bot, slack, db):
 
 
 def test_oversized_body_is_refused(bot, slack, db):
+    before = db.dump()
     response = bot.post(_command_body("x" * 600_000))
     assert response.status_code == 413
+    assert db.dump() == before
 
 
 def test_command_from_another_workspace_is_refused_and_audited(bot, slack, db):
     before = db.dump()
     reply = bot.reply("project create evil-twin", user="UEVE", team="TOTHER")
+    assert reply["response_type"] == "ephemeral"
     assert "not connected to Baton" in reply["text"]
     assert _without_audit(db.dump()) == _without_audit(before)
     assert _refusals(db) == [("TOTHER", "UEVE", "refused.foreign_workspace")]
@@ -127,18 +133,23 @@ def test_admin_may_decide_for_a_role_they_do_not_lead(bot, slack, db, seeded):
     assert _handoff(db).status == HandoffStatus.APPROVED
 
 
-def test_unknown_action_id_changes_nothing(bot, slack, db, seeded):
+def test_unknown_action_id_gets_an_ephemeral_reason_and_changes_nothing(bot, slack, db, seeded):
     before = db.dump()
     response = bot.click("handoff.detonate", "1", user=seeded.domain)
-    assert response.status_code in (200, 404)
+    assert response.status_code == 200
+    answer = slack.wait_for(lambda: slack.responses())[-1]
+    assert answer["response_type"] == "ephemeral"
+    assert "does not know that button" in answer["text"]
     assert db.dump() == before
 
 
 def test_malformed_payload_is_rejected_without_a_500(bot, slack, db):
+    before = db.dump()
     response = bot.post(urlencode({"payload": "{not json"}))
-    assert response.status_code < 500
+    assert response.status_code == 400
     response = bot.post(json.dumps({"type": "event_callback"}), "application/json")
     assert response.status_code < 500
+    assert _without_audit(db.dump()) == _without_audit(before)  # (refused, and audited)
 
 
 def test_a_replayed_request_changes_nothing_more(bot, slack, db, seeded):

@@ -1,0 +1,30 @@
+"""`make bench`: Baton's performance numbers, on this machine, against loopback only.
+
+Not part of `make test`. One module per benchmark (latency, digest, delivery, memory), each
+returning plain dicts that `python -m bench` prints as a table and writes to bench/results.json.
+BENCH_QUICK=1 scales every count down for a smoke run; the default is the issue's numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+
+QUICK = os.environ.get("BENCH_QUICK", "").lower() in ("1", "true", "yes")
+
+
+def scaled(full: int, quick: int) -> int:
+    """The issue's count, or a small one under BENCH_QUICK=1."""
+    return quick if QUICK else full
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -139,18 +139,16 @@ def _latency(lat: dict[str, Any]) -> list[str]:
         f"Ack latency in ms ({s['requests']} signed requests each, after {s['warmup']} warm-up; "
         f"gunicorn gthread {s['workers']} worker x {s['threads']} threads; {s['projects']} projects)",
     ]
-    widths = [18, 8, 5, 8, 8, 7, 10, 10]
-    out.append(
-        _row(
-            ["server", "request", "conc", "p50", "p99", "errors", "p50 ratio", "p99 ratio"], widths
-        )
-    )
+    widths = [18, 8, 5, 8, 8, 7, 10, 10, 8]
+    head = ["server", "request", "conc", "p50", "p99", "errors", "p50 ratio", "p99 ratio"]
+    out.append(_row([*head, "cpu ms/req"], widths))
     for name, result in lat["servers"].items():
         for kind in latency.KINDS:
             for conc, stats in result[kind].items():
                 ratio = lat["ratios"].get(name, {}).get(kind, {}).get(conc, {})
                 cells = [name, kind, conc, stats["p50_ms"], stats["p99_ms"], stats["errors"]]
                 cells += [ratio.get("p50", ""), ratio.get("p99", "")]
+                cells.append(stats.get("server_cpu_ms_per_request", ""))
                 out.append(_row(cells, widths))
         if "approvals" in result:
             a = result["approvals"]

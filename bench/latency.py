@@ -117,9 +117,21 @@ def load(server: Server, bodies: Bodies) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind in KINDS:
         measure(url, bodies(kind, WARMUP), 4)
-        out[kind] = {str(c): measure(url, bodies(kind, REQUESTS), c) for c in CONCURRENCY}
+        out[kind] = {
+            str(c): _measure_cpu(server, url, bodies(kind, REQUESTS), c) for c in CONCURRENCY
+        }
     out["memory"] = memory.peak_rss(server.proc.pid)  # after the load, while it still runs
     return out
+
+
+def _measure_cpu(
+    server: Server, url: str, bodies: list[tuple[str, str | None]], c: int
+) -> dict[str, Any]:
+    """Latencies, and the server's own CPU time per request (what one GIL has to share)."""
+    before = memory.cpu_seconds(server.proc.pid)
+    result = measure(url, bodies, c)
+    used = memory.cpu_seconds(server.proc.pid) - before
+    return {**result, "server_cpu_ms_per_request": round(used * 1000 / len(bodies), 2)}
 
 
 # -- targets -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ over-counts shared memory in the same way for Baton and the bare app.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -53,3 +54,15 @@ def compare(servers: dict[str, Any]) -> dict[str, Any]:
         name: {**s["memory"], "vs_bare": round(s["memory"]["total_mib"] / bare, 2)}
         for name, s in servers.items()
     }
+
+
+def cpu_seconds(master_pid: int) -> float:
+    """User + system CPU time the server's processes have used so far (master and workers)."""
+    total_ticks = 0
+    for pid in (master_pid, *children(master_pid)):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total_ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total_ticks / os.sysconf("SC_CLK_TCK")

@@ -51,7 +51,7 @@ def main(kind: str = "status", backend: str = "sqlite") -> int:
         with baton_server(fake, url, out, f"profile-{backend}") as server:
             worker = memory.children(server.proc.pid)[0]
             raw = out / f"{kind}-{backend}.txt"
-            record = [spy, "record", "--pid", str(worker), "--rate", "250", "--format", "raw"]
+            record = [spy, "record", "--pid", str(worker), "--rate", "100", "--format", "raw"]
             spying = subprocess.Popen([*record, "--output", str(raw)])
             result = measure(f"{server.url}/slack/events", bodies, CONCURRENCY)
             spying.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT

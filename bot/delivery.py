@@ -52,7 +52,10 @@ PERMANENT_ERRORS = frozenset(
         "channel_is_archived",
     }
 )
-MAX_ATTEMPTS = 10
+TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+MAX_ATTEMPTS = 10  # for errors that are neither known permanent nor an outage
 BATCH = 100
 LEASE = timedelta(minutes=2)  # a row left 'sending' by a crashed process is retried after this
 # Where a row goes: a channel, or a user for a direct message. Order is kept per target.
@@ -218,7 +221,7 @@ class Deliverer:
             held.add(target)
             return
         code = _error_code(error)
-        if code in PERMANENT_ERRORS or row.attempts >= MAX_ATTEMPTS:
+        if code in PERMANENT_ERRORS or (row.attempts >= MAX_ATTEMPTS and not _transient(error)):
             row.status, row.last_error = OutboxStatus.FAILED, code
             log.warning("outbox %s (%s to %s) gave up: %s", row.id, row.topic, target, code)
             return
@@ -291,6 +294,14 @@ def _retry_after(error: SlackApiError) -> float:
         return max(1.0, float(error.response.headers.get("retry-after", "1")))
     except (TypeError, ValueError):
         return 1.0
+
+
+def _transient(error: BaseException) -> bool:
+    """Slack or the network is down, not the message wrong: it stays queued until delivered
+    (backing off to one try in 10 minutes), however long the outage lasts."""
+    if not isinstance(error, SlackApiError):
+        return True  # connection refused, timeout, reset
+    return error.response.status_code >= 500 or _error_code(error) in TRANSIENT_ERRORS
 
 
 def _error_code(error: BaseException) -> str:

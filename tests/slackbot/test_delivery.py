@@ -11,7 +11,7 @@ from models.enums import OutboxStatus
 from models.outbox import OutboxMessage
 from models.project import Project
 from models.services import outbox
-from tests.slackbot.flow import PACKETS, approve_all, card_messages, text_of
+from tests.slackbot.flow import PACKETS, approve_all, card_messages, request_handoff, text_of
 
 
 def _queue(db, channel: str, numbers: range) -> None:
@@ -199,3 +199,56 @@ def test_a_commit_that_queues_messages_wakes_the_deliverer(bot, slack, db, seede
     finally:
         bot.baton.deliverer.stop()
     assert "Data analyst" in text_of(dm[-1])
+
+
+def test_429_then_server_errors_then_success_delivers_each_message_once_in_order(
+    clock, bot, slack, db, seeded
+):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CA", range(1, 5))
+    _queue(db, "CB", range(1, 3))
+    slack.rate_limit_next("chat.postMessage", retry_after=20)
+    slack.fail_next("chat.postMessage", status=502, times=4)
+    for _ in range(12):
+        bot.deliver()
+        clock.advance(minutes=2)
+    assert _steps(slack, "CA") == [f"step-{n}" for n in range(1, 5)]
+    assert _steps(slack, "CB") == ["step-1", "step-2"]
+    accepted = [c for c in slack.calls_to("chat.postMessage") if c.response.get("ok")]
+    assert len(accepted) == 6, "each message posted exactly once"
+    assert set(_statuses(db)) == {"sent"}
+
+
+def test_a_long_outage_keeps_messages_queued_until_slack_is_back(clock, bot, slack, db, seeded):
+    bot.deliver()  # the seed's role DMs go first
+    slack.reset()
+    _queue(db, "CA", range(1, 2))
+    slack.fail_next("chat.postMessage", status=503, times=40)  # hours of a down Slack
+    for _ in range(40):
+        bot.deliver()
+        clock.advance(minutes=16)  # past the longest backoff (10 min, jitter up to 1.5x)
+    assert _steps(slack, "CA") == []
+    with db.session() as s:
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.channel_id == "CA")).one()
+        assert (row.status, row.attempts) == (OutboxStatus.PENDING, 40)
+    clock.advance(minutes=16)
+    bot.deliver()
+    assert _steps(slack, "CA") == ["step-1"]
+
+
+def test_updates_queued_before_delivery_coalesce_into_one_edit_per_copy(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    bot.deliver()
+    assert len(card_messages(bot)) == 3  # the channel's card and one DM per required lead
+    edits_before = len(slack.calls_to("chat.update"))
+    handoff_id = _handoff_id(db)
+    for lead in (seeded.domain, seeded.architect):  # two decisions, nothing delivered between
+        assert bot.click("handoff.approve", str(handoff_id), user=lead).status_code == 200
+    bot.deliver()
+    updates = slack.calls_to("chat.update")[edits_before:]
+    assert len(updates) == 3, [c.params["channel"] for c in updates]
+    assert all(c.response["ok"] for c in updates)
+    cards = card_messages(bot)
+    assert all(f"approved by <@{seeded.architect}>" in text_of(c) for c in cards)
+    assert set(_statuses(db)) == {"sent"}

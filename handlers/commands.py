@@ -24,7 +24,9 @@ from handlers.commands_spec import help_entries
 from handlers.context import TRY_AGAIN, Unavailable, audit_refusal, database_errors
 from jobs.digest import post_digest
 from models.base import utcnow
+from models.enums import Role
 from models.errors import DomainError
+from models.monitor_views import MonitorSource
 from models.schemas import Actor
 from models.services import (
     audit,
@@ -208,8 +210,21 @@ def digest_schedule(ctx: CommandContext, cmd: p.DigestSchedule) -> Reply:
 
 
 def monitor_add(ctx: CommandContext, cmd: p.MonitorAdd) -> Reply:
+    source = None
+    if cmd.source_kind is not None:
+        fields = {"kind": cmd.source_kind, "url": cmd.source_url, "query": cmd.source_query}
+        if cmd.every_seconds is not None:
+            fields["poll_seconds"] = cmd.every_seconds
+        source = MonitorSource.model_validate(fields)
     view = monitoring.add_monitor(
-        ctx.s, ctx.actor, cmd.key, cmd.metric, cmd.direction, cmd.threshold
+        ctx.s,
+        ctx.actor,
+        cmd.key,
+        cmd.metric,
+        cmd.direction,
+        cmd.threshold,
+        source=source,
+        owner_role=cmd.owner or Role.DATA_SCIENTIST,
     )
     return monitor_blocks.monitor_added(view)
 

@@ -113,6 +113,11 @@ class MonitorAdd:
     metric: str
     direction: Literal["min", "max"]
     threshold: float
+    owner: Role | None = None  # default: the data scientist lead
+    source_kind: Literal["prometheus", "json"] | None = None
+    source_url: str | None = None
+    source_query: str | None = None  # PromQL, or a dotted field path of the JSON answer
+    every_seconds: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +216,10 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("lineage", "{cmd} lineage <key>", "Model versions, their data and sources"),
     (
         "monitor add",
-        "{cmd} monitor add <key> <metric> <min|max> <threshold>",
-        "Alert when a metric falls below a min or rises above a max",
+        "{cmd} monitor add <key> <metric> <min|max> <threshold> [owner <role>] "
+        '[prometheus <url> "<query>" | json <url> <field.path>] [every <seconds>]',
+        "Alert the owner (data scientist lead by default) when a metric falls below a min or "
+        "rises above a max; with a source, Baton polls it",
     ),
     ("monitor list", "{cmd} monitor list <key>", "The monitors of a project"),
     ("monitor remove", "{cmd} monitor remove <key> <metric>", "Stop monitoring a metric"),

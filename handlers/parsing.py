@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 from itertools import groupby
-from typing import Literal, NamedTuple, Never
+from typing import Any, Literal, NamedTuple, Never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
@@ -70,6 +70,8 @@ QUOTES = frozenset('"“”')
 PROJECT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
+SOURCE_KINDS = ("prometheus", "json")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 HANDOFF_TARGETS = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
 DISPLAY_NAME_MAX = 80
@@ -425,8 +427,45 @@ def _monitor_add(args: _Args) -> MonitorAdd:
     key, metric = args.key(), _metric_name(args.take("the metric name"))
     way = _direction(args.take("the direction (min or max)"))
     threshold = _number(args.take("the threshold"), "threshold")
-    args.end()
-    return MonitorAdd(key, metric, way, threshold)
+    options: dict[str, Any] = {}
+    while (word := args.take_optional()) is not None:
+        option = word.lower()
+        if option in options or (option in SOURCE_KINDS and "source_kind" in options):
+            _fail(f"'{word}' is given twice")
+        if option == "owner":
+            options["owner"] = _role(args.take("the owner's role"))
+        elif option in SOURCE_KINDS:
+            what = "the PromQL query" if option == "prometheus" else "the field path, e.g. data.auc"
+            options |= {"source_kind": option, "source_url": _url(args.take(f"the {option} URL"))}
+            options["source_query"] = _source_query(args.take(what))
+        elif option == "every":
+            options["every_seconds"] = _poll_seconds(args.take("the interval in seconds"))
+        else:
+            _fail(f"'{word}' is not an option of monitor add: use owner, prometheus, json or every")
+    if "every_seconds" in options and "source_kind" not in options:
+        _fail("'every' needs a source to poll (prometheus <url> \"<query>\" or json <url> <path>)")
+    return MonitorAdd(key, metric, way, threshold, **options)
+
+
+def _url(word: str) -> str:
+    """A URL as Slack sends it (`<https://x|label>` or `<https://x>` when it linked it)."""
+    if match := SLACK_LINK.fullmatch(word):
+        word = match.group(1)
+    if not re.fullmatch(r"https?://[^\s<>|]{1,2000}", word):
+        _fail(f"'{word}' is not an http:// or https:// URL")
+    return word
+
+
+def _source_query(word: str) -> str:
+    if not word or len(word) > 2000:
+        _fail("the source query must be 1 to 2,000 characters")
+    return word
+
+
+def _poll_seconds(word: str) -> int:
+    if not word.isdigit() or not 30 <= int(word) <= 86400:
+        _fail(f"the interval '{word}' must be a whole number of seconds from 30 to 86400")
+    return int(word)
 
 
 def _monitor_remove(args: _Args) -> MonitorRemove:

@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from urllib3.util.retry import Retry
 
 from jobs.context import JobContext
 from models.enums import Stage
@@ -36,6 +38,8 @@ FETCH_TIMEOUT = 5.0  # seconds; read at call time so tests can shorten it
 MAX_BYTES = 1_000_000  # a metrics answer is small; a huge one is a misconfigured URL
 MAX_WORKERS = 8
 BATCH = 200
+RETRIES = 2  # per poll, for connection errors and 502/503/504
+RETRY_BACKOFF = 0.1  # seconds, doubled per retry (urllib3's backoff_factor)
 
 
 class SourceError(Exception):
@@ -141,10 +145,32 @@ def _record(ctx: JobContext, item: Due, outcome: float | str, now: datetime) -> 
     return 0
 
 
+def _retrying_session() -> requests.Session:
+    """Retries what a moment may fix (refused connection, 502/503/504), with a short backoff;
+    never a read time-out, which would multiply the wait of a hanging source."""
+    retry = Retry(
+        connect=RETRIES,
+        read=False,  # re-raised as it is: a time-out stays a time-out
+        status=RETRIES,
+        other=False,
+        backoff_factor=RETRY_BACKOFF,
+        status_forcelist=(502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def _get_json(url: str, params: dict[str, str] | None, timeout: float) -> Any:
-    with requests.get(
-        url, params=params, timeout=timeout, stream=True, headers={"Accept": "application/json"}
-    ) as response:
+    headers = {"Accept": "application/json"}
+    with (
+        _retrying_session() as session,
+        session.get(url, params=params, timeout=timeout, stream=True, headers=headers) as response,
+    ):
         response.raise_for_status()
         body = response.raw.read(MAX_BYTES + 1, decode_content=True)
     if len(body) > MAX_BYTES:

@@ -21,6 +21,9 @@ def monitor_added(view: MonitorView) -> dict[str, Any]:
         f"{escape(view.owner_role.label)} lead. Record values with "
         f"`/mlops metric {escape(view.project_key)} {escape(view.metric)} <value>`."
     )
+    if view.source_kind and view.source_url:
+        url = escape(cut(view.source_url, URL_SHOWN_MAX))
+        text += f"\nBaton polls {view.source_kind} `{url}` every {view.poll_seconds} s."
     return message(f"Monitoring {view.metric} on {view.project_key}", [section(text)])
 
 

@@ -75,6 +75,38 @@ HAPPY: list[tuple[str, p.Command]] = [
     ),
     ("monitor add churn drift:psi max 1e-1", p.MonitorAdd("churn", "drift:psi", "max", 0.1)),
     ("monitor add churn _loss max -.5", p.MonitorAdd("churn", "_loss", "max", -0.5)),
+    (
+        "monitor add churn auc min 0.8 owner de",
+        p.MonitorAdd("churn", "auc", "min", 0.8, owner=Role.DATA_ENGINEER),
+    ),
+    (
+        "monitor add churn auc min 0.8 prometheus <http://prom:9090> \"avg(auc{model='churn'})\"",
+        p.MonitorAdd(
+            "churn",
+            "auc",
+            "min",
+            0.8,
+            None,
+            "prometheus",
+            "http://prom:9090",
+            "avg(auc{model='churn'})",
+        ),
+    ),
+    (
+        "monitor add churn auc min 0.8 json <https://m.example/s.json|m.example/s.json> "
+        "data.auc every 60 owner analyst",
+        p.MonitorAdd(
+            "churn",
+            "auc",
+            "min",
+            0.8,
+            Role.DATA_ANALYST,
+            "json",
+            "https://m.example/s.json",
+            "data.auc",
+            60,
+        ),
+    ),
     ("monitor list churn", p.MonitorList("churn")),
     ("monitor remove churn auc", p.MonitorRemove("churn", "auc")),
     ("metric churn auc 0.91", p.Metric("churn", "auc", 0.91)),
@@ -200,6 +232,33 @@ ERRORS: list[tuple[str, str, str]] = [
     ("history churn -5", "'-5' is not a whole number of events", "history"),
     ("history churn ²", "'²' is not a whole number of events", "history"),
     ("monitor add churn auc min nan", "the threshold 'nan' is not a number", "monitor add"),
+    (
+        "monitor add churn auc min 0.8 loudly",
+        "'loudly' is not an option of monitor add: use owner, prometheus, json or every",
+        "monitor add",
+    ),
+    ("monitor add churn auc min 0.8 owner", "missing the owner's role", "monitor add"),
+    ("monitor add churn auc min 0.8 owner de owner ds", "'owner' is given twice", "monitor add"),
+    (
+        "monitor add churn auc min 0.8 json file:///etc/passwd a.b",
+        "'file:///etc/passwd' is not an http:// or https:// URL",
+        "monitor add",
+    ),
+    (
+        "monitor add churn auc min 0.8 json http://a.b/x a json http://c.d/y b",
+        "'json' is given twice",
+        "monitor add",
+    ),
+    (
+        "monitor add churn auc min 0.8 every 60",
+        "'every' needs a source to poll (prometheus <url> \"<query>\" or json <url> <path>)",
+        "monitor add",
+    ),
+    (
+        "monitor add churn auc min 0.8 json http://a.b/x a every 5",
+        "the interval '5' must be a whole number of seconds from 30 to 86400",
+        "monitor add",
+    ),
     ("monitor add churn auc min inf", "the threshold 'inf' is not a number", "monitor add"),
     (
         "monitor add churn auc min -Infinity",
@@ -221,7 +280,11 @@ ERRORS: list[tuple[str, str, str]] = [
     ("monitor add churn auc min", "missing the threshold", "monitor add"),
     ("monitor add churn auc", "missing the direction (min or max)", "monitor add"),
     ("monitor add churn", "missing the metric name", "monitor add"),
-    ("monitor add churn auc min 1 2", "unexpected extra arguments: 2", "monitor add"),
+    (
+        "monitor add churn auc min 1 2",
+        "'2' is not an option of monitor add: use owner, prometheus, json or every",
+        "monitor add",
+    ),
     (
         "monitor add churn 9lives min 1",
         "'9lives' is not a valid metric name: start with a letter or '_', then up to 63 letters, digits, '_', '.', ':' or '-'",
@@ -497,7 +560,8 @@ def test_help_entries_are_rendered_and_filtered_by_topic() -> None:
         "/mlops handoff cancel <key>",
     ]
     assert [u for u, _ in p.help_entries(topic="monitor add")] == [
-        "/mlops monitor add <key> <metric> <min|max> <threshold>"
+        "/mlops monitor add <key> <metric> <min|max> <threshold> [owner <role>] "
+        '[prometheus <url> "<query>" | json <url> <field.path>] [every <seconds>]'
     ]
 
 

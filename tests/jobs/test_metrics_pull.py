@@ -34,6 +34,7 @@ class Route:
     status: int = 200
     body: bytes = b""
     hang: bool = False  # wait for the test to release it: a source that never answers in time
+    unavailable_first: int = 0  # answer 503 this many times before the real answer
 
 
 @dataclass
@@ -63,6 +64,9 @@ def _handler(server: MetricsServer) -> type[BaseHTTPRequestHandler]:
             route = server.routes.get(parts.path, Route(404, b"not found"))
             if route.hang:
                 server.release.wait(timeout=30)
+            if route.unavailable_first > 0:
+                route.unavailable_first -= 1
+                route = Route(503, b"busy")
             try:
                 self.send_response(route.status)
                 self.send_header("Content-Type", "application/json")
@@ -244,6 +248,29 @@ def test_a_source_that_does_not_answer_in_time_times_out(
     mid = watch(db, "auc", "json", metrics.hang("/slow.json"), "auc")
     assert metrics_pull.run(ctx, clock.now()) == 0
     assert monitor(db, mid).last_error == "timed out after 0.3s"
+
+
+def test_a_briefly_unavailable_source_is_retried_within_the_same_poll(
+    db: Database, clock: Clock, ctx: JobContext, metrics: MetricsServer
+) -> None:
+    seed_project(db)
+    url = metrics.serve("/flaky.json", {"auc": 0.91})
+    metrics.routes["/flaky.json"].unavailable_first = metrics_pull.RETRIES
+    mid = watch(db, "auc", "json", url, "auc")
+    assert metrics_pull.run(ctx, clock.now()) == 1
+    assert len(metrics.asked) == metrics_pull.RETRIES + 1
+    assert monitor(db, mid).last_error is None and monitor(db, mid).last_value == 0.91
+
+
+def test_a_source_unavailable_past_its_retries_reports_the_status(
+    db: Database, clock: Clock, ctx: JobContext, metrics: MetricsServer
+) -> None:
+    seed_project(db)
+    url = metrics.serve("/down.json", {"auc": 0.91})
+    metrics.routes["/down.json"].unavailable_first = metrics_pull.RETRIES + 1
+    mid = watch(db, "auc", "json", url, "auc")
+    assert metrics_pull.run(ctx, clock.now()) == 0
+    assert "503" in (monitor(db, mid).last_error or "")
 
 
 def test_an_unreachable_source_and_recovery(

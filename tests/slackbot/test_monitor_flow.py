@@ -201,3 +201,21 @@ def test_status_shows_monitors_and_lead_times(bot, slack, db, seeded):
     said = text_of(bot.reply("status churn-model", user=seeded.ds))
     assert "*Monitors*" in said and "*auc* 0.75 (min 0.8) :rotating_light: alert open" in said
     assert "Lead times, last 90 days: manage → develop" in said
+
+
+def test_monitor_with_a_source_and_another_owner_pings_that_owner(bot, slack, db, seeded):
+    url = "https://metrics.example/churn.json"
+    reply = bot.reply(
+        f"monitor add {seeded.key} auc min 0.8 owner de json <{url}> data.auc every 60",
+        user=seeded.ds,
+    )
+    said = text_of(reply)
+    assert "pings the Data engineer lead" in said
+    assert f"Baton polls json `{url}` every 60 s" in said
+    with db.session() as s:
+        monitor = s.scalars(select(Monitor)).one()
+        stored = (monitor.owner_role, monitor.source_kind, monitor.source_url, monitor.source_query)
+        assert stored == ("data_engineer", "json", url, "data.auc")
+        assert monitor.poll_seconds == 60
+    alert = text_of(_breach(bot, seeded))
+    assert f"<@{seeded.de}>" in alert and f"<@{seeded.ds}>" not in alert

@@ -13,6 +13,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A real MLflow server for the webhook test, in an environment of its own: MLflow pins
+# gunicorn below the version Baton serves with, so it cannot share Baton's .venv.
+MLFLOW_VERSION ?= 3.17.2
+MLFLOW_VENV    := .venv-mlflow
+MLFLOW_STAMP   := $(MLFLOW_VENV)/.installed-$(MLFLOW_VERSION)
+
+$(MLFLOW_STAMP):
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check 'mlflow==$(MLFLOW_VERSION)'
+	touch $(MLFLOW_STAMP)
+
 # Without a bot token (environment or .env) there is no Slack to talk to: run the local
 # sandbox instead, a built-in Slack emulator with a web page (`baton sandbox`).
 SANDBOX_PORT ?= 3000
@@ -33,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint $(MLFLOW_STAMP)
 	$(BIN)/pytest
 
 format: $(STAMP)
@@ -45,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(MLFLOW_VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

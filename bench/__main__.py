@@ -1,4 +1,4 @@
-"""`python -m bench [latency] [digest] [delivery]`: run the benchmarks (all by default), print a
+"""`python -m bench [latency] [digest] [delivery] [ingest]`: run the benchmarks (all by default), print a
 table, check the issue's targets and write bench/results.json."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import QUICK, delivery, digest, latency, memory, seed
+from bench import QUICK, delivery, digest, ingest, latency, memory, seed
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-BENCHMARKS = ("latency", "digest", "delivery")
+BENCHMARKS = ("latency", "digest", "delivery", "ingest")
 RATIO_LIMITS = {"help": 1.5, "status": 1.5, "approve": 2.0}
 DIGEST_LIMIT_MS = 1000.0
 FLOOR_SLACK_PCT = 10.0
@@ -46,6 +46,8 @@ def main(argv: list[str]) -> int:
             results["digest"] = digest.run(backends)
         if "delivery" in chosen:
             results["delivery"] = delivery.run()
+        if "ingest" in chosen:
+            results["ingest"] = ingest.run(backends, Path(tmp))
     results["elapsed_s"] = round(time.perf_counter() - began, 1)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = targets(results)
@@ -125,6 +127,24 @@ def render(r: dict[str, Any]) -> str:
             f"unsent rows {d['unsent_rows']}; 429s {d['rate_limited_429']}; "
             f"gap between posts per channel: mean {d['gap_mean_s']} s, p90 {d['gap_p90_s']} s"
         )
+    if ing := r.get("ingest"):
+        out += [
+            "",
+            f"POST /api/v1/metrics, {ingest.BATCH} observations a batch ({ingest.PROJECTS} monitors; median of {ingest.RUNS})",
+        ]
+        widths = [11, 10, 10, 30, 18]
+        out.append(_row(["backend", "times", "median ms", "runs ms", "recorded/posted"], widths))
+        for backend, res in ing.items():
+            for row in res["batches"]:
+                runs = " ".join(f"{t:g}" for t in row["runs_ms"])
+                cells = [
+                    backend,
+                    row["shape"],
+                    row["median_ms"],
+                    runs,
+                    f"{res['recorded']}/{res['posted']}",
+                ]
+                out.append(_row(cells, widths))
     out += ["", "Targets"]
     out += [
         f"  [{'met' if t['met'] else 'MISSED'}] {t['target']}: {t['value']}" for t in r["targets"]

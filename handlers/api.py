@@ -8,7 +8,6 @@ and the contract is published at /api/v1/openapi.json (handlers/api_openapi.py).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -25,7 +24,6 @@ from handlers.api_schemas import (
     HandoffRequest,
     MetricRef,
     MetricsAccepted,
-    Observation,
     ValidationErrors,
     body_errors,
     parse_observations,
@@ -128,30 +126,22 @@ def _push_metrics(rt: Runtime) -> Reply:
     from models.services import monitoring  # written alongside this API; imported when used
 
     try:
+        points = [
+            MetricPoint(key=o.project, metric=o.metric, value=o.value, observed_at=o.observed_at)
+            for o in observations
+        ]
         with rt.session() as s:
-            results = [
-                monitoring.record_observations(s, g.team_id, points, "api", at or utcnow())
-                for at, points in _by_time(observations).items()
-            ]
+            result = monitoring.record_observations(s, g.team_id, points, "api", utcnow())
     except DomainError as exc:
         return _domain_error(exc)
-    recorded = [r for result in results for r in result.recorded]
-    unmatched = [MetricRef(project=p.key, metric=p.metric) for r in results for p in r.unmatched]
+    recorded = result.recorded
+    unmatched = [MetricRef(project=p.key, metric=p.metric) for p in result.unmatched]
     if not recorded:
         listed = ", ".join(f"{u.project}/{u.metric}" for u in unmatched)
         return jsonify(error=f"no active monitor in this workspace for: {listed}"), 404
     opened = sum(r.alert_opened is not None for r in recorded)
     body = MetricsAccepted(accepted=len(recorded), alerts_opened=opened, unmatched=unmatched)
     return _json(body, 200)
-
-
-def _by_time(observations: list[Observation]) -> dict[datetime | None, list[MetricPoint]]:
-    """The service records a batch at one time: values measured at different times go apart."""
-    groups: dict[datetime | None, list[MetricPoint]] = {}
-    for o in observations:
-        point = MetricPoint(key=o.project, metric=o.metric, value=o.value)
-        groups.setdefault(o.observed_at, []).append(point)
-    return groups
 
 
 def _request_handoff(rt: Runtime) -> Reply:

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator
 
 from models.enums import Role
 from models.schemas import View
@@ -48,6 +48,7 @@ class MetricPoint(View):
     key: str = Field(min_length=2, max_length=40)
     metric: str = Field(min_length=1, max_length=64)
     value: float
+    observed_at: AwareDatetime | None = None  # when it was measured; default: the batch's time
 
     @field_validator("value")
     @classmethod

@@ -64,17 +64,20 @@ def record_observation(
 def record_observations(
     s: Session, team_id: str, items: Sequence[MetricPoint], source: str, now: datetime
 ) -> BatchResult:
-    """A pushed batch: three queries whatever its size; points without a monitor come back."""
+    """A pushed batch: three queries whatever its size; points without a monitor come back.
+    Points carry their own time or take `now`; they are applied oldest first, so alerts open
+    and resolve in the order the values were measured."""
     actor = system(team_id)
     targets = _targets(s, team_id, {(i.key, i.metric) for i in items})
     recorded: list[ObservationResult] = []
     unmatched: list[MetricPoint] = []
-    for item in items:
+    for item in sorted(items, key=lambda i: i.observed_at or now):
         target = targets.get((item.key, item.metric))
         if target is None:
             unmatched.append(item)
         else:
-            recorded.append(_observe(s, actor, target, item.value, source, now))
+            at = item.observed_at or now
+            recorded.append(_observe(s, actor, target, item.value, source, at))
     by_project = {t.project.id: t.project for t in targets.values()}
     for project in by_project.values():
         values = [r for r in recorded if r.project_key == project.key]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from pydantic import SecretStr
 
 from bot.blocks import limits
 from bot.config import Settings
@@ -107,3 +108,14 @@ def block_kit_violations(fake: FakeSlack) -> list[str]:
                 f"{call.method}: {v}" for v in limits.violations_in_view(call.params["view"])
             ]
     return problems
+
+
+MLFLOW_SECRET = "mlflow-webhook-secret"
+
+
+@pytest.fixture
+def hooked(bot):
+    """The bot, with MLFLOW_WEBHOOK_SECRET set as the operator would."""
+    rt = bot.baton.rt
+    rt.settings = rt.settings.model_copy(update={"mlflow_webhook_secret": SecretStr(MLFLOW_SECRET)})
+    return bot

@@ -58,6 +58,30 @@ def test_a_breach_opens_an_alert_in_the_channel(api, bot, slack, db, seeded):
     assert "auc" in text_of(slack.last_message(seeded.channel))
 
 
+def test_a_batch_of_a_thousand_is_recorded_whole_and_one_more_is_refused(api, db, seeded):
+    _monitor(db, seeded)
+    base = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+    batch = [
+        {
+            "project": seeded.key,
+            "metric": "auc",
+            "value": 0.85 + (n % 10) / 100,
+            "observed_at": datetime.fromtimestamp(base + 60 * n, UTC).isoformat(),
+        }
+        for n in range(1000)
+    ]
+    response = api.post("/api/v1/metrics", {"observations": batch})
+    assert response.status_code == 200
+    assert response.json() == {"accepted": 1000, "alerts_opened": 0, "unmatched": []}
+    recorded = _observations(db)
+    assert len(recorded) == 1000
+    assert sorted(when for *_, when in recorded)[-1] == datetime.fromtimestamp(base + 59940, UTC)
+    too_many = api.post("/api/v1/metrics", {"observations": [*batch, batch[0]]})
+    assert too_many.status_code == 422
+    assert "observations" in str(too_many.json())
+    assert len(_observations(db)) == 1000
+
+
 def test_a_batch_keeps_each_time_and_reports_what_no_monitor_watches(api, db, seeded):
     _monitor(db, seeded)
     _monitor(db, seeded, "p95_latency_ms", "max", 250)

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import requests
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.db import make_engine, make_session_factory
@@ -25,10 +24,10 @@ from models.lineage import ModelVersion
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
 from models.services import decisions, handoffs
+from tests.slackbot.conftest import MLFLOW_SECRET as SECRET
 from tests.slackbot.flow import PACKETS, buttons, text_of
 from tests.slackbot.harness import HOME
 
-SECRET = "mlflow-webhook-secret"
 MODEL = "churn-xgb"
 TAGS = {
     "training_data": "customers@2026-02-28",
@@ -85,14 +84,6 @@ def aliased(version: str = "3", alias: str = "champion") -> Any:
 def send(bot, delivery: tuple[bytes, dict[str, str]]) -> requests.Response:
     body, headers = delivery
     return requests.post(f"{bot.url}/webhooks/mlflow", data=body, headers=headers, timeout=10)
-
-
-@pytest.fixture
-def hooked(bot):
-    """The bot, with MLFLOW_WEBHOOK_SECRET set as the operator would."""
-    rt = bot.baton.rt
-    rt.settings = rt.settings.model_copy(update={"mlflow_webhook_secret": SecretStr(SECRET)})
-    return bot
 
 
 @pytest.fixture

@@ -1,0 +1,156 @@
+"""A real MLflow tracking server (SQLite backend, loopback) sending its webhooks to Baton.
+
+MLflow lives in its own environment, `.venv-mlflow`, which `make test` installs: it pins
+gunicorn below the version Baton serves with, so it cannot share Baton's. The test drives it
+with MLflow's own client (tests/slackbot/mlflow_registry.py) exactly as a data scientist would.
+Skipped only outside CI when that environment is missing; in CI a missing MLflow fails.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from models.handoff import Handoff
+from models.lineage import ModelVersion
+from tests.conftest import IN_CI
+from tests.slackbot.conftest import MLFLOW_SECRET as SECRET
+from tests.slackbot.flow import buttons, text_of
+from tests.slackbot.test_mlflow import _in_develop
+
+ROOT = Path(__file__).resolve().parents[2]
+MLFLOW_ENV = Path(os.environ.get("BATON_TEST_MLFLOW_ENV", ROOT / ".venv-mlflow"))
+CLIENT = Path(__file__).with_name("mlflow_registry.py")
+READY_POLLS = 600  # x 0.1 s: a first start migrates MLflow's database
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = MLFLOW_ENV / "bin" / "mlflow"
+    if not binary.exists():
+        why = f"MLflow is not installed at {MLFLOW_ENV} (`make test` installs it)"
+        if IN_CI:
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why)
+    tmp_path, port = tmp_path_factory.mktemp("mlflow"), _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
+        # Baton listens on loopback over plain HTTP: MLflow refuses both unless told.
+        "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+        "MLFLOW_WEBHOOK_CACHE_TTL": "0",  # each test adds its own webhook: list them afresh
+    }
+    argv = [str(binary), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    argv += ["--backend-store-uri", f"sqlite:///{tmp_path}/mlflow.db"]
+    argv += ["--default-artifact-root", str(tmp_path / "artifacts")]
+    log = (tmp_path / "mlflow.log").open("wb")
+    server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _await_health(server, url, tmp_path / "mlflow.log")
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        log.close()
+
+
+def _await_health(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    for _ in range(READY_POLLS):
+        if server.poll() is not None:
+            pytest.fail(f"mlflow server exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)  # polling a process that is starting, not synchronising with our code
+    pytest.fail(f"mlflow server not healthy:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _registry(tracking: str, webhook_url: str, secret: str, model: str, alias: str = "") -> dict:
+    python = MLFLOW_ENV / "bin" / "python"
+    argv = [str(python), str(CLIENT), tracking, webhook_url, secret, model, alias]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _wait_for(db, query, count: int, timeout: float = 30.0) -> list:
+    """MLflow delivers on its own thread pool: wait for Baton's rows, with a deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as s:
+            found = list(s.scalars(query))
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def model(hooked, seeded) -> str:
+    name = f"churn-xgb-{uuid.uuid4().hex[:8]}"
+    reply = hooked.reply(f"project link-model {seeded.key} {name}", user=seeded.creator)
+    assert f"*{name}* is linked to `{seeded.key}`" in reply["text"]
+    return name
+
+
+def test_mlflow_version_and_champion_alias_reach_baton(
+    hooked, slack, db, seeded, mlflow_server, model
+):
+    _in_develop(db, seeded)
+    made = _registry(mlflow_server, f"{hooked.url}/webhooks/mlflow", SECRET, model, "champion")
+
+    [version] = _wait_for(db, select(ModelVersion).where(ModelVersion.model_name == model), 1)
+    assert (version.version, version.run_id, version.origin) == (
+        made["version"],
+        made["run_id"],
+        "mlflow",
+    )
+    assert version.training_data == made["tags"]["training_data"]
+    [handoff] = _wait_for(db, select(Handoff).where(Handoff.source == "mlflow"), 1)
+    assert (handoff.from_stage.value, handoff.to_stage.value) == ("develop", "deploy")
+    assert handoff.packet["model_name"] == model
+    assert handoff.packet["model_version"] == made["version"]
+    assert handoff.packet["limitations"] == made["tags"]["limitations"]
+
+    hooked.deliver()
+    card = slack.last_message(seeded.channel)
+    assert model in text_of(card) and buttons(card) == ["Approve", "Request changes", "Reject"]
+    lineage = text_of(hooked.reply(f"lineage {seeded.key}", user=seeded.ds))
+    assert f"*{model}* `{made['version']}`" in lineage and f"run {made['run_id']}" in lineage
+
+
+def test_mlflow_signing_with_another_secret_is_refused_and_changes_nothing(
+    hooked, db, seeded, mlflow_server, model, caplog
+):
+    before = db.dump()
+    with caplog.at_level(logging.WARNING, logger="handlers.mlflow"):
+        _registry(mlflow_server, f"{hooked.url}/webhooks/mlflow", "not-the-secret", model)
+        # MLflow sends on its own thread: wait (with a deadline) until Baton has refused it.
+        deadline = time.monotonic() + 30
+        while "refused: signature mismatch" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert "MLflow webhook refused: signature mismatch" in caplog.text
+    assert db.dump() == before

@@ -22,6 +22,7 @@ class ModelVersion(TeamScoped, Base):
     data_source: Mapped[str | None] = mapped_column(Text)
     evaluation: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[str | None] = mapped_column(String(64))
+    model_source: Mapped[str | None] = mapped_column(Text)  # the model's artifact URI (MLflow)
     origin: Mapped[str] = mapped_column(String(16))  # handoff | mlflow | api
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
     recorded_by: Mapped[str] = mapped_column(String(32))

@@ -125,6 +125,7 @@ class LineageEntry(View):
     data_source: str | None
     evaluation: str | None
     run_id: str | None
+    model_source: str | None = None
     origin: str
     recorded_by: str
     recorded_at: datetime

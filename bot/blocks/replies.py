@@ -187,7 +187,9 @@ def lineage_reply(key: str, entries: list[LineageEntry]) -> dict[str, Any]:
     lines = [
         f"*{escape(m.model_name)}* `{escape(m.version)}` · data {escape(m.training_data or '?')} "
         f"from {cut(escape(m.data_source or '?'), 200)} · via {m.origin}, "
-        f"{m.recorded_at:%Y-%m-%d}" + (f" · run {escape(m.run_id)}" if m.run_id else "")
+        f"{m.recorded_at:%Y-%m-%d}"
+        + (f" · run {escape(m.run_id)}" if m.run_id else "")
+        + (f" · model {cut(escape(m.model_source), 200)}" if m.model_source else "")
         for m in entries
     ]
     return message(f"Lineage of {key}", _listing(f"Lineage · {key}", lines))

@@ -121,8 +121,8 @@ def record_mlflow_version(s: Session, mv: MlflowVersion) -> list[Outcome]:
             outcomes.append(Outcome(project=project.key, outcome="already_recorded"))
             continue
         s.add(_lineage_row(project, mv))
-        # model_versions has no column for MLflow's tags and source: the audit event keeps
-        # them whole, and the champion hand-off reads its packet from here.
+        # model_versions has no column for MLflow's tags: the audit event keeps them whole,
+        # and the champion hand-off reads its packet from here.
         audit.record(
             s,
             Actor(project.team_id, MLFLOW_ACTOR),
@@ -146,11 +146,10 @@ def _lineage_row(project: Project, mv: MlflowVersion) -> ModelVersion:
         model_name=mv.name,  # a linked name: at most MODEL_NAME_MAX, as link_model checks
         version=mv.version,
         training_data=tags.get("training_data") or None,
-        # The column is where lineage shows a version came from; MLflow's own source (the
-        # model's artifact URI) stands in when no data_source tag says better.
-        data_source=tags.get("data_source") or mv.source,
+        data_source=tags.get("data_source") or None,  # the data's origin, as the tag says
         evaluation=tags.get("evaluation") or None,
         run_id=mv.run_id[:64] if mv.run_id else None,
+        model_source=mv.source,
         origin="mlflow",
         recorded_by=MLFLOW_ACTOR,
     )

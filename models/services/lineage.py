@@ -49,6 +49,7 @@ def lineage_of(s: Session, team_id: str, key: str) -> list[LineageEntry]:
             data_source=m.data_source,
             evaluation=m.evaluation,
             run_id=m.run_id,
+            model_source=m.model_source,
             origin=m.origin,
             recorded_by=m.recorded_by,
             recorded_at=m.recorded_at,

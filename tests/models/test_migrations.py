@@ -16,7 +16,7 @@ import models
 from bot.db import alembic_config, make_engine, make_session_factory, migrate, schema_revision
 from models.enums import Stage
 from models.schemas import Actor
-from models.services import projects
+from models.services import lineage, projects
 from tests.conftest import IN_CI, PG_URL
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -128,3 +128,31 @@ def test_rows_written_at_the_first_revision_survive_the_upgrade_to_head(empty):
     with make_session_factory(empty)() as s:
         (summary,) = projects.list_projects(s, "T_HOME")
     assert (summary.key, summary.name, summary.stage) == ("churn-model", "Churn", Stage.DEVELOP)
+
+
+def test_model_versions_recorded_before_0005_keep_their_rows_and_have_no_source(empty):
+    migrate(empty, "0004")
+    with empty.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO projects (team_id, key, name, stage, channel_id, created_by, created_at)"
+                " VALUES ('T_HOME', 'churn-model', 'Churn', 'deploy', 'C_1', 'U_1', :now)"
+            ),
+            {"now": "2026-03-02 09:00:00"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO model_versions (team_id, project_id, model_name, version, origin,"
+                " recorded_by, recorded_at, data_source)"
+                " SELECT 'T_HOME', id, 'churn-xgb', '3', 'mlflow', 'mlflow', :now, 's3://lake/x'"
+                " FROM projects"
+            ),
+            {"now": "2026-03-02 09:00:00"},
+        )
+
+    migrate(empty)
+
+    with make_session_factory(empty)() as s:
+        (entry,) = lineage.lineage_of(s, "T_HOME", "churn-model")
+    assert (entry.model_name, entry.version, entry.data_source) == ("churn-xgb", "3", "s3://lake/x")
+    assert entry.model_source is None

@@ -127,7 +127,7 @@ def test_a_signed_new_version_enters_the_lineage_once(hooked, linked, db):
     assert _versions(db) == [(MODEL, "3", "mlflow", "run3abc")]
     lineage = text_of(hooked.reply(f"lineage {linked.key}", user=linked.ds))
     assert f"*{MODEL}* `3` · data customers@2026-02-28 from s3://lake/customers" in lineage
-    assert "via mlflow" in lineage and "run run3abc" in lineage
+    assert "via mlflow" in lineage and "run run3abc" in lineage and "model models:/m-3" in lineage
 
 
 def test_a_replayed_delivery_is_handled_once(hooked, linked, db):

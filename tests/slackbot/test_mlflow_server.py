@@ -129,6 +129,10 @@ def test_mlflow_version_and_champion_alias_reach_baton(
         "mlflow",
     )
     assert version.training_data == made["tags"]["training_data"]
+    assert (version.data_source, version.model_source) == (
+        made["tags"]["data_source"],
+        made["source"],
+    )
     [handoff] = _wait_for(db, select(Handoff).where(Handoff.source == "mlflow"), 1)
     assert (handoff.from_stage.value, handoff.to_stage.value) == ("develop", "deploy")
     assert handoff.packet["model_name"] == model

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import partial
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
@@ -27,6 +27,7 @@ class Runtime:
     policy: Policy
     client: WebClient
     admins: frozenset[str] = field(default_factory=frozenset)
+    _read_engines: dict[Engine, Engine] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, client: WebClient | None = None) -> Runtime:
@@ -43,13 +44,16 @@ class Runtime:
     @contextmanager
     def session(self, *, reading: bool = False) -> Iterator[Session]:
         """One unit of work; `reading=True` for one that writes nothing (answers, cards)."""
-        factory = self._readers if reading else self.sessions
+        factory: Callable[[], Session] = self.sessions
+        if reading:
+            factory = partial(self.sessions, bind=self._read_only(self.sessions.kw["bind"]))
         with session_scope(factory) as s:
             yield s
 
-    @cached_property
-    def _readers(self) -> sessionmaker[Session]:
-        return make_session_factory(read_only(self.engine))
+    def _read_only(self, engine: Engine) -> Engine:
+        if (reader := self._read_engines.get(engine)) is None:
+            reader = self._read_engines[engine] = read_only(engine)
+        return reader
 
     def actor(self, team_id: str, user_id: str) -> Actor:
         return Actor(team_id=team_id, user_id=user_id, is_admin=user_id in self.admins)

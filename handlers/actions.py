@@ -176,19 +176,20 @@ def _approve(rt: Runtime, body: dict[str, Any]) -> str | None:
 def _ask_reason(
     rt: Runtime, body: dict[str, Any], client: WebClient, respond: Respond, decision: Decision
 ) -> None:
-    _, team = user_and_team(body)
+    user, team = user_and_team(body)
+    actor = rt.actor(team, user)
     try:
-        with database_errors(), rt.session() as s:
+        with database_errors(), rt.session(reading=True) as s:
             handoff_id = handoff_id_of(body)
+            decisions.check_may_decide(s, actor, handoff_id, decision)
             view = views.view_by_id(s, team, handoff_id, rt.policy)
-    except DomainError as exc:
+    except DomainError as exc:  # refused now, not after a reason was typed for nothing
+        value = (body.get("actions") or [{}])[0].get("value")
+        audit_refusal(rt, actor, f"handoff.{decision.value}", exc, handoff=value)
         tell_user(client, body, respond, exc.message)
         return
     except Unavailable:
         tell_user(client, body, respond, TRY_AGAIN)
-        return
-    if not view.is_open:
-        tell_user(client, body, respond, f"This hand-off is already {view.status.value}.")
         return
     try:
         client.views_open(

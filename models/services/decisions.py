@@ -78,6 +78,15 @@ def decide(
     return DecisionResult(handoff=view, changed=True, advanced=advanced)
 
 
+def check_may_decide(s: Session, actor: Actor, handoff_id: int, decision: Decision) -> None:
+    """The refusal `decide` would give, raised before anyone types a reason for nothing."""
+    handoff = get_handoff(s, actor.team_id, handoff_id)
+    project = s.get(Project, handoff.project_id)
+    assert project is not None
+    roles = _roles_decided_by(s, project, handoff, actor)
+    _refuse_unless_decidable(handoff, roles, handoff.signoffs_this_round(), decision)
+
+
 def _roles_decided_by(s: Session, project: Project, handoff: Handoff, actor: Actor) -> list[Role]:
     leads = leads_of(s, project)
     led = [r for r in handoff.required if leads.get(r) == actor.user_id]

@@ -17,7 +17,7 @@ def test_database_outage_answers_try_again_and_logs_the_cause(bot, slack, seeded
             reply = bot.reply("status churn-model", user=seeded.ds)
     finally:
         bot.baton.rt.sessions = healthy
-    assert "try again" in text_of(reply)
+    assert reply["response_type"] == "ephemeral" and "try again" in text_of(reply)
     assert any("database unavailable" in r.getMessage() for r in caplog.records)
     assert "Stage *manage*" in text_of(bot.reply("status churn-model", user=seeded.ds))
 

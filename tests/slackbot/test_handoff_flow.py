@@ -184,3 +184,19 @@ def test_outbox_delivers_in_the_background_after_commit(bot, slack, db, seeded):
         slack.wait_for(lambda: len(card_messages(bot)) == 3)
     finally:
         bot.baton.deliverer.stop()
+
+
+def _prefill(form) -> dict[str, str | None]:
+    return {
+        b["block_id"]: b["element"].get("initial_value")
+        for b in form["blocks"]
+        if b["type"] == "input"
+    }
+
+
+def test_a_new_form_is_prefilled_from_the_projects_last_packet(bot, slack, db, seeded):
+    assert set(_prefill(open_form(bot, seeded.ds, seeded.key)).values()) == {None}
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    bot.reply(f"handoff cancel {seeded.key}", user=seeded.ds)
+    prefilled = _prefill(open_form(bot, seeded.ds, seeded.key))
+    assert prefilled == PACKETS["develop"]

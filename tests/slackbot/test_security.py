@@ -117,6 +117,25 @@ def test_non_lead_click_gets_an_ephemeral_reason_and_is_audited(bot, slack, db, 
     assert _refusals(db) == [("THOME", seeded.intern, "refused.handoff.approve")]
 
 
+def test_non_lead_reject_or_request_changes_is_refused_before_any_reason_is_asked(
+    bot, slack, db, seeded
+):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    forms_before = len(slack.calls_to("views.open"))
+    before = db.dump()
+    for action in ("handoff.reject", "handoff.request_changes"):
+        assert bot.click(action, str(_handoff(db).id), user=seeded.intern).status_code == 200
+    answers = slack.wait_for(lambda: len(slack.responses()) == 2 and slack.responses())
+    assert all(a["response_type"] == "ephemeral" for a in answers)
+    assert all("only the lead" in a["text"].lower() for a in answers)
+    assert len(slack.calls_to("views.open")) == forms_before, "no reason modal opened"
+    assert _without_audit(db.dump()) == _without_audit(before)
+    assert _refusals(db) == [
+        ("THOME", seeded.intern, "refused.handoff.rejected"),
+        ("THOME", seeded.intern, "refused.handoff.changes_requested"),
+    ]
+
+
 def test_tampered_button_value_is_refused(bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
     before = db.dump()

@@ -42,6 +42,25 @@ def test_readyz_is_503_before_migrations(tmp_path, slack):
     assert "schema at None" in response.json()["reason"]
 
 
+def test_readyz_is_503_when_the_database_is_unreachable(tmp_path, slack):
+    settings = Settings(
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret="s",
+        slack_api_url=slack.base_url,
+        _env_file=None,
+    )
+    engine = make_engine(f"sqlite:///{tmp_path}/no-such-dir/baton.db")  # cannot be opened
+    rt = Runtime(
+        settings, engine, make_session_factory(engine), DEFAULT_POLICY, make_client(settings)
+    )
+    with Server(build_web(rt, build_app(rt))) as server:
+        response = requests.get(f"{server.url}/readyz", timeout=5)
+        alive = requests.get(f"{server.url}/healthz", timeout=5)
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "reason": "database unreachable"}
+    assert alive.status_code == 200  # alive, just not ready: restart would not help
+
+
 def test_socket_mode_runs_the_same_listeners_without_signatures(bot, slack, seeded):
     rt = bot.baton.rt
     app = build_app(rt, socket_mode=True)

@@ -114,3 +114,21 @@ def test_handoff_requested_in_the_page_and_approved_by_each_lead(page: Page):
     expect(moved).to_contain_text("fraud-detection moved from deploy to monitor")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "sandbox.png")
+
+
+def test_app_home_lists_my_sign_offs_and_approving_there_updates_the_channel(page: Page):
+    become(page, "Lena Fischer")
+    page.locator("#home-tab").click()
+    home = page.locator(".home")
+    expect(home).to_contain_text("Waiting on your sign-off (1)")
+    expect(home).to_contain_text("churn-model")
+    expect(home).to_contain_text(re.compile(r"My projects \(\d+\)"))
+    home.get_by_role("button", name="Approve").click()
+    expect(home).to_contain_text("Waiting on your sign-off (0)")
+
+    open_channel(page, "churn-model")
+    card = page.locator("article.msg", has_text="churn-model · manage → develop")
+    expect(card).to_contain_text("approved by @Lena Fischer")
+    assert pending_leads(card) == ["Mei Tanaka"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "sandbox-after-home-approval.png")

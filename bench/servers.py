@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TOKEN = "xoxb-bench-token"
 SECRET = "bench-signing-secret"
-WORKERS, THREADS = 1, 8
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))  # the same for Baton and the bare app
+THREADS = 8
 READY_ATTEMPTS = 300  # x 0.1 s: start-up includes migrations and auth.test
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from models.audit import AuditEvent
@@ -185,3 +186,33 @@ def _handoff_id(db) -> int:
 
     with db.session() as s:
         return s.scalars(select(Handoff.id).order_by(Handoff.id.desc())).first()
+
+
+BAD_ARGUMENTS = [
+    ("roles", "missing the project key", "roles <key>"),
+    ("roles Churn_Model", "'Churn_Model' is not a valid project key", "roles <key>"),
+    ("history churn-model 0", "history shows 1 to 200 events, not 0", "history <key> [N]"),
+    ("history churn-model lots", "'lots' is not a whole number of events", "history <key> [N]"),
+    ("lineage", "missing the project key", "lineage <key>"),
+    ("lineage churn-model extra", "unexpected extra arguments: extra", "lineage <key>"),
+    ("handoffs NOPE!", "'NOPE!' is not a valid project key", "handoffs [key]"),
+    ("signoffs churn-model", "unexpected extra arguments: churn-model", "signoffs"),
+    ("monitor list", "missing the project key", "monitor list <key>"),
+    ("monitor add churn-model auc sideways 1", "sideways", "monitor add <key>"),
+    ("monitor add churn-model auc min", "missing the threshold", "monitor add <key>"),
+    ("metric churn-model auc high", "'high' is not a number", "metric <key> <metric> <value>"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "usage"), BAD_ARGUMENTS, ids=[b[0] for b in BAD_ARGUMENTS]
+)
+def test_bad_arguments_answer_the_reason_and_usage_and_change_nothing(
+    bot, slack, db, seeded, text, reason, usage
+):
+    before = db.dump()
+    reply = bot.reply(text, user=seeded.ds)
+    assert reply["response_type"] == "ephemeral"
+    said = _said(reply)
+    assert reason in said and f"Usage: `/mlops {usage}" in said, said
+    assert db.dump() == before

@@ -119,6 +119,8 @@ class FakeSlack:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token, self.team_id = token, team_id
+        # Socket Mode: apps.connections.open answers this URL to the app-level token.
+        self.app_token, self.socket_url = "xapp-test-app-token", ""
         self.bot_user_id, self.bot_id = bot_user_id, bot_id
         self.users: dict[str, str] = dict(users or {})
         self._clock = clock
@@ -317,6 +319,10 @@ class FakeSlack:
         return _Reply(200, self._respond(kind, params))
 
     def _api(self, method: str, params: Json, token: str) -> _Reply:
+        if method == "apps.connections.open":  # the one method called with the app token
+            if token != self.app_token or not self.socket_url:
+                return _Reply(200, _error("invalid_auth"))
+            return _Reply(200, {"ok": True, "url": self.socket_url})
         if not token:
             return _Reply(200, _error("not_authed"))
         if token != self.token:

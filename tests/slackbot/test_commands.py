@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.blocks.text import escape
 from models.audit import AuditEvent
 from models.enums import Role, Stage
 from models.project import Project
@@ -214,5 +215,5 @@ def test_bad_arguments_answer_the_reason_and_usage_and_change_nothing(
     reply = bot.reply(text, user=seeded.ds)
     assert reply["response_type"] == "ephemeral"
     said = _said(reply)
-    assert reason in said and f"Usage: `/mlops {usage}" in said, said
+    assert escape(reason) in said and f"Usage: `/mlops {escape(usage)}" in said, said
     assert db.dump() == before

@@ -61,7 +61,7 @@ def _where(view: DigestView) -> str:
 
 def _about(view: DigestView) -> list[str]:
     about = [
-        f"{view.project_count} projects{_where(view)}",
+        f"{_count(view.project_count, 'project')}{_where(view)}",
         f"as of {slack_date(view.generated_at)}",
     ]
     if view.since is not None:

@@ -51,7 +51,7 @@ def project_created(p: ProjectSummary) -> dict[str, Any]:
     text = (
         f":sparkles: {user(p.created_by)} created *{escape(p.name)}* (`{p.key}`), stage *manage*, "
         f"home channel {channel(p.channel_id)}. Next: assign role leads with "
-        f"`/mlops role assign {p.key} <role> @user lead`."
+        f"`/mlops role assign {p.key} &lt;role&gt; @user lead`."
     )
     return message(f"Project {p.key} created", [section(text)])
 
@@ -62,12 +62,14 @@ def project_archived(p: ProjectSummary) -> dict[str, Any]:
 
 def project_list(items: list[ProjectSummary]) -> dict[str, Any]:
     if not items:
-        return text_reply("No projects yet. Create one with `/mlops project create <key> [name]`.")
+        return text_reply(
+            "No projects yet. Create one with `/mlops project create &lt;key&gt; [name]`."
+        )
     lines = [
         f"{STAGE_ICON[p.stage]} `{p.key}` *{escape(p.name)}*: {p.stage.value}, {channel(p.channel_id)}"
         for p in items
     ]
-    return message(f"{len(items)} projects", _listing(f"Projects ({len(items)})", lines))
+    return message(_count(len(items), "project"), _listing(f"Projects ({len(items)})", lines))
 
 
 def roles_reply(key: str, holders: list[RoleHolders]) -> dict[str, Any]:

@@ -121,6 +121,15 @@ def test_a_project_named_like_a_ping_pings_nobody() -> None:
     assert "<!channel>" not in said and "<@U123>" not in said
 
 
+def test_one_project_is_counted_in_the_singular() -> None:
+    digest = view(
+        projects_by_stage={"develop": [ProjectLine(key="churn", name="Churn")]},
+        open_handoffs=[open_line("churn")],
+    )
+    said = text_of(digest_message(digest))
+    assert "1 project in <#CML>" in said and "1 projects" not in said
+
+
 def test_nothing_new_is_a_single_line() -> None:
     digest = view(
         projects_by_stage={"monitor": [ProjectLine(key="churn", name="Churn")]},

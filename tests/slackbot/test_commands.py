@@ -49,6 +49,8 @@ def test_project_create_announces_in_channel(bot, slack, db):
     reply = bot.reply("project create fraud-v2 Fraud detection v2", user="UALICE", channel="CFRAUD")
     assert reply["response_type"] == "in_channel"
     assert "Fraud detection v2" in _said(reply)
+    # mrkdwn reads <role> as a link: the placeholder of the hint must arrive escaped.
+    assert "role assign fraud-v2 &lt;role&gt; @user lead" in _said(reply)
     with db.session() as s:
         project = s.scalars(select(Project)).one()
     assert (project.key, project.channel_id, project.created_by, project.stage) == (

@@ -7,9 +7,10 @@ BENCH_QUICK=1 scales every count down for a smoke run; the default is the issue'
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
+
+from models.services.digest import percentile as ranked_percentile
 
 QUICK = os.environ.get("BENCH_QUICK", "").lower() in ("1", "true", "yes")
 
@@ -20,11 +21,5 @@ def scaled(full: int, quick: int) -> int:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        raise ValueError("no values")
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """The digest's own percentile (linear interpolation), over unsorted values."""
+    return ranked_percentile(sorted(values), q)

@@ -4,10 +4,8 @@ worker unless BATON_SCHEDULER=off, and Slack's signed requests answered through 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -16,16 +14,10 @@ import pytest
 import requests
 
 from tests.fakeslack import FakeSlack
+from tests.processes import await_http, free_port, stop
 from tests.slackbot.harness import HOME, SECRET, SlackSigner
 
 TOKEN = "xoxb-test-token"
-READY_POLLS = 300  # x 0.1 s
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -35,7 +27,7 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def _serve(tmp_path: Path, fake: FakeSlack, scheduler: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATON_"))}
     env |= {
         "SLACK_BOT_TOKEN": TOKEN,
@@ -52,27 +44,6 @@ def _serve(tmp_path: Path, fake: FakeSlack, scheduler: str) -> tuple[subprocess.
     return proc, f"http://127.0.0.1:{port}"
 
 
-def _await_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    for _ in range(READY_POLLS):
-        assert proc.poll() is None, log.read_text(errors="replace")
-        try:
-            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)  # polling a starting process, not synchronising with our own code
-    pytest.fail(f"baton serve never became ready:\n{log.read_text(errors='replace')}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 @pytest.mark.parametrize(
     ("scheduler", "said"),
     [("on", "scheduler started on"), ("off", "scheduler off (BATON_SCHEDULER=off)")],
@@ -81,7 +52,7 @@ def test_baton_serve_answers_signed_commands_through_gunicorn(tmp_path, fake, sc
     proc, url = _serve(tmp_path, fake, scheduler)
     log = tmp_path / "serve.log"
     try:
-        _await_ready(proc, url, log)
+        await_http(proc, f"{url}/readyz", log)
         body = urlencode(
             {
                 **{"team_id": HOME, "user_id": "UDS", "channel_id": "C1", "command": "/mlops"},
@@ -102,7 +73,7 @@ def test_baton_serve_answers_signed_commands_through_gunicorn(tmp_path, fake, sc
             timeout=10,
         )
     finally:
-        _stop(proc)
+        stop(proc)
     assert signed.status_code == 200 and "Baton commands" in signed.json()["text"]
     assert "/mlops status &lt;key&gt;" in signed.text
     assert forged.status_code == 401

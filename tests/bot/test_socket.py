@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
 from tests.fakeslack import FakeSlack
+from tests.processes import stop
 from tests.slackbot.harness import HOME
 
 TOKEN = "xoxb-test-token"
@@ -107,12 +108,7 @@ def test_baton_socket_answers_a_command_sent_over_the_websocket(
     try:
         answered = slack.answered.wait(timeout=60)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         log.close()
     assert answered, (tmp_path / "socket.log").read_text(errors="replace")
     help_reply = slack.acks["e-help"]["payload"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import select
-import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,16 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.processes import POLL_SECONDS, await_http, free_port, stop
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv"
 READY_POLLS = 300  # x 0.1 s
 SEEDED_CHANNELS = {"churn-model", "demand-forecast", "fraud-detection"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _first_line(proc: subprocess.Popen[str], timeout: float = 30) -> str:
@@ -36,7 +30,7 @@ def _first_line(proc: subprocess.Popen[str], timeout: float = 30) -> str:
 def test_make_run_without_a_token_starts_the_seeded_sandbox(tmp_path: Path) -> None:
     if not (VENV / "bin" / "baton").exists():
         pytest.fail(f"{VENV} has no baton: run the suite through `make test`", pytrace=False)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATON_", "MAKE"))}
     # From an empty folder (no .env there), with this checkout's Makefile and environment.
     argv = ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "run"]
@@ -52,33 +46,15 @@ def test_make_run_without_a_token_starts_the_seeded_sandbox(tmp_path: Path) -> N
     )
     try:
         first = _first_line(proc)
-        page = _await_page(proc, f"http://127.0.0.1:{port}/sandbox")
+        page = await_http(proc, f"http://127.0.0.1:{port}/sandbox", None)
         seeded = _await_seed(f"http://127.0.0.1:{port}/sandbox/ui/state")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop(proc, group=True)
     assert first == (
         f"No SLACK_BOT_TOKEN: starting the local sandbox at http://127.0.0.1:{port}/sandbox"
     )
     assert "Baton sandbox" in page
     assert seeded >= SEEDED_CHANNELS, seeded
-
-
-def _await_page(proc: subprocess.Popen[str], url: str) -> str:
-    for _ in range(READY_POLLS):
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-        try:
-            response = requests.get(url, timeout=1)
-            if response.status_code == 200:
-                return response.text
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)  # polling a starting process, not synchronising with our own code
-    pytest.fail(f"the sandbox never answered at {url}")
 
 
 def _await_seed(url: str) -> set[str]:
@@ -88,5 +64,5 @@ def _await_seed(url: str) -> set[str]:
         names = {c["name"] for c in requests.get(url, timeout=5).json()["channels"]}
         if names >= SEEDED_CHANNELS:
             break
-        time.sleep(0.1)
+        time.sleep(POLL_SECONDS)
     return names

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -19,12 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from models.handoff import Handoff
 from models.lineage import ModelVersion
 from tests.conftest import IN_CI
+from tests.processes import POLL_SECONDS, await_http, free_port, stop
 from tests.slackbot.conftest import MLFLOW_SECRET as SECRET
 from tests.slackbot.flow import buttons, text_of
 from tests.slackbot.test_mlflow import _in_develop
@@ -35,12 +34,6 @@ CLIENT = Path(__file__).with_name("mlflow_registry.py")
 READY_POLLS = 600  # x 0.1 s: a first start migrates MLflow's database
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = MLFLOW_ENV / "bin" / "mlflow"
@@ -49,7 +42,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if IN_CI:
             pytest.fail(why, pytrace=False)
         pytest.skip(why)
-    tmp_path, port = tmp_path_factory.mktemp("mlflow"), _free_port()
+    tmp_path, port = tmp_path_factory.mktemp("mlflow"), free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
         # Baton listens on loopback over plain HTTP: MLflow refuses both unless told.
@@ -64,29 +57,11 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _await_health(server, url, tmp_path / "mlflow.log")
+        await_http(server, f"{url}/health", tmp_path / "mlflow.log", READY_POLLS)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop(server)
         log.close()
-
-
-def _await_health(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    for _ in range(READY_POLLS):
-        if server.poll() is not None:
-            pytest.fail(f"mlflow server exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)  # polling a process that is starting, not synchronising with our code
-    pytest.fail(f"mlflow server not healthy:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def _registry(tracking: str, webhook_url: str, secret: str, model: str, alias: str = "") -> dict:
@@ -105,7 +80,7 @@ def _wait_for(db, query, count: int, timeout: float = 30.0) -> list:
             found = list(s.scalars(query))
         if len(found) >= count or time.monotonic() > deadline:
             return found
-        time.sleep(0.1)
+        time.sleep(POLL_SECONDS)
 
 
 @pytest.fixture
@@ -155,6 +130,6 @@ def test_mlflow_signing_with_another_secret_is_refused_and_changes_nothing(
         # MLflow sends on its own thread: wait (with a deadline) until Baton has refused it.
         deadline = time.monotonic() + 30
         while "refused: signature mismatch" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.1)
+            time.sleep(POLL_SECONDS)
     assert "MLflow webhook refused: signature mismatch" in caplog.text
     assert db.dump() == before

@@ -23,8 +23,7 @@ from bench import seed
 from bench.servers import TOKEN, baton_server
 from bot.db import make_engine, make_session_factory, migrate, session_scope
 from models import Observation
-from models.schemas import Actor
-from models.services import monitoring, tokens
+from models.services import tokens
 from tests.fakeslack import FakeSlack
 
 PROJECTS, BATCH, RUNS = 100, 1000, 5
@@ -52,9 +51,7 @@ def _seed(url: str) -> str:
     with session_scope(make_session_factory(engine)) as s:
         ids = seed.projects(s, PROJECTS)
         seed.leads(s, ids)
-        for i in range(PROJECTS):
-            actor = Actor(seed.TEAM, seed.REQUESTER)
-            monitoring.add_monitor(s, actor, f"p-{i:05d}", "auc", "min", 0.5)
+        seed.monitors(s, ids, "auc", 0.5)
         token, _ = tokens.create_token(s, seed.TEAM, "bench")
     engine.dispose()
     return token

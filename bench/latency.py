@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,9 +23,8 @@ from sqlalchemy import func, select
 
 from bench import memory, percentile, scaled, seed
 from bench.servers import SECRET, THREADS, TOKEN, WORKERS, Server, bare_server, baton_server
-from bot.db import make_engine, make_session_factory, migrate, session_scope
+from bot.db import make_engine
 from models import SignOff
-from models.base import utcnow
 from tests.fakeslack import FakeSlack
 from tests.slackbot.harness import SlackSigner
 
@@ -153,14 +151,7 @@ def run_bare(fake: FakeSlack, tmp: Path) -> dict[str, Any]:
 def run_baton(fake: FakeSlack, backend: str, tmp: Path) -> dict[str, Any]:
     slack, clicks = Requests(fake), WARMUP + REQUESTS * len(CONCURRENCY)
     with seed.database(backend) as url:
-        engine = make_engine(url)
-        migrate(engine)
-        with session_scope(make_session_factory(engine)) as s:
-            project_ids = seed.projects(s, PROJECTS)
-            seed.leads(s, project_ids)
-            handoffs = iter(seed.open_handoffs(s, project_ids, utcnow() - timedelta(hours=1)))
-        seed.analyze(engine)
-        engine.dispose()
+        handoffs = iter(seed.awaiting_approval(url, PROJECTS))
         keys = itertools.cycle(f"p-{i:05d}" for i in range(PROJECTS))
         assert clicks <= PROJECTS, "every Approve click needs its own open hand-off"
 

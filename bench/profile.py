@@ -15,14 +15,11 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 from bench import memory, seed
 from bench.latency import Requests, measure
 from bench.servers import TOKEN, baton_server
-from bot.db import make_engine, make_session_factory, migrate, session_scope
-from models.base import utcnow
 from tests.fakeslack import FakeSlack
 
 PROJECTS, REQUESTS, CONCURRENCY = 1000, 600, 16
@@ -32,14 +29,7 @@ def main(kind: str = "status", backend: str = "sqlite") -> int:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     out = Path(tempfile.mkdtemp(prefix="baton-profile-"))
     with FakeSlack(token=TOKEN, team_id=seed.TEAM) as fake, seed.database(backend) as url:
-        engine = make_engine(url)
-        migrate(engine)
-        with session_scope(make_session_factory(engine)) as s:
-            ids = seed.projects(s, PROJECTS)
-            seed.leads(s, ids)
-            handoffs = iter(seed.open_handoffs(s, ids, utcnow() - timedelta(hours=1)))
-        seed.analyze(engine)
-        engine.dispose()
+        handoffs = iter(seed.awaiting_approval(url, PROJECTS))
         slack, keys = Requests(fake), itertools.cycle(f"p-{i:05d}" for i in range(PROJECTS))
         if kind == "approve":
             bodies = [(slack.approve(next(handoffs)), None) for _ in range(REQUESTS)]

@@ -20,8 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.db import make_engine
-from models import Handoff, OutboxMessage, Project, RoleAssignment, SignOff
+from bot.db import make_engine, make_session_factory, migrate, session_scope
+from models import Handoff, Monitor, OutboxMessage, Project, RoleAssignment, SignOff
+from models.base import utcnow
 from models.enums import Decision, HandoffStatus, Role, Stage
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -79,6 +80,22 @@ def database(backend: str) -> Iterator[str]:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def awaiting_approval(url: str, n: int) -> list[int]:
+    """Migrate `url` and seed n projects with their leads, each with an open hand-off waiting
+    on two leads (so every Approve click is a first decision); the hand-off ids, in order."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        with session_scope(make_session_factory(engine)) as s:
+            project_ids = projects(s, n)
+            leads(s, project_ids)
+            handoff_ids = open_handoffs(s, project_ids, utcnow() - timedelta(hours=1))
+        analyze(engine)
+    finally:
+        engine.dispose()
+    return handoff_ids
 
 
 def analyze(engine: Engine) -> None:
@@ -145,6 +162,16 @@ def handoff_row(
         "due_at": requested_at + timedelta(hours=48),
         "closed_at": closed_at,
     }
+
+
+def monitors(s: Session, project_ids: Sequence[int], metric: str, threshold: float) -> None:
+    """One `min` monitor of `metric` per project, owned by the data scientist lead."""
+    rows = [
+        {"team_id": TEAM, "project_id": p, "metric": metric, "direction": "min"}
+        | {"threshold": threshold, "owner_role": Role.DATA_SCIENTIST, "created_by": REQUESTER}
+        for p in project_ids
+    ]
+    s.execute(insert(Monitor), rows)
 
 
 def open_handoffs(s: Session, project_ids: Sequence[int], requested_at: datetime) -> list[int]:

@@ -24,36 +24,31 @@ def test_healthz_and_readyz(bot, slack):
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
 
 
-def test_readyz_is_503_before_migrations(tmp_path, slack):
+def _web_on(db_url: str, slack) -> Server:
+    """Baton's web server on a database of the test's choosing (not the migrated `db`)."""
     settings = Settings(
         slack_bot_token="xoxb-test-token",
         slack_signing_secret="s",
         slack_api_url=slack.base_url,
         _env_file=None,
     )
-    engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
+    engine = make_engine(db_url)
     rt = Runtime(
         settings, engine, make_session_factory(engine), DEFAULT_POLICY, make_client(settings)
     )
-    web = build_web(rt, build_app(rt))
-    with Server(web) as server:
+    return Server(build_web(rt, build_app(rt)))
+
+
+def test_readyz_is_503_before_migrations(tmp_path, slack):
+    with _web_on(f"sqlite:///{tmp_path}/empty.db", slack) as server:
         response = requests.get(f"{server.url}/readyz", timeout=5)
     assert response.status_code == 503
     assert "schema at None" in response.json()["reason"]
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(tmp_path, slack):
-    settings = Settings(
-        slack_bot_token="xoxb-test-token",
-        slack_signing_secret="s",
-        slack_api_url=slack.base_url,
-        _env_file=None,
-    )
-    engine = make_engine(f"sqlite:///{tmp_path}/no-such-dir/baton.db")  # cannot be opened
-    rt = Runtime(
-        settings, engine, make_session_factory(engine), DEFAULT_POLICY, make_client(settings)
-    )
-    with Server(build_web(rt, build_app(rt))) as server:
+    unopenable = f"sqlite:///{tmp_path}/no-such-dir/baton.db"
+    with _web_on(unopenable, slack) as server:
         response = requests.get(f"{server.url}/readyz", timeout=5)
         alive = requests.get(f"{server.url}/healthz", timeout=5)
     assert response.status_code == 503

@@ -78,8 +78,7 @@ def gate(
         "packet": read_packet(packet_file),
         "requested_by": requester,
     }
-    handoff = client.open_or_join(body)
-    sys.exit(client.wait(handoff))
+    sys.exit(client.wait(client.open_or_join(body)))
 
 
 def parse_duration(text: str) -> float:
@@ -108,37 +107,43 @@ class Client:
         self.http.headers["Authorization"] = f"Bearer {token}"
         self._failures = 0
 
-    def open_or_join(self, body: dict[str, Any]) -> dict[str, Any]:
+    def open_or_join(self, body: dict[str, Any]) -> int:
+        """The id of the hand-off requested (or resubmitted), or of the open one joined."""
         answer = self._call("POST", "/api/v1/handoffs", json=body)
         if answer.status_code in (200, 201):
             handoff = answer.json()
             say(f"hand-off #{handoff['id']} requested: {body['project']} → {body['to_stage']}")
-            return handoff
+            return int(handoff["id"])
         if answer.status_code == 409:
             current = self._call("GET", f"/api/v1/projects/{body['project']}")
             open_one = current.json().get("open_handoff") if current.ok else None
             if open_one and open_one["to_stage"] == body["to_stage"]:
                 say(f"joining the open hand-off #{open_one['id']}: {open_one['transition']}")
-                return open_one
+                return int(open_one["id"])
         raise GateError(f"Baton refused the hand-off ({answer.status_code}): {_error(answer)}")
 
-    def wait(self, handoff: dict[str, Any]) -> int:
+    def wait(self, handoff_id: int) -> int:
+        """Long-poll until the hand-off is decided or the deadline passes; the exit code."""
         shown: dict[str, Any] = {}
-        state = handoff
+        path = f"/api/v1/handoffs/{handoff_id}"
+        state = self._state(path, timeout=30)
         while True:
             shown = report(shown, state)
-            if state["status"] in EXITS and state["status"] != "pending":
+            if state["status"] in EXITS:
                 return EXITS[state["status"]]
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
-                say(f"timed out: hand-off #{state['id']} is still {state['status']}")
+                say(f"timed out: hand-off #{handoff_id} is still {state['status']}")
                 return EXIT_TIMED_OUT
             wait = max(1, min(POLL_SECONDS, int(remaining)))
-            path = f"/api/v1/handoffs/{state['id']}?wait={wait}&version={state['version']}"
-            answer = self._call("GET", path, timeout=wait + 15)
-            if answer.status_code != 200:
-                raise GateError(f"Baton answered {answer.status_code}: {_error(answer)}")
-            state = answer.json()
+            query = f"?wait={wait}&version={state['version']}"
+            state = self._state(path + query, timeout=wait + 15)
+
+    def _state(self, path: str, timeout: float) -> dict[str, Any]:
+        answer = self._call("GET", path, timeout=timeout)
+        if answer.status_code != 200:
+            raise GateError(f"Baton answered {answer.status_code}: {_error(answer)}")
+        return dict(answer.json())
 
     def _call(self, method: str, path: str, timeout: float = 30, **kw: Any) -> requests.Response:
         """One request, retried with backoff on no answer, 5xx and 429 until the deadline."""

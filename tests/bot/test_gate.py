@@ -223,3 +223,16 @@ def test_the_gate_resumes_its_wait_across_a_baton_crash_and_restart(baton, api_t
     _approve(baton, handoff_id, SEED.architect)
     assert gate.exit_code() == 0, gate.output()
     assert gate.output().count("Domain expert / business translator: approved") == 1
+
+
+def test_a_refused_request_or_missing_token_exits_5_with_the_reason(baton, api_token):
+    (baton.tmp / "bad.json").write_text(json.dumps({"objective": "x"}), encoding="utf-8")
+    gate = Gate(baton, api_token, "--packet", str(baton.tmp / "bad.json"))
+    assert gate.exit_code() == 5
+    assert "packet.success_metric: Success metric is required" in gate.output()
+    assert "Traceback" not in gate.output()
+    no_token = Gate(baton, "")
+    assert no_token.exit_code() == 5
+    assert "BATON_API_TOKEN is not set" in no_token.output()
+    unknown = Gate(baton, "baton_" + "x" * 43, "--timeout", "soon")
+    assert unknown.exit_code() == 5 and "not a duration" in unknown.output()

@@ -208,3 +208,27 @@ def test_waiters_beyond_the_limit_are_refused_not_queued():
     holder.join(timeout=5)
     assert not holder.is_alive()
     assert waiters.wait_for_change(lambda: 3, 1, 10) is True
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/handoffs/1"),
+        ("GET", "/api/v1/handoffs/1?wait=30&version=1"),
+        ("POST", "/api/v1/handoffs/1/cancel"),
+        ("GET", "/api/v1/projects/churn-model"),
+    ],
+)
+def test_the_new_routes_refuse_a_missing_or_unknown_token(api, db, seeded, method, path):
+    _open(api, seeded)
+    before = db.dump()
+    for headers in ({}, {"Authorization": "Bearer baton_" + "x" * 43}):
+        started = time.monotonic()
+        response = api.call(
+            method, path, token=None, headers=headers, json={"cancelled_by": seeded.ds}
+        )
+        assert response.status_code == 401
+        assert time.monotonic() - started < 5, "an unauthenticated caller never waits"
+    assert {t: r for t, r in db.dump().items() if t != "api_tokens"} == {
+        t: r for t, r in before.items() if t != "api_tokens"
+    }

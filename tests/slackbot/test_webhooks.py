@@ -145,3 +145,11 @@ def test_bad_urls_are_refused_and_change_nothing(db, url, why):
 def test_unknown_events_are_refused(db):
     with pytest.raises(DomainError, match=r"Choose from: handoff\.decided"), db.session() as s:
         webhooks.add_subscription(s, HOME, "https://ci.example.com/hook", ["deployed"])
+
+
+def test_another_workspaces_webhook_hears_nothing(bot, db, seeded, receiver):
+    with db.session() as s:
+        webhooks.add_subscription(s, "TOTHER", receiver.url, list(webhooks.EVENTS))
+    _approve_to_develop(bot, db, seeded)
+    bot.deliver()
+    assert receiver.deliveries == []

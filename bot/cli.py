@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import make_engine, make_session_factory, migrate, session_scope
 from bot.exports import render_audit
+from bot.gate import gate
+from bot.webhook_cli import webhook
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.errors import DomainError
@@ -416,6 +418,11 @@ def sandbox(port: int, seed: str | None) -> None:
         run_sandbox(port, seed)
     except (ConfigError, SandboxError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# Commands in modules of their own.
+main.add_command(gate)
+main.add_command(webhook)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     mlflow_webhook_secret: SecretStr | None = None
     # Setting this alias on a model version in MLflow requests develop → deploy.
     baton_mlflow_alias: str = Field(default="champion", min_length=1, max_length=255)
+    # Long polls (`GET /api/v1/handoffs/{id}?wait=`) each hold a gunicorn thread while they
+    # wait; beyond this many per process a poll is answered 429 with Retry-After.
+    baton_api_max_waiters: int = Field(default=4, ge=0, le=1000)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import schema_revision
 from bot.runtime import Runtime
-from handlers import api, mlflow
+from handlers import api, api_handoffs, mlflow
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ def build_web(rt: Runtime, app: App) -> Flask:
     web = Flask("baton")
     web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     web.register_blueprint(api.blueprint(rt))
+    web.register_blueprint(api_handoffs.blueprint(rt))
     web.register_blueprint(mlflow.blueprint(rt))
     slack = SlackRequestHandler(app)
     secret = rt.settings.slack_signing_secret

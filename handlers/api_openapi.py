@@ -10,6 +10,12 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from bot.exports import AUDIT_FORMATS
+from handlers.api_gate_schemas import (
+    MAX_WAIT_SECONDS,
+    CancelRequest,
+    HandoffState,
+    ProjectStateOut,
+)
 from handlers.api_schemas import (
     PROJECT_KEY,
     ErrorBody,
@@ -33,6 +39,12 @@ MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (ErrorBody, "serialization"),
     (ValidationErrors, "serialization"),
 ]
+# The read-and-wait endpoints (handlers/api_handoffs.py), kept apart from the others.
+GATE_MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+    (HandoffState, "serialization"),
+    (ProjectStateOut, "serialization"),
+    (CancelRequest, "validation"),
+]
 ERRORS = {
     "400": "The body is not valid JSON",
     "401": "Missing, unknown or revoked API token",
@@ -40,6 +52,7 @@ ERRORS = {
     "404": "No such project (or, for metrics, no monitor) in the token's workspace",
     "409": "The project's state refuses it (an open hand-off, no such transition, ...)",
     "413": "The body is too large",
+    "429": "Too many long polls wait on this server; retry after Retry-After seconds",
     "415": "The body is not application/json",
     "503": "The database is unreachable; nothing was changed, retry later",
 }
@@ -47,7 +60,9 @@ ERRORS = {
 
 @cache
 def openapi_document() -> Schema:
-    refs, defs = models_json_schema(MODELS, ref_template="#/components/schemas/{model}")
+    refs, defs = models_json_schema(
+        MODELS + GATE_MODELS, ref_template="#/components/schemas/{model}"
+    )
 
     def ref(model: type[BaseModel], mode: JsonSchemaMode = "serialization") -> Schema:
         return dict(refs[(model, mode)])
@@ -62,7 +77,7 @@ def openapi_document() -> Schema:
             "only that token's workspace.",
         },
         "security": [{"bearerAuth": []}],
-        "paths": _paths(ref),
+        "paths": {**_paths(ref), **_gate_paths(ref)},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "baton_…"}
@@ -160,3 +175,79 @@ def _json(description: str, schema: Schema) -> Schema:
 
 def _errors(ref: Any, *codes: str) -> Schema:
     return {code: _json(ERRORS[code], ref(ErrorBody)) for code in codes}
+
+
+def _gate_paths(ref: Any) -> Schema:
+    handoff_id = {
+        "name": "handoff_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+    return {
+        "/api/v1/handoffs/{handoff_id}": {"get": _get_handoff(ref, handoff_id)},
+        "/api/v1/handoffs/{handoff_id}/cancel": {"post": _cancel(ref, handoff_id)},
+        "/api/v1/projects/{key}": {"get": _get_project(ref)},
+    }
+
+
+def _get_handoff(ref: Any, handoff_id: Schema) -> Schema:
+    return {
+        "operationId": "getHandoff",
+        "summary": "A hand-off's state; with `wait` and `version`, a long poll",
+        "description": "Status, round, transition and each required sign-off with its lead, "
+        "decision, who, when and why. With `wait=S` and the `version` last seen, the answer "
+        "comes as soon as the hand-off changes (a decision, a cancel, a resubmission), or "
+        "after S seconds unchanged; a closed hand-off answers at once. A waiting request "
+        "holds a server thread: beyond the server's limit (BATON_API_MAX_WAITERS) it is "
+        "answered 429 with Retry-After.",
+        "parameters": [
+            handoff_id,
+            {
+                "name": "wait",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS},
+            },
+            {
+                "name": "version",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0},
+            },
+        ],
+        "responses": {
+            "200": _json("The hand-off, as it is now", ref(HandoffState)),
+            **_errors(ref, "401", "404", "429", "503"),
+            "422": _json("A bad query parameter", ref(ValidationErrors)),
+        },
+    }
+
+
+def _cancel(ref: Any, handoff_id: Schema) -> Schema:
+    return {
+        "operationId": "cancelHandoff",
+        "summary": "Cancel an open hand-off, on behalf of its requester or a Baton admin",
+        "parameters": [handoff_id],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ref(CancelRequest, "validation")}},
+        },
+        "responses": {
+            "200": _json("Cancelled", ref(HandoffState)),
+            **_errors(ref, "400", "401", "403", "404", "409", "413", "415", "503"),
+            "422": _json("Field errors", ref(ValidationErrors)),
+        },
+    }
+
+
+def _get_project(ref: Any) -> Schema:
+    return {
+        "operationId": "getProject",
+        "summary": "A project: stage, roster, open hand-off and monitors",
+        "parameters": [{"name": "key", "in": "path", "required": True, "schema": _key()}],
+        "responses": {
+            "200": _json("The project", ref(ProjectStateOut)),
+            **_errors(ref, "401", "404", "503"),
+        },
+    }

@@ -11,7 +11,7 @@ from models.handoff import Handoff, SignOff
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, DecisionResult
-from models.services import audit, lineage, outbox
+from models.services import audit, lineage, outbox, webhooks
 from models.services.common import active_assignments, leads_of
 from models.services.views import get_handoff, handoff_view
 
@@ -65,6 +65,8 @@ def decide(
         reason=reason,
     )
     advanced = _follow_up(s, actor, project, handoff, decision)
+    if handoff.status != HandoffStatus.PENDING:
+        webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
     handoff.version += 1
     outbox.to_channel(
         s,
@@ -166,6 +168,7 @@ def _advance(s: Session, actor: Actor, project: Project, handoff: Handoff) -> No
         stage_to=project.stage,
     )
     lineage.record_from_handoff(s, project, handoff)
+    webhooks.stage_changed(s, project, previous, handoff.id)
     outbox.to_channel(
         s,
         project.team_id,

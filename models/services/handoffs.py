@@ -17,7 +17,7 @@ from models.handoff import Handoff
 from models.policy import Policy, Transition
 from models.project import Project
 from models.schemas import Actor, HandoffView
-from models.services import audit, outbox
+from models.services import audit, outbox, webhooks
 from models.services.common import get_active_project, leads_of, require_member
 from models.services.views import get_handoff, handoff_view, open_handoff_of
 
@@ -175,6 +175,7 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
     handoff.closed_by = actor.user_id
     handoff.version += 1
     audit.record(s, actor, "handoff.cancelled", project, handoff_id=handoff.id)
+    webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
     outbox.to_channel(
         s,
         project.team_id,

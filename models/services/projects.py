@@ -12,7 +12,7 @@ from models.errors import Conflict, DomainError
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, ProjectCard, ProjectSummary
-from models.services import audit, roster
+from models.services import audit, roster, webhooks
 from models.services.common import check_key, get_project, require_project_manager
 from models.services.views import handoff_view, open_handoff_of
 
@@ -63,6 +63,7 @@ def archive_project(s: Session, actor: Actor, key: str) -> ProjectSummary:
     project.stage = Stage.ARCHIVED
     project.archived_at = utcnow()
     audit.record(s, actor, "project.archived", project, stage=project.stage_before_archive)
+    webhooks.stage_changed(s, project, project.stage_before_archive)
     return summary(project)
 
 

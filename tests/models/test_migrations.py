@@ -6,15 +6,17 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 import models
 from bot.db import alembic_config, make_engine, make_session_factory, migrate, schema_revision
-from models.enums import Stage
+from models.enums import OutboxStatus, Stage
+from models.outbox import OutboxMessage
 from models.schemas import Actor
 from models.services import lineage, projects
 from tests.conftest import IN_CI, PG_URL
@@ -156,3 +158,39 @@ def test_model_versions_recorded_before_0005_keep_their_rows_and_have_no_source(
         (entry,) = lineage.lineage_of(s, "T_HOME", "churn-model")
     assert (entry.model_name, entry.version, entry.data_source) == ("churn-xgb", "3", "s3://lake/x")
     assert entry.model_source is None
+
+
+def test_outbox_rows_queued_before_0006_are_slack_messages_and_still_delivered(empty):
+    migrate(empty, "0005")
+    with empty.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO outbox (team_id, topic, channel_id, data, status, attempts,"
+                " next_attempt_at, created_at)"
+                " VALUES ('T_HOME', 'project.advanced', 'C_1', '{}', 'pending', 0, :now, :now)"
+            ),
+            {"now": "2026-03-02 09:00:00"},
+        )
+
+    migrate(empty)
+
+    with make_session_factory(empty)() as s:
+        (row,) = s.scalars(select(OutboxMessage))
+    assert (row.sink, row.sink_target, row.channel_id, row.status) == (
+        "slack",
+        None,
+        "C_1",
+        OutboxStatus.PENDING,
+    )
+
+
+def test_0006_downgrades_and_upgrades_again(empty):
+    migrate(empty)
+    with empty.begin() as conn:
+        config = alembic_config(empty)
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    assert "webhook_subscriptions" not in inspect(empty).get_table_names()
+    assert "sink" not in {c["name"] for c in inspect(empty).get_columns("outbox")}
+    migrate(empty)
+    assert schema_revision(empty) == (HEAD, HEAD)

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
+from models.sources import SourcePolicy
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     mlflow_webhook_secret: SecretStr | None = None
     # Setting this alias on a model version in MLflow requests develop → deploy.
     baton_mlflow_alias: str = Field(default="champion", min_length=1, max_length=255)
+    # Private hosts and CIDRs monitor sources may reach (loopback and link-local never can).
+    baton_metric_sources_allow: str = ""
 
     @field_validator("slack_api_url")
     @classmethod
@@ -75,6 +78,15 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"Slack user ids like U0123ABCD expected, got {', '.join(bad)}")
         return value
+
+    @field_validator("baton_metric_sources_allow")
+    @classmethod
+    def _sources_allow(cls, value: str) -> str:
+        SourcePolicy.from_setting(value)  # ValueError names the entry
+        return value
+
+    def metric_sources(self) -> SourcePolicy:
+        return SourcePolicy.from_setting(self.baton_metric_sources_allow)
 
     def policy(self) -> Policy:
         if self.baton_policy_file is None:

@@ -42,7 +42,7 @@ def test_member_adds_a_monitor_and_it_is_listed_and_audited(db: Database, seeded
         Role.DATA_SCIENTIST,
     )
     with db.session() as s:
-        listed = monitoring.list_monitors(s, T, KEY)
+        listed = monitoring.list_monitors(s, home(DS), KEY)
     assert [(m.metric, m.rule, m.last_value, m.open_alert) for m in listed] == [
         ("auc", "below 0.8", None, None)
     ]

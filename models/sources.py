@@ -72,6 +72,23 @@ _DOTTED_QUAD = re.compile(
 _NUMERIC_LABEL = re.compile(r"0x[0-9a-f]*|\d+")
 
 
+# Before the fix these errors quoted what the source answered (up to 40 characters of it, enough
+# for a cloud secret key). Rows stored then are shown without the quote.
+_QUOTING_ERRORS = (
+    "the value is not a number: ",
+    "the value is not a finite number: ",
+    "Prometheus refused the query: ",
+)
+
+
+def shown_error(error: str | None) -> str | None:
+    """A stored pull error as it may be shown: never a fragment of a fetched answer."""
+    for prefix in _QUOTING_ERRORS if error else ():
+        if error is not None and error.startswith(prefix):
+            return prefix.removesuffix(": ")
+    return error
+
+
 class SourceRefused(ValueError):
     """A source URL or address Baton will not fetch, in words fit for the user."""
 

@@ -309,9 +309,12 @@ def test_an_answer_that_trickles_is_cut_at_the_deadline(
         r.send_response(200)
         r.end_headers()
         r.wfile.write(b'{"auc": 0.9')
-        while not source.stop.wait(0.05):  # a byte well within every read time-out
+        for _ in range(100):  # 5 s of a byte every 50 ms, well within every read time-out
+            if source.stop.wait(0.05):
+                return
             r.wfile.write(b" ")
             r.wfile.flush()
+        r.wfile.write(b"}")
 
     source.routes["/slow.json"] = trickle
     mid = watch(db, "json", source.url("/slow.json"), "auc", seam(source))

@@ -22,9 +22,9 @@ from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
 from models.services import monitoring
 from models.sources import SourcePolicy
+from tests.slackbot.conftest import ADMIN
 from tests.slackbot.flow import text_of
 from tests.slackbot.harness import HOME
-from tests.slackbot.conftest import ADMIN
 
 SECRET = "AKIAIOSFODNN7EXAMPLE/wJalrXUtnFEMI/K7MDE"
 
@@ -131,7 +131,9 @@ def test_an_echoed_secret_reaches_neither_slack_nor_the_audit_trail_nor_the_logs
 
 
 def test_an_error_stored_before_the_fix_is_shown_without_its_quote(bot, slack, db, seeded, clock):
-    bot.reply(f"monitor add {seeded.key} auc min 0.5 json https://m.example/x.json v", user=seeded.ds)
+    bot.reply(
+        f"monitor add {seeded.key} auc min 0.5 json https://m.example/x.json v", user=seeded.ds
+    )
     with db.session() as s:
         monitor_id = s.scalars(select(Monitor.id)).one()
         monitoring.pull_failed(s, monitor_id, f"the value is not a number: {SECRET}", clock.now())

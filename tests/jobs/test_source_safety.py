@@ -11,17 +11,20 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
-from jobs import metrics_pull
+from jobs import metrics_pull, source_http
 from jobs.context import JobContext
 from models import AuditEvent, Monitor, Observation
 from models.enums import Role
@@ -344,3 +347,75 @@ def test_a_prometheus_base_or_query_url_asks_api_v1_query_exactly_once(
     assert metrics_pull.run(context(db, seam(source)), clock.now()) == 1
     assert source.asked == [("/api/v1/query", f"127.0.0.1:{source.port}")]
     assert rows(db, Monitor, Monitor.id == mid)[0].last_value == 0.93
+
+
+# -- https: connected to the checked address, verified against the host's name --------------
+
+
+@pytest.fixture
+def tls_source(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
+    """An https source on loopback with a certificate for metrics.test only."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=metrics.test",
+            "-addext",
+            "subjectAltName=DNS:metrics.test",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    names: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            _send(self, 200, b'{"auc": 0.77}')
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    tls.sni_callback = lambda _sock, name, _ctx: names.append(name or "")  # type: ignore[assignment]
+    httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield httpd.server_port, cert, names
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+def test_https_reaches_the_checked_address_and_verifies_the_hosts_name(
+    tls_source: tuple[int, Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, cert, names = tls_source
+    policy = SourcePolicy(loopback_permitted=frozenset({("127.0.0.1", port)}))
+    dns = FakeDNS({"metrics.test": [["127.0.0.1"]], "other.test": [["127.0.0.1"]]})
+    with pytest.raises(metrics_pull.SourceError, match="SSLError"):  # not a public CA's
+        metrics_pull.fetch_value(
+            "json", f"https://metrics.test:{port}/m", "auc", policy=policy, resolve=dns
+        )
+    monkeypatch.setattr(source_http, "CA_BUNDLE", str(cert))
+    value = metrics_pull.fetch_value(
+        "json", f"https://metrics.test:{port}/m", "auc", policy=policy, resolve=dns
+    )
+    assert value == 0.77 and names[-1] == "metrics.test"
+    with pytest.raises(metrics_pull.SourceError, match="SSLError"):  # the name must match
+        metrics_pull.fetch_value(
+            "json", f"https://other.test:{port}/m", "auc", policy=policy, resolve=dns
+        )

@@ -7,6 +7,8 @@ import ipaddress
 import pytest
 
 from bot.config import ConfigError, load_settings
+from bot.runtime import Runtime
+from bot.scheduler import job_context
 from models.sources import (
     SourcePolicy,
     SourceRefused,
@@ -114,6 +116,16 @@ def test_the_setting_reaches_the_policy() -> None:
     assert policy.check_url("http://10.9.8.7/").address == ipaddress.ip_address("10.9.8.7")
     assert policy.hosts == ("prom.internal",)
     assert load_settings(_env_file=None).metric_sources() == SourcePolicy()
+
+
+def test_the_setting_reaches_the_commands_and_the_metric_pull_job() -> None:
+    settings = load_settings(
+        baton_database_url="sqlite://", baton_metric_sources_allow="10.0.0.0/8", _env_file=None
+    )
+    rt = Runtime.from_settings(settings)
+    for policy in (rt.metric_sources, job_context(rt).metric_sources):
+        assert policy is not None and policy.check_url("http://10.0.0.7/").port == 80
+    rt.engine.dispose()
 
 
 def test_only_code_can_permit_one_loopback_port_and_only_loopback() -> None:

@@ -93,6 +93,7 @@ def _download(target: SourceTarget, address: IPAddress, timeout: float, deadline
         try:
             _check_status(response.status)
             _check_length(response.headers.get("Content-Length", ""))
+            _check_encoding(response.headers.get("Content-Encoding", ""))
             return _read_bounded(response, timeout, deadline)
         finally:
             response.close()
@@ -150,6 +151,12 @@ def _check_length(length: str) -> None:
         raise SourceError(f"the answer is larger than {MAX_BYTES // (1024 * 1024)} MiB")
 
 
+def _check_encoding(encoding: str) -> None:
+    # Asked for identity; a compressed answer could expand past any limit before it is counted.
+    if encoding.strip().lower() not in ("", "identity"):
+        raise SourceError("the answer is compressed, though Baton asked for it uncompressed")
+
+
 def _read_bounded(response: urllib3.BaseHTTPResponse, timeout: float, deadline: float) -> bytes:
     """Reads as the bytes come, stopping at the size limit or the deadline: a source that
     trickles one byte a second cannot hold a worker longer than the time-out."""
@@ -161,7 +168,7 @@ def _read_bounded(response: urllib3.BaseHTTPResponse, timeout: float, deadline: 
         sock = getattr(response.connection, "sock", None)
         if sock is not None:
             sock.settimeout(left)
-        chunk = response.read1(CHUNK)
+        chunk = response.read1(CHUNK, decode_content=False)
         if not chunk:
             return bytes(body)
         body += chunk

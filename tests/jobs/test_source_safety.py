@@ -9,6 +9,7 @@ and nothing a source answers reaches the stored error, the audit trail or the lo
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import logging
 import ssl
@@ -309,6 +310,16 @@ def test_an_answer_over_1_mib_is_refused(
     mid = watch(db, "json", source.url("/big.json"), "auc", seam(source))
     assert metrics_pull.run(context(db, seam(source)), clock.now()) == 0
     assert error_of(db, mid) == "the answer is larger than 1 MiB"
+
+
+def test_a_compressed_answer_is_refused_before_it_can_expand(
+    db: Database, clock: Clock, source: Source
+) -> None:
+    bomb = gzip.compress(b"[" + b"0," * 5_000_000 + b"0]")  # 10 MB from about 10 kB
+    source.routes["/z.json"] = lambda r: _send(r, 200, bomb, **{"Content-Encoding": "gzip"})
+    mid = watch(db, "json", source.url("/z.json"), "0", seam(source))
+    assert metrics_pull.run(context(db, seam(source)), clock.now()) == 0
+    assert error_of(db, mid) == "the answer is compressed, though Baton asked for it uncompressed"
 
 
 def test_an_answer_that_trickles_is_cut_at_the_deadline(

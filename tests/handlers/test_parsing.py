@@ -262,6 +262,11 @@ ERRORS: list[tuple[str, str, str]] = [
         "monitor add",
     ),
     (
+        "monitor add churn auc min 0.8 json https://m.example/" + "a" * 1990 + " a.b",
+        "the URL is 2,008 characters long; the limit is 2,000",
+        "monitor add",
+    ),
+    (
         "monitor add churn auc min 0.8 prometheus http://[::1 up",
         "the source URL is malformed",
         "monitor add",

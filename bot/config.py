@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
+from models.sources import SourcePolicy
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -45,6 +46,8 @@ class Settings(BaseSettings):
     # Long polls (`GET /api/v1/handoffs/{id}?wait=`) each hold a gunicorn thread while they
     # wait; beyond this many per process a poll is answered 429 with Retry-After.
     baton_api_max_waiters: int = Field(default=4, ge=0, le=1000)
+    # Private hosts and CIDRs monitor sources may reach (loopback and link-local never can).
+    baton_metric_sources_allow: str = ""
 
     @field_validator("slack_api_url")
     @classmethod
@@ -78,6 +81,15 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"Slack user ids like U0123ABCD expected, got {', '.join(bad)}")
         return value
+
+    @field_validator("baton_metric_sources_allow")
+    @classmethod
+    def _sources_allow(cls, value: str) -> str:
+        SourcePolicy.from_setting(value)  # ValueError names the entry
+        return value
+
+    def metric_sources(self) -> SourcePolicy:
+        return SourcePolicy.from_setting(self.baton_metric_sources_allow)
 
     def policy(self) -> Policy:
         if self.baton_policy_file is None:

@@ -63,6 +63,7 @@ from handlers.commands_spec import (
     usage_for,
 )
 from models.enums import Role, Stage
+from models.sources import SourceRefused, parse_source_url
 
 __all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
 
@@ -451,8 +452,14 @@ def _url(word: str) -> str:
     """A URL as Slack sends it (`<https://x|label>` or `<https://x>` when it linked it)."""
     if match := SLACK_LINK.fullmatch(word):
         word = match.group(1)
-    if not re.fullmatch(r"https?://[^\s<>|]{1,2000}", word):
+    if len(word) > 2000:
+        _fail(f"the URL is {len(word):,} characters long; the limit is 2,000")
+    if not re.fullmatch(r"https?://[^\s<>|]+", word):
         _fail(f"'{word}' is not an http:// or https:// URL")
+    try:
+        parse_source_url(word)  # the form; where it may point is checked by the service
+    except SourceRefused as exc:
+        _fail(str(exc))
     return word
 
 

@@ -137,7 +137,7 @@ def test_list_shows_the_open_alert_and_a_failing_source(db: Database, seeded: Se
     with db.session() as s:
         monitoring.pull_failed(s, monitor_id, "HTTP 502", now())
     with db.session() as s:
-        [view] = monitoring.list_monitors(s, T, KEY)
+        [view] = monitoring.list_monitors(s, home(DS), KEY)
     assert (view.open_alert, view.last_value, view.last_error) == ("open", 0.7, "HTTP 502")
     assert actions(db).count("monitor.source_failed") == 1  # audited when it starts failing
     with db.session() as s:

@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import Base
+from models.gates import MlflowPromotion, WorkflowStep
 from models.handoff import Handoff, SignOff
 from models.integrations import ApiToken, ModelLink
 from models.lineage import ModelVersion
@@ -21,6 +22,7 @@ __all__ = [
     "Handoff",
     "JobRun",
     "MessageRef",
+    "MlflowPromotion",
     "ModelLink",
     "ModelVersion",
     "Monitor",
@@ -31,5 +33,6 @@ __all__ = [
     "ReminderSent",
     "RoleAssignment",
     "SignOff",
+    "WorkflowStep",
     "Workspace",
 ]

@@ -19,13 +19,14 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot import sinks
 from bot.runtime import Runtime
 from bot.sending import Plan, SendFailed, Sent, execute, plan_for
 from bot.slack import make_client
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.monitor import Alert
-from models.outbox import OutboxMessage
+from models.outbox import SLACK_SINK, OutboxMessage
 from models.workspace import MessageRef
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,11 @@ TRANSIENT_ERRORS = frozenset(
 MAX_ATTEMPTS = 10  # for errors that are neither known permanent nor an outage
 BATCH = 100
 LEASE = timedelta(minutes=2)  # a row left 'sending' by a crashed process is retried after this
-# Where a row goes: a channel, or a user for a direct message. Order is kept per target.
-outbox_target = func.coalesce(OutboxMessage.channel_id, OutboxMessage.user_id)
+# Where a row goes: a channel, a user for a direct message, or a sink's target (bot/sinks.py).
+# Order is kept per target.
+outbox_target = func.coalesce(
+    OutboxMessage.channel_id, OutboxMessage.user_id, OutboxMessage.sink_target
+)
 
 
 # Live deliverers, woken after any commit that queued outbox rows on their engine: requests
@@ -182,21 +186,27 @@ class Deliverer:
                 row.status, row.next_attempt_at = OutboxStatus.PENDING, _held_until(s, target)
                 return
             try:
-                plan = plan_for(s, row, self.rt.policy)
+                plan: Plan | sinks.Send = (
+                    plan_for(s, row, self.rt.policy)
+                    if row.sink == SLACK_SINK
+                    else sinks.prepare(self.rt, s, row)
+                )
             except Exception as exc:  # unrenderable: retrying will not help
                 log.exception("outbox %s cannot be rendered", row_id)
                 row.status, row.last_error = OutboxStatus.FAILED, f"render: {exc}"[:500]
                 return
-            if plan.defer_seconds is not None:
+            if isinstance(plan, Plan) and plan.defer_seconds is not None:
                 row.status = OutboxStatus.PENDING
                 row.next_attempt_at = utcnow() + timedelta(seconds=plan.defer_seconds)
                 return
         self._send_and_record(row_id, plan, target, held)
 
-    def _send_and_record(self, row_id: int, plan: Plan, target: str, held: set[str]) -> None:
+    def _send_and_record(
+        self, row_id: int, plan: Plan | sinks.Send, target: str, held: set[str]
+    ) -> None:
         error: BaseException | None = None
         try:
-            sent = execute(self.client, plan)
+            sent = execute(self.client, plan) if isinstance(plan, Plan) else _sink_send(plan)
         except SendFailed as failed:
             sent, error = failed.sent, failed.cause
         with self.rt.session() as s:
@@ -212,8 +222,8 @@ class Deliverer:
     def _failed(
         self, s: Session, row: OutboxMessage, error: BaseException, target: str, held: set[str]
     ) -> None:
-        if isinstance(error, SlackApiError) and error.response.status_code == 429:
-            retry_after = _retry_after(error)
+        retry_after = _retry_after(error)
+        if retry_after is not None:
             until = utcnow() + timedelta(seconds=retry_after)
             _postpone_target(s, target, until)
             row.status, row.next_attempt_at = OutboxStatus.PENDING, until
@@ -221,7 +231,12 @@ class Deliverer:
             held.add(target)
             return
         code = _error_code(error)
-        if code in PERMANENT_ERRORS or (row.attempts >= MAX_ATTEMPTS and not _transient(error)):
+        permanent = isinstance(error, sinks.SinkFailed) and error.permanent
+        if (
+            permanent
+            or code in PERMANENT_ERRORS
+            or (row.attempts >= MAX_ATTEMPTS and not _transient(error))
+        ):
             row.status, row.last_error = OutboxStatus.FAILED, code
             log.warning("outbox %s (%s to %s) gave up: %s", row.id, row.topic, target, code)
             return
@@ -232,7 +247,15 @@ class Deliverer:
 
 
 def _target(row: OutboxMessage) -> str:
-    return row.channel_id or row.user_id or ""
+    return row.channel_id or row.user_id or row.sink_target or ""
+
+
+def _sink_send(send: sinks.Send) -> Sent:
+    try:
+        send()
+    except Exception as exc:  # SinkFailed says how; anything else is treated as transient
+        raise SendFailed(Sent(), exc) from exc
+    return Sent()
 
 
 def _first_waiting_per_target(s: Session, now: datetime) -> dict[str, int]:
@@ -289,7 +312,12 @@ def _record_alert_message(s: Session, alert_id: int, channel: str, ts: str) -> N
         alert.channel_id, alert.message_ts = channel, ts
 
 
-def _retry_after(error: SlackApiError) -> float:
+def _retry_after(error: BaseException) -> float | None:
+    """Seconds to hold the whole target for (Slack's 429, or a sink's), else None."""
+    if isinstance(error, sinks.SinkFailed):
+        return None if error.retry_after is None else max(1.0, error.retry_after)
+    if not isinstance(error, SlackApiError) or error.response.status_code != 429:
+        return None
     try:
         return max(1.0, float(error.response.headers.get("retry-after", "1")))
     except (TypeError, ValueError):
@@ -299,6 +327,8 @@ def _retry_after(error: SlackApiError) -> float:
 def _transient(error: BaseException) -> bool:
     """Slack or the network is down, not the message wrong: it stays queued until delivered
     (backing off to one try in 10 minutes), however long the outage lasts."""
+    if isinstance(error, sinks.SinkFailed):
+        return not error.permanent
     if not isinstance(error, SlackApiError):
         return True  # connection refused, timeout, reset
     return error.response.status_code >= 500 or _error_code(error) in TRANSIENT_ERRORS
@@ -307,4 +337,6 @@ def _transient(error: BaseException) -> bool:
 def _error_code(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error") or f"http_{error.response.status_code}")
+    if isinstance(error, sinks.SinkFailed):
+        return error.code
     return f"network: {error.__class__.__name__}"

@@ -11,6 +11,7 @@ from models.outbox import OutboxMessage
 from models.project import Project
 from models.roster import RoleAssignment
 from models.schedule import DigestSchedule, JobRun, ReminderSent
+from models.webhooks import WebhookSubscription
 from models.workspace import MessageRef, ReceivedEvent, Workspace
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ReminderSent",
     "RoleAssignment",
     "SignOff",
+    "WebhookSubscription",
     "WorkflowStep",
     "Workspace",
 ]

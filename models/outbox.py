@@ -1,4 +1,5 @@
-"""Slack messages owed by committed state changes; delivered after commit, retried until sent."""
+"""Messages owed by committed state changes; delivered after commit (to Slack or
+a registered sink), retried until sent."""
 
 from __future__ import annotations
 
@@ -12,11 +13,17 @@ from models.base import Base, TeamScoped, utcnow
 from models.enums import OutboxStatus
 from models.types import str_enum
 
+SLACK_SINK = "slack"
+
 
 class OutboxMessage(TeamScoped, Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Who delivers it: Slack, or a registered non-Slack sink (bot/sinks.py), e.g. "webhook".
+    sink: Mapped[str] = mapped_column(String(16), default=SLACK_SINK, server_default=SLACK_SINK)
+    # A non-Slack row's place within its sink (e.g. "webhook:3"); order is kept per place.
+    sink_target: Mapped[str | None] = mapped_column(String(64))
     # What happened (e.g. "handoff.requested"); the renderer turns it into blocks at send time.
     topic: Mapped[str] = mapped_column(String(64))
     channel_id: Mapped[str | None] = mapped_column(String(32))

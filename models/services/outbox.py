@@ -1,4 +1,4 @@
-"""Queue the Slack messages a state change owes, in the same transaction as the change."""
+"""Queue the messages a state change owes (to Slack or a sink), in the change's transaction."""
 
 from __future__ import annotations
 
@@ -49,6 +49,33 @@ def to_user(
             team_id=team_id,
             topic=topic,
             user_id=user_id,
+            project_id=project_id,
+            handoff_id=handoff_id,
+            data=data,
+        ),
+    )
+
+
+def to_sink(
+    s: Session,
+    team_id: str,
+    topic: str,
+    sink: str,
+    target: str,
+    *,
+    project_id: int | None = None,
+    handoff_id: int | None = None,
+    **data: Any,
+) -> OutboxMessage:
+    """A row for a non-Slack sink (bot/sinks.py); rows to one `target` (e.g. "webhook:3") are
+    delivered in order, with the same retries as Slack messages."""
+    return _queue(
+        s,
+        OutboxMessage(
+            team_id=team_id,
+            topic=topic,
+            sink=sink,
+            sink_target=f"{sink}:{target}",
             project_id=project_id,
             handoff_id=handoff_id,
             data=data,

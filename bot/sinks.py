@@ -1,0 +1,56 @@
+"""Non-Slack deliveries of the outbox: one registry, keyed by each row's `sink`.
+
+A sink is a function `prepare(runtime, session, row) -> send`: `prepare` reads what it needs
+inside the delivery transaction; `send()` then runs outside any transaction (so a slow
+receiver never holds a database lock) and raises SinkFailed when it did not get through.
+bot/delivery.py claims, orders (per `row.sink_target`), retries and backs off these rows
+exactly as it does Slack's. Queue one with models.services.outbox.to_sink.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from bot.runtime import Runtime
+from models.outbox import OutboxMessage
+
+Send = Callable[[], None]
+Prepare = Callable[[Runtime, Session, OutboxMessage], Send]
+
+SINKS: dict[str, Prepare] = {}
+# Modules that register a sink when imported; loaded on first use, so none is forgotten.
+SINK_MODULES = ("bot.webhook_sink",)
+
+
+class SinkFailed(Exception):
+    """A delivery that did not get through. Transient unless `permanent`; `retry_after`
+    (seconds) postpones the whole target, like Slack's 429."""
+
+    def __init__(
+        self, code: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(code)
+        self.code = code[:500]
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def register(name: str) -> Callable[[Prepare], Prepare]:
+    def add(prepare: Prepare) -> Prepare:
+        SINKS[name] = prepare
+        return prepare
+
+    return add
+
+
+def prepare(rt: Runtime, s: Session, row: OutboxMessage) -> Send:
+    """The send step of a non-Slack row; LookupError (the row fails) for an unknown sink."""
+    if row.sink not in SINKS:
+        for module in SINK_MODULES:
+            importlib.import_module(module)
+    if row.sink not in SINKS:
+        raise LookupError(f"no outbox sink named {row.sink!r}")
+    return SINKS[row.sink](rt, s, row)

@@ -8,6 +8,7 @@ time serving code resolves `models:/<name>@<alias>` the version already carries 
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,7 @@ class MlflowRegistry:
 
     def _post(self, path: str, body: dict[str, Any]) -> None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        log.debug("MLflow POST %s %s", path, json.dumps(body, sort_keys=True))  # never the token
         try:
             response = requests.post(
                 self.tracking_uri + path, json=body, headers=headers, timeout=self.timeout

@@ -121,4 +121,3 @@ def _judged(exc: SlackApiError) -> SinkFailed:
         except ValueError:
             return SinkFailed(code, retry_after=1.0)
     return SinkFailed(code, permanent=code in GIVE_UP)
-

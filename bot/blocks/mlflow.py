@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.kit import section
 from bot.blocks.kit import message as kit_message
+from bot.blocks.kit import section
 from bot.blocks.text import escape
 
 
@@ -14,7 +14,9 @@ def _version(model: str, version: str) -> str:
     return f"*{escape(model)}* version `{escape(version)}`"
 
 
-def alias_set_message(key: str, model: str, version: str, alias: str, handoff_id: int) -> dict[str, Any]:
+def alias_set_message(
+    key: str, model: str, version: str, alias: str, handoff_id: int
+) -> dict[str, Any]:
     text = (
         f":white_check_mark: MLflow: {_version(model, version)} is now `{escape(alias)}`, "
         f"signed off in hand-off #{handoff_id} of *{escape(key)}* (tagged on the version)."
@@ -43,4 +45,6 @@ def alias_unsigned_message(key: str, model: str, version: str, alias: str) -> di
         f"*without sign-off*: *{escape(key)}* has no approved hand-off for that version. "
         "Serving code loading this alias now uses it. The change is in the audit trail."
     )
-    return kit_message(f"{alias} set without sign-off on {model} version {version}", [section(text)])
+    return kit_message(
+        f"{alias} set without sign-off on {model} version {version}", [section(text)]
+    )

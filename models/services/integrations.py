@@ -169,9 +169,7 @@ def request_signoff_for_version(
                 outcomes.append(_request_for(s, project, name, version, policy, production_alias))
         except DomainError as exc:
             note = _refusal_note(exc)
-            log.info(
-                "MLflow %s v%s: no hand-off for %s: %s", name, version, project.key, note
-            )
+            log.info("MLflow %s v%s: no hand-off for %s: %s", name, version, project.key, note)
             outcomes.append(Outcome(project=project.key, outcome="not_requested", note=note))
     return outcomes
 

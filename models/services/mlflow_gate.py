@@ -71,7 +71,9 @@ def promotion_task(s: Session, team_id: str, promotion_id: int) -> PromotionTask
         "baton.approved_by": ",".join(approvers),
         "baton.approved_at": handoff.closed_at.isoformat() if handoff.closed_at else "",
     }
-    return PromotionTask(promotion.id, promotion.model_name, promotion.version, promotion.alias, tags)
+    return PromotionTask(
+        promotion.id, promotion.model_name, promotion.version, promotion.alias, tags
+    )
 
 
 def record_promoted(s: Session, promotion_id: int) -> None:
@@ -132,7 +134,9 @@ def production_alias_set(s: Session, name: str, alias: str, version: str) -> lis
             alias=alias,
         )
         log.warning("MLflow %s v%s got %r without sign-off (%s)", name, version, alias, project.key)
-        outcomes.append(Outcome(project=project.key, outcome="unsigned", note="no approved hand-off"))
+        outcomes.append(
+            Outcome(project=project.key, outcome="unsigned", note="no approved hand-off")
+        )
     return outcomes
 
 

@@ -190,4 +190,3 @@ def _stage(text: str) -> Stage:
     if stage is None or stage is Stage.ARCHIVED:
         raise DomainError(f"'{text[:40]}' is not a stage to hand off to; use one of: {STAGES}.")
     return stage
-

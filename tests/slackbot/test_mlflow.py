@@ -264,7 +264,11 @@ def test_champion_on_a_signed_off_version_is_not_reported(hooked, slack, linked,
     assert other.json()["projects"][0]["outcome"] == "unsigned"
     ours = send(hooked, aliased(alias="champion"))
     assert ours.json()["projects"] == [
-        {"project": linked.key, "outcome": "signed_off", "note": f"signed off in hand-off {handoff.id}"}
+        {
+            "project": linked.key,
+            "outcome": "signed_off",
+            "note": f"signed off in hand-off {handoff.id}",
+        }
     ]
     with db.session() as s:
         unsigned = s.scalars(

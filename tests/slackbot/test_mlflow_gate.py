@@ -28,15 +28,7 @@ from models.services import decisions
 from tests.processes import free_port
 from tests.slackbot.flow import text_of
 from tests.slackbot.harness import HOME
-from tests.slackbot.test_mlflow import (  # noqa: F401 (linked is a fixture)
-    MODEL,
-    _in_develop,
-    _mlflow_handoffs,
-    aliased,
-    created,
-    linked,
-    send,
-)
+from tests.slackbot.test_mlflow import MODEL, _in_develop, _mlflow_handoffs, aliased, created, send
 
 TOKEN = "mlflow-s3cret-token"
 
@@ -78,6 +70,12 @@ def mlflow() -> Iterator[StubMlflow]:
     stub.shutdown()
     thread.join(timeout=5)
     stub.server_close()
+
+
+@pytest.fixture
+def linked(hooked, seeded):
+    hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
+    return seeded
 
 
 def _tracking(bot, uri: str | None) -> None:

@@ -126,7 +126,8 @@ def _completion_call(slack, execution_id: str):
     calls = [
         c
         for c in slack.calls
-        if c.method.startswith("functions.") and c.params.get("function_execution_id") == execution_id
+        if c.method.startswith("functions.")
+        and c.params.get("function_execution_id") == execution_id
     ]
     assert calls, "no completion was sent"
     return calls[-1]
@@ -169,7 +170,9 @@ def _own_engine(db) -> Engine:
     return make_engine(db.url, connect_args={"options": f"-csearch_path={schema}"})
 
 
-def test_the_step_posts_the_card_and_completes_only_when_both_leads_approved(bot, slack, db, seeded):
+def test_the_step_posts_the_card_and_completes_only_when_both_leads_approved(
+    bot, slack, db, seeded
+):
     handoff_id = _requested(bot, seeded, "Fx0001")
     card = slack.last_message(seeded.channel)
     assert buttons(card) == ["Approve", "Request changes", "Reject"]
@@ -184,7 +187,10 @@ def test_the_step_posts_the_card_and_completes_only_when_both_leads_approved(bot
     assert done["outputs"]["decision"] == "approved"
     assert done["outputs"]["approvers"] == [seeded.domain, seeded.architect]
     ts = card["ts"].replace(".", "")
-    assert done["outputs"]["handoff_link"] == f"https://fake.slack.test/archives/{seeded.channel}/p{ts}"
+    assert (
+        done["outputs"]["handoff_link"]
+        == f"https://fake.slack.test/archives/{seeded.channel}/p{ts}"
+    )
     # Completed with the app's bot token: the execution's token is never stored.
     assert _completion_call(slack, "Fx0001").headers["Authorization"] == f"Bearer {TOKEN}"
     with db.session() as s:

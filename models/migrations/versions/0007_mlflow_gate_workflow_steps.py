@@ -64,7 +64,9 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("workflow_steps", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_workflow_steps_handoff_id"), ["handoff_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_workflow_steps_handoff_id"), ["handoff_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_workflow_steps_team_id"), ["team_id"], unique=False)
 
 

@@ -5,6 +5,7 @@ the Baton that received the step is not the one that records the decision."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,12 +21,14 @@ from bot.db import make_engine, make_session_factory
 from bot.runtime import Runtime
 from bot.server import assemble
 from bot.slack import make_client
+from handlers.workflow import CALLBACK_ID
 from models.enums import Decision
 from models.gates import WorkflowStep
 from models.handoff import Handoff
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
 from models.services import decisions, handoffs
+from models.services.workflow_steps import StepRequest
 from tests.processes import POLL_SECONDS
 from tests.slackbot.conftest import ADMIN, TOKEN
 from tests.slackbot.flow import PACKETS, approve_all, buttons, text_of
@@ -285,3 +288,19 @@ def test_bad_inputs_fail_the_step_at_once_and_change_nothing(bot, slack, db, see
         before.pop(table), after.pop(table)
     assert after == before
     assert slack.messages(seeded.channel) == []
+
+
+def test_the_manifest_declares_the_step_the_app_listens_for():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert set(manifest["functions"]) == {CALLBACK_ID}
+    inputs = STEP["input_parameters"]
+    read = {f.name for f in dataclasses.fields(StepRequest)} - {
+        "function_execution_id",
+        "workflow_execution_id",
+    }
+    assert set(inputs["properties"]) == read == set(inputs["required"])
+    assert inputs["properties"]["requester"]["type"] == "slack#/types/user_id"
+    assert set(STEP["output_parameters"]["required"]) == {"decision", "approvers", "handoff_link"}
+    settings = manifest["settings"]
+    assert settings["org_deploy_enabled"] is True and settings["function_runtime"] == "remote"
+    assert "function_executed" in settings["event_subscriptions"]["bot_events"]

@@ -40,13 +40,13 @@ class Settings(BaseSettings):
     baton_alert_escalation_minutes: int = Field(default=30, ge=1)
     # The secret given to MLflow when creating the webhook; without it /webhooks/mlflow answers 503.
     mlflow_webhook_secret: SecretStr | None = None
-    # Setting this alias on a linked model's version in MLflow requests develop → deploy ...
-    baton_mlflow_request_alias: str = Field(default="challenger", min_length=1, max_length=255)
-    # ... and once that hand-off is approved Baton sets this one (what serving loads) on it.
-    baton_mlflow_alias: str = Field(default="champion", min_length=1, max_length=255)
     # MLflow's REST API, for setting the production alias and the sign-off tags.
     mlflow_tracking_uri: str | None = None
     mlflow_tracking_token: SecretStr | None = None  # sent as a bearer token when set
+    # Setting this alias on a linked model's version in MLflow requests develop → deploy.
+    baton_mlflow_request_alias: str = Field(default="challenger", min_length=1, max_length=255)
+    # The production alias (what serving loads): Baton sets it on that version after sign-off.
+    baton_mlflow_alias: str = Field(default="champion", min_length=1, max_length=255)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -11,8 +11,9 @@ from models.handoff import Handoff, SignOff
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, DecisionResult
-from models.services import audit, gates, lineage, outbox
+from models.services import audit, lineage, outbox
 from models.services.common import active_assignments, leads_of
+from models.services.gates import handoff_decided
 from models.services.views import get_handoff, handoff_view
 
 REASON_MAX = 2000
@@ -145,7 +146,7 @@ def _follow_up(
     if decision == Decision.REJECTED:
         _close(handoff, HandoffStatus.REJECTED, actor)
         audit.record(s, actor, "handoff.rejected", project, handoff_id=handoff.id)
-        gates.handoff_closed(s, project, handoff)
+        handoff_decided(s, project, handoff)
         return False
     if not handoff.all_approved():
         return False
@@ -157,6 +158,7 @@ def _advance(s: Session, actor: Actor, project: Project, handoff: Handoff) -> No
     _close(handoff, HandoffStatus.APPROVED, actor)
     previous, project.stage = project.stage, handoff.to_stage
     audit.record(s, actor, "handoff.approved", project, handoff_id=handoff.id, round=handoff.round)
+    handoff_decided(s, project, handoff)
     audit.record(
         s,
         actor,
@@ -167,7 +169,6 @@ def _advance(s: Session, actor: Actor, project: Project, handoff: Handoff) -> No
         stage_to=project.stage,
     )
     lineage.record_from_handoff(s, project, handoff)
-    gates.handoff_closed(s, project, handoff)
     outbox.to_channel(
         s,
         project.team_id,

@@ -10,6 +10,6 @@ from models.project import Project
 from models.services import mlflow_gate, workflow_steps
 
 
-def handoff_closed(s: Session, project: Project, handoff: Handoff) -> None:
+def handoff_decided(s: Session, project: Project, handoff: Handoff) -> None:
     mlflow_gate.queue_promotion(s, project, handoff)
     workflow_steps.complete_waiting(s, project, handoff)

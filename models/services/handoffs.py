@@ -175,9 +175,6 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
     handoff.closed_by = actor.user_id
     handoff.version += 1
     audit.record(s, actor, "handoff.cancelled", project, handoff_id=handoff.id)
-    from models.services import gates  # gates' services request hand-offs through this module
-
-    gates.handoff_closed(s, project, handoff)
     outbox.to_channel(
         s,
         project.team_id,
@@ -186,6 +183,9 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
         project_id=project.id,
         handoff_id=handoff.id,
     )
+    from models.services import gates  # gates' services request hand-offs through this module
+
+    gates.handoff_decided(s, project, handoff)
     return handoff_view(s, handoff, policy, project=project)
 
 

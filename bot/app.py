@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Runtime
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, views, workflow
 from handlers.context import TRY_AGAIN
 from models.schemas import Actor
 from models.services import audit
@@ -38,7 +38,7 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> App:
     )
     app.use(_only_installed_workspaces(rt))
     app.use(_drop_event_retries(rt))
-    for module in (commands, actions, views, events):
+    for module in (commands, actions, views, events, workflow):
         module.register(app, rt)
     return app
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
@@ -41,7 +41,12 @@ class Settings(BaseSettings):
     baton_alert_escalation_minutes: int = Field(default=30, ge=1)
     # The secret given to MLflow when creating the webhook; without it /webhooks/mlflow answers 503.
     mlflow_webhook_secret: SecretStr | None = None
-    # Setting this alias on a model version in MLflow requests develop → deploy.
+    # MLflow's REST API, for setting the production alias and the sign-off tags.
+    mlflow_tracking_uri: str | None = None
+    mlflow_tracking_token: SecretStr | None = None  # sent as a bearer token when set
+    # Setting this alias on a linked model's version in MLflow requests develop → deploy.
+    baton_mlflow_request_alias: str = Field(default="challenger", min_length=1, max_length=255)
+    # The production alias (what serving loads): Baton sets it on that version after sign-off.
     baton_mlflow_alias: str = Field(default="champion", min_length=1, max_length=255)
     # Long polls (`GET /api/v1/handoffs/{id}?wait=`) each hold a gunicorn thread while they
     # wait; beyond this many per process a poll is answered 429 with Retry-After.
@@ -55,6 +60,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("mlflow_tracking_uri")
+    @classmethod
+    def _tracking_uri(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be the http(s) URL of the MLflow tracking server")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _two_mlflow_aliases(self) -> Settings:
+        if self.baton_mlflow_request_alias == self.baton_mlflow_alias:
+            raise ValueError(
+                "BATON_MLFLOW_REQUEST_ALIAS and BATON_MLFLOW_ALIAS must differ: the first "
+                "asks for sign-off, Baton sets the second after it"
+            )
+        return self
 
     @field_validator("baton_timezone")
     @classmethod

@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import Base
+from models.gates import MlflowPromotion, WorkflowStep
 from models.handoff import Handoff, SignOff
 from models.integrations import ApiToken, ModelLink
 from models.lineage import ModelVersion
@@ -22,6 +23,7 @@ __all__ = [
     "Handoff",
     "JobRun",
     "MessageRef",
+    "MlflowPromotion",
     "ModelLink",
     "ModelVersion",
     "Monitor",
@@ -33,5 +35,6 @@ __all__ = [
     "RoleAssignment",
     "SignOff",
     "WebhookSubscription",
+    "WorkflowStep",
     "Workspace",
 ]

@@ -146,6 +146,7 @@ class FakeSlack:
             "views.publish": self._publish_view,
             "users.info": self._user_info,
         }
+        self._methods.update(self._function_methods())
         self.reset()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -181,6 +182,7 @@ class FakeSlack:
             self._faults: dict[str, deque[_Reply]] = defaultdict(deque)
             self._limiters: dict[str, _SlidingLimiter] = {}
             self._delays: dict[str, tuple[float, bool]] = {}
+            self._executions: dict[str, _Execution] = {}
 
     def response_url(
         self,
@@ -325,7 +327,7 @@ class FakeSlack:
             return _Reply(200, {"ok": True, "url": self.socket_url})
         if not token:
             return _Reply(200, _error("not_authed"))
-        if token != self.token:
+        if token != self.token and not self._execution_token(token):
             return _Reply(200, _error("invalid_auth"))
         limiter = self._limiters.get(method)
         channel = self._channel_id(str(params.get("channel") or ""))
@@ -498,6 +500,78 @@ class FakeSlack:
         self._views[view_id] = stored
         return {"ok": True, "view": copy.deepcopy(stored)}
 
+    # -- functions.* (Workflow Builder custom steps) and chat.getPermalink -------------------
+    def start_execution(self, execution_id: str, output_parameters: Json) -> str:
+        """A running step, as Slack holds one when it sends `function_executed`; returns the
+        execution's bot_access_token, valid (for any method) until the step completes.
+        `output_parameters` is the manifest's declaration: completions are checked against it."""
+        token = f"xwfp-{execution_id}"
+        with self._cond:
+            self._executions[execution_id] = _Execution(token, copy.deepcopy(output_parameters))
+        return token
+
+    def completion(self, execution_id: str) -> Json | None:
+        """{"method", "outputs" | "error", "token"} once Slack accepted a completion, else None."""
+        with self._cond:
+            found = self._executions.get(execution_id)
+            return copy.deepcopy(found.completed) if found else None
+
+    def _execution_token(self, token: str) -> bool:
+        return any(e.token == token and e.completed is None for e in self._executions.values())
+
+    def _function_methods(self) -> dict[str, Callable[[Json], Json]]:
+        return {
+            "functions.completeSuccess": self._complete_success,
+            "functions.completeError": self._complete_error,
+            "chat.getPermalink": self._get_permalink,
+        }
+
+    def _running(self, p: Json) -> _Execution | str:
+        execution_id = p.get("function_execution_id")
+        if not isinstance(execution_id, str) or not execution_id:
+            return "invalid_arguments"
+        execution = self._executions.get(execution_id)
+        if execution is None:
+            return "function_execution_not_found"
+        if execution.completed is not None:
+            return "execution_not_in_running_state"
+        return execution
+
+    def _complete_success(self, p: Json) -> Json:
+        execution = self._running(p)
+        if isinstance(execution, str):
+            return _error(execution)
+        outputs = p.get("outputs")
+        if isinstance(outputs, str):  # slack_sdk sends it JSON-encoded in a form field
+            try:
+                outputs = json.loads(outputs)
+            except json.JSONDecodeError:
+                return _error("invalid_arguments")
+        if not isinstance(outputs, dict):
+            return _error("invalid_arguments")
+        if problem := _outputs_problem(outputs, execution.outputs):
+            return {**_error("parameter_validation_failed"), "errors": [problem]}
+        execution.completed = {"method": "functions.completeSuccess", "outputs": outputs}
+        return {"ok": True}
+
+    def _complete_error(self, p: Json) -> Json:
+        execution = self._running(p)
+        if isinstance(execution, str):
+            return _error(execution)
+        if not isinstance(p.get("error"), str) or not p["error"].strip():
+            return _error("invalid_arguments")
+        execution.completed = {"method": "functions.completeError", "error": p["error"]}
+        return {"ok": True}
+
+    def _get_permalink(self, p: Json) -> Json:
+        channel, ts = p.get("channel"), str(p.get("message_ts") or "")
+        if not channel or not ts:
+            return _error("invalid_arguments")
+        if (channel, ts) not in self._messages:
+            return _error("message_not_found")
+        link = f"https://fake.slack.test/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
     # -- response_url ------------------------------------------------------------------------
     def _respond(self, name: str, p: Json) -> Json:
         hook = self._hooks.get(name, _Hook())
@@ -532,6 +606,44 @@ class FakeSlack:
     def _forget(self, record: Json) -> None:
         self._messages.pop(_key(record), None)
         self._ephemerals[:] = [e for e in self._ephemerals if e is not record]
+
+
+@dataclass
+class _Execution:
+    """A running custom step: its token and the outputs the manifest declares."""
+
+    token: str
+    outputs: Json
+    completed: Json | None = None
+
+
+_OUTPUT_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "slack#/types/user_id": lambda v: isinstance(v, str) and v[:1] in ("U", "W"),
+    "slack#/types/channel_id": lambda v: isinstance(v, str) and v[:1] in ("C", "G", "D"),
+}
+
+
+def _outputs_problem(outputs: Json, declared: Json) -> str | None:
+    """Outputs checked as Slack checks them against `output_parameters` (properties+required)."""
+    properties = declared.get("properties") or {}
+    for name in declared.get("required") or []:
+        if name not in outputs:
+            return f"missing required output {name}"
+    for name, value in outputs.items():
+        spec = properties.get(name)
+        if spec is None:
+            return f"{name} is not a declared output"
+        if spec.get("type") == "array":
+            item = _OUTPUT_TYPES.get((spec.get("items") or {}).get("type", ""))
+            if not isinstance(value, list) or item is None or not all(item(v) for v in value):
+                return f"{name} is not an array of {(spec.get('items') or {}).get('type')}"
+        elif not _OUTPUT_TYPES.get(spec.get("type", ""), lambda v: False)(value):
+            return f"{name} is not of type {spec.get('type')}"
+    return None
 
 
 def _parse(query: str, content_type: str, raw: bytes) -> Json | None:

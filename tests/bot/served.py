@@ -78,6 +78,7 @@ class Served:
     fake: FakeSlack
     log: Path
     env: dict[str, str] = field(default_factory=dict)
+    wrap: list[str] = field(default_factory=list)  # e.g. nsenter into a mount namespace
     proc: subprocess.Popen[bytes] | None = None
     url: str = ""
 
@@ -94,7 +95,8 @@ class Served:
             "BATON_SCHEDULER": "off",
             **self.env,
         }
-        argv = [sys.executable, "-m", "bot.cli", "serve", "--workers", "1", "--threads", "4"]
+        argv = [*self.wrap, sys.executable, "-m", "bot.cli", "serve", "--workers", "1"]
+        argv += ["--threads", "4"]
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
             argv,

@@ -24,10 +24,10 @@ from bot.runtime import Runtime
 from bot.slack import make_client
 from bot.web import build_web
 from models.policy import DEFAULT_POLICY
+from tests.bot.served import Served
 from tests.conftest import PG_URL
 from tests.fakeslack import FakeSlack
 from tests.slackbot.harness import HOME, Server
-from tests.bot.served import Served
 
 ROOT = os.geteuid() == 0
 
@@ -120,9 +120,7 @@ def test_readyz_reports_a_read_only_postgresql(pg, databases, fake):
     schema = databases["postgresql"][1]
     options = f"-csearch_path={schema} -cdefault_transaction_read_only=on"
     engine = make_engine(PG_URL, connect_args={"options": options})
-    settings = Settings(
-        slack_bot_token=fake.token, slack_api_url=fake.base_url, _env_file=None
-    )
+    settings = Settings(slack_bot_token=fake.token, slack_api_url=fake.base_url, _env_file=None)
     rt = Runtime(
         settings, engine, make_session_factory(engine), DEFAULT_POLICY, make_client(settings)
     )

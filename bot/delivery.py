@@ -32,6 +32,13 @@ from sqlalchemy.orm import Session
 from bot.runtime import Runtime
 from bot.sending import Plan, Post, SendFailed, Sent, execute, plan_for
 from bot.slack import make_client
+from bot.slack_errors import (
+    PERMANENT_ERRORS,
+    error_code,
+    outcome_unknown,
+    retry_after,
+    transient,
+)
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.monitor import Alert
@@ -40,31 +47,6 @@ from models.workspace import MessageRef
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "account_inactive",
-        "user_not_found",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "msg_too_long",
-        "msg_blocks_too_long",
-        "no_text",
-        "cant_update_message",
-        "message_not_found",
-        "restricted_action",
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "missing_scope",
-        "channel_is_archived",
-    }
-)
-TRANSIENT_ERRORS = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 MAX_ATTEMPTS = 10  # for errors that are neither known permanent nor an outage
 BATCH = 100
 # A row left 'sending' by a dead deliverer is taken over this long after its last heartbeat.
@@ -261,7 +243,7 @@ class Deliverer:
                 return
             _record_sent(s, row, sent)
             row.attempts += 1
-            if error is None or not _outcome_unknown(error):
+            if error is None or not outcome_unknown(error):
                 row.attempt_started_at = None
             if error is None:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
@@ -272,15 +254,15 @@ class Deliverer:
         self, s: Session, row: OutboxMessage, error: BaseException, target: str, held: set[str]
     ) -> None:
         if isinstance(error, SlackApiError) and error.response.status_code == 429:
-            retry_after = _retry_after(error)
-            until = utcnow() + timedelta(seconds=retry_after)
+            wait = retry_after(error)
+            until = utcnow() + timedelta(seconds=wait)
             _postpone_target(s, target, until)
             row.status, row.next_attempt_at = OutboxStatus.PENDING, until
-            row.last_error = f"rate_limited ({retry_after:g}s)"
+            row.last_error = f"rate_limited ({wait:g}s)"
             held.add(target)
             return
-        code = _error_code(error)
-        if code in PERMANENT_ERRORS or (row.attempts >= MAX_ATTEMPTS and not _transient(error)):
+        code = error_code(error)
+        if code in PERMANENT_ERRORS or (row.attempts >= MAX_ATTEMPTS and not transient(error)):
             row.status, row.last_error = OutboxStatus.FAILED, code
             log.warning("outbox %s (%s to %s) gave up: %s", row.id, row.topic, target, code)
             return
@@ -346,31 +328,3 @@ def _record_alert_message(s: Session, alert_id: int, channel: str, ts: str) -> N
     alert = s.get(Alert, alert_id)
     if alert is not None and alert.message_ts is None:
         alert.channel_id, alert.message_ts = channel, ts
-
-
-def _retry_after(error: SlackApiError) -> float:
-    try:
-        return max(1.0, float(error.response.headers.get("retry-after", "1")))
-    except (TypeError, ValueError):
-        return 1.0
-
-
-def _transient(error: BaseException) -> bool:
-    """Slack or the network is down, not the message wrong: it stays queued until delivered
-    (backing off to one try in 10 minutes), however long the outage lasts."""
-    if not isinstance(error, SlackApiError):
-        return True  # connection refused, timeout, reset
-    return error.response.status_code >= 500 or _error_code(error) in TRANSIENT_ERRORS
-
-
-def _outcome_unknown(error: BaseException) -> bool:
-    """No answer, or a server error: the post may have been made, so look before reposting."""
-    if not isinstance(error, SlackApiError):
-        return True
-    return error.response.status_code >= 500
-
-
-def _error_code(error: BaseException) -> str:
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error") or f"http_{error.response.status_code}")
-    return f"network: {error.__class__.__name__}"

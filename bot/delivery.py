@@ -230,10 +230,12 @@ class Deliverer:
 
     def _send_and_record(self, row_id: int, plan: Plan, target: str, held: set[str]) -> None:
         error: BaseException | None = None
+        unsettled = False  # a post may have reached Slack: keep looking before posting again
         try:
             sent = execute(self.client, plan)
         except SendFailed as failed:
             sent, error = failed.sent, failed.cause
+            unsettled = failed.looking or outcome_unknown(error)
         with self.rt.session() as s:
             row = s.get(OutboxMessage, row_id)
             assert row is not None
@@ -243,7 +245,7 @@ class Deliverer:
                 return
             _record_sent(s, row, sent)
             row.attempts += 1
-            if error is None or not outcome_unknown(error):
+            if not unsettled:
                 row.attempt_started_at = None
             if error is None:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None

@@ -73,9 +73,12 @@ class Sent:
 
 
 class SendFailed(Exception):
-    def __init__(self, sent: Sent, cause: BaseException) -> None:
+    """`looking`: it failed while looking for an earlier post, so whether that one reached
+    Slack is still unknown."""
+
+    def __init__(self, sent: Sent, cause: BaseException, *, looking: bool = False) -> None:
         super().__init__(str(cause))
-        self.sent, self.cause = sent, cause
+        self.sent, self.cause, self.looking = sent, cause, looking
 
 
 def plan_for(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
@@ -140,7 +143,10 @@ def execute(client: WebClient, plan: Plan) -> Sent:
     try:
         for call in plan.calls:
             if isinstance(call, Post):
-                found = _already_posted(client, call, plan)
+                try:
+                    found = _already_posted(client, call, plan)
+                except (SlackApiError, OSError) as exc:
+                    raise SendFailed(sent, exc, looking=True) from exc
                 response = found or _post(client, call, _metadata(plan))
                 sent.posted.append((call, str(response["channel"]), str(response["ts"])))
             else:

@@ -316,6 +316,28 @@ def test_a_post_whose_answer_never_came_is_found_in_slack_not_posted_twice(
     assert looked.params["channel"] == slack.dm_channel(target) if target[0] == "U" else "CA"
 
 
+def test_a_rate_limited_look_keeps_looking_next_time(clock, bot, slack, db, seeded):
+    bot.deliver()
+    slack.reset()
+    _queue(db, "CA", range(1, 2))
+    impatient = WebClient(token=slack.token, base_url=slack.base_url, timeout=1)
+    deliverer = Deliverer(bot.baton.rt, client=impatient)
+    release = slack.hold("chat.postMessage")
+    deliverer.deliver_due()  # posted; the answer never came
+    release.set()
+    slack.rate_limit_next("conversations.history", retry_after=5)
+    clock.advance(minutes=1)
+    deliverer.deliver_due()
+    row = _row_to(db, "CA")
+    assert (row.status, row.last_error) == (OutboxStatus.PENDING, "rate_limited (5s)")
+    assert row.attempt_started_at is not None, "still unknown whether the post landed"
+    clock.advance(seconds=6)
+    deliverer.deliver_due()
+    assert _row_to(db, "CA").status == OutboxStatus.SENT
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert len(slack.calls_to("conversations.history")) == 2
+
+
 def test_a_reclaimed_post_that_never_reached_slack_is_posted_once(clock, bot, slack, db, seeded):
     bot.deliver()
     slack.reset()

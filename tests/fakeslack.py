@@ -127,6 +127,7 @@ class FakeSlack:
         self._cond = threading.Condition(threading.RLock())
         self._stopping = threading.Event()
         self._counter = 0
+        self._last_micros = 0
         self._server = _Server(self)
         # A short poll keeps stop() quick; shutdown() waits for the loop to notice.
         serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
@@ -140,6 +141,7 @@ class FakeSlack:
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.open": self._open_conversation,
             "conversations.join": self._join_conversation,
+            "conversations.history": self._history,
             "views.open": self._open_view,
             "views.push": self._push_view,
             "views.update": self._update_view,
@@ -183,6 +185,7 @@ class FakeSlack:
             self._limiters: dict[str, _SlidingLimiter] = {}
             self._delays: dict[str, tuple[float, bool]] = {}
             self._executions: dict[str, _Execution] = {}
+            self._holds: dict[str, threading.Event] = {}
 
     def response_url(
         self,
@@ -220,6 +223,13 @@ class FakeSlack:
         """Answer `method` late. applied=True: Slack did the work, only the answer is late."""
         with self._cond:
             self._delays[method] = (seconds, applied)
+
+    def hold(self, method: str) -> threading.Event:
+        """Apply `method`'s calls but keep their answers until the returned event is set (or the
+        fake stops): a client killed meanwhile never learns that Slack did the work."""
+        with self._cond:
+            release = self._holds[method] = threading.Event()
+        return release
 
     def _queue(self, method: str, reply: _Reply, times: int) -> None:
         with self._cond:
@@ -299,6 +309,10 @@ class FakeSlack:
         reply = self._answer(call, kind, params, token)
         if applied:
             self._stopping.wait(seconds)
+        with self._cond:
+            held = self._holds.get(method)
+        while held is not None and not held.wait(0.05) and not self._stopping.is_set():
+            pass
         _write(request, reply)
 
     def _answer(self, call: Call, kind: str, params: Json | None, token: str) -> _Reply:
@@ -338,9 +352,11 @@ class FakeSlack:
         return _Reply(200, handler(params) if handler else _error("unknown_method"))
 
     def _next_ts(self) -> str:
+        """Slack's message ids: the time of posting (conversations.history's `oldest` compares
+        with it), in microseconds, strictly increasing."""
         self._counter += 1
-        micros = 100 * self._counter
-        return f"{_BASE_TS + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        self._last_micros = max(self._last_micros + 100, int(time.time() * 1e6))
+        return f"{self._last_micros // 1_000_000}.{self._last_micros % 1_000_000:06d}"
 
     def _channel_id(self, channel: str) -> str:
         # Posting to a user id lands in the DM with that user, as Slack does.
@@ -351,6 +367,8 @@ class FakeSlack:
         if not p.get("channel"):
             return _error("channel_not_found")
         if problem := _message_problem(p):
+            return _error(problem)
+        if problem := _metadata_problem(p.get("metadata")):
             return _error(problem)
         channel, ts = self._channel_id(str(p["channel"])), self._next_ts()
         message = self._message(channel, ts, p, via="chat.postMessage")
@@ -367,6 +385,7 @@ class FakeSlack:
             "user": self.bot_user_id,
             "bot_id": self.bot_id,
             "via": via,
+            **({"metadata": p["metadata"]} if p.get("metadata") else {}),
         }
 
     def _update_message(self, p: Json) -> Json:
@@ -410,6 +429,37 @@ class FakeSlack:
         if len(users) == 1:
             return {"ok": True, "channel": {"id": self.dm_channel(users[0]), "is_im": True}}
         return {"ok": True, "channel": {"id": "G" + "-".join(sorted(users)), "is_mpim": True}}
+
+    def _history(self, p: Json) -> Json:
+        """Newest first, `limit` per page with a cursor; metadata only with include_all_metadata."""
+        channel = str(p.get("channel") or "")
+        if not channel or channel.startswith(("U", "W")):  # history wants the IM id, not a user
+            return _error("channel_not_found")
+        try:
+            limit = int(p.get("limit") or 100)
+            oldest, offset = float(p.get("oldest") or 0), int(p.get("cursor") or 0)
+        except ValueError:
+            return _error("invalid_arguments")
+        if not 1 <= limit <= 999:
+            return _error("invalid_limit")
+        found = sorted(
+            (m for m in self._messages.values() if m["channel"] == channel),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )
+        found = [m for m in found if float(m["ts"]) > oldest]
+        page = copy.deepcopy(found[offset : offset + limit])
+        if not _flag(p.get("include_all_metadata")):
+            for message in page:
+                message.pop("metadata", None)
+        more = offset + limit < len(found)
+        cursor = str(offset + limit) if more else ""
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _join_conversation(self, p: Json) -> Json:
         if not p.get("channel"):
@@ -686,6 +736,19 @@ def _message_problem(p: Json) -> str | None:
         return "invalid_blocks"
     if not (p.get("text") or blocks or p.get("attachments")):
         return "no_text"
+    return None
+
+
+def _metadata_problem(metadata: Any) -> str | None:
+    """Slack's shape for message metadata: an event_type string and an event_payload object."""
+    if metadata is None or metadata == "":
+        return None
+    if not isinstance(metadata, dict) or set(metadata) - {"event_type", "event_payload"}:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_type"), str) or not metadata["event_type"]:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_payload"), dict):
+        return "invalid_metadata_format"
     return None
 
 

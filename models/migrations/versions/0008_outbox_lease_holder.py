@@ -2,7 +2,7 @@
 and a mark that a post may have reached Slack (looked for before it is sent again)
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-01
 """
 

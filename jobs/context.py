@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.policy import Policy
+from models.services.alerts import ESCALATION_MINUTES
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class JobContext:
     timezone: str = "UTC"
     replica: str = "local"  # who claimed a run, for the job_runs table and the logs
     digest_grace_seconds: int = 3600
-    alert_escalation_minutes: int = 30  # an open alert nobody acknowledged pings the architect
+    # An open alert nobody acknowledged this long pings the architect.
+    alert_escalation_minutes: int = ESCALATION_MINUTES
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot.db import make_engine, make_session_factory
 from models.enums import Decision, Stage
 from models.handoff import Handoff
+from models.integrations import ModelLink
 from models.lineage import ModelVersion
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
@@ -231,7 +232,11 @@ def test_other_aliases_and_the_wrong_stage_request_nothing(hooked, linked, db):
 def test_only_project_managers_link_models_and_a_model_feeds_one_project(hooked, seeded, db):
     refused = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.intern)
     assert "Only the creator of 'churn-model'" in text_of(refused)
-    assert hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.architect)
+    linked = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.architect)
+    assert text_of(linked).startswith(f"MLflow model *{MODEL}* is linked to `{seeded.key}`")
+    with db.session() as s:
+        links = s.execute(select(ModelLink.registered_model, ModelLink.created_by)).all()
+    assert [tuple(link) for link in links] == [(MODEL, seeded.architect)]  # the lead's own link
     again = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
     assert "is linked to" in again["text"]
     hooked.reply("project create fraud-model", user=seeded.creator)

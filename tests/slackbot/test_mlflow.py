@@ -163,11 +163,24 @@ def test_forged_or_stale_deliveries_are_refused(hooked, linked, db, forgery):
     assert db.dump() == before
 
 
-def test_without_a_configured_secret_every_delivery_is_refused(bot, seeded, caplog):
-    with caplog.at_level(logging.ERROR, logger="handlers.mlflow"):
-        response = send(bot, created())
-    assert response.status_code == 503
-    assert "MLFLOW_WEBHOOK_SECRET is not set" in caplog.text and SECRET not in caplog.text
+def test_without_a_configured_secret_every_delivery_is_refused(bot, seeded, db, caplog):
+    bot.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
+    before = db.dump()
+    deliveries = {
+        "version created": created(),
+        "alias set": aliased(),
+        "other event": mlflow_delivery("registered_model", "created", {"name": MODEL}),
+        "unsigned": (b"{}", {"Content-Type": "application/json"}),
+        "not json": (b"{not json", {"Content-Type": "application/json"}),
+    }
+    for kind, delivery in deliveries.items():
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="handlers.mlflow"):
+            response = send(bot, delivery)
+        assert response.status_code == 503, kind  # MLflow retries once the secret is set
+        assert "MLFLOW_WEBHOOK_SECRET is not set" in caplog.text, kind
+        assert SECRET not in caplog.text
+    assert db.dump() == before
 
 
 def test_unknown_models_and_events_are_acknowledged_and_logged(hooked, linked, db, caplog):

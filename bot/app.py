@@ -89,9 +89,12 @@ def _drop_event_retries(rt: Runtime) -> Callable[..., Any]:
     def dedupe(req: BoltRequest, context: Any, next: Callable[[], BoltResponse]) -> BoltResponse:
         body = req.body or {}
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not _first_delivery(rt, str(event_id), str(context.team_id)):
-            return BoltResponse(status=200, body="")
-        return next()
+        try:
+            first = not event_id or _first_delivery(rt, str(event_id), str(context.team_id))
+        except SQLAlchemyError as exc:  # cannot record it: a 503 has Slack deliver it again
+            log.error("event %s deferred, database unavailable: %s", event_id, type(exc).__name__)
+            return BoltResponse(status=503, body="")
+        return next() if first else BoltResponse(status=200, body="")
 
     return dedupe
 

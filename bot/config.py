@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from models.sources import SourcePolicy
+from models.services.alerts import ESCALATION_MINUTES
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -38,7 +39,7 @@ class Settings(BaseSettings):
     baton_scheduler: Literal["on", "off"] = "on"
     # A digest missed while no process ran is still sent if at most this late.
     baton_digest_grace_minutes: int = Field(default=60, ge=0)
-    baton_alert_escalation_minutes: int = Field(default=30, ge=1)
+    baton_alert_escalation_minutes: int = Field(default=ESCALATION_MINUTES, ge=1)
     # The secret given to MLflow when creating the webhook; without it /webhooks/mlflow answers 503.
     mlflow_webhook_secret: SecretStr | None = None
     # MLflow's REST API, for setting the production alias and the sign-off tags.

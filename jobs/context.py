@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.policy import Policy
 from models.sources import SourcePolicy
+from models.services.alerts import ESCALATION_MINUTES
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class JobContext:
     timezone: str = "UTC"
     replica: str = "local"  # who claimed a run, for the job_runs table and the logs
     digest_grace_seconds: int = 3600
-    alert_escalation_minutes: int = 30  # an open alert nobody acknowledged pings the architect
+    # An open alert nobody acknowledged this long pings the architect.
+    alert_escalation_minutes: int = ESCALATION_MINUTES
     # Where metric sources may point (BATON_METRIC_SOURCES_ALLOW); public addresses by default.
     metric_sources: SourcePolicy = field(default_factory=SourcePolicy)
     resolve: Callable[[str, int], list[str]] | None = None  # DNS for sources; None: the system's

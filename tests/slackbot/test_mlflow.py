@@ -23,6 +23,7 @@ from models.audit import AuditEvent
 from models.enums import Decision, Stage
 from models.gates import MlflowPromotion
 from models.handoff import Handoff
+from models.integrations import ModelLink
 from models.lineage import ModelVersion
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
@@ -165,11 +166,24 @@ def test_forged_or_stale_deliveries_are_refused(hooked, linked, db, forgery):
     assert db.dump() == before
 
 
-def test_without_a_configured_secret_every_delivery_is_refused(bot, seeded, caplog):
-    with caplog.at_level(logging.ERROR, logger="handlers.mlflow"):
-        response = send(bot, created())
-    assert response.status_code == 503
-    assert "MLFLOW_WEBHOOK_SECRET is not set" in caplog.text and SECRET not in caplog.text
+def test_without_a_configured_secret_every_delivery_is_refused(bot, seeded, db, caplog):
+    bot.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
+    before = db.dump()
+    deliveries = {
+        "version created": created(),
+        "alias set": aliased(),
+        "other event": mlflow_delivery("registered_model", "created", {"name": MODEL}),
+        "unsigned": (b"{}", {"Content-Type": "application/json"}),
+        "not json": (b"{not json", {"Content-Type": "application/json"}),
+    }
+    for kind, delivery in deliveries.items():
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="handlers.mlflow"):
+            response = send(bot, delivery)
+        assert response.status_code == 503, kind  # MLflow retries once the secret is set
+        assert "MLFLOW_WEBHOOK_SECRET is not set" in caplog.text, kind
+        assert SECRET not in caplog.text
+    assert db.dump() == before
 
 
 def test_unknown_models_and_events_are_acknowledged_and_logged(hooked, linked, db, caplog):
@@ -283,7 +297,11 @@ def test_champion_on_a_signed_off_version_is_not_reported(hooked, slack, linked,
 def test_only_project_managers_link_models_and_a_model_feeds_one_project(hooked, seeded, db):
     refused = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.intern)
     assert "Only the creator of 'churn-model'" in text_of(refused)
-    assert hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.architect)
+    linked = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.architect)
+    assert text_of(linked).startswith(f"MLflow model *{MODEL}* is linked to `{seeded.key}`")
+    with db.session() as s:
+        links = s.execute(select(ModelLink.registered_model, ModelLink.created_by)).all()
+    assert [tuple(link) for link in links] == [(MODEL, seeded.architect)]  # the lead's own link
     again = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
     assert "is linked to" in again["text"]
     hooked.reply("project create fraud-model", user=seeded.creator)

@@ -10,8 +10,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
-from models.sources import SourcePolicy
 from models.services.alerts import ESCALATION_MINUTES
+from models.sources import SourcePolicy
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 

@@ -61,8 +61,8 @@ from handlers.commands_spec import (
 )
 from models import cron
 from models.enums import Role, Stage
-from models.sources import SourceRefused, parse_source_url
 from models.errors import DomainError
+from models.sources import SourceRefused, parse_source_url
 
 __all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.policy import Policy
-from models.sources import SourcePolicy
 from models.services.alerts import ESCALATION_MINUTES
+from models.sources import SourcePolicy
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
@@ -110,3 +113,39 @@ def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     return current, head
+
+
+class SchemaNotReady(Exception):
+    """The configured database is missing, unreachable or not migrated to head."""
+
+
+def require_schema(url: str) -> None:
+    """Raise SchemaNotReady unless the database at `url` exists and is at the head revision.
+
+    Creates nothing: a SQLite file is opened read-only, and only if it is there already (a
+    plain connect would leave an empty database file behind)."""
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    fix = "set BATON_DATABASE_URL to Baton's database, or create it with `baton db upgrade`"
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path in ("", ":memory:") or not Path(path).is_file():
+            raise SchemaNotReady(f"no database at {shown}: {fix}")
+        engine = create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        )
+    else:
+        engine = create_engine(url)
+    try:
+        current, head = schema_revision(engine)
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        raise SchemaNotReady(f"cannot open the database at {shown} ({reason}): {fix}") from None
+    finally:
+        engine.dispose()
+    if current != head:
+        at = f"is at schema revision {current}" if current else "has no Baton schema yet"
+        raise SchemaNotReady(
+            f"the database at {shown} {at} (this Baton needs {head}): run `baton db upgrade`, "
+            "or set BATON_DATABASE_URL to Baton's database"
+        )

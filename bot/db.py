@@ -122,8 +122,9 @@ class SchemaNotReady(Exception):
 def require_schema(url: str) -> None:
     """Raise SchemaNotReady unless the database at `url` exists and is at the head revision.
 
-    Creates nothing: a SQLite file is opened read-only, and only if it is there already (a
-    plain connect would leave an empty database file behind)."""
+    Creates nothing: a plain connect would leave an empty SQLite file behind, so the file must
+    be there already and is opened with mode=rw, which never creates one. (Not mode=ro: a
+    read-only reader of a WAL database leaves -wal and -shm files that it cannot remove.)"""
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
     fix = "set BATON_DATABASE_URL to Baton's database, or create it with `baton db upgrade`"
@@ -132,7 +133,7 @@ def require_schema(url: str) -> None:
         if path in ("", ":memory:") or not Path(path).is_file():
             raise SchemaNotReady(f"no database at {shown}: {fix}")
         engine = create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            "sqlite://", creator=lambda: sqlite3.connect(f"file:{path}?mode=rw", uri=True)
         )
     else:
         engine = create_engine(url)

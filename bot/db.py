@@ -14,8 +14,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
@@ -125,28 +125,37 @@ def require_schema(url: str) -> None:
     Creates nothing: a plain connect would leave an empty SQLite file behind, so the file must
     be there already and is opened with mode=rw, which never creates one. (Not mode=ro: a
     read-only reader of a WAL database leaves -wal and -shm files that it cannot remove.)"""
-    parsed = make_url(url)
-    shown = parsed.render_as_string(hide_password=True)
     fix = "set BATON_DATABASE_URL to Baton's database, or create it with `baton db upgrade`"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SchemaNotReady(f"BATON_DATABASE_URL is not a database URL: {fix}") from None
+    shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         if path in ("", ":memory:") or not Path(path).is_file():
             raise SchemaNotReady(f"no database at {shown}: {fix}")
-        engine = create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(f"file:{path}?mode=rw", uri=True)
-        )
-    else:
-        engine = create_engine(url)
     try:
-        current, head = schema_revision(engine)
-    except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        engine = _probe_engine(parsed)
+        try:
+            current, head = schema_revision(engine)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, ImportError) as exc:  # ImportError: the URL's driver is missing
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise SchemaNotReady(f"cannot open the database at {shown} ({reason}): {fix}") from None
-    finally:
-        engine.dispose()
     if current != head:
         at = f"is at schema revision {current}" if current else "has no Baton schema yet"
         raise SchemaNotReady(
             f"the database at {shown} {at} (this Baton needs {head}): run `baton db upgrade`, "
             "or set BATON_DATABASE_URL to Baton's database"
         )
+
+
+def _probe_engine(url: URL) -> Engine:
+    """An engine that only looks: SQLite without creating a file, a server without waiting long."""
+    if url.get_backend_name() == "sqlite":
+        uri = Path(url.database or "").resolve().as_uri() + "?mode=rw"
+        return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    timeout = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+    return create_engine(url, connect_args=timeout)

@@ -136,3 +136,22 @@ def test_postgresql_without_the_schema_or_behind_it_is_left_alone(tmp_path, pg_s
     assert schema_revision(engine)[0] == "0003"
     assert inspect(engine).get_table_names(schema=schema) == tables
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("not a url", "BATON_DATABASE_URL is not a database URL"),
+        ("nosuchdb://host/db", "cannot open the database at nosuchdb://host/db ("),
+    ],
+)
+def test_a_url_baton_cannot_use_is_named(tmp_path, url, says):
+    assert says in refused(baton("outbox", "list", db_url=url, cwd=tmp_path))
+    assert snapshot(tmp_path) == {}
+
+
+def test_a_database_file_whose_name_needs_quoting_is_found(tmp_path):
+    url = f"sqlite:///{tmp_path}/odd name #1.db"  # '#' ends the path of a file: URI unquoted
+    assert baton("db", "upgrade", db_url=url, cwd=tmp_path).returncode == 0
+    assert (tmp_path / "odd name #1.db").is_file()
+    assert baton("project", "list", db_url=url, cwd=tmp_path).stdout == "no projects\n"

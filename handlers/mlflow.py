@@ -38,6 +38,7 @@ TIMESTAMP_HEADER = "X-MLflow-Timestamp"
 DELIVERY_HEADER = "X-MLflow-Delivery-Id"
 SIGNATURE_VERSION = "v1"
 MAX_AGE_SECONDS = 300
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds: ten digits until the year 2286
 
 Reply = tuple[Response, int]
 
@@ -78,7 +79,7 @@ def signature_problem(secret: str, headers: Any, body: bytes, now: float) -> str
     signatures = headers.get(SIGNATURE_HEADER)
     if not delivery or not stamp or not signatures:
         return "missing signature headers"
-    if not stamp.isascii() or not stamp.isdigit():
+    if not stamp.isascii() or not stamp.isdigit() or len(stamp) > MAX_TIMESTAMP_DIGITS:
         return "malformed timestamp"
     if abs(now - int(stamp)) > MAX_AGE_SECONDS:
         return "timestamp outside the five-minute window"
@@ -103,7 +104,7 @@ def _receive(rt: Runtime) -> Reply:
         return jsonify(error="unauthorized"), 401
     try:
         envelope = Envelope.model_validate(json.loads(body))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):
         log.warning("MLflow webhook: a signed body that is not an MLflow event envelope")
         return jsonify(error="not an MLflow webhook event"), 400
     return _dispatch(rt, envelope, request.headers[DELIVERY_HEADER])

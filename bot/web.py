@@ -60,7 +60,9 @@ def build_web(rt: Runtime, app: App) -> Flask:
         # Verify first, parse after: bolt would parse the body (and int() the timestamp) before
         # its own check, so junk from anyone would reach it.
         raw = request.get_data()
-        if signing_secret and not signed_by_slack(signing_secret, request.headers, raw, time.time()):
+        if signing_secret and not signed_by_slack(
+            signing_secret, request.headers, raw, time.time()
+        ):
             return jsonify(error="invalid request"), 401
         try:
             body = envelope.read_body(raw, request.content_type)

@@ -51,16 +51,32 @@ class Command(Shape):
     trigger_id: str | None = None
 
 
+class Interaction(Shape):
+    """Any other payload (shortcuts, view_closed, ...): who sent it, when it says."""
+
+    type: str
+    user: Person | None = None
+    team: Person | None = None
+    # Bolt's own middleware reads these wherever they appear (the bot id of an event, ...).
+    event: dict[str, Any] | None = None
+    view: dict[str, Any] | None = None
+    actions: list[dict[str, Any]] | None = None
+    container: dict[str, Any] | None = None
+    message: dict[str, Any] | None = None
+    channel: dict[str, Any] | None = None
+    enterprise: dict[str, Any] | None = None
+
+
 class Action(Shape):
     action_id: str = Field(min_length=1, max_length=255)
     value: str | None = Field(default=None, max_length=2000)
 
 
-class BlockActions(Shape):
+class BlockActions(Interaction):
     type: Literal["block_actions"]
     user: Person
     team: Person
-    actions: list[Action] = Field(min_length=1)
+    actions: list[Action] = Field(min_length=1)  # type: ignore[assignment]
     trigger_id: str | None = None
 
 
@@ -78,11 +94,11 @@ class View(Shape):
     state: ViewState = ViewState()
 
 
-class ViewSubmission(Shape):
+class ViewSubmission(Interaction):
     type: Literal["view_submission"]
     user: Person
     team: Person
-    view: View
+    view: View  # type: ignore[assignment]
 
 
 class Event(Shape):
@@ -94,24 +110,16 @@ class HomeOpened(Event):
     tab: str = "home"
 
 
-class EventCallback(Shape):
+class EventCallback(Interaction):
     type: Literal["event_callback"]
     team_id: SlackId
     event_id: str = Field(min_length=1, max_length=64)
-    event: Event
+    event: Event  # type: ignore[assignment]
 
 
 class Challenge(Shape):
     type: Literal["url_verification"]
     challenge: str = Field(max_length=200)
-
-
-class Interaction(Shape):
-    """Any other payload (shortcuts, view_closed, ...): who sent it, when it says."""
-
-    type: str
-    user: Person | None = None
-    team: Person | None = None
 
 
 SHAPES: dict[str, type[Shape]] = {

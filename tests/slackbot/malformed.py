@@ -102,9 +102,7 @@ def click_payload(action_id: str = "handoff.approve", value: Any = "1", **over: 
         "channel": {"id": "CCHURN"},
         "container": {"type": "message", "channel_id": "CCHURN", "message_ts": "1.0"},
         "message": {"ts": "1.0", "text": ""},
-        "actions": [
-            {"type": "button", "action_id": action_id, "value": value, "block_id": "b"}
-        ],
+        "actions": [{"type": "button", "action_id": action_id, "value": value, "block_id": "b"}],
     }
     payload.update(over)
     return {k: v for k, v in payload.items() if v is not _DROP}
@@ -326,7 +324,9 @@ def _cases() -> list[Case]:
                 )
             )
     for name, (body, kind) in NON_OBJECTS.items():
-        cases.append(case(f"unsigned-{name}", lambda bot, _, b=body, k=kind: unsigned(bot, b, k), 401))
+        cases.append(
+            case(f"unsigned-{name}", lambda bot, _, b=body, k=kind: unsigned(bot, b, k), 401)
+        )
         cases.append(case(f"signed-{name}", signed(body, kind), 400))
     deep_form = urlencode({"payload": "[" * 60_000})
     cases += [

@@ -8,7 +8,20 @@ import logging
 import time
 
 import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
+from tests.slackbot import malformed
 from tests.slackbot.api_client import make_token
 from tests.slackbot.conftest import MLFLOW_SECRET
 from tests.slackbot.malformed import CASES, Case, Probe
@@ -49,3 +62,110 @@ def test_a_crafted_request_is_refused_without_a_5xx_or_a_change(
     assert elapsed < 2.5, f"answered after {elapsed:.1f} s"
     assert _rows(db) == before
     assert errors_logged(caplog) == []
+
+
+# -- generated: Slack's payload shapes, bent ----------------------------------------------------
+
+GENERATED = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**40), max_value=10**30),
+    st.text(max_size=40),
+    st.sampled_from(["UDS", "THOME", "U" + "A" * 40, "3000000000", "1\x00", "handoff.approve"]),
+)
+anything = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+FIELDS = {
+    "block_actions": ("user", "team", "actions", "trigger_id", "view", "response_url"),
+    "view_submission": ("user", "team", "view"),
+}
+
+
+def _bent(kind: str, field: str, value) -> dict:
+    """A real payload of `kind` with one of its fields replaced by anything at all."""
+    if kind == "block_actions":
+        payload = malformed.click_payload("handoff.approve", "1")
+    else:
+        payload = malformed.view_payload("handoff.reason", malformed.REASON_META)
+    payload[field] = value
+    return payload
+
+
+@GENERATED
+@given(
+    kind=st.sampled_from(sorted(FIELDS)),
+    data=st.data(),
+    value=anything,
+)
+def test_any_field_of_a_signed_interaction_is_refused_without_a_5xx(
+    hooked, db, seeded, kind, data, value
+):
+    field = data.draw(st.sampled_from(FIELDS[kind]))
+    before = _rows(db)
+    body = malformed.interaction(_bent(kind, field, value))
+    response = malformed.signed_with(hooked, body, str(int(time.time())), malformed.FORM)
+    assert response.status_code < 500, (field, value, response.text[:200])
+    assert _rows(db) == before
+
+
+@GENERATED
+@given(
+    event=anything,
+    fields=st.dictionaries(st.sampled_from(["team_id", "event_id", "type"]), scalars, max_size=2),
+)
+def test_any_event_is_refused_without_a_5xx(hooked, db, seeded, event, fields):
+    before = _rows(db)
+    response = malformed.signed_with(
+        hooked, malformed.event_body(event, **fields), str(int(time.time())), malformed.JSON
+    )
+    assert response.status_code < 500, (event, fields, response.text[:200])
+    assert _rows(db) == before
+
+
+# -- generated: the published contract, held to itself ------------------------------------------
+
+CONTRACT_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_the_api_answers_what_its_openapi_document_promises(hooked, db, seeded, mode):
+    token = make_token(db)
+    published = requests.get(
+        f"{hooked.url}/api/v1/openapi.json",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    schema = schemathesis.openapi.from_dict(published)
+    checks = CONTRACT_CHECKS + (
+        [negative_data_rejection] if mode is GenerationMode.NEGATIVE else []
+    )
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @GENERATED
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def call(case) -> None:
+            before = _rows(db)
+            response = case.call(base_url=hooked.url, headers={"Authorization": f"Bearer {token}"})
+            case.validate_response(response, checks=checks)
+            if mode is GenerationMode.NEGATIVE:  # refused input changes nothing
+                assert _rows(db) == before
+
+        call()

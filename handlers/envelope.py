@@ -89,6 +89,7 @@ class ViewState(Shape):
 
 
 class View(Shape):
+    type: str  # bolt reads it to tell a workflow step from a modal
     callback_id: str = ""
     private_metadata: str = ""
     state: ViewState = ViewState()

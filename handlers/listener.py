@@ -108,7 +108,9 @@ class Incoming:
         try:
             self.client.views_open(trigger_id=self.body["trigger_id"], view=view)
         except (SlackApiError, OSError, KeyError) as exc:  # expired, missing, or Slack too slow
-            detail = exc.response.get("error") if isinstance(exc, SlackApiError) else repr(exc)
+            detail = (
+                exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+            )
             log.warning("views.open failed: %s", str(detail)[:80])
             raise ViewNotOpened(failed) from exc
 

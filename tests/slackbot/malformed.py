@@ -312,6 +312,16 @@ BAD_EVENTS = {
 }
 
 
+NUL_PACKET = {"project": "churn-model", "packet": {"objective": "a\x00"}, "requested_by": "UDS"}
+LONG_REQUESTER = {"project": "churn-model", "packet": {}, "requested_by": "U" + "A" * 40}
+UNIX_TIME = {"project": "churn-model", "metric": "auc", "value": 0.1, "observed_at": 0}
+BARE_DATE = {**UNIX_TIME, "observed_at": "2026-03-02"}
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body).encode()
+
+
 def _cases() -> list[Case]:
     cases: list[Case] = []
     for stamp_name, stamp in BAD_STAMPS.items():
@@ -337,6 +347,10 @@ def _cases() -> list[Case]:
         case("api-metrics-deep", api("POST", "/api/v1/metrics", ("[" * 5000).encode()), 400),
         case("api-metrics-deep-100k", api("POST", "/api/v1/metrics", DEEP_OBJECT.encode()), 400),
         case("api-handoffs-deep", api("POST", "/api/v1/handoffs", DEEP_LIST.encode()), 400),
+        case("api-packet-nul", api("POST", "/api/v1/handoffs", _json(NUL_PACKET)), 422),
+        case("api-requester-long", api("POST", "/api/v1/handoffs", _json(LONG_REQUESTER)), 422),
+        case("api-observed-unix", api("POST", "/api/v1/metrics", _json(UNIX_TIME)), 422),
+        case("api-observed-date", api("POST", "/api/v1/metrics", _json(BARE_DATE)), 422),
         case("api-path-nul", api("GET", "/api/v1/projects/churn%00model/audit"), 404),
         case("api-path-long", api("GET", "/api/v1/projects/" + "k" * 300 + "/audit"), 404),
         case("mlflow-deep", mlflow(DEEP_LIST.encode()), 400),

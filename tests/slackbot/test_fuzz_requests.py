@@ -59,7 +59,7 @@ def test_a_crafted_request_is_refused_without_a_5xx_or_a_change(
     assert response.status_code < 500, (response.status_code, response.text[:300])
     if crafted.expect is not None:
         assert response.status_code in crafted.expect, (response.status_code, response.text[:300])
-    assert elapsed < 2.5, f"answered after {elapsed:.1f} s"
+    assert elapsed < 2.9, f"answered after {elapsed:.1f} s"  # bolt gives up on an ack at 3 s
     assert _rows(db) == before
     assert errors_logged(caplog) == []
 

@@ -10,10 +10,18 @@ refused here, not by PostgreSQL.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from models.columns import SLACK_ID_MAX
 
@@ -21,6 +29,7 @@ COULD_NOT_READ = "Baton could not read that request, so nothing was done."
 # Slack's own payloads nest a dozen levels at most (blocks in a view in a payload).
 MAX_DEPTH = 64
 
+MENTIONED = re.compile(r"<[@#]([^|>]*)")
 SlackId = Annotated[
     str, StringConstraints(min_length=1, max_length=SLACK_ID_MAX, pattern=r"^[A-Za-z0-9._-]+$")
 ]
@@ -49,6 +58,14 @@ class Command(Shape):
     command: str
     text: str = ""
     trigger_id: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _mentions_fit(cls, text: str) -> str:
+        # Slack writes a picked person or channel as <@U…> / <#C…>; none is longer than a column.
+        if any(len(m) > SLACK_ID_MAX for m in MENTIONED.findall(text)):
+            raise ValueError("a mention names an id longer than Slack's")
+        return text
 
 
 class Interaction(Shape):

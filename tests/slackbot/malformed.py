@@ -295,6 +295,8 @@ BAD_COMMANDS = {
     "nul-text": {"text": "project create demo Demo\x00x"},
     "nul-key": {"text": "status churn\x00model"},
     "nul-user": {"user_id": "UDS\x00"},
+    "mention-long": {"text": "role assign churn-model ds <@U" + "A" * 40 + "> lead"},
+    "channel-mention-long": {"text": "digest now <#C" + "A" * 40 + ">"},
     "nul-role": {"text": "role assign churn-model ds <@UX\x00> lead"},
     "nul-name": {"text": "project link-model churn-model churn\x00xgb"},
     "text-long-nul": {"text": "project create demo " + "\x00" * 3000},

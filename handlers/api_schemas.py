@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from models.enums import HandoffStatus, Role, Stage
+from models.policy import KEY_PATTERN
 from models.schemas import HandoffView
 
 PROJECT_KEY = r"^[a-z0-9][a-z0-9-]{1,39}$"
@@ -38,6 +39,8 @@ def _date_time_text(value: Any) -> Any:
 DateTimeText = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 # Text no column refuses: PostgreSQL stores no NUL character.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+# A key the policy could name (which ones a transition asks for is the policy's to say).
+PacketKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
 # Pipelines write versions as numbers; the packet keeps them as text.
 PacketValue = Annotated[
     Text,
@@ -70,9 +73,10 @@ class HandoffRequest(Body):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     project: str = Field(pattern=PROJECT_KEY)
-    packet: dict[str, PacketValue] = Field(
+    packet: dict[PacketKey, PacketValue] = Field(
         description="The transition's packet fields, by key: the policy says which a "
-        "transition asks for, and any other key is refused with 422"
+        "transition asks for, and any other key is refused with 422",
+        json_schema_extra={"additionalProperties": False},  # keys outside the pattern: refused
     )
     to_stage: Literal["manage", "develop", "deploy", "monitor"] | None = Field(
         default=None, description="Default: the project's next stage"

@@ -292,6 +292,8 @@ BAD_COMMANDS = {
     "user-long": {"user_id": "U" + "A" * 40},
     "channel-long": {"channel_id": "C" + "A" * 40},
     "team-long": {"team_id": "T" + "A" * 40},
+    "user-long-write": {"user_id": "U" + "A" * 40, "text": "project create long-user Long"},
+    "channel-long-write": {"channel_id": "C" + "A" * 40, "text": "project create long-chan Long"},
     "nul-text": {"text": "project create demo Demo\x00x"},
     "nul-key": {"text": "status churn\x00model"},
     "nul-user": {"user_id": "UDS\x00"},

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
+from handlers.envelope import read_object
 from models.services import integrations
 from models.services.integrations import MlflowVersion, Outcome
 
@@ -103,8 +103,9 @@ def _receive(rt: Runtime) -> Reply:
         log.warning("MLflow webhook refused: %s", problem)
         return jsonify(error="unauthorized"), 401
     try:
-        envelope = Envelope.model_validate(json.loads(body))
-    except (ValueError, ValidationError, RecursionError):
+        # An object, no NUL (no column stores one), not nested past the parser.
+        envelope = Envelope.model_validate(read_object(body.decode("utf-8")))
+    except (ValueError, ValidationError):
         log.warning("MLflow webhook: a signed body that is not an MLflow event envelope")
         return jsonify(error="not an MLflow webhook event"), 400
     return _dispatch(rt, envelope, request.headers[DELIVERY_HEADER])

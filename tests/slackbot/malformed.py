@@ -322,6 +322,14 @@ UNIX_TIME = {"project": "churn-model", "metric": "auc", "value": 0.1, "observed_
 BARE_DATE = {**UNIX_TIME, "observed_at": "2026-03-02"}
 
 
+MLFLOW_NUL = {
+    "entity": "model_version",
+    "action": "created",
+    "timestamp": "2026-03-02T09:00:00Z",
+    "data": {"name": "churn\x00xgb", "version": "3", "tags": {}},
+}
+
+
 def _json(body: Any) -> bytes:
     return json.dumps(body).encode()
 
@@ -360,6 +368,7 @@ def _cases() -> list[Case]:
         case("mlflow-deep", mlflow(DEEP_LIST.encode()), 400),
         case("mlflow-deep-object", mlflow(DEEP_OBJECT.encode()), 400),
         case("mlflow-deep-unsigned", mlflow(DEEP_LIST.encode(), sign=False), 401),
+        case("mlflow-name-nul", mlflow(_json(MLFLOW_NUL)), 400),
         case("mlflow-stamp-5000", mlflow(b"{}", stamp="9" * 5000), 401),
         case("mlflow-stamp-arabic", mlflow(b"{}", stamp="١٧٩٦١٤٩٩٩٢"), 401),
     ]

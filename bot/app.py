@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Runtime
-from handlers import actions, commands, events, views, workflow
+from handlers import actions, commands, envelope, events, views, workflow
 from handlers.context import TRY_AGAIN
 from models.schemas import Actor
 from models.services import audit
@@ -36,11 +36,22 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> App:
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="baton-listener"),
         raise_error_for_unhandled_request=False,
     )
+    app.use(_well_formed)  # socket mode's way in; over HTTP, bot/web.py checked already
     app.use(_only_installed_workspaces(rt))
     app.use(_drop_event_retries(rt))
     for module in (commands, actions, views, events, workflow):
         module.register(app, rt)
     return app
+
+
+def _well_formed(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Listeners index the fields Slack always sends: a request without them stops here."""
+    if problem := envelope.problem_of(req.body or {}):
+        log.warning("refused an ill-shaped Slack request: %s", problem)
+        if envelope.is_command(req.body):
+            return _ephemeral(envelope.COULD_NOT_READ)
+        return BoltResponse(status=400, body=envelope.COULD_NOT_READ)
+    return next()
 
 
 def _only_installed_workspaces(rt: Runtime) -> Callable[..., Any]:

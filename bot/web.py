@@ -2,24 +2,49 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import time
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import read_only, schema_revision
 from bot.readiness import write_problem
 from bot.runtime import Runtime
-from handlers import api, api_handoffs, mlflow
+from handlers import api, api_handoffs, envelope, mlflow
 
 log = logging.getLogger(__name__)
 
 # Slack's payloads are a few kilobytes; anything near this is not from Slack.
 MAX_BODY_BYTES = 512 * 1024
+# Slack's timestamps are Unix seconds (ten digits until the year 2286), within five minutes.
+MAX_TIMESTAMP_DIGITS = 12
+MAX_AGE_SECONDS = 300
+
+
+def signed_by_slack(secret: str, headers: Any, raw: bytes, now: float) -> bool:
+    """A fresh timestamp of plain digits and a valid v0 signature, judged on the raw bytes."""
+    stamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_TIMESTAMP_DIGITS):
+        return False
+    if abs(now - int(stamp)) > MAX_AGE_SECONDS:
+        return False
+    base = b"v0:" + stamp.encode() + b":" + raw
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def _could_not_read(body: dict[str, Any]) -> tuple[Response, int]:
+    """A slash command shows its answer to the user; other interactions get a plain 400."""
+    answer = jsonify(response_type="ephemeral", text=envelope.COULD_NOT_READ)
+    return answer, 200 if envelope.is_command(body) else 400
 
 
 def build_web(rt: Runtime, app: App) -> Flask:
@@ -30,20 +55,26 @@ def build_web(rt: Runtime, app: App) -> Flask:
     web.register_blueprint(mlflow.blueprint(rt))
     slack = SlackRequestHandler(app)
     secret = rt.settings.slack_signing_secret
-    verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+    signing_secret = secret.get_secret_value() if secret else None
 
     @web.post("/slack/events")
     def slack_events() -> Response | tuple[Response, int]:
+        # Verify first, parse after: bolt would parse the body (and int() the timestamp) before
+        # its own check, so junk from anyone would reach it.
+        raw = request.get_data()
+        if signing_secret and not signed_by_slack(
+            signing_secret, request.headers, raw, time.time()
+        ):
+            return jsonify(error="invalid request"), 401
         try:
-            return slack.handle(request)
-        except ValueError:
-            # bolt parses the body before it checks the signature; junk must not become a 500.
-            signed = verifier is not None and verifier.is_valid_request(
-                request.get_data(), dict(request.headers)
-            )
-            return jsonify(error="malformed request" if signed else "invalid request"), (
-                400 if signed else 401
-            )
+            body = envelope.read_body(raw, request.content_type)
+        except envelope.Unreadable as exc:
+            log.warning("refused a signed Slack request: %s", exc.reason)
+            return jsonify(error="malformed request"), 400
+        if problem := envelope.problem_of(body):
+            log.warning("refused an ill-shaped Slack request: %s", problem)
+            return _could_not_read(body)
+        return slack.handle(request)
 
     @web.get("/healthz")
     def healthz() -> Response:

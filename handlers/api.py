@@ -8,9 +8,10 @@ and the contract is published at /api/v1/openapi.json (handlers/api_openapi.py).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -19,6 +20,7 @@ from bot.exports import AUDIT_FORMATS, MEDIA_TYPES, render_audit
 from bot.runtime import Runtime
 from handlers.api_openapi import openapi_document
 from handlers.api_schemas import (
+    PROJECT_KEY,
     FieldError,
     HandoffOut,
     HandoffRequest,
@@ -120,7 +122,7 @@ def _http_error(exc: HTTPException) -> Any:
 
 def _push_metrics(rt: Runtime) -> Reply:
     try:
-        observations = parse_observations(request.get_json())
+        observations = parse_observations(_json_body())
     except ValidationError as exc:
         return _json(body_errors(exc), 422)
     from models.services import monitoring  # written alongside this API; imported when used
@@ -146,7 +148,7 @@ def _push_metrics(rt: Runtime) -> Reply:
 
 def _request_handoff(rt: Runtime) -> Reply:
     try:
-        body = HandoffRequest.model_validate(request.get_json())
+        body = HandoffRequest.model_validate(_json_body())
     except ValidationError as exc:
         return _json(body_errors(exc), 422)
     actor = rt.actor(g.team_id, body.requested_by)
@@ -157,12 +159,14 @@ def _request_handoff(rt: Runtime) -> Reply:
                 s, actor, body.project, to_stage, body.packet, rt.policy, source="api"
             )
     except DomainError as exc:
-        audit_refusal(rt, actor, "handoff", exc, project_key=body.project, source="api")
+        audit_refusal(rt, actor, "handoff.request", exc, project_key=body.project, source="api")
         return _domain_error(exc)
     return _json(HandoffOut.of(view), 201 if view.round == 1 else 200)
 
 
 def _export_audit(rt: Runtime, key: str) -> Response | Reply:
+    if not re.fullmatch(PROJECT_KEY, key):  # no project has such a key (nor a NUL in it)
+        return jsonify(error=ERROR_TEXT[404]), 404
     fmt = request.args.get("format", "json")
     if fmt not in AUDIT_FORMATS:
         why = f"format must be one of: {', '.join(AUDIT_FORMATS)}"
@@ -187,6 +191,14 @@ def _domain_error(exc: DomainError) -> Reply:
         return jsonify(error=exc.message), 403
     # Conflict, and any other refusal of the rules: the project's state says no.
     return jsonify(error=exc.message), 409
+
+
+def _json_body() -> Any:
+    """The JSON body; one nested too deeply for the parser is as invalid as a broken one."""
+    try:
+        return request.get_json()
+    except RecursionError:
+        abort(400)
 
 
 def _json(model: BaseModel, status: int) -> Reply:

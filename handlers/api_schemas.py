@@ -3,18 +3,49 @@ document from the same models, so the contract and the checks cannot drift apart
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from models.enums import HandoffStatus, Role, Stage
+from models.policy import KEY_PATTERN
 from models.schemas import HandoffView
 
 PROJECT_KEY = r"^[a-z0-9][a-z0-9-]{1,39}$"
 METRIC_NAME = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$"
 SLACK_USER = r"^[UW][A-Z0-9]{2,31}$"
 MAX_BATCH = 1000
+# RFC 3339, as the schema's "date-time" format says: not a Unix number, not a bare date.
+DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _date_time_text(value: Any) -> Any:
+    if not isinstance(value, str) or not DATE_TIME.fullmatch(value):
+        raise ValueError("must be a date-time string such as 2026-03-02T09:00:00Z")
+    return value
+
+
+DateTimeText = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
+# Text no column refuses: PostgreSQL stores no NUL character.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+# A key the policy could name (which ones a transition asks for is the policy's to say).
+PacketKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+# Pipelines write versions as numbers; the packet keeps them as text.
+PacketValue = Annotated[
+    Text,
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": "^[^\\u0000]*$"}, {"type": "number"}]}),
+]
 
 
 class Body(BaseModel):
@@ -28,7 +59,7 @@ class Observation(Body):
     metric: str = Field(pattern=METRIC_NAME, description="Metric name, e.g. auc")
     # strict: a JSON number only (no "0.9" strings, no booleans); finite.
     value: float = Field(strict=True, allow_inf_nan=False)
-    observed_at: AwareDatetime | None = Field(
+    observed_at: DateTimeText | None = Field(
         default=None, description="When it was measured, with a time zone; default: now"
     )
 
@@ -42,7 +73,11 @@ class HandoffRequest(Body):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     project: str = Field(pattern=PROJECT_KEY)
-    packet: dict[str, str] = Field(description="The transition's packet fields, by key")
+    packet: dict[PacketKey, PacketValue] = Field(
+        description="The transition's packet fields, by key: the policy says which a "
+        "transition asks for, and any other key is refused with 422",
+        json_schema_extra={"additionalProperties": False},  # keys outside the pattern: refused
+    )
     to_stage: Literal["manage", "develop", "deploy", "monitor"] | None = Field(
         default=None, description="Default: the project's next stage"
     )

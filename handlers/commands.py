@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_bolt import App
 from sqlalchemy.orm import Session
 
 from bot.blocks import handoff as handoff_blocks
@@ -21,11 +20,10 @@ from bot.runtime import Runtime
 from bot.scheduler import job_context
 from handlers import parsing as p
 from handlers.commands_spec import help_entries
-from handlers.context import TRY_AGAIN, Unavailable, audit_refusal, database_errors
+from handlers.listener import Incoming, Kind, listener
 from jobs.digest import post_digest
 from models.base import utcnow
 from models.enums import Role
-from models.errors import DomainError
 from models.monitor_views import MonitorSource
 from models.schemas import Actor
 from models.services import (
@@ -59,62 +57,46 @@ class CommandContext:
 
 def register(app: App, rt: Runtime) -> None:
     @app.command(rt.settings.baton_command)
-    def on_command(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        actor = rt.actor(body["team_id"], body["user_id"])
+    @listener(rt, Kind.COMMAND, "command.run")
+    def on_command(req: Incoming) -> None:
         try:
-            command = p.parse(body.get("text", ""), rt.settings.baton_command)
+            command = p.parse(req.body.get("text", ""), rt.settings.baton_command)
         except p.UsageError as exc:
-            ack(response_type="ephemeral", **replies.error_reply(exc.reason, exc.usage))
+            req.ack(response_type="ephemeral", **replies.error_reply(exc.reason, exc.usage))
             return
+        req.refusal = refusal_name(command)
         if isinstance(command, p.HandoffOpen):
-            _open_form(rt, ack, client, respond, actor, command, body["trigger_id"])
+            _open_form(rt, req, command)
             return
-        reply = _run(rt, actor, body, command)
-        ack(response_type=reply.pop("response_type", "ephemeral"), **reply)
+        reply = _run(rt, req, command)
+        req.ack(response_type=reply.pop("response_type", "ephemeral"), **reply)
 
 
-def _run(rt: Runtime, actor: Actor, body: dict[str, Any], command: p.Command) -> Reply:
+def refusal_name(command: p.Command) -> str:
+    """`object.verb` for the audit of a refused subcommand: RoleAssign -> role.assign."""
+    if (name := REFUSAL_NAMES.get(type(command))) is not None:
+        return name
+    words = [w.lower() for w in re.findall(r"[A-Z][a-z]*", type(command).__name__)]
+    return f"{words[0]}.{'_'.join(words[1:]) or 'read'}"
+
+
+def _run(rt: Runtime, req: Incoming, command: p.Command) -> Reply:
     handler = HANDLERS.get(type(command))
     if handler is None:
         return replies.error_reply("That command is not available yet in this version of Baton.")
-    try:
-        with database_errors(), rt.session(reading=type(command) in ANSWERS_ONLY) as s:
-            ctx = CommandContext(rt, s, actor, body["channel_id"], body.get("command", "/mlops"))
-            return handler(ctx, command)
-    except DomainError as exc:
-        audit_refusal(rt, actor, type(command).__name__, exc)
-        return replies.error_reply(exc.message)
-    except Unavailable:
-        return replies.error_reply(TRY_AGAIN)
+    with rt.session(reading=type(command) in ANSWERS_ONLY) as s:
+        channel = req.body["channel_id"]
+        ctx = CommandContext(rt, s, req.actor, channel, req.body.get("command", "/mlops"))
+        return handler(ctx, command)
 
 
-def _open_form(
-    rt: Runtime,
-    ack: Ack,
-    client: WebClient,
-    respond: Respond,
-    actor: Actor,
-    cmd: p.HandoffOpen,
-    trigger_id: str,
-) -> None:
-    try:
-        with database_errors(), rt.session() as s:
-            form = handoffs.form_for(s, actor, cmd.key, cmd.to_stage, rt.policy)
-    except DomainError as exc:
-        audit_refusal(rt, actor, "handoff", exc, project_key=cmd.key)
-        ack(response_type="ephemeral", **replies.error_reply(exc.message))
-        return
-    except Unavailable:
-        ack(response_type="ephemeral", **replies.error_reply(TRY_AGAIN))
-        return
-    ack()
+def _open_form(rt: Runtime, req: Incoming, cmd: p.HandoffOpen) -> None:
+    req.detail["project_key"] = cmd.key
+    with rt.session() as s:
+        form = handoffs.form_for(s, req.actor, cmd.key, cmd.to_stage, rt.policy)
+    req.ack()
     view = handoff_blocks.form_view(form.key, form.transition, form.prefill, form.resubmit)
-    try:
-        client.views_open(trigger_id=trigger_id, view=view)
-    except (SlackApiError, OSError) as exc:  # expired trigger, or Slack too slow to answer
-        detail = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        log.warning("views.open failed: %s", detail)
-        respond(response_type="ephemeral", **replies.error_reply(FORM_FAILED))
+    req.open_view(view, FORM_FAILED)
 
 
 # -- one function per subcommand ------------------------------------------------------------
@@ -268,6 +250,13 @@ HANDLERS: dict[type, Callable[[CommandContext, Any], Reply]] = {
     p.Metric: metric,
     p.DigestNow: digest_now,
     p.DigestSchedule: digest_schedule,
+}
+
+# Where the class name does not say object and verb.
+REFUSAL_NAMES: dict[type, str] = {
+    p.HandoffOpen: "handoff.request",
+    p.Metric: "metric.record",
+    p.DigestNow: "digest.post",
 }
 
 # Subcommands that only read: their transactions take no write lock (SQLite's is one per file).

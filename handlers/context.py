@@ -63,6 +63,9 @@ def tell_user(
 
 
 def user_and_team(body: dict[str, Any]) -> tuple[str, str]:
+    """Who sent it and from which workspace: a slash command says so flat, a payload nested."""
+    if "command" in body:
+        return str(body.get("user_id", "")), str(body.get("team_id", ""))
     user = body.get("user") or {}
     team = body.get("team") or {}
     return str(user.get("id", "")), str(team.get("id") or user.get("team_id", ""))

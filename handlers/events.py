@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -12,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.blocks.home import home_view
 from bot.runtime import Runtime
+from handlers.listener import Incoming, Kind, listener
 from models.services import roster, views
 
 log = logging.getLogger(__name__)
@@ -19,9 +19,11 @@ log = logging.getLogger(__name__)
 
 def register(app: App, rt: Runtime) -> None:
     @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
+    @listener(rt, Kind.EVENT, "home.open")
+    def on_home_opened(req: Incoming) -> None:
+        event = req.body["event"]  # its shape was checked in handlers/envelope.py
         if event.get("tab", "home") == "home":
-            publish_home(rt, client, str(context.team_id), str(event["user"]))
+            publish_home(rt, req.client, str(req.body["team_id"]), str(event["user"]))
 
 
 def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> None:
@@ -30,7 +32,7 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
             pending = views.pending_signoffs(s, team_id, user_id, rt.policy)
             mine = roster.my_projects(s, team_id, user_id)
         client.views_publish(user_id=user_id, view=home_view(pending, mine))
-    except SQLAlchemyError:
-        log.exception("App Home not refreshed: database error")
+    except SQLAlchemyError as exc:
+        log.error("App Home not refreshed: database error: %s", type(exc).__name__)
     except SlackApiError as exc:
         log.warning("views.publish failed: %s", exc.response.get("error"))

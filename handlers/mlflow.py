@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
+from handlers.envelope import read_object
 from models.services import integrations, mlflow_gate
 from models.services.integrations import MlflowVersion, Outcome
 
@@ -42,6 +42,7 @@ TIMESTAMP_HEADER = "X-MLflow-Timestamp"
 DELIVERY_HEADER = "X-MLflow-Delivery-Id"
 SIGNATURE_VERSION = "v1"
 MAX_AGE_SECONDS = 300
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds: ten digits until the year 2286
 
 Reply = tuple[Response, int]
 
@@ -82,7 +83,7 @@ def signature_problem(secret: str, headers: Any, body: bytes, now: float) -> str
     signatures = headers.get(SIGNATURE_HEADER)
     if not delivery or not stamp or not signatures:
         return "missing signature headers"
-    if not stamp.isascii() or not stamp.isdigit():
+    if not stamp.isascii() or not stamp.isdigit() or len(stamp) > MAX_TIMESTAMP_DIGITS:
         return "malformed timestamp"
     if abs(now - int(stamp)) > MAX_AGE_SECONDS:
         return "timestamp outside the five-minute window"
@@ -106,7 +107,8 @@ def _receive(rt: Runtime) -> Reply:
         log.warning("MLflow webhook refused: %s", problem)
         return jsonify(error="unauthorized"), 401
     try:
-        envelope = Envelope.model_validate(json.loads(body))
+        # An object, no NUL (no column stores one), not nested past the parser.
+        envelope = Envelope.model_validate(read_object(body.decode("utf-8")))
     except (ValueError, ValidationError):
         log.warning("MLflow webhook: a signed body that is not an MLflow event envelope")
         return jsonify(error="not an MLflow webhook event"), 400

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
+from slack_bolt import App
 
 from bot.blocks import handoff as handoff_blocks
 from bot.runtime import Runtime
-from handlers.context import TRY_AGAIN, Unavailable, audit_refusal, database_errors
+from handlers.envelope import Unreadable, read_object
+from handlers.listener import Incoming, Kind, listener, row_id
 from models.enums import Decision, Stage
-from models.errors import DomainError, PacketInvalid
+from models.errors import PacketInvalid
 from models.services import decisions, handoffs
+
+VERBS = {Decision.CHANGES_REQUESTED: "request_changes", Decision.REJECTED: "reject"}
 
 
 def register(app: App, rt: Runtime) -> None:
     @app.view(handoff_blocks.FORM_CALLBACK)
-    def on_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        _submit_form(rt, ack, body)
+    @listener(rt, Kind.VIEW, "handoff.request")
+    def on_form(req: Incoming) -> None:
+        _submit_form(rt, req)
 
     @app.view(handoff_blocks.REASON_CALLBACK)
-    def on_reason(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        _submit_reason(rt, ack, body)
+    @listener(rt, Kind.VIEW, "handoff.decide")
+    def on_reason(req: Incoming) -> None:
+        _submit_reason(rt, req)
 
 
 def submitted_values(view: dict[str, Any]) -> dict[str, str]:
@@ -37,52 +40,39 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except json.JSONDecodeError:
-        data = {}
-    return data if isinstance(data, dict) else {}
+    """What Baton put in the modal when it opened it; anything else was not Baton's."""
+    return read_object(view.get("private_metadata") or "{}")
 
 
-def _submit_form(rt: Runtime, ack: Ack, body: dict[str, Any]) -> None:
-    view = body["view"]
+def _submit_form(rt: Runtime, req: Incoming) -> None:
+    view = req.body["view"]
     meta = _metadata(view)
     values = submitted_values(view)
-    actor = rt.actor(body["team"]["id"], body["user"]["id"])
-    first_block = next(iter(values), "reason")
+    req.error_block = next(iter(values), "reason")
+    key, to = meta.get("key", ""), meta.get("to")
+    if not isinstance(key, str) or to not in (None, *(s.value for s in Stage)):
+        raise Unreadable("the form's metadata names no project or stage")
+    req.detail["project_key"] = key
     try:
-        to_stage = Stage(meta.get("to")) if meta.get("to") else None
-        with database_errors(), rt.session() as s:
-            handoffs.submit_packet(s, actor, str(meta.get("key", "")), to_stage, values, rt.policy)
+        with rt.session() as s:
+            handoffs.submit_packet(s, req.actor, key, Stage(to) if to else None, values, rt.policy)
     except PacketInvalid as exc:
-        errors = {k: v for k, v in exc.errors.items() if k in values} or {first_block: exc.message}
-        ack(response_action="errors", errors=errors)
-        return
-    except DomainError as exc:
-        audit_refusal(rt, actor, "handoff.submit", exc, project_key=meta.get("key"))
-        ack(response_action="errors", errors={first_block: exc.message})
-        return
-    except (Unavailable, ValueError):
-        ack(response_action="errors", errors={first_block: TRY_AGAIN})
-        return
-    ack()
+        errors = {k: v for k, v in exc.errors.items() if k in values}
+        req.ack(response_action="errors", errors=errors or {req.error_block: exc.message})
 
 
-def _submit_reason(rt: Runtime, ack: Ack, body: dict[str, Any]) -> None:
-    view = body["view"]
+def _submit_reason(rt: Runtime, req: Incoming) -> None:
+    view = req.body["view"]
     meta = _metadata(view)
     reason = submitted_values(view).get("reason", "")
-    actor = rt.actor(body["team"]["id"], body["user"]["id"])
     try:
         decision = Decision(meta.get("decision"))
-        handoff_id = int(meta.get("handoff", 0))
-        with database_errors(), rt.session() as s:
-            decisions.decide(s, actor, handoff_id, decision, rt.policy, reason=reason)
-    except DomainError as exc:
-        audit_refusal(rt, actor, "handoff.decide", exc, handoff=meta.get("handoff"))
-        ack(response_action="errors", errors={"reason": exc.message})
-        return
-    except (Unavailable, ValueError, TypeError):
-        ack(response_action="errors", errors={"reason": TRY_AGAIN})
-        return
-    ack()
+    except ValueError:
+        raise Unreadable("the reason's metadata names no decision") from None
+    if decision not in VERBS:
+        raise Unreadable("the reason's metadata names no decision that takes a reason")
+    req.refusal = f"handoff.{VERBS[decision]}"
+    req.detail["handoff"] = meta.get("handoff")
+    handoff_id = row_id(meta.get("handoff"), "That hand-off does not exist.")
+    with rt.session() as s:
+        decisions.decide(s, req.actor, handoff_id, decision, rt.policy, reason=reason)

@@ -227,7 +227,7 @@ def test_the_rules_of_the_form_apply(api, db, seeded):
     assert outsider.status_code == 403 and "Only members" in outsider.json()["error"]
     with db.session() as s:
         refusal = s.scalars(select(AuditEvent).where(AuditEvent.actor == "UNOBODY")).one()
-    assert refusal.action == "refused.handoff" and refusal.detail["source"] == "api"
+    assert refusal.action == "refused.handoff.request" and refusal.detail["source"] == "api"
     missing = api.post("/api/v1/handoffs", {**_handoff_body(seeded), "project": "nope-model"})
     assert missing.status_code == 404
     assert api.post("/api/v1/handoffs", _handoff_body(seeded)).status_code == 201

@@ -122,7 +122,7 @@ def test_role_assign_refusals(bot, slack, db, seeded):
         refusals = s.scalars(
             select(AuditEvent.action).where(AuditEvent.action.like("refused.%"))
         ).all()
-    assert refusals == ["refused.RoleAssign"]
+    assert refusals == ["refused.role.assign"]
 
 
 def test_role_remove_and_roles(bot, slack, db, seeded):

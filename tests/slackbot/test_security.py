@@ -132,8 +132,8 @@ def test_non_lead_reject_or_request_changes_is_refused_before_any_reason_is_aske
     assert len(slack.calls_to("views.open")) == forms_before, "no reason modal opened"
     assert _without_audit(db.dump()) == _without_audit(before)
     assert sorted(_refusals(db)) == [  # each click answers after its ack: in either order
-        ("THOME", seeded.intern, "refused.handoff.changes_requested"),
-        ("THOME", seeded.intern, "refused.handoff.rejected"),
+        ("THOME", seeded.intern, "refused.handoff.reject"),
+        ("THOME", seeded.intern, "refused.handoff.request_changes"),
     ]
 
 

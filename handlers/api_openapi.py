@@ -26,6 +26,7 @@ from handlers.api_schemas import (
     ObservationBatch,
     ValidationErrors,
 )
+from models.columns import ROW_ID_MAX
 from models.schemas import AuditEntry
 
 Schema = dict[str, Any]
@@ -182,7 +183,7 @@ def _gate_paths(ref: Any) -> Schema:
         "name": "handoff_id",
         "in": "path",
         "required": True,
-        "schema": {"type": "integer"},
+        "schema": {"type": "integer", "minimum": 1, "maximum": ROW_ID_MAX},
     }
     return {
         "/api/v1/handoffs/{handoff_id}": {"get": _get_handoff(ref, handoff_id)},

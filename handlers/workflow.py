@@ -41,7 +41,10 @@ def register(app: App, rt: Runtime) -> None:
                 view = workflow_steps.request_signoff(s, team, req, rt.policy)
         except DomainError as exc:
             audit_refusal(
-                rt, rt.actor(team, (req.requester or "unknown")[:32]), "handoff.request", exc,
+                rt,
+                rt.actor(team, (req.requester or "unknown")[:32]),
+                "handoff.request",
+                exc,
                 source="workflow",
             )
             _fail(fail, req, exc.message)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.columns import fits_row_id
 from models.errors import DomainError, NotFound
 from models.handoff import Handoff
 from models.monitor_views import MonitorView
@@ -26,6 +27,8 @@ def handoff_state(s: Session, team_id: str, handoff_id: int, policy: Policy) -> 
 
 
 def handoff_version(s: Session, team_id: str, handoff_id: int) -> int:
+    if not fits_row_id(handoff_id):
+        raise NotFound("That hand-off does not exist in this workspace.")
     """One indexed read: what a long poll re-checks while it waits."""
     version = s.scalar(
         select(Handoff.version).where(Handoff.team_id == team_id, Handoff.id == handoff_id)

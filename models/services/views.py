@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.columns import fits_row_id
 from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role, Stage
 from models.errors import NotFound
 from models.handoff import Handoff
@@ -25,6 +26,8 @@ def open_handoff_of(s: Session, project: Project) -> Handoff | None:
 
 
 def get_handoff(s: Session, team_id: str, handoff_id: int, *, lock: bool = False) -> Handoff:
+    if not fits_row_id(handoff_id):  # no row has it, and PostgreSQL's integer cannot compare it
+        raise NotFound("That hand-off does not exist in this workspace.")
     query = select(Handoff).where(Handoff.team_id == team_id, Handoff.id == handoff_id)
     if lock:
         # Deciders queue here, so each reads the sign-offs the previous one committed.

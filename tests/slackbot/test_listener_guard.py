@@ -76,7 +76,9 @@ def test_a_form_with_metadata_baton_did_not_write_is_not_called_an_outage(bot, s
     assert db.dump() == before
 
 
-def test_an_event_during_a_database_outage_is_deferred_not_crashed(bot, slack, seeded, tmp_path, caplog):
+def test_an_event_during_a_database_outage_is_deferred_not_crashed(
+    bot, slack, seeded, tmp_path, caplog
+):
     bot.reply("help", user=seeded.ds)  # the workspace is known: only the event needs the database
     healthy = bot.baton.rt.sessions
     bot.baton.rt.sessions = make_session_factory(make_engine(f"sqlite:///{tmp_path}/no/such.db"))

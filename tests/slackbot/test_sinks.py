@@ -50,7 +50,9 @@ def _queue(db, target: str, numbers: range) -> None:
 
 def _rows(db) -> list[tuple[str | None, str, str | None, int]]:
     with db.session() as s:
-        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.sink == SINK))
+        rows = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.sink == SINK).order_by(OutboxMessage.id)
+        )
         return [(r.sink_target, r.status.value, r.last_error, r.attempts) for r in rows]
 
 

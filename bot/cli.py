@@ -384,7 +384,7 @@ def outbox_list(status: str, limit: int) -> None:
         return
     click.echo("\t".join(OUTBOX_COLUMNS))
     for r in rows:
-        target = r.channel_id or r.user_id or ""
+        target = r.channel_id or r.user_id or r.sink_target or ""
         error = (r.last_error or "").replace("\t", " ").replace("\n", " ")
         when = r.next_attempt_at.isoformat()
         click.echo(f"{r.id}\t{r.status.value}\t{r.topic}\t{target}\t{r.attempts}\t{error}\t{when}")
@@ -402,7 +402,7 @@ def outbox_retry(message_id: int) -> None:
             why = "was already sent" if row.status == OutboxStatus.SENT else "is being sent now"
             raise click.ClickException(f"outbox message {message_id} {why}: not queued again")
         row.status, row.next_attempt_at, row.attempts = OutboxStatus.PENDING, utcnow(), 0
-        topic, target = row.topic, row.channel_id or row.user_id
+        topic, target = row.topic, row.channel_id or row.user_id or row.sink_target
     click.echo(f"outbox message {message_id} ({topic} to {target}) is queued again")
 
 

@@ -296,3 +296,24 @@ def test_worker_posts_a_due_digest_and_stops_on_sigterm(tmp_path, db_url):
     assert worker.returncode == 0, err
     assert "worker stopping" in err
     assert "Baton digest" in slack.last_message("CCHURN")["text"]
+
+
+def test_outbox_list_and_retry_name_where_a_sink_row_goes(tmp_path, db_url):
+    (hook,) = add_rows(
+        db_url,
+        OutboxMessage(
+            team_id="T_HOME",
+            topic="webhook.event",
+            sink="webhook",
+            sink_target="webhook:3",
+            status=OutboxStatus.FAILED,
+            attempts=4,
+            last_error="http_404",
+        ),
+    )
+    _header, *rows = lines(baton("outbox", "list", db_url=db_url, cwd=tmp_path).stdout)
+    assert [r[:6] for r in rows] == [
+        [str(hook), "failed", "webhook.event", "webhook:3", "4", "http_404"]
+    ]
+    retried = baton("outbox", "retry", str(hook), db_url=db_url, cwd=tmp_path).stdout
+    assert retried == f"outbox message {hook} (webhook.event to webhook:3) is queued again\n"

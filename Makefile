@@ -65,12 +65,14 @@ chromium:
 # ([tool.coverage] in pyproject.toml); fails if the total drops below fail_under.
 # `make test COVERAGE=off` skips the measurement (tracing costs CPU time) for a quick run.
 COVERAGE ?= on
+# Test processes side by side (pytest-xdist): each has its own databases and free ports.
+TEST_WORKERS ?= 2
 
 test: lint $(MLFLOW_STAMP) chromium
 ifeq ($(COVERAGE),off)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 else
-	$(BIN)/pytest --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -n $(TEST_WORKERS) --cov --cov-report=term:skip-covered
 	@$(BIN)/python -m tests.coverage_total
 endif
 

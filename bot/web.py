@@ -65,6 +65,7 @@ def build_web(rt: Runtime, app: App) -> Flask:
         if signing_secret and not signed_by_slack(
             signing_secret, request.headers, raw, time.time()
         ):
+            log.info("refused a Slack request without a valid signature (body not logged)")
             return jsonify(error="invalid request"), 401
         try:
             body = envelope.read_body(raw, request.content_type)

@@ -12,6 +12,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.audit_cli import audit_anchor_cmd, audit_verify_cmd, policy_history_cmd
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import make_engine, make_session_factory, migrate, session_scope
 from bot.exports import render_audit
@@ -422,6 +423,9 @@ def sandbox(port: int, seed: str | None) -> None:
 
 # Commands in modules of their own.
 main.add_command(gate)
+audit_group.add_command(audit_verify_cmd)
+audit_group.add_command(audit_anchor_cmd)
+policy.add_command(policy_history_cmd)
 main.add_command(webhook)
 
 

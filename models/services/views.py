@@ -5,13 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role, Stage
+from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role
 from models.errors import NotFound
 from models.handoff import Handoff
 from models.policy import Policy
 from models.project import Project
 from models.schemas import HandoffView, PacketLine, SignOffLine
 from models.services.common import get_project, leads_by_project
+from models.services.policy_history import rules_in_force
 
 
 def open_handoff_of(s: Session, project: Project) -> Handoff | None:
@@ -99,7 +100,7 @@ def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> 
 
 def _packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
     """In the policy's field order: PostgreSQL's JSONB does not keep the order keys came in."""
-    transition = policy.transition(Stage(h.from_stage), Stage(h.to_stage))
+    transition = rules_in_force(h, policy)
     fields = transition.fields if transition else ()
     labels = {f.key: f.label for f in fields}
     keys = [f.key for f in fields if f.key in h.packet] + [k for k in h.packet if k not in labels]

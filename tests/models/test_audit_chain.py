@@ -1,0 +1,184 @@
+"""The audit chain: every event links to the one before; editing, removing or inserting a row
+directly in the database is named by verify, on SQLite and PostgreSQL, and two processes
+writing at once still form one chain."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from models import AuditChainHead, AuditEvent
+from models.services import audit_verify
+from models.services.audit_verify import CHANGED, INSERTED, MISSING, TAIL_INSERTED, TAIL_MISSING
+from tests.models.conftest import T_OTHER, T, rows, seed_project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _verify(db, team=T):
+    with db.session() as s:
+        return audit_verify.verify(s, team)
+
+
+def _ids(db, team=T):
+    return [e.id for e in rows(db, AuditEvent, AuditEvent.team_id == team)]
+
+
+def test_a_trail_written_through_the_services_verifies(seeded):
+    seeded.advance()
+
+    check = _verify(seeded.db)
+
+    events = rows(seeded.db, AuditEvent, AuditEvent.team_id == T)
+    assert check.ok and check.events == len(events) > 10
+    assert check.head_hash == events[-1].hash and check.head_at == events[-1].created_at
+    assert events[0].prev_hash is None
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
+    [head] = rows(seeded.db, AuditChainHead, AuditChainHead.team_id == T)
+    assert (head.head_hash, head.head_event_id, head.events) == (
+        events[-1].hash,
+        events[-1].id,
+        len(events),
+    )
+
+
+def test_each_workspace_has_its_own_chain(db, clock):
+    seed_project(db, T)
+    seed_project(db, T_OTHER)
+
+    assert _verify(db, T).ok and _verify(db, T_OTHER).ok
+    first_other = rows(db, AuditEvent, AuditEvent.team_id == T_OTHER)[0]
+    assert first_other.prev_hash is None
+
+
+def test_editing_a_row_is_named(seeded):
+    victim = _ids(seeded.db)[3]
+    with seeded.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET actor = 'U_MALLORY' WHERE id = :id"), {"id": victim}
+        )
+
+    check = _verify(seeded.db)
+
+    assert not check.ok and check.broken.event_id == victim and check.broken.problem == CHANGED
+    assert check.broken.actor == "U_MALLORY"
+
+
+def test_editing_the_details_json_is_named(seeded):
+    victim = _ids(seeded.db)[2]
+    with seeded.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET detail = :d WHERE id = :id"),
+            {"id": victim, "d": '{"role": "ml_architect", "user": "U_MALLORY", "lead": true}'},
+        )
+
+    check = _verify(seeded.db)
+
+    assert check.broken.event_id == victim and check.broken.problem == CHANGED
+
+
+def test_deleting_a_row_names_the_event_after_the_gap(seeded):
+    ids = _ids(seeded.db)
+    with seeded.db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ids[4]})
+
+    check = _verify(seeded.db)
+
+    assert check.broken.event_id == ids[5] and check.broken.problem == MISSING
+
+
+def test_deleting_the_newest_rows_is_named_by_the_chain_head(seeded):
+    ids = _ids(seeded.db)
+    with seeded.db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE id >= :id"), {"id": ids[-2]})
+
+    check = _verify(seeded.db)
+
+    assert check.broken.problem == TAIL_MISSING and check.broken.event_id == ids[-3]
+
+
+def _forge(conn, event_id, prev_hash, digest="0" * 64):
+    conn.execute(
+        text(
+            "INSERT INTO audit_events (id, team_id, project_id, project_key, actor, action, detail,"
+            " created_at, prev_hash, hash) VALUES (:id, :t, NULL, 'churn-model', 'U_MALLORY',"
+            " 'signoff.approved', '{}', '2026-03-02 09:00:00', :p, :h)"
+        ),
+        {"id": event_id, "t": T, "p": prev_hash, "h": digest},
+    )
+
+
+def test_inserting_a_row_at_the_end_is_named(seeded):
+    last = rows(seeded.db, AuditEvent, AuditEvent.team_id == T)[-1]
+    with seeded.db.engine.begin() as conn:
+        _forge(conn, last.id + 50, last.hash)
+
+    check = _verify(seeded.db)
+
+    assert check.broken.event_id == last.id + 50 and check.broken.problem == TAIL_INSERTED
+
+
+def test_inserting_a_row_in_the_middle_is_named(db, clock):
+    # Another workspace's event sits between two of ours; removing it leaves a free id there.
+    seeded = seed_project(db, T)
+    seed_project(db, T_OTHER)
+    seeded.advance()
+    ours = rows(db, AuditEvent, AuditEvent.team_id == T)
+    theirs = next(
+        e.id for e in rows(db, AuditEvent, AuditEvent.team_id == T_OTHER) if e.id > ours[0].id
+    )
+    before = max((e for e in ours if e.id < theirs), key=lambda e: e.id)
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": theirs})
+        _forge(conn, theirs, before.hash)
+
+    check = _verify(db)
+
+    assert check.broken.event_id == theirs and check.broken.problem == INSERTED
+
+
+def test_writers_in_two_processes_form_one_chain(db, tmp_path):
+    schema = ""
+    if db.backend == "postgresql":
+        with db.engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    go = tmp_path / "go1"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    writers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.models.audit_writer",
+                db.url,
+                schema,
+                T,
+                "40",
+                str(go),
+                w,
+            ],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in ("a", "b")
+    ]
+    go.touch()
+    for w in writers:
+        _, err = w.communicate(timeout=120)
+        assert w.returncode == 0, err
+
+    check = _verify(db)
+
+    events = rows(db, AuditEvent, AuditEvent.team_id == T)
+    assert check.ok, check.broken
+    assert check.events == len(events) == 80
+    writers_seen = [e.detail["writer"] for e in events]
+    # Interleaved: the two processes really wrote at the same time.
+    assert sum(1 for a, b in itertools.pairwise(writers_seen) if a != b) > 1

@@ -6,8 +6,20 @@ import re
 
 from sqlalchemy import text
 
-from bot.db import make_engine
+from bot.db import make_engine, make_session_factory, session_scope
+from models.enums import Role
+from models.policy import DEFAULT_POLICY
+from models.policy_versions import policy_hash
+from models.schemas import Actor
+from models.services import handoffs, roster
 from tests.bot.test_cli import _seed, baton, db_url  # noqa: F401  (db_url is the fixture)
+
+PACKET = {
+    "objective": "Predict churn",
+    "success_metric": "AUC >= 0.85",
+    "data_sources": "warehouse.customers",
+    "target_date": "2026-04-01",
+}
 
 
 def test_verify_passes_then_names_the_tampered_event(tmp_path, db_url):  # noqa: F811
@@ -37,3 +49,22 @@ def test_policy_history_lists_versions_seen(tmp_path, db_url):  # noqa: F811
     _seed(db_url)
     none = baton("policy", "history", db_url=db_url, cwd=tmp_path)
     assert none.returncode == 0 and "no hand-off has been opened" in none.stdout
+
+
+def test_policy_history_names_the_version_a_handoff_opened_under(tmp_path, db_url):  # noqa: F811
+    _seed(db_url)
+    engine = make_engine(db_url)
+    actor = Actor("THOME", "UCREATOR")
+    with session_scope(make_session_factory(engine)) as s:
+        for role, user in ((Role.DOMAIN_EXPERT, "UDOM"), (Role.ML_ARCHITECT, "UARCH")):
+            roster.assign_role(s, actor, "churn-model", role, user, lead=True)
+        handoffs.request_handoff(
+            s, Actor("THOME", "UDS"), "churn-model", None, PACKET, DEFAULT_POLICY
+        )
+    engine.dispose()
+
+    out = baton("policy", "history", db_url=db_url, cwd=tmp_path)
+
+    digest = policy_hash(DEFAULT_POLICY)[:16]
+    assert out.returncode == 0
+    assert re.fullmatch(rf"THOME\t{digest}\tfirst used \S+Z\t4 transitions\n", out.stdout)

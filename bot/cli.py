@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from bot.audit_cli import audit_anchor_cmd, audit_verify_cmd, policy_history_cmd
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import make_engine, make_session_factory, migrate, session_scope
-from bot.exports import render_audit
+from bot.dossier_render import DOSSIER_FORMATS, dossier_file
 from bot.gate import gate
+from bot.slack import make_client
 from bot.webhook_cli import webhook
 from models.base import utcnow
 from models.enums import OutboxStatus
@@ -24,7 +25,7 @@ from models.errors import DomainError
 from models.outbox import OutboxMessage
 from models.policy import PolicyError, load_policy
 from models.project import Project
-from models.services import audit, projects, schedules, tokens
+from models.services import projects, schedules, tokens
 from models.services.common import get_project
 from models.workspace import Workspace
 
@@ -125,17 +126,26 @@ def audit_group() -> None:
 @click.option("--project", "key", required=True, help="Project key.")
 @click.option("--team", help="Slack team id (needed when the key exists in several workspaces).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+    "--format", "fmt", type=click.Choice(DOSSIER_FORMATS), default="csv", show_default=True
 )
 def audit_export(key: str, team: str | None, fmt: str) -> None:
-    """Export a project's whole audit trail, oldest first, to standard output."""
-    with _session(_settings()) as s:
-        team = team or _only_team_with(s, key)
-        try:
-            entries = audit.export(s, team, get_project(s, team, key))
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from None
-    click.echo(render_audit(entries, fmt), nl=False)
+    """A project's evidence dossier (html, md, json) or its audit trail (csv), to standard
+    output. Names are looked up in Slack when a bot token is configured."""
+    settings = _settings()
+    engine = make_engine(settings.baton_database_url)
+    factory = make_session_factory(engine)
+    try:
+        with session_scope(factory) as s:
+            team = team or _only_team_with(s, key)
+        client = make_client(settings) if settings.slack_bot_token else None
+        text = dossier_file(
+            lambda: session_scope(factory), client, team, key, settings.policy(), fmt
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+    click.echo(text, nl=False)
 
 
 def _only_team_with(s: Session, key: str) -> str:

@@ -56,7 +56,7 @@ def handoff_view(
         to_stage=h.to_stage,
         status=h.status,
         round=h.round,
-        packet=_packet_lines(h, policy),
+        packet=packet_lines(h, policy),
         checklist=_checklist(h, leads),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
@@ -98,7 +98,7 @@ def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> 
     return mine
 
 
-def _packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
+def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
     """In the policy's field order: PostgreSQL's JSONB does not keep the order keys came in."""
     transition = rules_in_force(h, policy)
     fields = transition.fields if transition else ()

@@ -68,3 +68,38 @@ def test_policy_history_names_the_version_a_handoff_opened_under(tmp_path, db_ur
     digest = policy_hash(DEFAULT_POLICY)[:16]
     assert out.returncode == 0
     assert re.fullmatch(rf"THOME\t{digest}\tfirst used \S+Z\t4 transitions\n", out.stdout)
+
+
+def test_audit_export_writes_the_dossier_as_html_and_markdown(tmp_path, db_url):  # noqa: F811
+    _seed(db_url)
+
+    html = baton(
+        "audit",
+        "export",
+        "--project",
+        "churn-model",
+        "--format",
+        "html",
+        db_url=db_url,
+        cwd=tmp_path,
+    )
+    md = baton(
+        "audit", "export", "--project", "churn-model", "--format", "md", db_url=db_url, cwd=tmp_path
+    )
+
+    assert html.returncode == 0, html.stderr
+    assert html.stdout.startswith("<!DOCTYPE html>") and "Audit chain verified" in html.stdout
+    assert "UCREATOR added UDS to Data scientist" not in html.stdout  # lead: made, not added
+    assert "UCREATOR made UDS Data scientist lead" in html.stdout
+    assert md.stdout.startswith("# Evidence dossier: Churn, model (churn-model)")
+    bad = baton(
+        "audit",
+        "export",
+        "--project",
+        "churn-model",
+        "--format",
+        "pdf",
+        db_url=db_url,
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 2 and "'pdf' is not one of" in bad.stderr

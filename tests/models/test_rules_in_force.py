@@ -34,7 +34,7 @@ def test_a_policy_change_leaves_an_open_handoff_on_its_old_rules(seeded, clock):
     seeded.policy = _stricter_policy()
     card = seeded.card().open_handoff
 
-    assert [line.label for line in card.packet][0] == "Objective"
+    assert card.packet[0].label == "Objective"
     assert "budget" not in {line.key for line in card.packet}
     assert [line.role for line in card.checklist] == [Role.DOMAIN_EXPERT, Role.ML_ARCHITECT]
 

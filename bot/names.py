@@ -10,11 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from models.sentences import SYSTEM_ACTORS
 from models.services import people
 
 log = logging.getLogger(__name__)
 LOOKUPS_PER_CALL = 200  # a dossier names a few dozen people; never thousands of calls
-NOT_PEOPLE = {"baton", "mlflow"}  # actors Baton writes for itself
 
 
 def fill_names(
@@ -26,7 +26,7 @@ def fill_names(
     """Look up the ids with no cached name; returns how many were added. Slack being down or
     an unknown id leaves the id shown as it is: an export never fails for want of a name."""
     with session() as s:
-        wanted = people.unknown(s, team_id, [u for u in user_ids if u not in NOT_PEOPLE])
+        wanted = people.unknown(s, team_id, [u for u in user_ids if u not in SYSTEM_ACTORS])
     found: dict[str, str] = {}
     for user_id in wanted[:LOOKUPS_PER_CALL]:
         try:

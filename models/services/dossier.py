@@ -31,7 +31,7 @@ from models.monitor import Alert, Monitor
 from models.policy import Policy
 from models.project import Project
 from models.schedule import ReminderSent
-from models.sentences import Names, sentence
+from models.sentences import SYSTEM_ACTORS, Names, sentence
 from models.services import audit_verify, people
 from models.services.common import active_assignments, get_project
 from models.services.policy_history import rules_in_force
@@ -145,7 +145,7 @@ def _people_in(project, handoffs, events, alerts, monitors, assignments) -> set[
     for a in alerts:
         ids |= {a.owner_user or "", a.acknowledged_by or ""}
     ids |= {m.created_by for m in monitors} | {a.user_id for a in assignments}
-    return {i for i in ids if i}
+    return {i for i in ids if i and i not in SYSTEM_ACTORS}
 
 
 def _name(h: Handoff) -> str:

@@ -4,8 +4,10 @@ hand-off. Names as Slack would give them (tests/fakeslack.py answers users.info)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from jobs import reminders
+from jobs.context import JobContext
 from models.enums import Decision, Role, Stage
 from models.schemas import Actor
 from models.services import alerts, audit, handoffs, people
@@ -77,6 +79,8 @@ def seed_lifecycle(db: Database) -> tuple[Seeded, list[int]]:
     with db.session() as s:
         alerts.acknowledge(s, seeded.actor(LEADS[Role.DATA_SCIENTIST]), result.alert_opened)
     ids.append(seeded.request().id)  # monitor → develop: the retrain hand-off, left open
+    overdue = datetime.now(UTC) + timedelta(hours=9)  # its SLA is 8 h: a reminder is owed
+    assert reminders.run(JobContext(sessions=db.factory, policy=seeded.policy), overdue) == 1
     return seeded, ids
 
 

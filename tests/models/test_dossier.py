@@ -67,6 +67,8 @@ def test_lineage_monitors_and_the_retrain_handoff(db, clock):
     [alert] = monitor.alerts
     assert alert.acknowledged_by.name == "Priya Raman" and alert.value == 0.74
     assert [h.retrain for h in d.handoffs] == [False, False, False, True]
+    [reminder] = d.handoffs[-1].reminders
+    assert (reminder.kind, reminder.role, reminder.round) == ("reminder", "Data scientist", 1)
     assert [s.stage for s in d.stage_history] == ["manage", "develop", "deploy", "monitor"]
 
 

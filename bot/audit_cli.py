@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
 
 from models.audit_chain import canonical_time
-from models.services import audit_verify, people, policy_history
+from models.base import utcnow
+from models.services import audit_verify, people, policy_history, retention
 from models.services.audit_verify import ChainCheck
 
 # bot/cli.py registers these commands, so its helpers are imported when a command runs.
@@ -85,3 +87,30 @@ def policy_history_cmd(team: str | None) -> None:
         click.echo("no hand-off has been opened under a recorded policy yet")
     for t, digest, at, count in rows:
         click.echo(f"{t}\t{digest[:16]}\tfirst used {canonical_time(at)}\t{count} transitions")
+
+
+@click.group("observations")
+def observations_group() -> None:
+    """Monitoring observations (metric values) and their retention."""
+
+
+@observations_group.command("prune")
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Override BATON_OBSERVATION_RETENTION_DAYS."
+)
+def observations_prune_cmd(days: int | None) -> None:
+    """Delete observations older than the retention setting; audit events are never deleted."""
+    from bot.cli import _session, _settings
+
+    settings = _settings()
+    days = days or settings.baton_observation_retention_days
+    if days is None:
+        click.echo(
+            "retention is 'keep' (BATON_OBSERVATION_RETENTION_DAYS is unset): nothing pruned"
+        )
+        return
+    cutoff = utcnow() - timedelta(days=days)
+    with _session(settings) as s:
+        counts = retention.prune_observations(s, cutoff)
+    total = sum(counts.values())
+    click.echo(f"pruned {total} observation(s) older than {days} days ({canonical_time(cutoff)})")

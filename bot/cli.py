@@ -12,7 +12,12 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.audit_cli import audit_anchor_cmd, audit_verify_cmd, policy_history_cmd
+from bot.audit_cli import (
+    audit_anchor_cmd,
+    audit_verify_cmd,
+    observations_group,
+    policy_history_cmd,
+)
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import make_engine, make_session_factory, migrate, session_scope
 from bot.dossier_render import DOSSIER_FORMATS, dossier_file
@@ -436,6 +441,7 @@ main.add_command(gate)
 audit_group.add_command(audit_verify_cmd)
 audit_group.add_command(audit_anchor_cmd)
 policy.add_command(policy_history_cmd)
+main.add_command(observations_group)
 main.add_command(webhook)
 
 

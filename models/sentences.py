@@ -53,6 +53,7 @@ TEMPLATES: dict[str, str] = {
     "api_token.revoked": "{actor} revoked the API token {name} ({prefix}…)",
     "webhook.added": "{actor} added a webhook to {url} for {events}",
     "webhook.removed": "{actor} removed the webhook to {url}",
+    "observations.pruned": "{actor} pruned {count} monitoring observation(s) older than {before}",
     "digest.scheduled": "{actor} scheduled the digest for {channel} ({cron}, {timezone})",
     "refused": "{actor} tried to {attempt} — refused: {reason}",
 }

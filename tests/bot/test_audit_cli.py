@@ -103,3 +103,13 @@ def test_audit_export_writes_the_dossier_as_html_and_markdown(tmp_path, db_url):
         cwd=tmp_path,
     )
     assert bad.returncode == 2 and "'pdf' is not one of" in bad.stderr
+
+
+def test_observations_prune_keeps_everything_by_default(tmp_path, db_url):  # noqa: F811
+    _seed(db_url)
+
+    out = baton("observations", "prune", db_url=db_url, cwd=tmp_path)
+    pruned = baton("observations", "prune", "--days", "30", db_url=db_url, cwd=tmp_path)
+
+    assert out.returncode == 0 and "nothing pruned" in out.stdout
+    assert pruned.returncode == 0 and pruned.stdout.startswith("pruned 0 observation(s)")

@@ -22,9 +22,11 @@ class AuditEvent(TeamScoped, Base):
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The tamper-evident chain (models/audit_chain.py): this event's link and the one before.
+    # The tamper-evident chain (models/audit_chain.py): this event's link, the one before, and
+    # its place in the workspace's chain. Set at commit, under the chain head's lock.
     prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int | None]
 
 
 class AuditChainHead(Base):
@@ -40,6 +42,7 @@ class AuditChainHead(Base):
     updated_at: Mapped[datetime | None]
 
 
+Index("ix_audit_events_team_seq", AuditEvent.team_id, AuditEvent.seq)
 Index("ix_audit_events_team_project_id", AuditEvent.team_id, AuditEvent.project_id, AuditEvent.id)
 
 

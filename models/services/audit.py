@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.audit import AuditChainHead, AuditEvent
 from models.audit_chain import event_hash
@@ -28,28 +30,55 @@ def record(
         detail=_jsonable(detail),
         created_at=utcnow(),
     )
-    head = _locked_head(s, actor.team_id)
-    event.prev_hash = head.head_hash
-    event.hash = event_hash(
-        head.head_hash,
-        team_id=event.team_id,
-        project_id=event.project_id,
-        project_key=event.project_key,
-        actor=event.actor,
-        action=event.action,
-        detail=event.detail,
-        created_at=event.created_at,
-    )
     s.add(event)
-    s.flush()  # the id, after the lock: ids follow the chain's order
-    head.head_hash, head.head_event_id = event.hash, event.id
+    s.info.setdefault(_PENDING, []).append(event)  # linked into the chain at commit
+
+
+_PENDING = "baton_audit_unchained"
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _chain_at_commit(s: Session) -> None:
+    """Link this transaction's events into their workspaces' chains, in the order recorded.
+
+    Everything else is flushed first, so the chain head is the last lock the transaction
+    takes and holds only while it commits: it never waits for another lock while holding it
+    (no deadlock), and two processes writing at once still form one chain."""
+    if s.in_nested_transaction() or not s.info.get(_PENDING):
+        return
+    s.flush()
+    events = [e for e in s.info.pop(_PENDING) if inspect(e).persistent]  # not rolled back
+    for team_id in dict.fromkeys(e.team_id for e in events):
+        head = _locked_head(s, team_id)
+        for e in (e for e in events if e.team_id == team_id):
+            _link(s, head, e)
+
+
+def _link(s: Session, head: AuditChainHead, e: AuditEvent) -> None:
+    digest = event_hash(
+        head.head_hash,
+        team_id=e.team_id,
+        project_id=e.project_id,
+        project_key=e.project_key,
+        actor=e.actor,
+        action=e.action,
+        detail=e.detail,
+        created_at=e.created_at,
+    )
+    link = {"prev_hash": head.head_hash, "hash": digest, "seq": head.events + 1}
+    # Core, not the ORM: audit rows are append-only to the ORM (models/audit.py), and this
+    # row was inserted by this very transaction.
+    s.execute(update(AuditEvent).where(AuditEvent.id == e.id).values(**link))
+    for key, value in link.items():
+        set_committed_value(e, key, value)
+    head.head_hash, head.head_event_id = digest, e.id
     head.events += 1
-    head.updated_at = event.created_at
+    head.updated_at = e.created_at
 
 
 def _locked_head(s: Session, team_id: str) -> AuditChainHead:
     """The workspace's chain head, locked until commit: the next writer waits here and then
-    reads this event as its predecessor. (SQLite: writers are serialised already, bot/db.py.)"""
+    links to this transaction's last event. (SQLite: writers are serialised, bot/db.py.)"""
     insert = sqlite_insert if s.get_bind().dialect.name == "sqlite" else pg_insert
     s.execute(insert(AuditChainHead).values(team_id=team_id, events=0).on_conflict_do_nothing())
     return s.scalars(

@@ -49,14 +49,16 @@ def teams(s: Session) -> list[str]:
 
 
 def verify(s: Session, team_id: str) -> ChainCheck:
-    """Walk the workspace's events in id order; the first link that fails is the answer."""
+    """Walk the workspace's events in chain order; the first link that fails is the answer."""
     # Read the head first and hold writers off it (PostgreSQL) until this check ends, so the
     # events read next are exactly those up to that head.
     head = s.scalars(
         select(AuditChainHead).where(AuditChainHead.team_id == team_id).with_for_update(read=True)
     ).one_or_none()
     events = s.scalars(
-        select(AuditEvent).where(AuditEvent.team_id == team_id).order_by(AuditEvent.id)
+        select(AuditEvent)
+        .where(AuditEvent.team_id == team_id)
+        .order_by(AuditEvent.seq.is_(None), AuditEvent.seq, AuditEvent.id)
     ).all()
     expected: str | None = None
     before_previous: str | None = None

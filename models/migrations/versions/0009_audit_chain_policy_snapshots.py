@@ -1,4 +1,4 @@
-"""audit chain (audit_events.hash/prev_hash, audit_chain_heads), policy snapshots on
+"""audit chain (audit_events.hash/prev_hash/seq, audit_chain_heads), policy snapshots on
 hand-offs and policy_versions, slack_users (names cached beside ids)
 
 Revision ID: 0009
@@ -40,6 +40,7 @@ _events = sa.table(
     sa.column("created_at", UTCDateTime()),
     sa.column("prev_hash", sa.String),
     sa.column("hash", sa.String),
+    sa.column("seq", sa.Integer),
 )
 _heads = sa.table(
     "audit_chain_heads",
@@ -73,6 +74,8 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_events") as batch:
         batch.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("seq", sa.Integer(), nullable=True))
+        batch.create_index("ix_audit_events_team_seq", ["team_id", "seq"])
     op.create_table(
         "audit_chain_heads",
         sa.Column("team_id", sa.String(length=32), nullable=False),
@@ -109,8 +112,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column("policy_version", sa.String(length=64), nullable=True))
 
     _hash_existing_events()
-    with op.batch_alter_table("audit_events") as batch:
-        batch.alter_column("hash", existing_type=sa.String(length=64), nullable=False)
     _snapshot_open_handoffs()
 
 
@@ -193,5 +194,7 @@ def downgrade() -> None:
     op.drop_table("policy_versions")
     op.drop_table("audit_chain_heads")
     with op.batch_alter_table("audit_events") as batch:
+        batch.drop_index("ix_audit_events_team_seq")
+        batch.drop_column("seq")
         batch.drop_column("hash")
         batch.drop_column("prev_hash")

@@ -10,47 +10,25 @@ from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
 from models.dossier import (
-    AlertRecord,
-    ChainResult,
     DecisionLine,
     Dossier,
     EventLine,
     HandoffRecord,
-    LineageRecord,
-    MonitorRecord,
-    Person,
     ReminderLine,
     RoleLine,
-    Rules,
     StageStep,
 )
 from models.enums import Decision, Role, Stage
 from models.handoff import Handoff
-from models.lineage import ModelVersion
 from models.monitor import Alert, Monitor
 from models.policy import Policy
 from models.project import Project
 from models.schedule import ReminderSent
-from models.sentences import SYSTEM_ACTORS, Names, sentence
-from models.services import audit_verify, people
+from models.sentences import SYSTEM_ACTORS, sentence
+from models.services import people
 from models.services.common import active_assignments, get_project
-from models.services.policy_history import rules_in_force
+from models.services.dossier_parts import Book, chain, lineage, monitor, rules
 from models.services.views import packet_lines
-
-RULE_KEYS = {"from", "to", "signoff", "signoff_if_assigned", "receivers", "fields", "sla_hours"}
-
-
-class _Book:
-    """Every person and hand-off the dossier names, resolved once."""
-
-    def __init__(self, s: Session, team_id: str, ids: set[str], handoffs: dict[int, str]) -> None:
-        self.names = Names(people.names(s, team_id, ids), handoffs)
-
-    def person(self, user_id: str | None) -> Person | None:
-        return Person(id=user_id, name=self.names.person(user_id)) if user_id else None
-
-    def someone(self, user_id: str) -> Person:
-        return Person(id=user_id, name=self.names.person(user_id))
 
 
 def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> Dossier:
@@ -79,7 +57,7 @@ def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> 
     )
     assignments = active_assignments(s, project)
     ids = _people_in(project, handoffs, events, alerts, monitors, assignments)
-    book = _Book(s, team_id, ids, {h.id: _name(h) for h in handoffs})
+    book = Book(s, team_id, ids, {h.id: _name(h) for h in handoffs})
     lines = [_event_line(e, book) for e in events]
     return Dossier(
         team_id=team_id,
@@ -94,10 +72,10 @@ def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> 
         roles=_roles(assignments, book),
         stage_history=_stage_history(lines),
         handoffs=[_handoff(s, h, policy, lines, book) for h in handoffs],
-        lineage=_lineage(s, project, handoffs, book),
-        monitors=[_monitor(m, [a for a in alerts if a.monitor_id == m.id], book) for m in monitors],
+        lineage=lineage(s, project, handoffs, book),
+        monitors=[monitor(m, [a for a in alerts if a.monitor_id == m.id], book) for m in monitors],
         events=lines,
-        chain=_chain(s, team_id),
+        chain=chain(s, team_id),
         unnamed=people.unknown(s, team_id, ids),
     )
 
@@ -152,7 +130,7 @@ def _name(h: Handoff) -> str:
     return f"{h.from_stage.value} → {h.to_stage.value}"
 
 
-def _event_line(e: AuditEvent, book: _Book) -> EventLine:
+def _event_line(e: AuditEvent, book: Book) -> EventLine:
     return EventLine(
         id=e.id,
         at=e.created_at,
@@ -164,7 +142,7 @@ def _event_line(e: AuditEvent, book: _Book) -> EventLine:
     )
 
 
-def _roles(assignments, book: _Book) -> list[RoleLine]:
+def _roles(assignments, book: Book) -> list[RoleLine]:
     lines = []
     for role in Role:
         held = [a for a in assignments if a.role == role]
@@ -192,7 +170,7 @@ def _stage_history(lines: list[EventLine]) -> list[StageStep]:
 
 
 def _handoff(
-    s: Session, h: Handoff, policy: Policy, lines: list[EventLine], book: _Book
+    s: Session, h: Handoff, policy: Policy, lines: list[EventLine], book: Book
 ) -> HandoffRecord:
     reminders = s.scalars(
         select(ReminderSent).where(ReminderSent.handoff_id == h.id).order_by(ReminderSent.id)
@@ -211,7 +189,7 @@ def _handoff(
         closed_by=book.person(h.closed_by),
         closed_at=h.closed_at,
         packet=[(line.label, line.value) for line in packet_lines(h, policy)],
-        rules=_rules(h, policy),
+        rules=rules(h, policy),
         decisions=[
             DecisionLine(
                 round=so.round,
@@ -235,98 +213,3 @@ def _handoff(
 def _refers_to(e: EventLine, handoff_id: int) -> bool:
     value = e.detail.get("handoff", e.detail.get("handoff_id"))
     return str(value) == str(handoff_id)
-
-
-def _rules(h: Handoff, policy: Policy) -> Rules:
-    transition = rules_in_force(h, policy)
-    snapshot = h.policy_snapshot or (
-        transition.model_dump(mode="json", by_alias=True) if transition else {}
-    )
-    labels = lambda key: [Role(r).label for r in snapshot.get(key, [])]  # noqa: E731
-    return Rules(
-        from_snapshot=h.policy_snapshot is not None,
-        policy_version=h.policy_version,
-        signoff=labels("signoff"),
-        signoff_if_assigned=labels("signoff_if_assigned"),
-        receivers=labels("receivers"),
-        fields=list(snapshot.get("fields", [])),
-        sla_hours=snapshot.get("sla_hours"),
-        other={k: v for k, v in snapshot.items() if k not in RULE_KEYS},
-    )
-
-
-def _lineage(
-    s: Session, project: Project, handoffs: list[Handoff], book: _Book
-) -> list[LineageRecord]:
-    by_id = {h.id: h for h in handoffs}
-    rows = s.scalars(
-        select(ModelVersion)
-        .where(ModelVersion.team_id == project.team_id, ModelVersion.project_id == project.id)
-        .order_by(ModelVersion.recorded_at, ModelVersion.id)
-    )
-    records = []
-    for m in rows:
-        h = by_id.get(m.handoff_id) if m.handoff_id else None
-        approvers = [
-            book.someone(so.user_id)
-            for so in (h.signoffs if h else [])
-            if so.round == h.round and so.decision == Decision.APPROVED
-        ]
-        records.append(
-            LineageRecord(
-                model_name=m.model_name,
-                version=m.version,
-                training_data=m.training_data,
-                data_source=m.data_source,
-                run_id=m.run_id,
-                model_source=m.model_source,
-                evaluation=m.evaluation,
-                origin=m.origin,
-                recorded_at=m.recorded_at,
-                handoff_id=m.handoff_id,
-                approvers=approvers,
-            )
-        )
-    return records
-
-
-def _monitor(m: Monitor, alerts: list[Alert], book: _Book) -> MonitorRecord:
-    return MonitorRecord(
-        metric=m.metric,
-        direction=m.direction,
-        threshold=m.threshold,
-        owner_role=Role(m.owner_role).label,
-        created_by=book.someone(m.created_by),
-        created_at=m.created_at,
-        removed_at=m.removed_at,
-        alerts=[
-            AlertRecord(
-                id=a.id,
-                status=a.status,
-                value=a.value,
-                threshold=a.threshold,
-                opened_at=a.opened_at,
-                owner=book.person(a.owner_user),
-                acknowledged_by=book.person(a.acknowledged_by),
-                acknowledged_at=a.acknowledged_at,
-                escalated_at=a.escalated_at,
-                resolved_at=a.resolved_at,
-            )
-            for a in alerts
-        ],
-    )
-
-
-def _chain(s: Session, team_id: str) -> ChainResult:
-    check = audit_verify.verify(s, team_id)
-    problem = None
-    if check.broken is not None:
-        b = check.broken
-        problem = f"event #{b.event_id} ({b.action}): {b.problem}" if b.event_id else b.problem
-    return ChainResult(
-        ok=check.ok,
-        events=check.events,
-        head_hash=check.head_hash,
-        head_at=check.head_at,
-        problem=problem,
-    )

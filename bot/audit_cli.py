@@ -10,7 +10,7 @@ import click
 from models.audit_chain import canonical_time
 from models.base import utcnow
 from models.services import audit_verify, people, policy_history, retention
-from models.services.audit_verify import ChainCheck
+from models.services.audit_verify import TAIL_MISSING, ChainCheck
 
 # bot/cli.py registers these commands, so its helpers are imported when a command runs.
 TEAM = click.option("--team", help="Slack team id; every workspace when omitted.")
@@ -44,7 +44,8 @@ def describe(c: ChainCheck, names: dict[str, str]) -> str:
         return f"FAILED: {b.problem}{where}"
     at = canonical_time(b.at) if b.at else "-"
     who = names.get(b.actor or "", b.actor)
-    return f"FAILED at event #{b.event_id} ({at}, {b.action} by {who}): {b.problem}{where}"
+    place = "after" if b.problem.startswith(TAIL_MISSING) else "at"
+    return f"FAILED {place} event #{b.event_id} ({at}, {b.action} by {who}): {b.problem}{where}"
 
 
 def _actors(c: ChainCheck) -> list[str]:

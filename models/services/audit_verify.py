@@ -15,7 +15,7 @@ CHANGED = "content changed (its hash no longer matches what it says)"
 UNHASHED = "inserted outside Baton (it has no hash)"
 MISSING = "previous event missing (it links to an event that is no longer there)"
 INSERTED = "inserted outside Baton (the next event links past it)"
-TAIL_MISSING = "the newest events were removed (the chain head names a later event)"
+TAIL_MISSING = "the newest events were removed"
 TAIL_INSERTED = "inserted outside Baton after the recorded chain head"
 _PREVIOUS_INSERTED = "previous"
 
@@ -74,7 +74,8 @@ def verify(s: Session, team_id: str) -> ChainCheck:
         before_previous, expected = expected, e.hash
     last = events[-1] if events else None
     if head is not None and head.head_hash != expected:
-        return _failed(team_id, len(events), last, TAIL_MISSING)
+        said = f" (the chain head names event #{head.head_event_id} of {head.events})"
+        return _failed(team_id, len(events), last, TAIL_MISSING + said)
     return ChainCheck(team_id, len(events), expected, last.created_at if last else None)
 
 

@@ -18,6 +18,8 @@ def main(url: str, schema: str, team: str, count: int, go_file: str) -> None:
     kwargs = {"connect_args": {"options": f"-csearch_path={schema}"}} if schema else {}
     engine = make_engine(url, **kwargs)
     factory = make_session_factory(engine)
+    with engine.connect() as conn:  # connected before the start, so both begin at once
+        conn.exec_driver_sql("SELECT 1")
     deadline = time.monotonic() + GO_WAIT_SECONDS
     while not Path(go_file).exists():  # a start line for both writers, bounded
         if time.monotonic() > deadline:

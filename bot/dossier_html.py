@@ -238,7 +238,12 @@ def _monitors(monitors: list[MonitorRecord]) -> str:
 
 def _trail(d: Dossier) -> str:
     rows = [
-        [str(e.id), _when(e.at), _e(e.sentence), f'<span class="hash">{_e(e.hash[:12])}</span>']
+        [
+            str(e.id),
+            _when(e.at),
+            _e(e.sentence),
+            f'<span class="hash">{_e((e.hash or "none")[:12])}</span>',
+        ]
         for e in d.events
     ]
     return "<h2>Audit trail</h2>" + _table(["#", "When", "What happened", "Hash"], rows)

@@ -43,7 +43,7 @@ class EventLine(View):
     actor: Person
     sentence: str
     detail: dict[str, object]
-    hash: str
+    hash: str | None  # None only for a row written behind Baton's back
 
 
 class ReminderLine(View):

@@ -20,6 +20,7 @@ def main(url: str, schema: str, team: str, count: int, go_file: str) -> None:
     factory = make_session_factory(engine)
     with engine.connect() as conn:  # connected before the start, so both begin at once
         conn.exec_driver_sql("SELECT 1")
+    Path(f"{go_file}.ready-{sys.argv[-1]}").touch()  # the test starts both once both are here
     deadline = time.monotonic() + GO_WAIT_SECONDS
     while not Path(go_file).exists():  # a start line for both writers, bounded
         if time.monotonic() > deadline:

@@ -8,6 +8,7 @@ import itertools
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -182,6 +183,14 @@ def test_an_event_rolled_back_with_its_savepoint_is_not_linked(db):
     assert [e.detail["n"] for e in events] == [0, 2] and _verify(db).ok
 
 
+def _wait_for(ready, writers, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert all(w.poll() is None for w in writers), "a writer died before the start"
+        assert time.monotonic() < deadline, "the writers never got ready"
+        time.sleep(0.01)
+
+
 def test_writers_in_two_processes_form_one_chain(db, tmp_path):
     schema = ""
     if db.backend == "postgresql":
@@ -209,6 +218,7 @@ def test_writers_in_two_processes_form_one_chain(db, tmp_path):
         )
         for w in ("a", "b")
     ]
+    _wait_for(lambda: all(Path(f"{go}.ready-{w}").exists() for w in ("a", "b")), writers)
     go.touch()
     for w in writers:
         _, err = w.communicate(timeout=120)

@@ -162,3 +162,20 @@ def test_a_tampered_trail_shows_in_the_dossier(db, clock):
 
     assert not d.chain.ok and d.chain.problem.startswith(f"event #{victim} (")
     assert "Audit chain FAILED" in render_dossier(d, "html")
+
+
+def test_a_row_inserted_without_a_hash_still_gives_a_dossier_that_says_so(db, clock):
+    seeded, _ = seed_lifecycle(db)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (team_id, project_id, project_key, actor, action, detail,"
+                " created_at) SELECT team_id, id, key, 'U_MALLORY', 'signoff.approved', '{}',"
+                " created_at FROM projects"
+            )
+        )
+
+    d = _build(seeded)
+
+    assert not d.chain.ok and "inserted outside Baton" in d.chain.problem
+    assert d.events[-1].hash is None and "Audit chain FAILED" in render_dossier(d, "html")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,13 +50,31 @@ def _chain_at_commit(s: Session) -> None:
     events = [e for e in s.info.pop(_PENDING) if inspect(e).persistent]  # not rolled back
     for team_id in dict.fromkeys(e.team_id for e in events):
         head = _locked_head(s, team_id)
-        for e in (e for e in events if e.team_id == team_id):
-            _link(s, head, e)
+        last_hash, count = head.head_hash, head.events
+        links = []
+        mine = [e for e in events if e.team_id == team_id]
+        for e in mine:
+            digest = _digest(last_hash, e)
+            count += 1
+            links.append({"row": e.id, "prev_hash": last_hash, "hash": digest, "seq": count})
+            for key, value in (("prev_hash", last_hash), ("hash", digest), ("seq", count)):
+                set_committed_value(e, key, value)
+            last_hash = digest
+        # Core, not the ORM: audit rows are append-only to the ORM (models/audit.py), and
+        # these rows were inserted by this very transaction. One executemany for all.
+        s.execute(
+            update(AuditEvent.__table__)
+            .where(AuditEvent.__table__.c.id == bindparam("row"))
+            .values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash"), seq=bindparam("seq")),
+            links,
+        )
+        head.head_hash, head.head_event_id, head.events = last_hash, mine[-1].id, count
+        head.updated_at = mine[-1].created_at
 
 
-def _link(s: Session, head: AuditChainHead, e: AuditEvent) -> None:
-    digest = event_hash(
-        head.head_hash,
+def _digest(prev_hash: str | None, e: AuditEvent) -> str:
+    return event_hash(
+        prev_hash,
         team_id=e.team_id,
         project_id=e.project_id,
         project_key=e.project_key,
@@ -65,15 +83,6 @@ def _link(s: Session, head: AuditChainHead, e: AuditEvent) -> None:
         detail=e.detail,
         created_at=e.created_at,
     )
-    link = {"prev_hash": head.head_hash, "hash": digest, "seq": head.events + 1}
-    # Core, not the ORM: audit rows are append-only to the ORM (models/audit.py), and this
-    # row was inserted by this very transaction.
-    s.execute(update(AuditEvent).where(AuditEvent.id == e.id).values(**link))
-    for key, value in link.items():
-        set_committed_value(e, key, value)
-    head.head_hash, head.head_event_id = digest, e.id
-    head.events += 1
-    head.updated_at = e.created_at
 
 
 def _locked_head(s: Session, team_id: str) -> AuditChainHead:

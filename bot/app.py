@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Runtime
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, views, workflow
 from handlers.context import TRY_AGAIN
 from models.schemas import Actor
 from models.services import audit
@@ -38,7 +38,7 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> App:
     )
     app.use(_only_installed_workspaces(rt))
     app.use(_drop_event_retries(rt))
-    for module in (commands, actions, views, events):
+    for module in (commands, actions, views, events, workflow):
         module.register(app, rt)
     return app
 
@@ -89,9 +89,12 @@ def _drop_event_retries(rt: Runtime) -> Callable[..., Any]:
     def dedupe(req: BoltRequest, context: Any, next: Callable[[], BoltResponse]) -> BoltResponse:
         body = req.body or {}
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not _first_delivery(rt, str(event_id), str(context.team_id)):
-            return BoltResponse(status=200, body="")
-        return next()
+        try:
+            first = not event_id or _first_delivery(rt, str(event_id), str(context.team_id))
+        except SQLAlchemyError as exc:  # cannot record it: a 503 has Slack deliver it again
+            log.error("event %s deferred, database unavailable: %s", event_id, type(exc).__name__)
+            return BoltResponse(status=503, body="")
+        return next() if first else BoltResponse(status=200, body="")
 
     return dedupe
 

@@ -19,7 +19,14 @@ from bot.audit_cli import (
     policy_history_cmd,
 )
 from bot.config import ConfigError, Settings, load_settings
-from bot.db import make_engine, make_session_factory, migrate, session_scope
+from bot.db import (
+    SchemaNotReady,
+    make_engine,
+    make_session_factory,
+    migrate,
+    require_schema,
+    session_scope,
+)
 from bot.dossier_render import DOSSIER_FORMATS, dossier_file
 from bot.gate import gate
 from bot.slack import make_client
@@ -47,8 +54,18 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def _require_schema(settings: Settings) -> None:
+    """Commands that read or change data never create or migrate a database: only `db upgrade`
+    and the long-running commands (serve, socket, worker, sandbox) do."""
+    try:
+        require_schema(settings.baton_database_url)
+    except SchemaNotReady as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
+    _require_schema(settings)
     engine = make_engine(settings.baton_database_url)
     try:
         with session_scope(make_session_factory(engine)) as s:
@@ -137,6 +154,7 @@ def audit_export(key: str, team: str | None, fmt: str) -> None:
     """A project's evidence dossier (html, md, json) or its audit trail (csv), to standard
     output. Names are looked up in Slack when a bot token is configured."""
     settings = _settings()
+    _require_schema(settings)
     engine = make_engine(settings.baton_database_url)
     factory = make_session_factory(engine)
     try:
@@ -296,6 +314,7 @@ def digest(team: str | None, channel: str | None, key: str | None) -> None:
     from jobs.digest import post_digest
 
     settings = _settings()
+    _require_schema(settings)
     rt = Runtime.from_settings(settings)
     ctx, now, queued = job_context(rt), utcnow(), []
     try:

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
+from models.services.alerts import ESCALATION_MINUTES
+from models.sources import SourcePolicy
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -37,10 +39,15 @@ class Settings(BaseSettings):
     baton_scheduler: Literal["on", "off"] = "on"
     # A digest missed while no process ran is still sent if at most this late.
     baton_digest_grace_minutes: int = Field(default=60, ge=0)
-    baton_alert_escalation_minutes: int = Field(default=30, ge=1)
+    baton_alert_escalation_minutes: int = Field(default=ESCALATION_MINUTES, ge=1)
     # The secret given to MLflow when creating the webhook; without it /webhooks/mlflow answers 503.
     mlflow_webhook_secret: SecretStr | None = None
-    # Setting this alias on a model version in MLflow requests develop → deploy.
+    # MLflow's REST API, for setting the production alias and the sign-off tags.
+    mlflow_tracking_uri: str | None = None
+    mlflow_tracking_token: SecretStr | None = None  # sent as a bearer token when set
+    # Setting this alias on a linked model's version in MLflow requests develop → deploy.
+    baton_mlflow_request_alias: str = Field(default="challenger", min_length=1, max_length=255)
+    # The production alias (what serving loads): Baton sets it on that version after sign-off.
     baton_mlflow_alias: str = Field(default="champion", min_length=1, max_length=255)
     # Long polls (`GET /api/v1/handoffs/{id}?wait=`) each hold a gunicorn thread while they
     # wait; beyond this many per process a poll is answered 429 with Retry-After.
@@ -48,6 +55,8 @@ class Settings(BaseSettings):
     # Monitoring observations older than this many days may be pruned (`baton observations
     # prune`); unset keeps them all. Audit events are never deleted (docs/audit.md).
     baton_observation_retention_days: int | None = Field(default=None, ge=1, le=36500)
+    # Private hosts and CIDRs monitor sources may reach (loopback and link-local never can).
+    baton_metric_sources_allow: str = ""
 
     @field_validator("slack_api_url")
     @classmethod
@@ -55,6 +64,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("mlflow_tracking_uri")
+    @classmethod
+    def _tracking_uri(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be the http(s) URL of the MLflow tracking server")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _two_mlflow_aliases(self) -> Settings:
+        if self.baton_mlflow_request_alias == self.baton_mlflow_alias:
+            raise ValueError(
+                "BATON_MLFLOW_REQUEST_ALIAS and BATON_MLFLOW_ALIAS must differ: the first "
+                "asks for sign-off, Baton sets the second after it"
+            )
+        return self
 
     @field_validator("baton_timezone")
     @classmethod
@@ -81,6 +108,15 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"Slack user ids like U0123ABCD expected, got {', '.join(bad)}")
         return value
+
+    @field_validator("baton_metric_sources_allow")
+    @classmethod
+    def _sources_allow(cls, value: str) -> str:
+        SourcePolicy.from_setting(value)  # ValueError names the entry
+        return value
+
+    def metric_sources(self) -> SourcePolicy:
+        return SourcePolicy.from_setting(self.baton_metric_sources_allow)
 
     def policy(self) -> Policy:
         if self.baton_policy_file is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import models
@@ -110,3 +113,49 @@ def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     return current, head
+
+
+class SchemaNotReady(Exception):
+    """The configured database is missing, unreachable or not migrated to head."""
+
+
+def require_schema(url: str) -> None:
+    """Raise SchemaNotReady unless the database at `url` exists and is at the head revision.
+
+    Creates nothing: a plain connect would leave an empty SQLite file behind, so the file must
+    be there already and is opened with mode=rw, which never creates one. (Not mode=ro: a
+    read-only reader of a WAL database leaves -wal and -shm files that it cannot remove.)"""
+    fix = "set BATON_DATABASE_URL to Baton's database, or create it with `baton db upgrade`"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SchemaNotReady(f"BATON_DATABASE_URL is not a database URL: {fix}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path in ("", ":memory:") or not Path(path).is_file():
+            raise SchemaNotReady(f"no database at {shown}: {fix}")
+    try:
+        engine = _probe_engine(parsed)
+        try:
+            current, head = schema_revision(engine)
+        finally:
+            engine.dispose()
+    except (SQLAlchemyError, ImportError) as exc:  # ImportError: the URL's driver is missing
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise SchemaNotReady(f"cannot open the database at {shown} ({reason}): {fix}") from None
+    if current != head:
+        at = f"is at schema revision {current}" if current else "has no Baton schema yet"
+        raise SchemaNotReady(
+            f"the database at {shown} {at} (this Baton needs {head}): run `baton db upgrade`, "
+            "or set BATON_DATABASE_URL to Baton's database"
+        )
+
+
+def _probe_engine(url: URL) -> Engine:
+    """An engine that only looks: SQLite without creating a file, a server without waiting long."""
+    if url.get_backend_name() == "sqlite":
+        uri = Path(url.database or "").resolve().as_uri() + "?mode=rw"
+        return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    timeout = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+    return create_engine(url, connect_args=timeout)

@@ -4,14 +4,24 @@ Requests only queue rows; a commit that queued any wakes this deliverer; sending
 its own client (no sleeping retry handlers), so a slow or rate-limited Slack never holds up an
 acknowledgement. A 429 postpones that channel's queue by Retry-After; 5xx and network errors
 back off exponentially with jitter; permanent errors give up with the reason recorded.
+
+A claimed row is leased for a few seconds to its deliverer, which renews the lease from a
+heartbeat thread while it works: a deliverer killed mid-send costs seconds, not minutes. A row
+whose last post may have reached Slack (the process died, the answer timed out) is looked for
+in the conversation's history, by the outbox id its metadata carries, before it is posted again.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import secrets
+import socket
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -21,8 +31,15 @@ from sqlalchemy.orm import Session
 
 from bot import sinks
 from bot.runtime import Runtime
-from bot.sending import Plan, SendFailed, Sent, execute, plan_for
+from bot.sending import Plan, Post, SendFailed, Sent, execute, plan_for
 from bot.slack import make_client
+from bot.slack_errors import (
+    PERMANENT_ERRORS,
+    error_code,
+    outcome_unknown,
+    retry_after,
+    transient,
+)
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.monitor import Alert
@@ -31,34 +48,11 @@ from models.workspace import MessageRef
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "account_inactive",
-        "user_not_found",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "msg_too_long",
-        "msg_blocks_too_long",
-        "no_text",
-        "cant_update_message",
-        "message_not_found",
-        "restricted_action",
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "missing_scope",
-        "channel_is_archived",
-    }
-)
-TRANSIENT_ERRORS = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 MAX_ATTEMPTS = 10  # for errors that are neither known permanent nor an outage
 BATCH = 100
-LEASE = timedelta(minutes=2)  # a row left 'sending' by a crashed process is retried after this
+# A row left 'sending' by a dead deliverer is taken over this long after its last heartbeat.
+LEASE = timedelta(seconds=10)
+HEARTBEAT_SECONDS = 2.5
 # Where a row goes: a channel, a user for a direct message, or a sink's target (bot/sinks.py).
 # Order is kept per target.
 outbox_target = func.coalesce(
@@ -100,6 +94,12 @@ class Deliverer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._nonce = secrets.token_hex(4)
+
+    @property
+    def holder(self) -> str:
+        """Who holds a leased row: per process (gunicorn forks one Deliverer into each worker)."""
+        return f"{socket.gethostname()[:40]}:{os.getpid()}:{self._nonce}"
 
     # -- background loop -------------------------------------------------------------------
     def start(self, poll_seconds: float = 5.0) -> None:
@@ -148,12 +148,43 @@ class Deliverer:
     # -- one pass --------------------------------------------------------------------------
     def deliver_due(self) -> int:
         """Try every due row once, oldest first; returns how many were tried."""
-        with self._lock:  # one pass at a time in this process; other processes skip-lock
+        with self._lock, self._heartbeat():  # one pass at a time here; others skip-lock
             ids = self._claim(utcnow())
             held: set[str] = set()
             for row_id in ids:
                 self._deliver_one(row_id, held)
             return len(ids)
+
+    @contextmanager
+    def _heartbeat(self) -> Iterator[None]:
+        """Renew the lease of every row this deliverer holds while a pass runs."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(HEARTBEAT_SECONDS):
+                try:
+                    self.renew_leases()
+                except Exception:  # a database blip: the next beat tries again
+                    log.warning("outbox lease renewal failed", exc_info=True)
+
+        threading.Thread(target=beat, name="baton-delivery-heartbeat", daemon=True).start()
+        try:
+            yield
+        finally:
+            done.set()
+
+    def renew_leases(self) -> int:
+        with self.rt.session() as s:
+            result = s.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.lease_holder == self.holder,
+                )
+                .values(next_attempt_at=utcnow() + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def _claim(self, now: datetime) -> list[int]:
         with self.rt.session() as s:
@@ -175,6 +206,7 @@ class Deliverer:
             claimed = [r for r in rows if waiting.get(_target(r), r.id + 1) > r.id]
             for row in claimed:
                 row.status, row.next_attempt_at = OutboxStatus.SENDING, now + LEASE
+                row.lease_holder = self.holder
             return [r.id for r in claimed]
 
     def _deliver_one(self, row_id: int, held: set[str]) -> None:
@@ -199,21 +231,33 @@ class Deliverer:
                 row.status = OutboxStatus.PENDING
                 row.next_attempt_at = utcnow() + timedelta(seconds=plan.defer_seconds)
                 return
+            if isinstance(plan, Plan):
+                plan.outbox_id, plan.look_since = row.id, row.attempt_started_at
+                if any(isinstance(call, Post) for call in plan.calls) and not plan.look_since:
+                    row.attempt_started_at = utcnow()  # committed before the post leaves
         self._send_and_record(row_id, plan, target, held)
 
     def _send_and_record(
         self, row_id: int, plan: Plan | sinks.Send, target: str, held: set[str]
     ) -> None:
         error: BaseException | None = None
+        unsettled = False  # a post may have reached Slack: keep looking before posting again
         try:
             sent = execute(self.client, plan) if isinstance(plan, Plan) else _sink_send(plan)
         except SendFailed as failed:
             sent, error = failed.sent, failed.cause
+            unsettled = failed.looking or outcome_unknown(error)
         with self.rt.session() as s:
             row = s.get(OutboxMessage, row_id)
             assert row is not None
+            if row.status != OutboxStatus.SENDING or row.lease_holder != self.holder:
+                # Our lease ran out and another deliverer took the row: it looks for this post.
+                log.warning("outbox %s: lease lost while sending; left to its new holder", row_id)
+                return
             _record_sent(s, row, sent)
             row.attempts += 1
+            if not unsettled:
+                row.attempt_started_at = None
             if error is None:
                 row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
             else:
@@ -222,12 +266,12 @@ class Deliverer:
     def _failed(
         self, s: Session, row: OutboxMessage, error: BaseException, target: str, held: set[str]
     ) -> None:
-        retry_after = _retry_after(error)
-        if retry_after is not None:
-            until = utcnow() + timedelta(seconds=retry_after)
+        wait = _hold_seconds(error)
+        if wait is not None:
+            until = utcnow() + timedelta(seconds=wait)
             _postpone_target(s, target, until)
             row.status, row.next_attempt_at = OutboxStatus.PENDING, until
-            row.last_error = f"rate_limited ({retry_after:g}s)"
+            row.last_error = f"rate_limited ({wait:g}s)"
             held.add(target)
             return
         code = _error_code(error)
@@ -312,31 +356,21 @@ def _record_alert_message(s: Session, alert_id: int, channel: str, ts: str) -> N
         alert.channel_id, alert.message_ts = channel, ts
 
 
-def _retry_after(error: BaseException) -> float | None:
+# Slack's failures are judged in bot/slack_errors.py; a sink says how it failed itself.
+def _hold_seconds(error: BaseException) -> float | None:
     """Seconds to hold the whole target for (Slack's 429, or a sink's), else None."""
     if isinstance(error, sinks.SinkFailed):
         return None if error.retry_after is None else max(1.0, error.retry_after)
-    if not isinstance(error, SlackApiError) or error.response.status_code != 429:
-        return None
-    try:
-        return max(1.0, float(error.response.headers.get("retry-after", "1")))
-    except (TypeError, ValueError):
-        return 1.0
+    if isinstance(error, SlackApiError) and error.response.status_code == 429:
+        return retry_after(error)
+    return None
 
 
 def _transient(error: BaseException) -> bool:
-    """Slack or the network is down, not the message wrong: it stays queued until delivered
-    (backing off to one try in 10 minutes), however long the outage lasts."""
     if isinstance(error, sinks.SinkFailed):
         return not error.permanent
-    if not isinstance(error, SlackApiError):
-        return True  # connection refused, timeout, reset
-    return error.response.status_code >= 500 or _error_code(error) in TRANSIENT_ERRORS
+    return transient(error)
 
 
 def _error_code(error: BaseException) -> str:
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error") or f"http_{error.response.status_code}")
-    if isinstance(error, sinks.SinkFailed):
-        return error.code
-    return f"network: {error.__class__.__name__}"
+    return error.code if isinstance(error, sinks.SinkFailed) else error_code(error)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
+from bot.blocks import mlflow as mlflow_blocks
 from models.enums import Role
 from models.monitor_views import AlertView
 from models.outbox import OutboxMessage
@@ -88,6 +89,25 @@ def alert_escalated(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
     return alert_blocks.escalated_message(_alert(s, row), row.data.get("architect"))
 
 
+def mlflow_alias_set(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    d = row.data
+    return mlflow_blocks.alias_set_message(
+        _key(s, row), d["model"], d["version"], d["alias"], int(row.handoff_id or 0)
+    )
+
+
+def mlflow_alias_failed(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    d = row.data
+    return mlflow_blocks.alias_failed_message(
+        _key(s, row), d["model"], d["version"], d["alias"], d["error"], bool(d["final"])
+    )
+
+
+def mlflow_alias_unsigned(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
+    d = row.data
+    return mlflow_blocks.alias_unsigned_message(_key(s, row), d["model"], d["version"], d["alias"])
+
+
 RENDERERS: dict[str, Renderer] = {
     "project.advanced": project_advanced,
     "handoff.received": handoff_received,
@@ -99,4 +119,7 @@ RENDERERS: dict[str, Renderer] = {
     "alert.opened": alert_opened,
     "alert.resolved": alert_resolved,
     "alert.escalated": alert_escalated,
+    "mlflow.alias_set": mlflow_alias_set,
+    "mlflow.alias_failed": mlflow_alias_failed,
+    "mlflow.alias_unsigned": mlflow_alias_unsigned,
 }

@@ -16,6 +16,7 @@ from bot.db import make_engine, make_session_factory, read_only, session_scope
 from bot.slack import make_client
 from models.policy import Policy
 from models.schemas import Actor
+from models.sources import SourcePolicy
 from models.workspace import Workspace
 
 
@@ -27,6 +28,8 @@ class Runtime:
     policy: Policy
     client: WebClient
     admins: frozenset[str] = field(default_factory=frozenset)
+    # Where monitor sources may point; None: from BATON_METRIC_SOURCES_ALLOW (tests pass one).
+    metric_sources: SourcePolicy | None = None
     _read_engines: dict[Engine, Engine] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -40,6 +43,10 @@ class Runtime:
             client=client or make_client(settings),
             admins=frozenset(settings.baton_admins),
         )
+
+    def __post_init__(self) -> None:
+        if self.metric_sources is None:
+            self.metric_sources = self.settings.metric_sources()
 
     @contextmanager
     def session(self, *, reading: bool = False) -> Iterator[Session]:

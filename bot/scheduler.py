@@ -49,6 +49,7 @@ def job_context(rt: Runtime) -> JobContext:
         replica=replica_id(),
         digest_grace_seconds=settings.baton_digest_grace_minutes * 60,
         alert_escalation_minutes=settings.baton_alert_escalation_minutes,
+        metric_sources=rt.metric_sources or settings.metric_sources(),
     )
 
 

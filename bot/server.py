@@ -58,7 +58,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def serve(settings: Settings, *, workers: int, threads: int) -> None:
-    configure_logging(settings.baton_log_format)
+    configure_logging(settings)
     baton = assemble(settings)
     started: list[Scheduler] = []  # this worker's scheduler, stopped when the worker exits
 
@@ -92,7 +92,7 @@ def serve(settings: Settings, *, workers: int, threads: int) -> None:
 def socket(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    configure_logging(settings.baton_log_format)
+    configure_logging(settings)
     baton = assemble(settings, socket_mode=True)
     baton.deliverer.start()
     start_scheduler(settings, baton.rt, baton.deliverer)
@@ -112,7 +112,7 @@ def start_scheduler(settings: Settings, rt: Runtime, deliverer: Deliverer) -> Sc
 
 def worker(settings: Settings) -> None:
     """Delivery and scheduled jobs without a web server, until SIGTERM or SIGINT."""
-    configure_logging(settings.baton_log_format)
+    configure_logging(settings)
     rt = Runtime.from_settings(settings)
     migrate(rt.engine)
     deliverer = Deliverer(rt)

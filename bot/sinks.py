@@ -22,7 +22,7 @@ Prepare = Callable[[Runtime, Session, OutboxMessage], Send]
 
 SINKS: dict[str, Prepare] = {}
 # Modules that register a sink when imported; loaded on first use, so none is forgotten.
-SINK_MODULES = ("bot.webhook_sink",)
+SINK_MODULES = ("bot.webhook_sink", "bot.mlflow_sink", "bot.workflow_sink")
 
 
 class SinkFailed(Exception):

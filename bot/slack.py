@@ -17,10 +17,13 @@ def make_client(
     settings: Settings, *, timeout: int = 10, rate_limit_retries: bool = True
 ) -> WebClient:
     """rate_limit_retries=False for the deliverer: slack-sdk's handlers sleep in the calling
-    thread, and the deliverer reschedules instead so one slow channel holds up no other."""
+    thread, and the deliverer reschedules instead so one slow channel holds up no other. Nor
+    does it resend after a reset connection: the post may have landed, and the outbox's retry
+    looks for it in Slack before posting again."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    handlers: list[RetryHandler] = [ConnectionErrorRetryHandler(max_retry_count=2)]
+    handlers: list[RetryHandler] = []
     if rate_limit_retries:
+        handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
         handlers += [
             RateLimitErrorRetryHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),

@@ -11,7 +11,8 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.db import schema_revision
+from bot.db import read_only, schema_revision
+from bot.readiness import write_problem
 from bot.runtime import Runtime
 from handlers import api, api_handoffs, mlflow
 
@@ -51,12 +52,16 @@ def build_web(rt: Runtime, app: App) -> Flask:
     @web.get("/readyz")
     def readyz() -> tuple[Response, int]:
         try:
-            with rt.engine.connect() as conn:
+            with read_only(rt.engine).connect() as conn:  # never queued behind writers
                 conn.execute(text("SELECT 1"))
+                unwritable = write_problem(conn)
             current, head = schema_revision(rt.engine)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             log.error("readiness: database unreachable: %s", exc.__class__.__name__)
             return jsonify(status="unavailable", reason="database unreachable"), 503
+        if unwritable:
+            log.error("readiness: the database cannot take writes: %s", unwritable)
+            return jsonify(status="unavailable", reason=unwritable), 503
         if current != head:
             return jsonify(status="unavailable", reason=f"schema at {current}, code at {head}"), 503
         return jsonify(status="ready", schema=current), 200

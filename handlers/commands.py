@@ -225,12 +225,13 @@ def monitor_add(ctx: CommandContext, cmd: p.MonitorAdd) -> Reply:
         cmd.threshold,
         source=source,
         owner_role=cmd.owner or Role.DATA_SCIENTIST,
+        sources=ctx.rt.metric_sources,
     )
     return monitor_blocks.monitor_added(view)
 
 
 def monitor_list(ctx: CommandContext, cmd: p.MonitorList) -> Reply:
-    found = monitoring.list_monitors(ctx.s, ctx.actor.team_id, cmd.key)
+    found = monitoring.list_monitors(ctx.s, ctx.actor, cmd.key)
     return monitor_blocks.monitor_list(cmd.key, found, utcnow())
 
 

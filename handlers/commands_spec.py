@@ -219,7 +219,10 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
         "{cmd} monitor add <key> <metric> <min|max> <threshold> [owner <role>] "
         '[prometheus <url> "<query>" | json <url> <field.path>] [every <seconds>]',
         "Alert the owner (data scientist lead by default) when a metric falls below a min or "
-        "rises above a max; with a source, Baton polls it",
+        "rises above a max; with a source, Baton polls it. A Prometheus <url> is the server's "
+        "base URL (http://prom:9090) or its query endpoint (http://prom:9090/api/v1/query); "
+        "a json <url> answers JSON and <field.path> picks the number (data.auc). Private "
+        "addresses need the operator's BATON_METRIC_SOURCES_ALLOW",
     ),
     ("monitor list", "{cmd} monitor list <key>", "The monitors of a project"),
     ("monitor remove", "{cmd} monitor remove <key> <metric>", "Stop monitoring a metric"),

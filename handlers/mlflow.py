@@ -6,8 +6,12 @@ headers `X-MLflow-Delivery-Id` (a UUID), `X-MLflow-Timestamp` (Unix seconds) and
 the body being the JSON envelope `{"entity", "action", "timestamp", "data"}`. A delivery is
 accepted only with a valid signature from the last five minutes, and only once per delivery id.
 
-`model_version.created` enters the version in each linked project's lineage; the configured
-alias (`BATON_MLFLOW_ALIAS`, default champion) set on a version requests develop → deploy.
+`model_version.created` enters the version in each linked project's lineage. Aliases gate
+promotion the right way round: the request alias (`BATON_MLFLOW_REQUEST_ALIAS`, default
+challenger) set on a version requests develop → deploy; once approved, Baton itself sets the
+production alias (`BATON_MLFLOW_ALIAS`, default champion) on that version (bot/mlflow_sink.py).
+The production alias arriving here is Baton's own call coming back, or, with no approved
+hand-off for that version, someone promoting without sign-off: reported in the channel.
 Anything Baton cannot act on is acknowledged with a note, so MLflow does not retry it.
 """
 
@@ -28,7 +32,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
-from models.services import integrations
+from models.services import integrations, mlflow_gate
 from models.services.integrations import MlflowVersion, Outcome
 
 log = logging.getLogger(__name__)
@@ -145,15 +149,22 @@ def _version_created(rt: Runtime, s: Session, data: dict[str, Any]) -> tuple[lis
 
 def _alias_created(rt: Runtime, s: Session, data: dict[str, Any]) -> tuple[list[Outcome], str]:
     p = AliasCreated.model_validate(data)
-    wanted = rt.settings.baton_mlflow_alias
-    if p.alias != wanted:
-        return [], f"alias '{p.alias}' is not '{wanted}': no hand-off"
-    outcomes = integrations.request_champion_handoff(s, p.name, p.version, rt.policy)
+    requested, production = rt.settings.baton_mlflow_request_alias, rt.settings.baton_mlflow_alias
+    if p.alias == requested:
+        outcomes = integrations.request_signoff_for_version(
+            s, p.name, p.version, rt.policy, production
+        )
+        done = f"version {p.version} of '{p.name}' is '{p.alias}': sign-off requested"
+    elif p.alias == production:
+        outcomes = mlflow_gate.production_alias_set(s, p.name, p.alias, p.version)
+        done = f"version {p.version} of '{p.name}' is now '{p.alias}'"
+    else:
+        return [], f"alias '{p.alias}' is neither '{requested}' nor '{production}': nothing to do"
     if not outcomes:
         log.info("MLflow model %r is not linked to a project; alias %s ignored", p.name, p.alias)
         return [], f"model '{p.name}' is not linked to a project"
     log.info("MLflow %s v%s is %s: %s", p.name, p.version, p.alias, _summary(outcomes))
-    return outcomes, f"version {p.version} of '{p.name}' is now '{p.alias}'"
+    return outcomes, done
 
 
 def _summary(outcomes: list[Outcome]) -> str:

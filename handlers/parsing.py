@@ -25,11 +25,8 @@ import math
 import re
 from collections.abc import Callable
 from functools import cache
-from itertools import groupby
 from typing import Any, Literal, NamedTuple, Never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-from apscheduler.triggers.cron import CronTrigger
 
 from handlers.commands_spec import (
     DEFAULT_COMMAND,
@@ -62,7 +59,10 @@ from handlers.commands_spec import (
     help_entries,
     usage_for,
 )
+from models import cron
 from models.enums import Role, Stage
+from models.errors import DomainError
+from models.sources import SourceRefused, parse_source_url
 
 __all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
 
@@ -76,8 +76,6 @@ NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 HANDOFF_TARGETS = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
 DISPLAY_NAME_MAX = 80
 MODEL_NAME_MAX = 200  # MLflow registered model names, as Baton stores them
-WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-WEEKDAY_PART = re.compile(r"(?:\*|(?P<lo>\w+)(?:-(?P<hi>\w+))?)(?:/(?P<step>[0-9]{1,2}))?")
 
 
 class UsageError(Exception):
@@ -315,54 +313,11 @@ def _timezones() -> frozenset[str]:
 
 
 def _crontab(expr: str) -> str:
-    """A 5-field crontab with day-of-week names (see DigestSchedule), validated by APScheduler."""
-    fields = expr.split()
-    if len(fields) != 5:
-        _fail(f"a cron schedule has 5 fields (minute hour day month weekday), not '{expr}'")
-    fields[4] = _weekdays(fields[4])
-    normalised = " ".join(fields)
+    """The crontab as schedules store it (weekday names; see models/cron.py), or _Invalid."""
     try:
-        CronTrigger.from_crontab(normalised, timezone="UTC")
-    except ValueError as e:
-        _fail(f"'{expr}' is not a valid cron schedule: {e}")
-    return normalised
-
-
-def _weekdays(field: str) -> str:
-    """Crontab weekdays (0 and 7 are Sunday) as names, or `*` for every day."""
-    days: set[int] = set()
-    for part in field.lower().split(","):
-        days |= _weekday_part(part)
-    return "*" if len(days) == 7 else _day_list(days)
-
-
-def _day_list(days: set[int]) -> str:
-    # Sunday stays out of ranges: "sun-tue" is a range in crontab but backwards in APScheduler 3.
-    parts = []
-    for _, run in groupby(enumerate(sorted(days - {0})), key=lambda pair: pair[1] - pair[0]):
-        names = [WEEKDAYS[day] for _, day in run]
-        parts.append(f"{names[0]}-{names[-1]}" if len(names) > 2 else ",".join(names))
-    return ",".join([*parts, "sun"] if 0 in days else parts)
-
-
-def _weekday_part(part: str) -> set[int]:
-    match = WEEKDAY_PART.fullmatch(part)
-    if not match:
-        _fail(f"'{part}' is not a day of the week (0–7 or sun–sat)")
-    lo_word, hi_word, step = match["lo"], match["hi"], int(match["step"] or 1)
-    lo = _weekday(lo_word) if lo_word else 0
-    hi = _weekday(hi_word) if hi_word else (lo if lo_word and not match["step"] else 7)
-    if step == 0 or lo > hi:
-        _fail(f"'{part}' is not a valid range of weekdays")
-    return {d % 7 for d in range(lo, hi + 1, step)}
-
-
-def _weekday(word: str) -> int:
-    if word in WEEKDAYS:
-        return WEEKDAYS.index(word)
-    if word.isascii() and word.isdigit() and len(word) == 1 and int(word) <= 7:
-        return int(word)
-    return _fail(f"'{word}' is not a day of the week (0–7 or sun–sat)")
+        return cron.normalise(expr)
+    except DomainError as e:
+        _fail(str(e))
 
 
 def _fail(reason: str) -> Never:
@@ -451,8 +406,14 @@ def _url(word: str) -> str:
     """A URL as Slack sends it (`<https://x|label>` or `<https://x>` when it linked it)."""
     if match := SLACK_LINK.fullmatch(word):
         word = match.group(1)
-    if not re.fullmatch(r"https?://[^\s<>|]{1,2000}", word):
+    if len(word) > 2000:
+        _fail(f"the URL is {len(word):,} characters long; the limit is 2,000")
+    if not re.fullmatch(r"https?://[^\s<>|]+", word):
         _fail(f"'{word}' is not an http:// or https:// URL")
+    try:
+        parse_source_url(word)  # the form; where it may point is checked by the service
+    except SourceRefused as exc:
+        _fail(str(exc))
     return word
 
 

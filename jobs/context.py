@@ -3,13 +3,15 @@ jobs write outbox rows, and the deliverer sends them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.policy import Policy
+from models.services.alerts import ESCALATION_MINUTES
+from models.sources import SourcePolicy
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,11 @@ class JobContext:
     timezone: str = "UTC"
     replica: str = "local"  # who claimed a run, for the job_runs table and the logs
     digest_grace_seconds: int = 3600
-    alert_escalation_minutes: int = 30  # an open alert nobody acknowledged pings the architect
+    # An open alert nobody acknowledged this long pings the architect.
+    alert_escalation_minutes: int = ESCALATION_MINUTES
+    # Where metric sources may point (BATON_METRIC_SOURCES_ALLOW); public addresses by default.
+    metric_sources: SourcePolicy = field(default_factory=SourcePolicy)
+    resolve: Callable[[str, int], list[str]] | None = None  # DNS for sources; None: the system's
 
     @contextmanager
     def session(self) -> Iterator[Session]:

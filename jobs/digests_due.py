@@ -48,6 +48,10 @@ def _run_one(ctx: JobContext, schedule_id: int, now: datetime) -> int:
         fire_time = schedule.next_run_at
         job = f"digest:{schedule.id}"
         if not claim(s, job, fire_time, ctx.replica):
+            # Another replica posted this fire time already; it is due again only because the
+            # schedule was set back onto it (by a process whose clock runs behind, or at the
+            # fire time itself). Move past it, or the schedule would stay stuck here for good.
+            schedules.advance(s, schedule, fire_time, now, sent=False)
             return 0
         if (now - fire_time).total_seconds() > ctx.digest_grace_seconds:
             _skip_missed(s, schedule, job, now, ctx.digest_grace_seconds)

@@ -1,8 +1,10 @@
 """Metric pull: monitors with a source are polled on their interval and the value recorded.
 
 A source is a Prometheus server (instant query, first sample) or a JSON URL with a dotted field
-path. A failing source (timeout, HTTP error, not JSON, no sample, not a number) is kept on the
-monitor as `last_error`, shown by `monitor list`, and never stops the run or other monitors.
+path, fetched through jobs/source_http.py (checked addresses only, no redirects, bounded size and
+time). A failing source (refused address, timeout, HTTP error, not JSON, no sample, not a number)
+is kept on the monitor as `last_error`, shown by `monitor list`, and never stops the run or other
+monitors. The error says what was wrong, never what the source answered.
 
 Due monitors are claimed (next_poll_at moved on) in one short transaction with SKIP LOCKED, so
 racing replicas poll each monitor once; fetching happens outside any transaction.
@@ -18,32 +20,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
-from urllib3.util.retry import Retry
 
 from jobs.context import JobContext
+from jobs.source_http import MAX_BYTES, RETRIES, Resolver, SourceError, get_body
 from models.enums import Stage
 from models.errors import DomainError
 from models.monitor import Monitor
 from models.project import Project
 from models.services import monitoring
+from models.sources import SourcePolicy, SourceRefused, prometheus_query
+
+__all__ = ["MAX_BYTES", "RETRIES", "SourceError", "fetch_value", "run"]
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT = 5.0  # seconds; read at call time so tests can shorten it
-MAX_BYTES = 1_000_000  # a metrics answer is small; a huge one is a misconfigured URL
 MAX_WORKERS = 8
 BATCH = 200
-RETRIES = 2  # per poll, for connection errors and 502/503/504
-RETRY_BACKOFF = 0.1  # seconds, doubled per retry (urllib3's backoff_factor)
-
-
-class SourceError(Exception):
-    """Why a source gave no value, in words fit for `monitor list`."""
+# Prometheus' own error types; its error text is body and is never repeated.
+PROMETHEUS_ERROR_TYPES = frozenset(
+    {"bad_data", "timeout", "canceled", "execution", "unavailable", "internal", "not_found"}
+)
 
 
 @dataclass(frozen=True)
@@ -63,21 +63,38 @@ def run(ctx: JobContext, now: datetime) -> int:
         due = _claim_due(s, now)
     if not due:
         return 0
+
+    def outcome(item: Due) -> float | str:
+        return _outcome(item, ctx.metric_sources, ctx.resolve)
+
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(due))) as pool:
-        outcomes = list(pool.map(_outcome, due))
+        outcomes = list(pool.map(outcome, due))
     return sum(
         _record(ctx, item, outcome, now) for item, outcome in zip(due, outcomes, strict=True)
     )
 
 
-def fetch_value(kind: str, url: str, query: str, timeout: float | None = None) -> float:
-    """The source's current value, or SourceError saying why there is none."""
+def fetch_value(
+    kind: str,
+    url: str,
+    query: str,
+    *,
+    policy: SourcePolicy | None = None,
+    resolve: Resolver | None = None,
+    timeout: float | None = None,
+) -> float:
+    """The source's current value, or SourceError saying why there is none. `policy` is where
+    sources may point (default: public addresses only); `resolve` the DNS seam (tests)."""
+    policy = policy or SourcePolicy()
     timeout = FETCH_TIMEOUT if timeout is None else timeout
     if kind == "prometheus":
-        endpoint = f"{url.rstrip('/')}/api/v1/query"
-        return _prometheus_value(_get_json(endpoint, {"query": query}, timeout))
+        try:
+            endpoint = prometheus_query(url, query)
+        except SourceRefused as exc:
+            raise SourceError(str(exc)) from None
+        return _prometheus_value(_get_json(endpoint, policy, resolve, timeout))
     if kind == "json":
-        return _number(_field(_get_json(url, None, timeout), query))
+        return _number(_field(_get_json(url, policy, resolve, timeout), query), f"'{query}'")
     raise SourceError(f"unknown source kind '{kind}'")
 
 
@@ -112,21 +129,16 @@ def _claim_due(s: Session, now: datetime) -> list[Due]:
     ]
 
 
-def _outcome(item: Due) -> float | str:
+def _outcome(item: Due, policy: SourcePolicy, resolve: Resolver | None) -> float | str:
     """The value, or the error text; nothing a source does may escape into the run."""
     try:
-        return fetch_value(item.kind, item.url, item.query)
+        return fetch_value(item.kind, item.url, item.query, policy=policy, resolve=resolve)
     except SourceError as exc:
         return str(exc)
-    except requests.Timeout:
-        return f"timed out after {FETCH_TIMEOUT:g}s"
-    except requests.HTTPError as exc:
-        return f"HTTP {exc.response.status_code if exc.response is not None else 'error'}"
-    except requests.RequestException as exc:
-        return f"could not fetch: {exc.__class__.__name__}"
     except Exception as exc:  # a surprise in a source must not stop the other monitors
-        log.exception("metric source of monitor %s failed", item.monitor_id)
-        return f"unexpected error: {exc.__class__.__name__}"
+        # Only the type: an exception's text may quote what the source sent.
+        log.error("metric source of monitor %s failed: %s", item.monitor_id, type(exc).__name__)
+        return f"unexpected error: {type(exc).__name__}"
 
 
 def _record(ctx: JobContext, item: Due, outcome: float | str, now: datetime) -> int:
@@ -145,54 +157,27 @@ def _record(ctx: JobContext, item: Due, outcome: float | str, now: datetime) -> 
     return 0
 
 
-def _retrying_session() -> requests.Session:
-    """Retries what a moment may fix (refused connection, 502/503/504), with a short backoff;
-    never a read time-out, which would multiply the wait of a hanging source."""
-    retry = Retry(
-        connect=RETRIES,
-        read=False,  # re-raised as it is: a time-out stays a time-out
-        status=RETRIES,
-        other=False,
-        backoff_factor=RETRY_BACKOFF,
-        status_forcelist=(502, 503, 504),
-        allowed_methods=frozenset({"GET"}),
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-def _get_json(url: str, params: dict[str, str] | None, timeout: float) -> Any:
-    headers = {"Accept": "application/json"}
-    with (
-        _retrying_session() as session,
-        session.get(url, params=params, timeout=timeout, stream=True, headers=headers) as response,
-    ):
-        response.raise_for_status()
-        body = response.raw.read(MAX_BYTES + 1, decode_content=True)
-    if len(body) > MAX_BYTES:
-        raise SourceError(f"the answer is larger than {MAX_BYTES // 1000} kB")
+def _get_json(url: str, policy: SourcePolicy, resolve: Resolver | None, timeout: float) -> Any:
+    body = get_body(url, policy, resolve, timeout)
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SourceError("the answer is not JSON") from None
 
 
 def _prometheus_value(body: Any) -> float:
     """data.result[0].value[1] of an instant query (or data.result[1] for a scalar)."""
     if not isinstance(body, dict) or body.get("status") != "success":
-        why = body.get("error") if isinstance(body, dict) else None
-        raise SourceError(f"Prometheus refused the query: {why or 'no success status'}")
+        kind = body.get("errorType") if isinstance(body, dict) else None
+        known = f" ({kind})" if kind in PROMETHEUS_ERROR_TYPES else ""
+        raise SourceError(f"Prometheus refused the query{known}")
     try:
         data = body["data"]
         if data.get("resultType") == "scalar":
-            return _number(data["result"][1])
+            return _number(data["result"][1], "the scalar")
         if not data["result"]:
             raise SourceError("the query returned no sample")
-        return _number(data["result"][0]["value"][1])
+        return _number(data["result"][0]["value"][1], "the sample")
     except (KeyError, IndexError, TypeError, AttributeError):
         raise SourceError("unexpected Prometheus answer: no data.result[0].value[1]") from None
 
@@ -210,13 +195,14 @@ def _field(body: Any, path: str) -> Any:
     return node
 
 
-def _number(raw: Any) -> float:
+def _number(raw: Any, what: str) -> float:
+    """`what` names the field, in the user's words; the value itself is never quoted."""
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise SourceError(f"the value is not a number: {str(raw)[:40]}")
+        raise SourceError(f"the value of {what} is not a number")
     try:
         value = float(raw)
-    except ValueError:
-        raise SourceError(f"the value is not a number: {str(raw)[:40]}") from None
+    except (ValueError, OverflowError):
+        raise SourceError(f"the value of {what} is not a number") from None
     if not math.isfinite(value):
-        raise SourceError(f"the value is not a finite number: {raw}")
+        raise SourceError(f"the value of {what} is not a finite number")
     return value

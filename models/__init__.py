@@ -2,6 +2,7 @@
 
 from models.audit import AuditChainHead, AuditEvent
 from models.base import Base
+from models.gates import MlflowPromotion, WorkflowStep
 from models.handoff import Handoff, SignOff
 from models.integrations import ApiToken, ModelLink
 from models.lineage import ModelVersion
@@ -25,6 +26,7 @@ __all__ = [
     "Handoff",
     "JobRun",
     "MessageRef",
+    "MlflowPromotion",
     "ModelLink",
     "ModelVersion",
     "Monitor",
@@ -38,5 +40,6 @@ __all__ = [
     "SignOff",
     "SlackUser",
     "WebhookSubscription",
+    "WorkflowStep",
     "Workspace",
 ]

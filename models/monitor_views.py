@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from models.enums import Role
 from models.schemas import View
+from models.sources import parse_source_url
 
 Direction = Literal["min", "max"]
 SourceKind = Literal["prometheus", "json"]
@@ -24,7 +25,8 @@ def breaches(direction: str, threshold: float, value: float) -> bool:
 class MonitorSource(View):
     """Where the metric pull job reads a monitor's value.
 
-    prometheus: `url` is the server's base URL and `query` the PromQL expression;
+    prometheus: `url` is the server's base URL (`http://prom:9090`) or its query endpoint
+    (`http://prom:9090/api/v1/query`) and `query` the PromQL expression;
     json: `url` answers JSON and `query` is a dotted path such as `metrics.auc` or `items.0.value`.
     """
 
@@ -35,10 +37,10 @@ class MonitorSource(View):
 
     @field_validator("url")
     @classmethod
-    def _http_only(cls, url: str) -> str:
-        # The job fetches this URL: anything but http(s) (file:, gopher:) has no business here.
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("the source URL must start with http:// or https://")
+    def _plain_http(cls, url: str) -> str:
+        # The form rule of models/sources.py: http(s) only, no user@, one spelling of addresses.
+        # Where it may point is the operator's policy, checked by the service and the fetcher.
+        parse_source_url(url)
         return url
 
 
@@ -75,6 +77,13 @@ class MonitorView(View):
     open_alert: str | None  # status of its open alert: "open" | "acknowledged" | None
     created_by: str
     created_at: datetime
+    source_hidden: bool = False  # a source exists but the reader is not a project member
+
+    def without_source(self) -> MonitorView:
+        """What someone outside the project sees: the rule and the value, not the source."""
+        hidden = self.source_kind is not None
+        changes = {"source_url": None, "source_query": None, "last_error": None}
+        return self.model_copy(update={**changes, "source_hidden": hidden})
 
     @property
     def rule(self) -> str:

@@ -36,6 +36,11 @@ class OutboxMessage(TeamScoped, Base):
     )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The deliverer that holds a 'sending' row; it renews next_attempt_at (the lease) while alive.
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    # Set while a post is on its way and its outcome unknown (a crash, a timeout): the next
+    # attempt looks for it in Slack before posting again.
+    attempt_started_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -49,6 +49,10 @@ TEMPLATES: dict[str, str] = {
     "alert.acknowledged": "{actor} acknowledged the {metric} alert",
     "alert.escalated": "The alert #{alert_id} was escalated to {architect}",
     "mlflow.version_recorded": "MLflow registered {model} version {version} (run {run_id})",
+    "mlflow.alias_set": "Baton set the MLflow alias {alias} on {model} version {version} after {transition}",
+    "mlflow.alias_without_signoff": (
+        "MLflow moved the alias {alias} to {model} version {version} without a sign-off"
+    ),
     "api_token.created": "{actor} created the API token {name} ({prefix}…)",
     "api_token.revoked": "{actor} revoked the API token {name} ({prefix}…)",
     "webhook.added": "{actor} added a webhook to {url} for {events}",
@@ -76,6 +80,7 @@ ATTEMPTS: dict[str, str] = {
     "alert.ack": "acknowledge an alert",
     "alert.retrain": "open a retrain hand-off",
     "foreign_workspace": "use Baton from another workspace",
+    "workflow": "act on a hand-off from a Slack workflow step",
     "ProjectArchive": "archive {project}",
     "ProjectLinkModel": "link a model to {project}",
     "RoleAssign": "assign a role on {project}",

@@ -127,6 +127,7 @@ class FakeSlack:
         self._cond = threading.Condition(threading.RLock())
         self._stopping = threading.Event()
         self._counter = 0
+        self._last_micros = 0
         self._server = _Server(self)
         # A short poll keeps stop() quick; shutdown() waits for the loop to notice.
         serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
@@ -140,12 +141,14 @@ class FakeSlack:
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.open": self._open_conversation,
             "conversations.join": self._join_conversation,
+            "conversations.history": self._history,
             "views.open": self._open_view,
             "views.push": self._push_view,
             "views.update": self._update_view,
             "views.publish": self._publish_view,
             "users.info": self._user_info,
         }
+        self._methods.update(self._function_methods())
         self.reset()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -181,6 +184,8 @@ class FakeSlack:
             self._faults: dict[str, deque[_Reply]] = defaultdict(deque)
             self._limiters: dict[str, _SlidingLimiter] = {}
             self._delays: dict[str, tuple[float, bool]] = {}
+            self._executions: dict[str, _Execution] = {}
+            self._holds: dict[str, threading.Event] = {}
 
     def response_url(
         self,
@@ -218,6 +223,13 @@ class FakeSlack:
         """Answer `method` late. applied=True: Slack did the work, only the answer is late."""
         with self._cond:
             self._delays[method] = (seconds, applied)
+
+    def hold(self, method: str) -> threading.Event:
+        """Apply `method`'s calls but keep their answers until the returned event is set (or the
+        fake stops): a client killed meanwhile never learns that Slack did the work."""
+        with self._cond:
+            release = self._holds[method] = threading.Event()
+        return release
 
     def _queue(self, method: str, reply: _Reply, times: int) -> None:
         with self._cond:
@@ -297,6 +309,10 @@ class FakeSlack:
         reply = self._answer(call, kind, params, token)
         if applied:
             self._stopping.wait(seconds)
+        with self._cond:
+            held = self._holds.get(method)
+        while held is not None and not held.wait(0.05) and not self._stopping.is_set():
+            pass
         _write(request, reply)
 
     def _answer(self, call: Call, kind: str, params: Json | None, token: str) -> _Reply:
@@ -325,7 +341,7 @@ class FakeSlack:
             return _Reply(200, {"ok": True, "url": self.socket_url})
         if not token:
             return _Reply(200, _error("not_authed"))
-        if token != self.token:
+        if token != self.token and not self._execution_token(token):
             return _Reply(200, _error("invalid_auth"))
         limiter = self._limiters.get(method)
         channel = self._channel_id(str(params.get("channel") or ""))
@@ -336,9 +352,11 @@ class FakeSlack:
         return _Reply(200, handler(params) if handler else _error("unknown_method"))
 
     def _next_ts(self) -> str:
+        """Slack's message ids: the time of posting (conversations.history's `oldest` compares
+        with it), in microseconds, strictly increasing."""
         self._counter += 1
-        micros = 100 * self._counter
-        return f"{_BASE_TS + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        self._last_micros = max(self._last_micros + 100, int(time.time() * 1e6))
+        return f"{self._last_micros // 1_000_000}.{self._last_micros % 1_000_000:06d}"
 
     def _channel_id(self, channel: str) -> str:
         # Posting to a user id lands in the DM with that user, as Slack does.
@@ -349,6 +367,8 @@ class FakeSlack:
         if not p.get("channel"):
             return _error("channel_not_found")
         if problem := _message_problem(p):
+            return _error(problem)
+        if problem := _metadata_problem(p.get("metadata")):
             return _error(problem)
         channel, ts = self._channel_id(str(p["channel"])), self._next_ts()
         message = self._message(channel, ts, p, via="chat.postMessage")
@@ -365,6 +385,7 @@ class FakeSlack:
             "user": self.bot_user_id,
             "bot_id": self.bot_id,
             "via": via,
+            **({"metadata": p["metadata"]} if p.get("metadata") else {}),
         }
 
     def _update_message(self, p: Json) -> Json:
@@ -408,6 +429,37 @@ class FakeSlack:
         if len(users) == 1:
             return {"ok": True, "channel": {"id": self.dm_channel(users[0]), "is_im": True}}
         return {"ok": True, "channel": {"id": "G" + "-".join(sorted(users)), "is_mpim": True}}
+
+    def _history(self, p: Json) -> Json:
+        """Newest first, `limit` per page with a cursor; metadata only with include_all_metadata."""
+        channel = str(p.get("channel") or "")
+        if not channel or channel.startswith(("U", "W")):  # history wants the IM id, not a user
+            return _error("channel_not_found")
+        try:
+            limit = int(p.get("limit") or 100)
+            oldest, offset = float(p.get("oldest") or 0), int(p.get("cursor") or 0)
+        except ValueError:
+            return _error("invalid_arguments")
+        if not 1 <= limit <= 999:
+            return _error("invalid_limit")
+        found = sorted(
+            (m for m in self._messages.values() if m["channel"] == channel),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )
+        found = [m for m in found if float(m["ts"]) > oldest]
+        page = copy.deepcopy(found[offset : offset + limit])
+        if not _flag(p.get("include_all_metadata")):
+            for message in page:
+                message.pop("metadata", None)
+        more = offset + limit < len(found)
+        cursor = str(offset + limit) if more else ""
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _join_conversation(self, p: Json) -> Json:
         if not p.get("channel"):
@@ -498,6 +550,78 @@ class FakeSlack:
         self._views[view_id] = stored
         return {"ok": True, "view": copy.deepcopy(stored)}
 
+    # -- functions.* (Workflow Builder custom steps) and chat.getPermalink -------------------
+    def start_execution(self, execution_id: str, output_parameters: Json) -> str:
+        """A running step, as Slack holds one when it sends `function_executed`; returns the
+        execution's bot_access_token, valid (for any method) until the step completes.
+        `output_parameters` is the manifest's declaration: completions are checked against it."""
+        token = f"xwfp-{execution_id}"
+        with self._cond:
+            self._executions[execution_id] = _Execution(token, copy.deepcopy(output_parameters))
+        return token
+
+    def completion(self, execution_id: str) -> Json | None:
+        """{"method", "outputs" | "error", "token"} once Slack accepted a completion, else None."""
+        with self._cond:
+            found = self._executions.get(execution_id)
+            return copy.deepcopy(found.completed) if found else None
+
+    def _execution_token(self, token: str) -> bool:
+        return any(e.token == token and e.completed is None for e in self._executions.values())
+
+    def _function_methods(self) -> dict[str, Callable[[Json], Json]]:
+        return {
+            "functions.completeSuccess": self._complete_success,
+            "functions.completeError": self._complete_error,
+            "chat.getPermalink": self._get_permalink,
+        }
+
+    def _running(self, p: Json) -> _Execution | str:
+        execution_id = p.get("function_execution_id")
+        if not isinstance(execution_id, str) or not execution_id:
+            return "invalid_arguments"
+        execution = self._executions.get(execution_id)
+        if execution is None:
+            return "function_execution_not_found"
+        if execution.completed is not None:
+            return "execution_not_in_running_state"
+        return execution
+
+    def _complete_success(self, p: Json) -> Json:
+        execution = self._running(p)
+        if isinstance(execution, str):
+            return _error(execution)
+        outputs = p.get("outputs")
+        if isinstance(outputs, str):  # slack_sdk sends it JSON-encoded in a form field
+            try:
+                outputs = json.loads(outputs)
+            except json.JSONDecodeError:
+                return _error("invalid_arguments")
+        if not isinstance(outputs, dict):
+            return _error("invalid_arguments")
+        if problem := _outputs_problem(outputs, execution.outputs):
+            return {**_error("parameter_validation_failed"), "errors": [problem]}
+        execution.completed = {"method": "functions.completeSuccess", "outputs": outputs}
+        return {"ok": True}
+
+    def _complete_error(self, p: Json) -> Json:
+        execution = self._running(p)
+        if isinstance(execution, str):
+            return _error(execution)
+        if not isinstance(p.get("error"), str) or not p["error"].strip():
+            return _error("invalid_arguments")
+        execution.completed = {"method": "functions.completeError", "error": p["error"]}
+        return {"ok": True}
+
+    def _get_permalink(self, p: Json) -> Json:
+        channel, ts = p.get("channel"), str(p.get("message_ts") or "")
+        if not channel or not ts:
+            return _error("invalid_arguments")
+        if (channel, ts) not in self._messages:
+            return _error("message_not_found")
+        link = f"https://fake.slack.test/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
     # -- response_url ------------------------------------------------------------------------
     def _respond(self, name: str, p: Json) -> Json:
         hook = self._hooks.get(name, _Hook())
@@ -532,6 +656,44 @@ class FakeSlack:
     def _forget(self, record: Json) -> None:
         self._messages.pop(_key(record), None)
         self._ephemerals[:] = [e for e in self._ephemerals if e is not record]
+
+
+@dataclass
+class _Execution:
+    """A running custom step: its token and the outputs the manifest declares."""
+
+    token: str
+    outputs: Json
+    completed: Json | None = None
+
+
+_OUTPUT_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "slack#/types/user_id": lambda v: isinstance(v, str) and v[:1] in ("U", "W"),
+    "slack#/types/channel_id": lambda v: isinstance(v, str) and v[:1] in ("C", "G", "D"),
+}
+
+
+def _outputs_problem(outputs: Json, declared: Json) -> str | None:
+    """Outputs checked as Slack checks them against `output_parameters` (properties+required)."""
+    properties = declared.get("properties") or {}
+    for name in declared.get("required") or []:
+        if name not in outputs:
+            return f"missing required output {name}"
+    for name, value in outputs.items():
+        spec = properties.get(name)
+        if spec is None:
+            return f"{name} is not a declared output"
+        if spec.get("type") == "array":
+            item = _OUTPUT_TYPES.get((spec.get("items") or {}).get("type", ""))
+            if not isinstance(value, list) or item is None or not all(item(v) for v in value):
+                return f"{name} is not an array of {(spec.get('items') or {}).get('type')}"
+        elif not _OUTPUT_TYPES.get(spec.get("type", ""), lambda v: False)(value):
+            return f"{name} is not of type {spec.get('type')}"
+    return None
 
 
 def _parse(query: str, content_type: str, raw: bytes) -> Json | None:
@@ -574,6 +736,19 @@ def _message_problem(p: Json) -> str | None:
         return "invalid_blocks"
     if not (p.get("text") or blocks or p.get("attachments")):
         return "no_text"
+    return None
+
+
+def _metadata_problem(metadata: Any) -> str | None:
+    """Slack's shape for message metadata: an event_type string and an event_payload object."""
+    if metadata is None or metadata == "":
+        return None
+    if not isinstance(metadata, dict) or set(metadata) - {"event_type", "event_payload"}:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_type"), str) or not metadata["event_type"]:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_payload"), dict):
+        return "invalid_metadata_format"
     return None
 
 

@@ -89,7 +89,7 @@ def test_unknown_methods_are_refused(client: WebClient) -> None:
 def test_posted_messages_are_kept_with_increasing_ts(fake: FakeSlack, client: WebClient) -> None:
     first = client.chat_postMessage(channel="C1", text="hand-off", blocks=SECTION)
     reply = client.chat_postMessage(channel="C1", text="reply", thread_ts=first["ts"])
-    assert first["ts"] == "1700000000.000100"
+    assert abs(float(first["ts"]) - time.time()) < 60, "a ts is the time of posting"
     assert float(reply["ts"]) > float(first["ts"])
     assert [m["text"] for m in fake.messages("C1")] == ["hand-off", "reply"]
     assert fake.messages("C1")[0]["blocks"] == SECTION
@@ -406,3 +406,64 @@ def test_stop_releases_a_delayed_answer() -> None:
     waiting.join(timeout=5)
     assert not waiting.is_alive()
     assert answers[0]["ok"]
+
+
+# -- message metadata and conversations.history ------------------------------------------------
+def test_history_pages_newest_first_with_metadata_only_when_asked(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    meta = {"event_type": "baton_outbox", "event_payload": {"outbox_id": 3}}
+    first = client.chat_postMessage(channel="U1", text="one", metadata=meta)
+    for text in ("two", "three"):
+        client.chat_postMessage(channel="U1", text=text)
+    page = client.conversations_history(channel="DU1", limit=2, include_all_metadata=True)
+    assert [m["text"] for m in page["messages"]] == ["three", "two"]
+    cursor = page["response_metadata"]["next_cursor"]
+    rest = client.conversations_history(
+        channel="DU1", limit=2, cursor=cursor, include_all_metadata=True
+    )
+    assert [(m["text"], m.get("metadata")) for m in rest["messages"]] == [("one", meta)]
+    assert rest["response_metadata"]["next_cursor"] == ""
+    plain = client.conversations_history(channel="DU1")
+    assert all("metadata" not in m for m in plain["messages"])
+    newer = client.conversations_history(channel="DU1", oldest=first["ts"])
+    assert [m["text"] for m in newer["messages"]] == ["three", "two"], "oldest is exclusive"
+    assert fake.messages("U1")[0]["metadata"] == meta
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"event_type": "baton_outbox"},
+        {"event_type": "", "event_payload": {}},
+        {"event_type": "x", "event_payload": [1]},
+        {"event_type": "x", "event_payload": {}, "extra": 1},
+        "not json",
+    ],
+)
+def test_malformed_metadata_is_refused(fake: FakeSlack, client: WebClient, metadata) -> None:
+    error = error_of(lambda: client.chat_postMessage(channel="C1", text="x", metadata=metadata))
+    assert error.response["error"] == "invalid_metadata_format"
+    assert fake.messages() == []
+
+
+def test_history_wants_a_conversation_id_not_a_user(client: WebClient) -> None:
+    assert error_of(lambda: client.conversations_history(channel="U1")).response["error"] == (
+        "channel_not_found"
+    )
+
+
+def test_a_held_answer_is_applied_but_only_returned_once_released(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    release = fake.hold("chat.postMessage")
+    answered: list[str] = []
+    poster = threading.Thread(
+        target=lambda: answered.append(client.chat_postMessage(channel="C1", text="x")["ts"])
+    )
+    poster.start()
+    fake.wait_for(lambda: fake.messages("C1"))
+    assert answered == [], "applied, not yet answered"
+    release.set()
+    poster.join(timeout=5)
+    assert answered == [fake.messages("C1")[0]["ts"]]

@@ -60,6 +60,8 @@ def monitor_line(view: MonitorView, now: datetime) -> str:
     if view.source_kind and view.source_url:
         shown = cut(escape(view.source_url), URL_SHOWN_MAX)
         line += f"\n    pulled from {view.source_kind} `{shown}` every {view.poll_seconds}s"
+    elif view.source_hidden:
+        line += f"\n    pulled from {view.source_kind}; its members see where from"
     if view.last_error:
         line += f"\n    :warning: last pull failed: {cut(escape(view.last_error), ERROR_SHOWN_MAX)}"
     return line

@@ -9,6 +9,7 @@ slash commands and clicks come back to /sandbox/response/<id>.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -28,13 +29,14 @@ from bot.sandbox.workspace import (
     dm_channel,
 )
 
-JSON_FIELDS = ("blocks", "attachments", "view")  # sent as JSON strings in form bodies
+JSON_FIELDS = ("blocks", "attachments", "view", "metadata")  # sent as JSON strings in form bodies
 MESSAGE_BLOCKS_MAX, VIEW_BLOCKS_MAX = 50, 100
 
 
 class WebApi:
     def __init__(self, workspace: Workspace, token: str) -> None:
         self.ws, self.token = workspace, token
+        self.metadata: dict[tuple[str, str], Json] = {}  # (channel, ts) → message metadata
         self.methods: dict[str, Callable[[Json], Json]] = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.post_message,
@@ -43,6 +45,7 @@ class WebApi:
             "chat.postEphemeral": self.post_ephemeral,
             "conversations.join": self.join,
             "conversations.open": self.open_conversation,
+            "conversations.history": self.history,
             "users.info": self.user_info,
             "views.open": self.open_view,
             "views.push": self.push_view,
@@ -105,11 +108,43 @@ class WebApi:
         channel = self._conversation(str(p.get("channel") or ""))
         if channel is None:
             return error("channel_not_found")
-        if problem := message_problem(p):
+        if problem := message_problem(p) or metadata_problem(p.get("metadata")):
             return error(problem)
         message = Message(channel, self.ws.next_ts(), _text(p), _blocks(p), BOT_USER)
+        if p.get("metadata"):
+            self.metadata[(channel, message.ts)] = dict(p["metadata"])
         self.ws.change(lambda: self.ws.messages.append(message))
         return {"ok": True, "channel": channel, "ts": message.ts, "message": message.as_slack()}
+
+    def history(self, p: Json) -> Json:
+        """One page, newest first; metadata only when include_all_metadata is set."""
+        channel = str(p.get("channel") or "")
+        if channel not in self.ws.channels:  # a DM is read by its D… id, not the user's
+            return error("channel_not_found")
+        try:
+            limit, oldest = int(p.get("limit") or 100), float(p.get("oldest") or 0)
+        except ValueError:
+            return error("invalid_arguments")
+        if not 1 <= limit <= 999:
+            return error("invalid_limit")
+        found = self.ws.read(
+            lambda: [
+                m
+                for m in self.ws.messages
+                if m.channel == channel and m.visible_to is None and float(m.ts) > oldest
+            ]
+        )
+        newest = sorted(found, key=lambda m: float(m.ts), reverse=True)[:limit]
+        with_metadata = str(p.get("include_all_metadata")).lower() in ("1", "true")
+        messages = [self._described(m, with_metadata) for m in newest]
+        return {"ok": True, "messages": messages, "has_more": len(found) > limit}
+
+    def _described(self, message: Message, with_metadata: bool) -> Json:
+        found = message.as_slack()
+        metadata = self.metadata.get((message.channel, message.ts))
+        if with_metadata and metadata:
+            found["metadata"] = copy.deepcopy(metadata)
+        return found
 
     def post_ephemeral(self, p: Json) -> Json:
         channel = self._conversation(str(p.get("channel") or ""))
@@ -233,6 +268,19 @@ def message_problem(p: Json) -> str | None:
         return "invalid_blocks"
     if not (p.get("text") or blocks):
         return "no_text"
+    return None
+
+
+def metadata_problem(metadata: Any) -> str | None:
+    """Message metadata as Slack takes it: an event_type string and an event_payload object."""
+    if metadata is None or metadata == "":
+        return None
+    if not isinstance(metadata, dict) or set(metadata) - {"event_type", "event_payload"}:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_type"), str) or not metadata["event_type"]:
+        return "invalid_metadata_format"
+    if not isinstance(metadata.get("event_payload"), dict):
+        return "invalid_metadata_format"
     return None
 
 

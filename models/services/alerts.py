@@ -23,6 +23,9 @@ from models.schemas import Actor
 from models.services import audit, handoffs, outbox
 from models.services.common import leads_by_project, require_member
 
+# How long an open alert may go unacknowledged before the ML architect lead is pinged: the one
+# default of BATON_ALERT_ESCALATION_MINUTES (bot/config.py) and of JobContext (jobs/context.py).
+ESCALATION_MINUTES = 30
 SYSTEM_USER = "baton"  # the actor of what nobody typed: API pushes, the pull job, escalations
 ID_MAX = 10**15  # a button value longer than any id we issue is tampered with
 
@@ -53,7 +56,7 @@ def acknowledge(s: Session, actor: Actor, alert_id: int, now: datetime | None = 
     return AckResult(alert=_view(alert, monitor, project), changed=True)
 
 
-def escalate_due(s: Session, now: datetime, delay_minutes: int = 30) -> int:
+def escalate_due(s: Session, now: datetime, delay_minutes: int) -> int:
     """Ping the ML architect lead about alerts nobody acknowledged within the delay; once each,
     across replicas, because only the run whose conditional update lands queues the message."""
     rows = s.execute(

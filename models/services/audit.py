@@ -16,6 +16,7 @@ from models.audit_chain import event_hash
 from models.base import utcnow
 from models.project import Project
 from models.schemas import Actor, AuditEntry
+from models.sources import shown_error
 
 
 def record(
@@ -128,9 +129,16 @@ def _entry(e: AuditEvent) -> AuditEntry:
         project_key=e.project_key,
         actor=e.actor,
         action=e.action,
-        detail=e.detail,
+        detail=_shown_detail(e.action, e.detail),
         created_at=e.created_at,
     )
+
+
+def _shown_detail(action: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """Source failures recorded before errors stopped quoting the answer lose the quote."""
+    if action != "monitor.source_failed" or not isinstance(detail.get("error"), str):
+        return detail
+    return {**detail, "error": shown_error(detail["error"])}
 
 
 def _jsonable(value: Any) -> Any:

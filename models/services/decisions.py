@@ -13,6 +13,7 @@ from models.project import Project
 from models.schemas import Actor, DecisionResult
 from models.services import audit, lineage, outbox, webhooks
 from models.services.common import active_assignments, leads_of
+from models.services.gates import handoff_decided
 from models.services.views import get_handoff, handoff_view
 
 REASON_MAX = 2000
@@ -147,6 +148,7 @@ def _follow_up(
     if decision == Decision.REJECTED:
         _close(handoff, HandoffStatus.REJECTED, actor)
         audit.record(s, actor, "handoff.rejected", project, handoff_id=handoff.id)
+        handoff_decided(s, project, handoff)
         return False
     if not handoff.all_approved():
         return False
@@ -158,6 +160,7 @@ def _advance(s: Session, actor: Actor, project: Project, handoff: Handoff) -> No
     _close(handoff, HandoffStatus.APPROVED, actor)
     previous, project.stage = project.stage, handoff.to_stage
     audit.record(s, actor, "handoff.approved", project, handoff_id=handoff.id, round=handoff.round)
+    handoff_decided(s, project, handoff)
     audit.record(
         s,
         actor,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models.digest import MonitorLine
 from models.monitor import OPEN_ALERT_STATUSES, Alert, Monitor, Observation
 from models.project import Project
+from models.sources import shown_error
 
 if TYPE_CHECKING:
     from models.services.digest import _Scope
@@ -36,7 +37,7 @@ def monitor_lines(s: Session, scope: _Scope, since: datetime | None) -> list[Mon
             last_value=m.last_value,
             alert=alert,
             breaches_since=breaches.get(m.id, 0),
-            source_error=m.last_error,
+            source_error=shown_error(m.last_error),
         )
         for m, key, alert in rows
     ]

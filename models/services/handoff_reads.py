@@ -37,7 +37,9 @@ def handoff_version(s: Session, team_id: str, handoff_id: int) -> int:
 
 def project_state(s: Session, team_id: str, key: str, policy: Policy) -> ProjectState:
     card = projects.project_card(s, team_id, key, policy)
-    return ProjectState(card=card, monitors=monitoring.list_monitors(s, team_id, key))
+    # A pipeline's token speaks for the workspace, not for a member: sources stay hidden.
+    reader = Actor(team_id=team_id, user_id="")
+    return ProjectState(card=card, monitors=monitoring.list_monitors(s, reader, key))
 
 
 def cancel_by_id(s: Session, actor: Actor, handoff_id: int, policy: Policy) -> HandoffView:

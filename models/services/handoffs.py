@@ -188,6 +188,9 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
         project_id=project.id,
         handoff_id=handoff.id,
     )
+    from models.services import gates  # gates' services request hand-offs through this module
+
+    gates.handoff_decided(s, project, handoff)
     return handoff_view(s, handoff, policy, project=project)
 
 

@@ -1,5 +1,6 @@
 """MLflow's model registry in Baton: linking registered models to projects, recording the
-versions MLflow announces, and requesting develop → deploy when a version becomes champion."""
+versions MLflow announces, and requesting develop → deploy when a version gets the request
+alias (challenger). What follows the decision is models/services/mlflow_gate.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from models.audit import AuditEvent
 from models.enums import Role, Stage
 from models.errors import Conflict, DomainError, PacketInvalid
+from models.gates import MlflowPromotion
 from models.integrations import ModelLink
 from models.lineage import ModelVersion
 from models.policy import Policy
@@ -116,7 +118,7 @@ def first_delivery(s: Session, delivery_id: str) -> bool:
 def record_mlflow_version(s: Session, mv: MlflowVersion) -> list[Outcome]:
     """The version enters the lineage of every project its model is linked to (once each)."""
     outcomes = []
-    for project in _linked_projects(s, mv.name):
+    for project in linked_projects(s, mv.name):
         if _version_row(s, project, mv.name, mv.version) is not None:
             outcomes.append(Outcome(project=project.key, outcome="already_recorded"))
             continue
@@ -155,29 +157,42 @@ def _lineage_row(project: Project, mv: MlflowVersion) -> ModelVersion:
     )
 
 
-def request_champion_handoff(s: Session, name: str, version: str, policy: Policy) -> list[Outcome]:
-    """develop → deploy for each linked project, on behalf of its data-scientist lead."""
+def request_signoff_for_version(
+    s: Session, name: str, version: str, policy: Policy, production_alias: str
+) -> list[Outcome]:
+    """develop → deploy for each linked project, on behalf of its data-scientist lead; once
+    approved, Baton sets `production_alias` on this version (models/services/mlflow_gate.py)."""
     outcomes = []
-    for project in _linked_projects(s, name):
+    for project in linked_projects(s, name):
         try:
             with s.begin_nested():  # a refusal undoes only this project's attempt
-                outcomes.append(_request_for(s, project, name, version, policy))
+                outcomes.append(_request_for(s, project, name, version, policy, production_alias))
         except DomainError as exc:
             note = _refusal_note(exc)
-            log.info(
-                "MLflow champion %s v%s: no hand-off for %s: %s", name, version, project.key, note
-            )
+            log.info("MLflow %s v%s: no hand-off for %s: %s", name, version, project.key, note)
             outcomes.append(Outcome(project=project.key, outcome="not_requested", note=note))
     return outcomes
 
 
-def _request_for(s: Session, project: Project, name: str, version: str, policy: Policy) -> Outcome:
+def _request_for(
+    s: Session, project: Project, name: str, version: str, policy: Policy, alias: str
+) -> Outcome:
     lead = leads_of(s, project).get(Role.DATA_SCIENTIST)
     if lead is None:
         raise DomainError(f"'{project.key}' has no data scientist lead to request the hand-off.")
     packet = champion_packet(s, project, name, version, policy)
     view = handoffs.request_handoff(
         s, Actor(project.team_id, lead), project.key, Stage.DEPLOY, packet, policy, source="mlflow"
+    )
+    s.add(
+        MlflowPromotion(
+            team_id=project.team_id,
+            handoff_id=view.id,
+            project_id=project.id,
+            model_name=name,
+            version=version,
+            alias=alias,
+        )
     )
     return Outcome(project=project.key, outcome="requested", note=f"hand-off {view.id} requested")
 
@@ -224,7 +239,7 @@ def _recorded_detail(s: Session, project: Project, name: str, version: str) -> d
     return {}
 
 
-def _linked_projects(s: Session, model: str) -> list[Project]:
+def linked_projects(s: Session, model: str) -> list[Project]:
     """Every workspace's live project linked to this registered model."""
     rows = s.scalars(
         select(Project)

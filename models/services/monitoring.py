@@ -28,7 +28,7 @@ from models.services.alerts import (  # noqa: F401  (re-exported)
     retrain_form,
     system,
 )
-from models.services.common import get_active_project, get_project, require_member
+from models.services.common import get_active_project, get_project, is_member, require_member
 from models.services.observations import (  # noqa: F401  (re-exported)
     monitor_view,
     open_alerts,
@@ -36,6 +36,7 @@ from models.services.observations import (  # noqa: F401  (re-exported)
     record_observation,
     record_observations,
 )
+from models.sources import SourcePolicy, SourceRefused
 
 METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")  # as the command parser accepts
 
@@ -51,10 +52,14 @@ def add_monitor(
     source: MonitorSource | None = None,
     owner_role: Role = Role.DATA_SCIENTIST,
     now: datetime | None = None,
+    sources: SourcePolicy | None = None,
 ) -> MonitorView:
+    """`sources`: where the operator lets sources point (default: public addresses only)."""
     project = get_active_project(s, actor.team_id, key, lock=True)
     require_member(s, project, actor, "add monitors")
     _check_rule(metric, direction, threshold)
+    if source is not None:
+        _check_source(source, sources or SourcePolicy())
     existing = _active_monitors(s, project, metric)
     if existing:
         raise _already_monitored(key, existing[0])
@@ -76,11 +81,16 @@ def add_monitor(
     return monitor_view(project, monitor, None)
 
 
-def list_monitors(s: Session, team_id: str, key: str) -> list[MonitorView]:
-    project = get_project(s, team_id, key)
+def list_monitors(s: Session, actor: Actor, key: str) -> list[MonitorView]:
+    """Like every read, open to the actor's workspace; where a monitor's source points (its
+    URL, query and last error, which name internal hosts) only to the project's members."""
+    project = get_project(s, actor.team_id, key)
     monitors = _active_monitors(s, project)
     alerts = open_alerts(s, [m.id for m in monitors])
-    return [monitor_view(project, m, alerts.get(m.id)) for m in monitors]
+    views = [monitor_view(project, m, alerts.get(m.id)) for m in monitors]
+    if actor.is_admin or is_member(s, project, actor.user_id):
+        return views
+    return [v.without_source() for v in views]
 
 
 def remove_monitor(
@@ -159,6 +169,13 @@ def _check_rule(metric: str, direction: str, threshold: float) -> None:
         raise DomainError(f"'{direction}' is not a direction: use min (alert below) or max.")
     if not math.isfinite(threshold):
         raise DomainError("The threshold must be a finite number.")
+
+
+def _check_source(source: MonitorSource, policy: SourcePolicy) -> None:
+    try:
+        policy.check_source(source.kind, source.url)
+    except SourceRefused as exc:
+        raise DomainError(f"Baton will not poll that {source.kind} URL: {exc}.") from None
 
 
 def _already_monitored(key: str, m: Monitor) -> Conflict:

@@ -25,6 +25,7 @@ from models.schemas import Actor
 from models.services import audit, outbox
 from models.services.alerts import SYSTEM_USER, system
 from models.services.common import get_active_project, leads_by_project, require_member
+from models.sources import shown_error
 
 ERROR_MAX = 500
 
@@ -115,7 +116,7 @@ def monitor_view(project: Project, m: Monitor, alert: Alert | None) -> MonitorVi
         poll_seconds=m.poll_seconds,
         last_value=m.last_value,
         last_observed_at=m.last_observed_at,
-        last_error=m.last_error,
+        last_error=shown_error(m.last_error),
         open_alert=alert.status if alert is not None else None,
         created_by=m.created_by,
         created_at=m.created_at,

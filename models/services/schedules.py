@@ -1,23 +1,21 @@
 """Digest schedules: one cron and time zone per channel, and when each is next due.
 
-Next fire times are computed here with APScheduler's CronTrigger as a pure function and stored
-in our own table, so every replica agrees on them (APScheduler's job stores are never shared).
+Next fire times are computed by models/cron.py (APScheduler's CronTrigger as a pure function,
+plus the daylight-saving rule) and stored in our own table, so every replica agrees on them (APScheduler's job stores are never shared).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from models.cron import next_fire, normalise
 from models.enums import Stage
-from models.errors import DomainError
 from models.project import Project
 from models.schedule import DEFAULT_DIGEST_CRON, DigestSchedule
 from models.schemas import Actor, View
@@ -39,32 +37,13 @@ class ScheduleView(View):
     created_by: str
 
 
-def next_fire(cron: str, timezone: str, after: datetime, *, inclusive: bool = True) -> datetime:
-    """The first fire time at or (inclusive=False) strictly after `after`, in UTC."""
-    trigger = _trigger(cron, timezone)
-    # CronTrigger rounds up to whole seconds, so one microsecond later means "strictly after".
-    start = after if inclusive else after + timedelta(microseconds=1)
-    fire = trigger.get_next_fire_time(None, start)
-    if fire is None:  # a crontab always fires again, but the API allows None
-        raise DomainError(f"The schedule '{cron}' never fires again.")
-    return fire.astimezone(UTC)
-
-
-def _trigger(cron: str, timezone: str) -> CronTrigger:
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise DomainError(f"'{timezone}' is not a time zone: use an IANA name.") from exc
-    try:
-        return CronTrigger.from_crontab(cron, timezone=zone)
-    except ValueError as exc:
-        raise DomainError(f"'{cron}' is not a valid cron schedule: {exc}") from exc
-
-
 def set_schedule(
     s: Session, actor: Actor, channel_id: str, cron: str, timezone: str, now: datetime
 ) -> ScheduleView:
-    """Create or replace this channel's digest schedule (one per team and channel)."""
+    """Create or replace this channel's digest schedule (one per team and channel).
+
+    The crontab is stored normalised (weekday names), whoever calls: see models/cron.py."""
+    cron = normalise(cron)
     next_run = next_fire(cron, timezone, now)
     values = {
         "team_id": actor.team_id,

@@ -1,4 +1,4 @@
-"""`baton api-token create|list|revoke`, run as an operator would: a real process, a real file."""
+"""`baton api-token create|list|revoke`, on a real database file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from bot.db import make_engine, make_session_factory, migrate, session_scope
 from models.base import utcnow
 from models.services import tokens
 from models.workspace import Workspace
-from tests.bot.test_cli import baton
+from tests.bot.cli import baton
 
 
 @pytest.fixture

@@ -1,13 +1,10 @@
-"""The `baton` command, run as a user would: a real process on a real database file."""
+"""The `baton` command on a real database file, run in this process (tests/bot/cli.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -15,20 +12,7 @@ from bot.db import make_engine, make_session_factory, migrate, session_scope
 from models.enums import Role
 from models.schemas import Actor
 from models.services import projects, roster
-
-
-def baton(*args: str, db_url: str, cwd) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATON_"))}
-    env["BATON_DATABASE_URL"] = db_url
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
+from tests.bot.cli import baton
 
 
 @pytest.fixture
@@ -119,3 +103,30 @@ def test_manifest_fills_in_the_url(tmp_path, db_url):
     out = baton("manifest", "--url", "https://baton.acme.io/", db_url=db_url, cwd=tmp_path).stdout
     assert out.count("https://baton.acme.io/slack/events") == 3
     assert "should_escape: true" in out and "YOUR-HOST" not in out
+
+
+def test_project_list_by_workspace_and_with_archived_projects(tmp_path, db_url):
+    _seed(db_url)
+    engine = make_engine(db_url)
+    other = Actor("TOTHER", "UOTHER")
+    with session_scope(make_session_factory(engine)) as s:
+        projects.create_project(s, other, "fraud", "Fraud", "CFRAUD")
+        projects.create_project(s, other, "old-model", "Old model", "COLD")
+    with session_scope(make_session_factory(engine)) as s:
+        projects.archive_project(s, other, "old-model")
+    engine.dispose()
+
+    def listed(*args: str) -> str:
+        result = baton("project", "list", *args, db_url=db_url, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert listed() == "THOME\tchurn-model\tmanage\tChurn, model\nTOTHER\tfraud\tmanage\tFraud\n"
+    assert listed("--all").splitlines() == [
+        "THOME\tchurn-model\tmanage\tChurn, model",
+        "TOTHER\tfraud\tmanage\tFraud",
+        "TOTHER\told-model\tarchived\tOld model",
+    ]
+    assert listed("--team", "TOTHER") == "TOTHER\tfraud\tmanage\tFraud\n"
+    assert listed("--team", "TOTHER", "--all").count("TOTHER\t") == 2
+    assert listed("--team", "TNONE") == "no projects\n"

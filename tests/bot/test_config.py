@@ -2,39 +2,49 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+from pathlib import Path
 
-from bot.config import ConfigError, load_settings
+import pytest
+from pydantic import SecretStr
+
+from bot.config import ConfigError, Settings, load_settings
+from models.policy import DEFAULT_POLICY
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "SLACK_API_URL",
-        "BATON_DATABASE_URL",
-        "BATON_TIMEZONE",
-        "BATON_ADMINS",
-        "BATON_POLICY_FILE",
-        "BATON_HOST",
-        "BATON_PORT",
-        "BATON_LOG_FORMAT",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
 
+README = Path(__file__).resolve().parents[2] / "README.md"
+SETTING_ROW = re.compile(r"^\| `([A-Z_]+)` \| (.+?) \|", re.MULTILINE)
+# How README writes a default that is not a literal value.
+# What "no value" reads as: unset (None), or an empty list or text.
+NO_VALUE = {"—": (None,), "(none)": ((), ""), "built-in policy": (None,)}
+
+
+def documented_defaults() -> dict[str, str]:
+    return dict(SETTING_ROW.findall(README.read_text()))
+
+
 def test_defaults_match_the_spec():
-    s = load_settings()
-    assert (s.baton_database_url, s.baton_port, s.baton_timezone) == (
-        "sqlite:///baton.db",
-        3000,
-        "UTC",
-    )
-    assert s.slack_api_url == "https://slack.com/api/"
-    assert s.baton_log_format == "text"
+    """Every setting has the default README's table gives it, and every setting is in it."""
+    settings = load_settings()
+    documented = documented_defaults()
+    assert set(documented) == {name.upper() for name in Settings.model_fields}
+    for env, default in documented.items():
+        value = getattr(settings, env.lower())
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if default in NO_VALUE:
+            assert value in NO_VALUE[default], env
+        else:
+            assert str(value) == default.strip("`"), env
+    assert settings.policy() is DEFAULT_POLICY  # "built-in policy"
+    assert len(documented) >= 17
 
 
 def test_env_file_is_read(tmp_path):

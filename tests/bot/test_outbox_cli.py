@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,26 +17,10 @@ from models.enums import OutboxStatus, Role
 from models.outbox import OutboxMessage
 from models.schemas import Actor
 from models.services import projects, roster, schedules
+from tests.bot.cli import baton
 from tests.fakeslack import FakeSlack
 
 TOKEN = "xoxb-test-token"
-
-
-def baton(
-    *args: str, db_url: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The real `baton` process, with only the variables a test gives it."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATON_"))}
-    clean |= {"BATON_DATABASE_URL": db_url, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        env=clean,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -131,6 +114,20 @@ def test_outbox_list_by_status(tmp_path, db_url):
     assert bad.returncode == 2 and "Invalid value for '--status'" in bad.stderr
 
 
+def test_outbox_list_limit_keeps_the_newest_rows_oldest_first(tmp_path, db_url):
+    sent, failed, pending = failed_and_sent(db_url)
+
+    def ids(*args: str) -> list[str]:
+        result = baton("outbox", "list", *args, db_url=db_url, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return [r[0] for r in lines(result.stdout)[1:]]
+
+    assert ids("--limit", "1") == [str(pending)]
+    assert ids("--status", "all", "--limit", "2") == [str(failed), str(pending)]
+    assert ids("--status", "all", "--limit", "3") == [str(sent), str(failed), str(pending)]
+    assert ids("--status", "sent", "--limit", "1") == [str(sent)]
+
+
 def test_retry_queues_a_failed_message_again_now(tmp_path, db_url):
     _sent, failed, _pending = failed_and_sent(db_url)
     before = utcnow()
@@ -204,6 +201,61 @@ def test_digest_of_an_unknown_project_fails_clearly(tmp_path, db_url):
     result = baton("digest", "--project", "nope", db_url=db_url, cwd=tmp_path)
     assert result.returncode == 1 and "no project 'nope'" in result.stderr
     assert digest_rows(db_url) == []
+
+
+def seed_two_workspaces(db_url: str) -> None:
+    """churn-model in THOME's CCHURN; in TOTHER, fraud shares the channel id CCHURN and
+    pricing lives in CPRICING."""
+    seed_project(db_url)
+    engine = make_engine(db_url)
+    other = Actor("TOTHER", "UOTHER")
+    with session_scope(make_session_factory(engine)) as s:
+        projects.create_project(s, other, "fraud", "Fraud", "CCHURN")
+        projects.create_project(s, other, "pricing", "Pricing", "CPRICING")
+    engine.dispose()
+
+
+def queued(db_url: str) -> list[tuple[str, str | None]]:
+    return sorted((r.team_id, r.channel_id) for r in digest_rows(db_url))
+
+
+def test_digest_of_one_channel_needs_its_workspace_when_two_have_it(tmp_path, db_url):
+    seed_two_workspaces(db_url)
+    ambiguous = baton("digest", "--channel", "CCHURN", db_url=db_url, cwd=tmp_path)
+    assert ambiguous.returncode == 1
+    assert "which workspace is CCHURN in? Use --team" in ambiguous.stderr
+    assert queued(db_url) == []
+
+    chosen = baton("digest", "--channel", "CCHURN", "--team", "TOTHER", db_url=db_url, cwd=tmp_path)
+    assert chosen.returncode == 0, chosen.stderr
+    assert "queued 1 digest(s)" in chosen.stdout
+    assert queued(db_url) == [("TOTHER", "CCHURN")]
+
+    only = baton("digest", "--channel", "CPRICING", db_url=db_url, cwd=tmp_path)
+    assert only.returncode == 0, only.stderr
+    assert queued(db_url) == [("TOTHER", "CCHURN"), ("TOTHER", "CPRICING")]
+
+
+def test_digest_of_one_workspace_covers_each_of_its_home_channels(tmp_path, db_url):
+    seed_two_workspaces(db_url)
+    result = baton("digest", "--team", "TOTHER", db_url=db_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "queued 2 digest(s)" in result.stdout
+    assert queued(db_url) == [("TOTHER", "CCHURN"), ("TOTHER", "CPRICING")]
+
+    none = baton("digest", "--team", "TNONE", db_url=db_url, cwd=tmp_path)
+    assert none.returncode == 1 and "no live projects: nothing to digest" in none.stderr
+    assert len(queued(db_url)) == 2
+
+
+def test_digest_of_a_project_into_another_channel(tmp_path, db_url):
+    seed_two_workspaces(db_url)
+    result = baton(
+        "digest", "--project", "fraud", "--channel", "CELSEWHERE", db_url=db_url, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    (row,) = digest_rows(db_url)
+    assert (row.team_id, row.channel_id) == ("TOTHER", "CELSEWHERE")
 
 
 def test_worker_needs_the_bot_token(tmp_path, db_url):

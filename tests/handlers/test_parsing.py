@@ -244,6 +244,33 @@ ERRORS: list[tuple[str, str, str]] = [
         "'file:///etc/passwd' is not an http:// or https:// URL",
         "monitor add",
     ),
+    (  # the source URL's form is the rule of models/sources.py; where it points, the service's
+        "monitor add churn auc min 0.8 json http://2852039166/ a.b",
+        "'2852039166' is not an IPv4 address written as four decimal numbers (a.b.c.d without "
+        "leading zeros)",
+        "monitor add",
+    ),
+    (
+        "monitor add churn auc min 0.8 json <http://0251.0376.0251.0376/> a.b",
+        "'0251.0376.0251.0376' is not an IPv4 address written as four decimal numbers (a.b.c.d "
+        "without leading zeros)",
+        "monitor add",
+    ),
+    (
+        "monitor add churn auc min 0.8 json http://127.0.0.1:1@169.254.169.254/ a.b",
+        "the source URL must not hold a user name or password (user@host)",
+        "monitor add",
+    ),
+    (
+        "monitor add churn auc min 0.8 json https://m.example/" + "a" * 1990 + " a.b",
+        "the URL is 2,008 characters long; the limit is 2,000",
+        "monitor add",
+    ),
+    (
+        "monitor add churn auc min 0.8 prometheus http://[::1 up",
+        "the source URL is malformed",
+        "monitor add",
+    ),
     (
         "monitor add churn auc min 0.8 json http://a.b/x a json http://c.d/y b",
         "'json' is given twice",

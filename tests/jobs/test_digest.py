@@ -18,7 +18,7 @@ from models.enums import Decision, HandoffStatus, Role, Stage
 from models.errors import NotFound
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor, HandoffView
-from models.services import decisions, handoffs, projects, roster
+from models.services import decisions, handoffs, monitoring, projects, roster
 from models.services.digest import build_digest, lead_times
 from tests.conftest import Clock, Database
 
@@ -181,6 +181,13 @@ def test_archived_projects_are_left_out_everywhere(db: Database, clock: Clock) -
     clock.advance(hours=3)
     decide(db, old, "U_DOM")
     decide(db, old, "U_ARCH")
+    ds = Actor(T, REQUESTER)
+    with db.session() as s:  # a monitor with an open alert on it, to be archived with it
+        monitoring.add_monitor(s, ds, "old", "auc", "min", 0.8)
+        assert monitoring.record_observation(s, ds, "old", "auc", 0.5, "slack", clock.now())
+    before = digest(db, clock.now(), since=start)
+    assert [m.alert is not None for m in before.monitors] == [True]
+    assert before.approved_since and before.lead_times  # what archiving must take away
     with db.session() as s:
         projects.archive_project(s, Actor(T, CREATOR), "old")
 
@@ -188,6 +195,7 @@ def test_archived_projects_are_left_out_everywhere(db: Database, clock: Clock) -
 
     assert view.projects_by_stage == {"manage": [ProjectLine(key="live", name="Live")]}
     assert (view.approved_since, view.lead_times) == ([], [])
+    assert (view.open_handoffs, view.overdue_signoffs, view.monitors) == ([], [], [])
     assert view.nothing_new
 
 

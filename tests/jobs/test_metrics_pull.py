@@ -1,5 +1,8 @@
 """The metric pull job against a real HTTP server on loopback: Prometheus and JSON sources,
-and every way a source can fail without stopping the run."""
+and every way a source can fail without stopping the run.
+
+Loopback is never a source for Baton itself; these tests permit the test server's own port
+through the policy's code-only seam (`SourcePolicy(loopback_permitted=...)`)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from models.monitor_views import MonitorSource
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
 from models.services import monitoring
+from models.sources import SourcePolicy
 from tests.conftest import Clock, Database
 from tests.models.conftest import KEY, LEADS, T, rows, seed_project
 
@@ -45,6 +49,15 @@ class MetricsServer:
     asked: list[dict[str, list[str]]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
+    port: int = 0
+    paths: list[str] = field(default_factory=list)
+
+    @property
+    def policy(self) -> SourcePolicy:
+        """Sources may point at this server (and at port 9, where nothing listens)."""
+        return SourcePolicy(
+            loopback_permitted=frozenset({("127.0.0.1", self.port), ("127.0.0.1", 9)})
+        )
 
     def serve(self, path: str, payload: Any, status: int = 200) -> str:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -61,6 +74,7 @@ def _handler(server: MetricsServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             server.asked.append(parse_qs(parts.query))
+            server.paths.append(parts.path)
             route = server.routes.get(parts.path, Route(404, b"not found"))
             if route.hang:
                 server.release.wait(timeout=30)
@@ -86,6 +100,7 @@ def _handler(server: MetricsServer) -> type[BaseHTTPRequestHandler]:
 def metrics() -> Iterator[MetricsServer]:
     server = MetricsServer()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
+    server.port = httpd.server_port
     server.url = f"http://127.0.0.1:{httpd.server_port}"
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -97,8 +112,8 @@ def metrics() -> Iterator[MetricsServer]:
 
 
 @pytest.fixture
-def ctx(db: Database) -> JobContext:
-    return JobContext(sessions=db.factory, policy=DEFAULT_POLICY)
+def ctx(db: Database, metrics: MetricsServer) -> JobContext:
+    return JobContext(sessions=db.factory, policy=DEFAULT_POLICY, metric_sources=metrics.policy)
 
 
 def prometheus(value: Any) -> dict[str, Any]:
@@ -106,10 +121,12 @@ def prometheus(value: Any) -> dict[str, Any]:
     return {"status": "success", "data": {"resultType": "vector", "result": [sample]}}
 
 
-def watch(db: Database, metric: str, kind: str, url: str, query: str) -> int:
+def watch(db: Database, sources: SourcePolicy, metric: str, kind: str, url: str, query: str) -> int:
     source = MonitorSource(kind=kind, url=url, query=query)
     with db.session() as s:
-        view = monitoring.add_monitor(s, Actor(T, DS), KEY, metric, "min", 0.8, source=source)
+        view = monitoring.add_monitor(
+            s, Actor(T, DS), KEY, metric, "min", 0.8, source=source, sources=sources
+        )
     return view.id
 
 
@@ -122,7 +139,9 @@ def test_prometheus_value_is_recorded_and_a_breach_alerts(
 ) -> None:
     seed_project(db)
     metrics.serve("/api/v1/query", prometheus("0.71"))
-    mid = watch(db, "auc", "prometheus", metrics.url + "/", 'avg(model_auc{model="churn"})')
+    mid = watch(
+        db, metrics.policy, "auc", "prometheus", metrics.url + "/", 'avg(model_auc{model="churn"})'
+    )
     assert metrics_pull.run(ctx, clock.now()) == 1
     assert metrics.asked == [{"query": ['avg(model_auc{model="churn"})']}]
     assert [(o.value, o.source, o.breach) for o in rows(db, Observation)] == [(0.71, "pull", True)]
@@ -134,7 +153,7 @@ def test_each_monitor_is_polled_on_its_interval(
     db: Database, clock: Clock, ctx: JobContext, metrics: MetricsServer
 ) -> None:
     seed_project(db)
-    watch(db, "auc", "prometheus", metrics.url, "model_auc")
+    watch(db, metrics.policy, "auc", "prometheus", metrics.url, "model_auc")
     metrics.serve("/api/v1/query", prometheus("0.9"))
     assert metrics_pull.run(ctx, clock.now()) == 1
     assert metrics_pull.run(ctx, clock.now() + timedelta(minutes=4)) == 0
@@ -160,7 +179,7 @@ def test_json_sources_follow_the_dotted_path(
     expected: float,
 ) -> None:
     seed_project(db)
-    mid = watch(db, "auc", "json", metrics.serve("/stats.json", payload), path)
+    mid = watch(db, metrics.policy, "auc", "json", metrics.serve("/stats.json", payload), path)
     assert metrics_pull.run(ctx, clock.now()) == 1
     assert monitor(db, mid).last_value == expected
 
@@ -193,7 +212,7 @@ FAILURES = [
         "refused query",
         Route(200, b'{"status": "error", "error": "parse error"}'),
         "prometheus",
-        "parse error",
+        "Prometheus refused the query",
     ),
     ("missing field", Route(200, b'{"metrics": {}}'), "json", "no field 'metrics.auc'"),
     ("a boolean", Route(200, b'{"metrics": {"auc": true}}'), "json", "not a number"),
@@ -222,12 +241,15 @@ def test_a_failing_source_is_kept_on_the_monitor_and_others_still_poll(
     metrics.routes["/api/v1/query" if kind == "prometheus" else "/bad.json"] = route
     bad = watch(
         db,
+        metrics.policy,
         "auc",
         kind,
         metrics.url + ("" if kind == "prometheus" else "/bad.json"),
         "metrics.auc" if kind == "json" else "up",
     )
-    good = watch(db, "recall", "json", metrics.serve("/good.json", {"recall": 0.9}), "recall")
+    good = watch(
+        db, metrics.policy, "recall", "json", metrics.serve("/good.json", {"recall": 0.9}), "recall"
+    )
     assert metrics_pull.run(ctx, clock.now()) == 1
     assert error in (monitor(db, bad).last_error or "")
     assert monitor(db, good).last_value == 0.9
@@ -245,7 +267,7 @@ def test_a_source_that_does_not_answer_in_time_times_out(
 ) -> None:
     seed_project(db)
     monkeypatch.setattr(metrics_pull, "FETCH_TIMEOUT", 0.3)
-    mid = watch(db, "auc", "json", metrics.hang("/slow.json"), "auc")
+    mid = watch(db, metrics.policy, "auc", "json", metrics.hang("/slow.json"), "auc")
     assert metrics_pull.run(ctx, clock.now()) == 0
     assert monitor(db, mid).last_error == "timed out after 0.3s"
 
@@ -256,7 +278,7 @@ def test_a_briefly_unavailable_source_is_retried_within_the_same_poll(
     seed_project(db)
     url = metrics.serve("/flaky.json", {"auc": 0.91})
     metrics.routes["/flaky.json"].unavailable_first = metrics_pull.RETRIES
-    mid = watch(db, "auc", "json", url, "auc")
+    mid = watch(db, metrics.policy, "auc", "json", url, "auc")
     assert metrics_pull.run(ctx, clock.now()) == 1
     assert len(metrics.asked) == metrics_pull.RETRIES + 1
     assert monitor(db, mid).last_error is None and monitor(db, mid).last_value == 0.91
@@ -268,7 +290,7 @@ def test_a_source_unavailable_past_its_retries_reports_the_status(
     seed_project(db)
     url = metrics.serve("/down.json", {"auc": 0.91})
     metrics.routes["/down.json"].unavailable_first = metrics_pull.RETRIES + 1
-    mid = watch(db, "auc", "json", url, "auc")
+    mid = watch(db, metrics.policy, "auc", "json", url, "auc")
     assert metrics_pull.run(ctx, clock.now()) == 0
     assert "503" in (monitor(db, mid).last_error or "")
 
@@ -277,7 +299,7 @@ def test_an_unreachable_source_and_recovery(
     db: Database, clock: Clock, ctx: JobContext, metrics: MetricsServer
 ) -> None:
     seed_project(db)
-    mid = watch(db, "auc", "json", "http://127.0.0.1:9/nothing-listens", "auc")
+    mid = watch(db, metrics.policy, "auc", "json", "http://127.0.0.1:9/nothing-listens", "auc")
     metrics_pull.run(ctx, clock.now())
     assert (monitor(db, mid).last_error or "").startswith("could not fetch")
     with db.session() as s:
@@ -295,7 +317,7 @@ def test_removed_unsourced_and_archived_monitors_are_not_polled(
 ) -> None:
     seed_project(db)
     url = metrics.serve("/m.json", {"auc": 0.9, "recall": 0.9})
-    watch(db, "auc", "json", url, "auc")
+    watch(db, metrics.policy, "auc", "json", url, "auc")
     with db.session() as s:
         monitoring.remove_monitor(s, Actor(T, DS), KEY, "auc")
         monitoring.add_monitor(s, Actor(T, DS), KEY, "f1", "min", 0.5)  # typed in by hand
@@ -309,6 +331,7 @@ def test_removed_unsourced_and_archived_monitors_are_not_polled(
             "min",
             0.5,
             source=MonitorSource(kind="json", url=url, query="recall"),
+            sources=metrics.policy,
         )
         s.execute(update(Project).where(Project.key == "fraud-model").values(stage=Stage.ARCHIVED))
     assert metrics_pull.run(ctx, clock.now()) == 0

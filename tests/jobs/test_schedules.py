@@ -180,3 +180,52 @@ def test_list_schedules_is_one_workspace(db: Database) -> None:
     with db.session() as s:
         listed = schedules.list_schedules(s, T)
     assert [(v.team_id, v.channel_id) for v in listed] == [(T, "C_A"), (T, "C_B")]
+
+
+def test_a_crontab_set_from_any_caller_reads_weekdays_as_crontab_does(db: Database) -> None:
+    saturday = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
+    with db.session() as s:  # not through the slash-command parser: the service normalises
+        view = schedules.set_schedule(s, ALICE, "C_ML", "0 9 * * 1-5", "UTC", saturday)
+        sunday = schedules.set_schedule(s, ALICE, "C_SUN", "0 9 * * 0", "UTC", saturday)
+    assert (view.cron, view.next_run_at) == (WEEKDAYS_9, datetime(2026, 3, 9, 9, tzinfo=UTC))
+    assert (sunday.cron, sunday.next_run_at) == ("0 9 * * sun", datetime(2026, 3, 8, 9, tzinfo=UTC))
+    with db.session() as s:
+        audited = s.scalars(select(AuditEvent.detail).order_by(AuditEvent.id)).all()
+    assert [d["cron"] for d in audited] == [WEEKDAYS_9, "0 9 * * sun"]
+
+
+def test_a_bad_weekday_from_any_caller_is_refused(db: Database) -> None:
+    with pytest.raises(DomainError, match="'8' is not a day of the week"), db.session() as s:
+        schedules.set_schedule(s, ALICE, "C_ML", "0 9 * * 8", "UTC", MONDAY_9)
+    assert all_schedules(db) == []
+
+
+def fires(cron: str, zone: str, after: datetime, count: int) -> list[datetime]:
+    out = []
+    for _ in range(count):
+        after = schedules.next_fire(cron, zone, after, inclusive=False)
+        out.append(after)
+    return out
+
+
+def test_every_twenty_minutes_runs_forward_through_the_repeated_hour() -> None:
+    # APScheduler 3.11.3 alone cycles 02:40 CEST -> 02:00 CET -> 02:20 CEST here (backwards).
+    got = fires("*/20 * * * *", "Europe/Berlin", datetime(2026, 10, 24, 23, 50, tzinfo=UTC), 5)
+    at = [datetime(2026, 10, 25, h, m, tzinfo=UTC) for h, m in ((0, 0), (0, 20), (0, 40))]
+    # 02:00-02:59 local ran once, in summer time; the next run is 03:00 CET.
+    assert got == [
+        *at,
+        datetime(2026, 10, 25, 2, 0, tzinfo=UTC),
+        datetime(2026, 10, 25, 2, 20, tzinfo=UTC),
+    ]
+
+
+def test_every_twenty_minutes_runs_on_through_the_skipped_hour() -> None:
+    got = fires("*/20 * * * *", "Europe/Berlin", datetime(2026, 3, 29, 0, 30, tzinfo=UTC), 4)
+    # 01:40 CET, then 02:00 (which does not exist) as 03:00 CEST, then 03:20 CEST: never twice.
+    assert got == [
+        datetime(2026, 3, 29, 0, 40, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 20, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 40, tzinfo=UTC),
+    ]

@@ -13,6 +13,7 @@ from models.enums import Role, Stage
 from models.errors import DomainError, NotFound, PermissionDenied
 from models.schemas import Actor
 from models.services import monitoring
+from models.services.alerts import ESCALATION_MINUTES as DELAY
 from tests.conftest import Clock, Database
 from tests.models.conftest import KEY, OUTSIDER, T_OTHER, Seeded, T, actions, rows, seed_project
 from tests.models.monitoring_steps import (
@@ -67,11 +68,11 @@ def test_unacknowledged_alerts_escalate_once_after_the_delay(
 ) -> None:
     alert_id = open_alert(db)
     with db.session() as s:
-        assert monitoring.escalate_due(s, clock.now() + timedelta(minutes=29)) == 0
+        assert monitoring.escalate_due(s, clock.now() + timedelta(minutes=29), DELAY) == 0
     with db.session() as s:
-        assert monitoring.escalate_due(s, clock.now() + timedelta(minutes=30)) == 1
+        assert monitoring.escalate_due(s, clock.now() + timedelta(minutes=30), DELAY) == 1
     with db.session() as s:
-        assert monitoring.escalate_due(s, clock.now() + timedelta(hours=5)) == 0
+        assert monitoring.escalate_due(s, clock.now() + timedelta(hours=5), DELAY) == 0
     escalated = [d for t, _, d in topics(db) if t == "alert.escalated"]
     assert escalated == [{"alert_id": alert_id, "architect": ARCH}]
     assert alerts(db)[0].escalated_at == clock.now() + timedelta(minutes=30)
@@ -89,7 +90,7 @@ def test_acknowledged_resolved_and_unwatched_alerts_do_not_escalate(
     with db.session() as s:
         monitoring.remove_monitor(s, home(DS), KEY, "auc")  # closes the second alert with it
     with db.session() as s:
-        assert monitoring.escalate_due(s, clock.now() + timedelta(hours=1)) == 0
+        assert monitoring.escalate_due(s, clock.now() + timedelta(hours=1), DELAY) == 0
     assert [a.status for a in alerts(db)] == ["resolved", "resolved"]
 
 
@@ -103,7 +104,7 @@ def test_escalation_without_an_architect_lead_still_goes_out(db: Database, clock
     seed_project(db, without=(Role.ML_ARCHITECT,))
     open_alert(db)
     with db.session() as s:
-        monitoring.escalate_due(s, clock.now() + timedelta(minutes=31))
+        monitoring.escalate_due(s, clock.now() + timedelta(minutes=31), DELAY)
     assert [d["architect"] for t, _, d in topics(db) if t == "alert.escalated"] == [None]
 
 
@@ -137,7 +138,7 @@ def test_list_shows_the_open_alert_and_a_failing_source(db: Database, seeded: Se
     with db.session() as s:
         monitoring.pull_failed(s, monitor_id, "HTTP 502", now())
     with db.session() as s:
-        [view] = monitoring.list_monitors(s, T, KEY)
+        [view] = monitoring.list_monitors(s, home(DS), KEY)
     assert (view.open_alert, view.last_value, view.last_error) == ("open", 0.7, "HTTP 502")
     assert actions(db).count("monitor.source_failed") == 1  # audited when it starts failing
     with db.session() as s:

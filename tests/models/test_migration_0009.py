@@ -20,8 +20,8 @@ EVENTS = [
 ]
 
 
-def _seed_at_0006(engine) -> None:
-    migrate(engine, "0006")
+def _seed_at_0008(engine) -> None:
+    migrate(engine, "0008")
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -55,7 +55,7 @@ def _seed_at_0006(engine) -> None:
 
 
 def test_0009_hashes_every_existing_event_in_id_order_per_workspace(empty):  # noqa: F811
-    _seed_at_0006(empty)
+    _seed_at_0008(empty)
 
     migrate(empty)
 
@@ -72,7 +72,7 @@ def test_0009_hashes_every_existing_event_in_id_order_per_workspace(empty):  # n
 
 
 def test_0009_gives_open_handoffs_the_built_in_rules(empty):  # noqa: F811
-    _seed_at_0006(empty)
+    _seed_at_0008(empty)
 
     migrate(empty)
 

@@ -4,13 +4,33 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Enum,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import OperationalError
 
 import models
@@ -194,3 +214,131 @@ def test_0006_downgrades_and_upgrades_again(empty):
     assert "sink" not in {c["name"] for c in inspect(empty).get_columns("outbox")}
     migrate(empty)
     assert schema_revision(empty) == (HEAD, HEAD)
+
+
+# -- every revision, every table: rows seeded there survive the upgrade and the downgrade ----
+
+SCRIPTS = ScriptDirectory.from_config(alembic_config())
+# Oldest first; a migration another branch adds is picked up here without editing the test.
+EARLIER = [r.revision for r in reversed(list(SCRIPTS.walk_revisions())) if r.revision != HEAD]
+SEEDED_PER_TABLE = 3
+T0 = datetime(2026, 3, 2, 9, 0)
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        config = alembic_config(engine)
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def _reflect(engine: Engine) -> MetaData:
+    meta = MetaData()
+    meta.reflect(engine)
+    meta.remove(meta.tables["alembic_version"])
+    return meta
+
+
+def _synthetic(table: Table, column: Column[Any], i: int) -> Any:
+    """A value for row i: distinct per row (so every unique key holds), valid for the type,
+    and, where the model knows the column's enum, one of its members."""
+    modelled = models.Base.metadata.tables.get(table.name)
+    model_type = (
+        modelled.c[column.name].type if modelled is not None and column.name in modelled.c else None
+    )
+    if isinstance(model_type, Enum) and model_type.enums:
+        return model_type.enums[i % len(model_type.enums)]
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return i % 2 == 0
+    if isinstance(kind, Integer):
+        return i + 1
+    if isinstance(kind, Float | Numeric):
+        return i + 0.5
+    if isinstance(kind, DateTime):
+        return T0 + timedelta(hours=i)
+    if isinstance(kind, Date):
+        return (T0 + timedelta(days=i)).date()
+    if isinstance(kind, JSON):
+        return {"row": i, "of": table.name, "list": [i, "x"]}
+    if isinstance(kind, LargeBinary):
+        return bytes([i, 0, 255])
+    if isinstance(kind, String):  # String, Text, VARCHAR...
+        value = f"{column.name}-{i}"
+        length = kind.length
+        return value if length is None or len(value) <= length else f"{i}{column.name}"[:length]
+    raise AssertionError(f"no synthetic value for {table.name}.{column.name}: {kind!r}")
+
+
+def _seed_every_table(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    """SEEDED_PER_TABLE rows in every table there is, parents first; row i of a child points
+    at row i of each parent. Returns the rows as the database gives them back."""
+    meta = _reflect(engine)
+    written: dict[str, list[dict[str, Any]]] = {}
+    with engine.begin() as conn:
+        for table in meta.sorted_tables:
+            rows = []
+            for i in range(SEEDED_PER_TABLE):
+                row = {c.name: _synthetic(table, c, i) for c in table.columns}
+                for fk in table.foreign_keys:
+                    row[fk.parent.name] = written[fk.column.table.name][i][fk.column.name]
+                rows.append(row)
+            conn.execute(table.insert(), rows)
+            written[table.name] = rows
+    assert set(written) == set(meta.tables)  # nothing skipped: every table has its rows
+    return _read_back(engine, {name: [] for name in written})
+
+
+def _read_back(engine: Engine, tables: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    meta = _reflect(engine)
+    with engine.connect() as conn:
+        return {
+            name: [dict(r._mapping) for r in conn.execute(select(t).order_by(*t.primary_key))]
+            for name, t in meta.tables.items()
+            if name in tables
+        }
+
+
+def _assert_kept(engine: Engine, seeded: dict[str, list[dict[str, Any]]], when: str) -> None:
+    now = _read_back(engine, seeded)
+    for name, rows in seeded.items():
+        assert name in now, f"{when}: table {name} is gone with its rows"
+        kept = now[name]
+        assert len(kept) == len(rows), f"{when}: {name} has {len(kept)} of {len(rows)} rows"
+        for before, after in zip(rows, kept, strict=True):
+            surviving = {c: v for c, v in before.items() if c in after}
+            assert {c: after[c] for c in surviving} == surviving, f"{when}: {name} changed"
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_rows_of_every_table_at_each_revision_survive_upgrade_and_downgrade(empty, revision):
+    migrate(empty, revision)
+    seeded = _seed_every_table(empty)
+    assert all(len(rows) == SEEDED_PER_TABLE for rows in seeded.values())
+
+    migrate(empty)
+    assert schema_revision(empty) == (HEAD, HEAD)
+    _assert_kept(empty, seeded, f"upgraded {revision} -> {HEAD}")
+
+    # Each downgrade drops only what its upgrade added (tables, or 0005's column): the rows
+    # of the tables that exist at `revision` come back as they were seeded.
+    _downgrade(empty, revision)
+    assert schema_revision(empty) == (revision, HEAD)
+    assert set(_reflect(empty).tables) == set(seeded)
+    _assert_kept(empty, seeded, f"downgraded {HEAD} -> {revision}")
+
+
+def test_every_revision_but_head_is_tested_from():
+    assert EARLIER[0] == "0001" and len(EARLIER) == len(list(SCRIPTS.walk_revisions())) - 1
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_rows_seeded_at_head_survive_each_downgrade_in_the_tables_that_remain(empty, revision):
+    migrate(empty)
+    seeded = _seed_every_table(empty)
+
+    _downgrade(empty, revision)
+
+    remaining = set(_reflect(empty).tables)
+    assert remaining <= set(seeded)  # what later revisions created goes with them
+    _assert_kept(empty, {t: rows for t, rows in seeded.items() if t in remaining}, revision)

@@ -15,7 +15,9 @@ from models import Monitor, Observation
 from models.enums import Role
 from models.errors import Conflict, DomainError, NotFound, PermissionDenied
 from models.monitor_views import MetricPoint, MonitorSource
+from models.schemas import Actor
 from models.services import monitoring, observations, projects
+from models.sources import SourcePolicy
 from tests.conftest import Clock, Database
 from tests.models.conftest import CHANNEL, CREATOR, KEY, OUTSIDER, T_OTHER, Seeded, T, actions, rows
 from tests.models.monitoring_steps import (
@@ -42,7 +44,7 @@ def test_member_adds_a_monitor_and_it_is_listed_and_audited(db: Database, seeded
         Role.DATA_SCIENTIST,
     )
     with db.session() as s:
-        listed = monitoring.list_monitors(s, T, KEY)
+        listed = monitoring.list_monitors(s, home(DS), KEY)
     assert [(m.metric, m.rule, m.last_value, m.open_alert) for m in listed] == [
         ("auc", "below 0.8", None, None)
     ]
@@ -54,6 +56,49 @@ def test_outsider_cannot_add_and_nothing_changes(db: Database, seeded: Seeded) -
     with pytest.raises(PermissionDenied, match="Only members"), db.session() as s:
         monitoring.add_monitor(s, home(OUTSIDER), KEY, "auc", "min", 0.8)
     assert db.dump() == before
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata address"),
+        ("http://127.0.0.1:5432/", "loopback"),
+        ("http://metadata.google.internal/", "cloud metadata service"),
+        ("http://192.168.1.20/m.json", "BATON_METRIC_SOURCES_ALLOW"),
+    ],
+)
+def test_the_service_refuses_a_forbidden_source_whoever_calls_it(
+    db: Database, seeded: Seeded, url: str, why: str
+) -> None:
+    """The same rule as the command's, for any other way in (REST, CLI, a script)."""
+    before = db.dump()
+    source = MonitorSource(kind="json", url=url, query="auc")
+    with pytest.raises(DomainError, match=f"Baton will not poll that json URL: .*{why}"):
+        add(db, source=source)
+    assert db.dump() == before
+    allowing = SourcePolicy.from_setting("192.168.0.0/16")
+    if "ALLOW" in why:
+        assert add(db, source=source, sources=allowing).source_url == url
+    else:
+        with pytest.raises(DomainError, match=why):
+            add(db, source=source, sources=allowing)
+
+
+def test_monitor_list_shows_where_sources_point_to_members_only(
+    db: Database, seeded: Seeded
+) -> None:
+    add(db, source=MonitorSource(kind="json", url="https://m.example/churn", query="auc"))
+    with db.session() as s:
+        member = monitoring.list_monitors(s, home(DE), KEY)
+        outsider = monitoring.list_monitors(s, home(OUTSIDER), KEY)
+        admin = monitoring.list_monitors(s, Actor(T, OUTSIDER, is_admin=True), KEY)
+        other_workspace = pytest.raises(NotFound)
+        with other_workspace:
+            monitoring.list_monitors(s, Actor(T_OTHER, DS), KEY)
+    assert [m.source_url for m in member + admin] == ["https://m.example/churn"] * 2
+    assert [(m.metric, m.source_url, m.source_query, m.source_hidden) for m in outsider] == [
+        ("auc", None, None, True)
+    ]
 
 
 def test_one_active_monitor_per_metric_until_removed(db: Database, seeded: Seeded) -> None:

@@ -109,6 +109,25 @@ def test_slack_errors_for_what_slack_refuses(sandbox):
     assert slack_error(lambda: web.conversations_join(channel="CNOPE")) == "channel_not_found"
 
 
+def test_history_returns_posts_newest_first_with_their_metadata_when_asked(sandbox):
+    web = client(sandbox)
+    meta = {"event_type": "baton_outbox", "event_payload": {"outbox_id": 7}}
+    first = web.chat_postMessage(channel=DANA, text="first", metadata=meta)
+    web.chat_postMessage(channel=DANA, text="second")
+    page = web.conversations_history(channel="DDANA", include_all_metadata=True, limit=10)
+    assert [m["text"] for m in page["messages"]] == ["second", "first"]
+    assert page["messages"][1]["metadata"] == meta
+    bare = web.conversations_history(channel="DDANA", oldest=first["ts"])
+    assert [m["text"] for m in bare["messages"]] == ["second"], "oldest is exclusive"
+    plain = web.conversations_history(channel="DDANA")
+    assert "metadata" not in plain["messages"][1], "metadata only with include_all_metadata"
+    assert slack_error(lambda: web.conversations_history(channel=DANA)) == "channel_not_found"
+    bad = {"event_type": "baton_outbox", "event_payload": "7"}
+    assert slack_error(lambda: web.chat_postMessage(channel=DANA, text="x", metadata=bad)) == (
+        "invalid_metadata_format"
+    )
+
+
 def test_users_info_gives_names(sandbox):
     user = client(sandbox).users_info(user=LENA)["user"]
     assert (user["real_name"], user["profile"]["title"]) == ("Lena Fischer", "Domain expert")

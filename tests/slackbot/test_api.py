@@ -12,6 +12,7 @@ import logging
 
 import pytest
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from bot.db import make_engine, make_session_factory
 from models.audit import AuditEvent
@@ -29,6 +30,9 @@ ENDPOINTS = [
     ("POST", "/api/v1/metrics", {"project": "churn-model", "metric": "auc", "value": 0.9}),
     ("POST", "/api/v1/handoffs", {"project": "churn-model", "packet": {}, "requested_by": "UDS"}),
     ("GET", "/api/v1/projects/churn-model/audit", None),
+    ("GET", "/api/v1/projects/churn-model", None),
+    ("GET", "/api/v1/handoffs/1", None),
+    ("POST", "/api/v1/handoffs/1/cancel", {}),
     ("GET", "/api/v1/openapi.json", None),
     ("GET", "/api/v1/no-such-thing", None),
 ]
@@ -81,6 +85,25 @@ def test_every_route_refuses_a_missing_wrong_or_revoked_token(
     assert response.json() == {"error": "unauthorized"}
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert db.dump() == before
+
+
+def test_the_token_checks_above_cover_every_route_of_the_api(bot):
+    """So a route added later is in ENDPOINTS, or this fails: "every route" stays every route."""
+    urls = bot.baton.web.url_map.bind("localhost")
+    checked = set()
+    for method, path, _ in ENDPOINTS:
+        try:
+            rule, _args = urls.match(path, method, return_rule=True)
+        except NotFound:
+            continue  # the unknown path: refused before routing
+        checked |= {(rule.rule, method)}
+    served = {
+        (rule.rule, m)
+        for rule in bot.baton.web.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+        for m in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert checked == served
 
 
 def test_a_good_token_is_recorded_as_used(api, db):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
+from datetime import timedelta
 
+import pytest
+from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.delivery import Deliverer
+from bot.delivery import LEASE, Deliverer
 from models.enums import OutboxStatus
 from models.outbox import OutboxMessage
 from models.project import Project
@@ -132,14 +136,13 @@ def test_a_row_left_sending_by_a_crashed_process_is_retried_after_its_lease(
     _queue(db, "CA", range(1, 2))
     with db.session() as s:
         row = s.scalars(select(OutboxMessage).where(OutboxMessage.channel_id == "CA")).one()
-        row.status, row.next_attempt_at = (
-            OutboxStatus.SENDING,
-            clock.now() + __import__("datetime").timedelta(minutes=2),
-        )
+        row.status, row.next_attempt_at = OutboxStatus.SENDING, clock.now() + LEASE
+        row.lease_holder = "gone-host:4242:dead"
     assert bot.deliver() == 0
-    clock.advance(minutes=3)
+    clock.advance(seconds=LEASE.total_seconds() + 1)
     assert bot.deliver() == 1
     assert _steps(slack, "CA") == ["step-1"]
+    assert not slack.calls_to("conversations.history"), "it never started a post: none to find"
 
 
 def test_card_updates_wait_for_the_original_post(clock, bot, slack, db, seeded):
@@ -252,3 +255,149 @@ def test_updates_queued_before_delivery_coalesce_into_one_edit_per_copy(bot, sla
     cards = card_messages(bot)
     assert all(f"approved by <@{seeded.architect}>" in text_of(c) for c in cards)
     assert set(_statuses(db)) == {"sent"}
+
+
+# -- a post whose outcome is unknown (a crash, a timeout) is looked for before it is re-sent ------
+def _row_to(db, target: str) -> OutboxMessage:
+    with db.session() as s:
+        column = OutboxMessage.user_id if target.startswith("U") else OutboxMessage.channel_id
+        return s.scalars(select(OutboxMessage).where(column == target)).one()
+
+
+def _queue_dm(db, user: str) -> None:
+    with db.session() as s:
+        project = s.scalars(select(Project)).first()
+        outbox.to_user(
+            s,
+            project.team_id,
+            "project.advanced",
+            user,
+            project_id=project.id,
+            stage_from="manage",
+            stage_to="step-1",
+        )
+
+
+def test_every_post_carries_its_outbox_id_as_message_metadata(bot, slack, db, seeded):
+    bot.deliver()
+    slack.reset()
+    _queue(db, "CA", range(1, 2))
+    bot.deliver()
+    row = _row_to(db, "CA")
+    [call] = slack.calls_to("chat.postMessage")
+    assert call.params["metadata"] == {
+        "event_type": "baton_outbox",
+        "event_payload": {"outbox_id": row.id},
+    }
+
+
+@pytest.mark.parametrize("target", ["CA", "UNEWBIE"])
+def test_a_post_whose_answer_never_came_is_found_in_slack_not_posted_twice(
+    clock, bot, slack, db, seeded, target
+):
+    bot.deliver()
+    slack.reset()
+    _queue(db, target, range(1, 2)) if target.startswith("C") else _queue_dm(db, target)
+    impatient = WebClient(token=slack.token, base_url=slack.base_url, timeout=1)
+    deliverer = Deliverer(bot.baton.rt, client=impatient)
+    release = slack.hold("chat.postMessage")  # Slack posts it; the answer does not come back
+    deliverer.deliver_due()
+    release.set()
+    row = _row_to(db, target)
+    assert (row.status, row.last_error) == (OutboxStatus.PENDING, "network: TimeoutError")
+    assert row.attempt_started_at is not None
+    clock.advance(minutes=1)
+    deliverer.deliver_due()
+    row = _row_to(db, target)
+    assert (row.status, row.attempt_started_at) == (OutboxStatus.SENT, None)
+    assert len(slack.calls_to("chat.postMessage")) == 1, "looked for it, found it, not re-posted"
+    assert len(slack.messages(target)) == 1
+    [looked] = slack.calls_to("conversations.history")
+    assert looked.params["channel"] == slack.dm_channel(target) if target[0] == "U" else "CA"
+
+
+def test_a_rate_limited_look_keeps_looking_next_time(clock, bot, slack, db, seeded):
+    bot.deliver()
+    slack.reset()
+    _queue(db, "CA", range(1, 2))
+    impatient = WebClient(token=slack.token, base_url=slack.base_url, timeout=1)
+    deliverer = Deliverer(bot.baton.rt, client=impatient)
+    release = slack.hold("chat.postMessage")
+    deliverer.deliver_due()  # posted; the answer never came
+    release.set()
+    slack.rate_limit_next("conversations.history", retry_after=5)
+    clock.advance(minutes=1)
+    deliverer.deliver_due()
+    row = _row_to(db, "CA")
+    assert (row.status, row.last_error) == (OutboxStatus.PENDING, "rate_limited (5s)")
+    assert row.attempt_started_at is not None, "still unknown whether the post landed"
+    clock.advance(seconds=6)
+    deliverer.deliver_due()
+    assert _row_to(db, "CA").status == OutboxStatus.SENT
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert len(slack.calls_to("conversations.history")) == 2
+
+
+def test_a_reclaimed_post_that_never_reached_slack_is_posted_once(clock, bot, slack, db, seeded):
+    bot.deliver()
+    slack.reset()
+    _queue(db, "CA", range(1, 2))
+    with db.session() as s:
+        row = s.get(OutboxMessage, _row_to(db, "CA").id)
+        row.status, row.lease_holder = OutboxStatus.SENDING, "gone-host:4242:dead"
+        row.next_attempt_at = row.attempt_started_at = clock.now()  # died before Slack saw it
+    clock.advance(seconds=1)
+    assert bot.deliver() == 1
+    assert len(slack.calls_to("conversations.history")) == 1
+    assert _steps(slack, "CA") == ["step-1"]
+    assert _row_to(db, "CA").status == OutboxStatus.SENT
+
+
+def test_a_found_card_keeps_its_ts_for_later_updates(bot, slack, db, seeded):
+    bot.deliver()
+    slack.reset()
+    impatient = WebClient(token=slack.token, base_url=slack.base_url, timeout=1)
+    bot.baton.deliverer.client = impatient
+    release = slack.hold("chat.postMessage")
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])  # every card times out
+    release.set()
+    with db.session() as s:
+        for row in s.scalars(select(OutboxMessage).where(OutboxMessage.status != "sent")):
+            row.next_attempt_at = row.next_attempt_at - timedelta(minutes=5)
+    bot.deliver()
+    posts = len(slack.calls_to("chat.postMessage"))
+    approve_all(bot, _handoff_id(db), [seeded.domain])
+    assert len(slack.calls_to("chat.postMessage")) == posts, "no card posted a second time"
+    cards = card_messages(bot)
+    assert len(cards) == 3
+    assert all(f"approved by <@{seeded.domain}>" in text_of(c) for c in cards), "updated in place"
+    assert set(_statuses(db)) == {"sent"}
+
+
+def test_a_working_deliverer_renews_its_lease_until_it_is_done(bot, slack, db, seeded):
+    bot.deliver()
+    slack.reset()
+    _queue(db, "CA", range(1, 2))
+    release = slack.hold("chat.postMessage")
+    worker = threading.Thread(target=bot.baton.deliverer.deliver_due)
+    worker.start()
+    slack.wait_for(lambda: slack.calls_to("chat.postMessage"))
+    first = _row_to(db, "CA").next_attempt_at
+    renewed = _until(lambda: _row_to(db, "CA").next_attempt_at > first, seconds=10)
+    release.set()
+    worker.join(timeout=10)
+    assert renewed, "the heartbeat moved the lease on while the post was in flight"
+    row = _row_to(db, "CA")
+    assert (row.status, row.lease_holder) == (OutboxStatus.SENT, bot.baton.deliverer.holder)
+    rival = Deliverer(bot.baton.rt)
+    assert rival.holder != bot.baton.deliverer.holder
+
+
+def _until(condition, seconds: float) -> bool:
+    """Poll a database condition with a bound (the heartbeat runs on its own clock)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False

@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 
 from models.enums import HandoffStatus, Stage
 from models.handoff import Handoff, SignOff
+from models.policy import DEFAULT_POLICY
 from models.project import Project
+from tests.slackbot.conftest import LEADS
 from tests.slackbot.flow import (
     PACKETS,
     approve_all,
@@ -59,14 +61,22 @@ def test_whole_lifecycle_through_slack(bot, slack, db, seeded):
 
 
 def test_card_goes_to_channel_and_each_required_lead(bot, slack, db, seeded):
+    transition = DEFAULT_POLICY.transition(Stage.MANAGE, Stage.DEVELOP)
+    assert transition is not None
+    roles = [*transition.signoff, *(r for r in transition.signoff_if_assigned if r in LEADS)]
+    required = {getattr(seeded, LEADS[role]) for role in roles}
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
     channel_card = slack.last_message(seeded.channel)
     assert buttons(channel_card) == ["Approve", "Request changes", "Reject"]
     assert "Predict churn 30 days ahead" in text_of(channel_card)
-    for lead in (seeded.domain, seeded.architect):
-        dm = slack.last_message(lead)
-        assert buttons(dm) == ["Approve", "Request changes", "Reject"]
-    assert len(card_messages(bot)) == 3
+    everyone = {getattr(seeded, person) for person in LEADS.values()} | {seeded.intern}
+    for person in everyone:
+        cards = [m for m in slack.messages(person) if buttons(m)]
+        assert len(cards) == (person in required), person  # each required lead, and only they
+        if cards:
+            assert buttons(cards[0]) == ["Approve", "Request changes", "Reject"]
+            assert "Predict churn 30 days ahead" in text_of(cards[0])
+    assert len(required) == 2 and len(card_messages(bot)) == 1 + len(required)
 
 
 def test_every_copy_is_updated_in_place_and_buttons_go_when_closed(bot, slack, db, seeded):

@@ -1,5 +1,6 @@
 """MLflow's model registry talking to Baton: deliveries signed exactly as MLflow signs them,
-versions entering the lineage, and the champion alias requesting develop → deploy."""
+versions entering the lineage, the challenger alias requesting develop → deploy, and the
+champion alias reported when it was set without sign-off."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ import requests
 from sqlalchemy import select
 
 from bot.db import make_engine, make_session_factory
+from models.audit import AuditEvent
 from models.enums import Decision, Stage
+from models.gates import MlflowPromotion
 from models.handoff import Handoff
+from models.integrations import ModelLink
 from models.lineage import ModelVersion
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
@@ -75,7 +79,7 @@ def created(version: str = "3", tags: dict[str, str] | None = None, name: str = 
     return mlflow_delivery("model_version", "created", data)
 
 
-def aliased(version: str = "3", alias: str = "champion") -> Any:
+def aliased(version: str = "3", alias: str = "challenger") -> Any:
     return mlflow_delivery(
         "model_version_alias", "created", {"name": MODEL, "alias": alias, "version": version}
     )
@@ -162,11 +166,24 @@ def test_forged_or_stale_deliveries_are_refused(hooked, linked, db, forgery):
     assert db.dump() == before
 
 
-def test_without_a_configured_secret_every_delivery_is_refused(bot, seeded, caplog):
-    with caplog.at_level(logging.ERROR, logger="handlers.mlflow"):
-        response = send(bot, created())
-    assert response.status_code == 503
-    assert "MLFLOW_WEBHOOK_SECRET is not set" in caplog.text and SECRET not in caplog.text
+def test_without_a_configured_secret_every_delivery_is_refused(bot, seeded, db, caplog):
+    bot.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
+    before = db.dump()
+    deliveries = {
+        "version created": created(),
+        "alias set": aliased(),
+        "other event": mlflow_delivery("registered_model", "created", {"name": MODEL}),
+        "unsigned": (b"{}", {"Content-Type": "application/json"}),
+        "not json": (b"{not json", {"Content-Type": "application/json"}),
+    }
+    for kind, delivery in deliveries.items():
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="handlers.mlflow"):
+            response = send(bot, delivery)
+        assert response.status_code == 503, kind  # MLflow retries once the secret is set
+        assert "MLFLOW_WEBHOOK_SECRET is not set" in caplog.text, kind
+        assert SECRET not in caplog.text
+    assert db.dump() == before
 
 
 def test_unknown_models_and_events_are_acknowledged_and_logged(hooked, linked, db, caplog):
@@ -181,10 +198,10 @@ def test_unknown_models_and_events_are_acknowledged_and_logged(hooked, linked, d
     assert _versions(db) == []
 
 
-# -- the champion alias ----------------------------------------------------------------------
+# -- the request alias (challenger) and the production alias (champion) ----------------------
 
 
-def test_the_champion_alias_requests_develop_to_deploy(hooked, slack, linked, db):
+def test_the_request_alias_requests_develop_to_deploy(hooked, slack, linked, db):
     _in_develop(db, linked)
     assert send(hooked, created()).status_code == 200
     response = send(hooked, aliased())
@@ -200,6 +217,10 @@ def test_the_champion_alias_requests_develop_to_deploy(hooked, slack, linked, db
     assert handoff.requested_by == linked.ds
     assert handoff.packet["model_version"] == "3"
     assert handoff.packet["training_data"] == TAGS["training_data"]
+    with db.session() as s:
+        (promotion,) = s.scalars(select(MlflowPromotion))
+        owed = (promotion.handoff_id, promotion.model_name, promotion.version, promotion.alias)
+    assert owed == (handoff.id, MODEL, "3", "champion")
 
 
 def test_an_incomplete_packet_is_acknowledged_with_a_note(hooked, linked, db, caplog):
@@ -218,11 +239,56 @@ def test_an_incomplete_packet_is_acknowledged_with_a_note(hooked, linked, db, ca
 def test_other_aliases_and_the_wrong_stage_request_nothing(hooked, linked, db):
     send(hooked, created())
     staging = send(hooked, aliased(alias="staging"))
-    assert staging.json()["status"] == "ignored" and "not 'champion'" in staging.json()["note"]
+    note = staging.json()["note"]
+    assert staging.json()["status"] == "ignored"
+    assert "neither 'challenger' nor 'champion'" in note
     in_manage = send(hooked, aliased())  # the project is still in manage
     assert in_manage.status_code == 200
     assert "no hand-off to deploy" in in_manage.json()["projects"][0]["note"]
     assert _mlflow_handoffs(db) == []
+
+
+def test_champion_set_without_sign_off_is_reported_and_audited(hooked, slack, linked, db):
+    _in_develop(db, linked)
+    send(hooked, created())
+    response = send(hooked, aliased(alias="champion"))
+    assert response.status_code == 200
+    assert response.json()["projects"] == [
+        {"project": linked.key, "outcome": "unsigned", "note": "no approved hand-off"}
+    ]
+    assert _mlflow_handoffs(db) == []  # the production alias never requests a hand-off
+    hooked.deliver()
+    warning = text_of(slack.last_message(linked.channel))
+    assert "`champion` was set on *churn-xgb* version `3` *without sign-off*" in warning
+    history = text_of(hooked.reply(f"history {linked.key}", user=linked.ds))
+    assert "mlflow.alias_without_signoff" in history
+
+
+def test_champion_on_a_signed_off_version_is_not_reported(hooked, slack, linked, db):
+    _in_develop(db, linked)
+    send(hooked, created())
+    send(hooked, aliased())
+    (handoff,) = _mlflow_handoffs(db)
+    for lead in (linked.ds, linked.domain):
+        with db.session() as s:
+            decisions.decide(s, Actor(HOME, lead), handoff.id, Decision.APPROVED, DEFAULT_POLICY)
+    # Another version promoted by hand is still reported; the approved one is not.
+    send(hooked, created(version="4"))
+    other = send(hooked, aliased(version="4", alias="champion"))
+    assert other.json()["projects"][0]["outcome"] == "unsigned"
+    ours = send(hooked, aliased(alias="champion"))
+    assert ours.json()["projects"] == [
+        {
+            "project": linked.key,
+            "outcome": "signed_off",
+            "note": f"signed off in hand-off {handoff.id}",
+        }
+    ]
+    with db.session() as s:
+        unsigned = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "mlflow.alias_without_signoff")
+        ).all()
+    assert [e.detail["version"] for e in unsigned] == ["4"]
 
 
 # -- linking ---------------------------------------------------------------------------------
@@ -231,7 +297,11 @@ def test_other_aliases_and_the_wrong_stage_request_nothing(hooked, linked, db):
 def test_only_project_managers_link_models_and_a_model_feeds_one_project(hooked, seeded, db):
     refused = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.intern)
     assert "Only the creator of 'churn-model'" in text_of(refused)
-    assert hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.architect)
+    linked = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.architect)
+    assert text_of(linked).startswith(f"MLflow model *{MODEL}* is linked to `{seeded.key}`")
+    with db.session() as s:
+        links = s.execute(select(ModelLink.registered_model, ModelLink.created_by)).all()
+    assert [tuple(link) for link in links] == [(MODEL, seeded.architect)]  # the lead's own link
     again = hooked.reply(f"project link-model {seeded.key} {MODEL}", user=seeded.creator)
     assert "is linked to" in again["text"]
     hooked.reply("project create fraud-model", user=seeded.creator)

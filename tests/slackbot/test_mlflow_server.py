@@ -18,14 +18,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import select
 
+from models.audit import AuditEvent
 from models.handoff import Handoff
 from models.lineage import ModelVersion
+from models.workspace import ReceivedEvent
 from tests.conftest import IN_CI
 from tests.processes import POLL_SECONDS, await_http, free_port, stop
 from tests.slackbot.conftest import MLFLOW_SECRET as SECRET
-from tests.slackbot.flow import buttons, text_of
+from tests.slackbot.flow import approve_all, buttons, text_of
 from tests.slackbot.test_mlflow import _in_develop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,11 +94,34 @@ def model(hooked, seeded) -> str:
     return name
 
 
-def test_mlflow_version_and_champion_alias_reach_baton(
-    hooked, slack, db, seeded, mlflow_server, model
+def _gated(hooked, mlflow_server: str):
+    """The operator's MLFLOW_TRACKING_URI: Baton calls this MLflow back after sign-off."""
+    rt = hooked.baton.rt
+    rt.settings = rt.settings.model_copy(update={"mlflow_tracking_uri": mlflow_server})
+    return hooked
+
+
+def _mlflow_deliveries(db, count: int) -> int:
+    """MLflow's webhooks Baton has handled so far (waiting for `count`, with a deadline)."""
+    return len(_wait_for(db, select(ReceivedEvent).where(ReceivedEvent.team_id == "mlflow"), count))
+
+
+def _version_by_alias(tracking: str, model: str, alias: str) -> dict:
+    answer = requests.get(
+        f"{tracking}/api/2.0/mlflow/registered-models/alias",
+        params={"name": model, "alias": alias},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["model_version"]
+
+
+def test_challenger_is_signed_off_in_slack_then_baton_sets_champion_in_mlflow(
+    hooked, slack, db, seeded, mlflow_server, model, caplog
 ):
     _in_develop(db, seeded)
-    made = _registry(mlflow_server, f"{hooked.url}/webhooks/mlflow", SECRET, model, "champion")
+    _gated(hooked, mlflow_server)
+    made = _registry(mlflow_server, f"{hooked.url}/webhooks/mlflow", SECRET, model, "challenger")
 
     [version] = _wait_for(db, select(ModelVersion).where(ModelVersion.model_name == model), 1)
     assert (version.version, version.run_id, version.origin) == (
@@ -119,6 +145,62 @@ def test_mlflow_version_and_champion_alias_reach_baton(
     assert model in text_of(card) and buttons(card) == ["Approve", "Request changes", "Reject"]
     lineage = text_of(hooked.reply(f"lineage {seeded.key}", user=seeded.ds))
     assert f"*{model}* `{made['version']}`" in lineage and f"run {made['run_id']}" in lineage
+    # The request alias promoted nothing: serving code still finds no champion.
+    missing = requests.get(
+        f"{mlflow_server}/api/2.0/mlflow/registered-models/alias",
+        params={"name": model, "alias": "champion"},
+        timeout=10,
+    )
+    assert missing.status_code == 400 and "champion" in missing.json()["message"]
+
+    with caplog.at_level(logging.DEBUG, logger="bot.mlflow_registry"):
+        approve_all(hooked, handoff.id, [seeded.ds, seeded.domain])  # signed clicks
+    champion = _version_by_alias(mlflow_server, model, "champion")
+    assert champion["version"] == made["version"]
+    assert "champion" in champion["aliases"] and "challenger" in champion["aliases"]
+    tags = {t["key"]: t["value"] for t in champion["tags"]}
+    assert tags["baton.handoff_id"] == str(handoff.id)
+    assert tags["baton.approved_by"] == f"{seeded.ds},{seeded.domain}"
+    assert tags["baton.approved_at"].startswith("20")
+    sent = [r.getMessage() for r in caplog.records if r.name == "bot.mlflow_registry"]
+    assert [m.split()[2] for m in sent] == [
+        "/api/2.0/mlflow/model-versions/set-tag",
+        "/api/2.0/mlflow/model-versions/set-tag",
+        "/api/2.0/mlflow/model-versions/set-tag",
+        "/api/2.0/mlflow/registered-models/alias",
+    ]  # the alias last: once serving sees it, the version carries its sign-off
+    print("\n".join(sent))
+
+    # MLflow tells Baton of the champion it set: recognised as signed off, never a warning.
+    _mlflow_deliveries(db, 3)  # version created, challenger, champion
+    hooked.deliver()
+    said = [text_of(m) for m in slack.messages(seeded.channel)]
+    assert any(f"*{model}* version `{made['version']}` is now `champion`" in t for t in said)
+    assert not any("without sign-off" in t for t in said)
+    with db.session() as s:
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert "mlflow.alias_set" in actions and "mlflow.alias_without_signoff" not in actions
+
+
+def test_champion_set_by_hand_in_mlflow_is_reported_in_the_channel(
+    hooked, slack, db, seeded, mlflow_server, model
+):
+    _in_develop(db, seeded)
+    _gated(hooked, mlflow_server)
+    made = _registry(mlflow_server, f"{hooked.url}/webhooks/mlflow", SECRET, model, "champion")
+
+    [event] = _wait_for(
+        db, select(AuditEvent).where(AuditEvent.action == "mlflow.alias_without_signoff"), 1
+    )
+    assert (event.detail["model"], event.detail["version"]) == (model, made["version"])
+    assert event.detail["alias"] == "champion" and event.actor == "mlflow"
+    hooked.deliver()
+    warning = text_of(slack.last_message(seeded.channel))
+    assert f"`champion` was set on *{model}* version `{made['version']}` *without sign-off*" in (
+        warning
+    )
+    with db.session() as s:
+        assert s.scalars(select(Handoff).where(Handoff.source == "mlflow")).all() == []
 
 
 def test_mlflow_signing_with_another_secret_is_refused_and_changes_nothing(

@@ -167,9 +167,16 @@ def test_malformed_payload_is_rejected_without_a_500(bot, slack, db):
     before = db.dump()
     response = bot.post(urlencode({"payload": "{not json"}))
     assert response.status_code == 400
+    # A signed event with no workspace in it: refused as from an unknown workspace (Slack
+    # retries anything but a 2xx), and that refusal is the only thing written.
     response = bot.post(json.dumps({"type": "event_callback"}), "application/json")
-    assert response.status_code < 500
-    assert _without_audit(db.dump()) == _without_audit(before)  # (refused, and audited)
+    assert response.status_code == 200
+    assert response.json() == {
+        "response_type": "ephemeral",
+        "text": "This Slack workspace is not connected to Baton, so nothing was done.",
+    }
+    assert _without_audit(db.dump()) == _without_audit(before)
+    assert _refusals(db) == [("unknown", "unknown", "refused.foreign_workspace")]
 
 
 def test_a_replayed_request_changes_nothing_more(bot, slack, db, seeded):

@@ -2,7 +2,7 @@
 hand-offs and policy_versions, slack_users (names cached beside ids)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01
 
 Existing audit events are hashed in id order per workspace; open hand-offs get the built-in
@@ -24,7 +24,7 @@ from models.policy import DEFAULT_POLICY
 from models.policy_versions import policy_document, policy_hash, transition_snapshot
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -185,9 +185,10 @@ def _snapshot_open_handoffs() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("handoffs") as batch:
-        batch.drop_column("policy_version")
-        batch.drop_column("policy_snapshot")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): rebuilding handoffs, as batch mode
+    # would, fails on SQLite while other tables' rows reference it.
+    op.drop_column("handoffs", "policy_version")
+    op.drop_column("handoffs", "policy_snapshot")
     op.drop_index(op.f("ix_slack_users_team_id"), table_name="slack_users")
     op.drop_table("slack_users")
     op.drop_index(op.f("ix_policy_versions_team_id"), table_name="policy_versions")

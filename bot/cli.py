@@ -12,6 +12,12 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.audit_cli import (
+    audit_anchor_cmd,
+    audit_verify_cmd,
+    observations_group,
+    policy_history_cmd,
+)
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import (
     SchemaNotReady,
@@ -21,8 +27,9 @@ from bot.db import (
     require_schema,
     session_scope,
 )
-from bot.exports import render_audit
+from bot.dossier_render import DOSSIER_FORMATS, dossier_file
 from bot.gate import gate
+from bot.slack import make_client
 from bot.webhook_cli import webhook
 from models.base import utcnow
 from models.enums import OutboxStatus
@@ -30,7 +37,7 @@ from models.errors import DomainError
 from models.outbox import OutboxMessage
 from models.policy import PolicyError, load_policy
 from models.project import Project
-from models.services import audit, projects, schedules, tokens
+from models.services import projects, schedules, tokens
 from models.services.common import get_project
 from models.workspace import Workspace
 
@@ -141,17 +148,27 @@ def audit_group() -> None:
 @click.option("--project", "key", required=True, help="Project key.")
 @click.option("--team", help="Slack team id (needed when the key exists in several workspaces).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+    "--format", "fmt", type=click.Choice(DOSSIER_FORMATS), default="csv", show_default=True
 )
 def audit_export(key: str, team: str | None, fmt: str) -> None:
-    """Export a project's whole audit trail, oldest first, to standard output."""
-    with _session(_settings()) as s:
-        team = team or _only_team_with(s, key)
-        try:
-            entries = audit.export(s, team, get_project(s, team, key))
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from None
-    click.echo(render_audit(entries, fmt), nl=False)
+    """A project's evidence dossier (html, md, json) or its audit trail (csv), to standard
+    output. Names are looked up in Slack when a bot token is configured."""
+    settings = _settings()
+    _require_schema(settings)
+    engine = make_engine(settings.baton_database_url)
+    factory = make_session_factory(engine)
+    try:
+        with session_scope(factory) as s:
+            team = team or _only_team_with(s, key)
+        client = make_client(settings) if settings.slack_bot_token else None
+        text = dossier_file(
+            lambda: session_scope(factory), client, team, key, settings.policy(), fmt
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.dispose()
+    click.echo(text, nl=False)
 
 
 def _only_team_with(s: Session, key: str) -> str:
@@ -440,6 +457,10 @@ def sandbox(port: int, seed: str | None) -> None:
 
 # Commands in modules of their own.
 main.add_command(gate)
+audit_group.add_command(audit_verify_cmd)
+audit_group.add_command(audit_anchor_cmd)
+policy.add_command(policy_history_cmd)
+main.add_command(observations_group)
 main.add_command(webhook)
 
 

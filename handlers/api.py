@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from bot.dossier_render import DOSSIER_FORMATS, DOSSIER_MEDIA_TYPES, dossier_file
 from bot.exports import AUDIT_FORMATS, MEDIA_TYPES, render_audit
 from bot.runtime import Runtime
 from handlers.api_openapi import openapi_document
@@ -74,6 +75,10 @@ def blueprint(rt: Runtime) -> Blueprint:
     @bp.get("/projects/<key>/audit")
     def export_audit(key: str) -> Response | Reply:
         return _export_audit(rt, key)
+
+    @bp.get("/projects/<key>/dossier")
+    def export_dossier(key: str) -> Response | Reply:
+        return _export_dossier(rt, key)
 
     @bp.get("/openapi.json")
     def openapi() -> Response:
@@ -178,6 +183,20 @@ def _export_audit(rt: Runtime, key: str) -> Response | Reply:
         return _domain_error(exc)
     response = Response(render_audit(entries, fmt), content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{key}-audit.{fmt}"'
+    return response
+
+
+def _export_dossier(rt: Runtime, key: str) -> Response | Reply:
+    fmt = request.args.get("format", "html")
+    if fmt not in DOSSIER_FORMATS:
+        why = f"format must be one of: {', '.join(DOSSIER_FORMATS)}"
+        return _json(ValidationErrors(errors=[FieldError(loc=["query", "format"], msg=why)]), 422)
+    try:
+        body = dossier_file(rt.session, rt.client, g.team_id, key, rt.policy, fmt)
+    except DomainError as exc:
+        return _domain_error(exc)
+    response = Response(body, content_type=DOSSIER_MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{key}-dossier.{fmt}"'
     return response
 
 

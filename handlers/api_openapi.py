@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from bot.dossier_render import DOSSIER_FORMATS
 from bot.exports import AUDIT_FORMATS
 from handlers.api_gate_schemas import (
     MAX_WAIT_SECONDS,
@@ -93,6 +94,7 @@ def _paths(ref: Any) -> Schema:
         "/api/v1/metrics": {"post": _metrics(ref)},
         "/api/v1/handoffs": {"post": _handoffs(ref)},
         "/api/v1/projects/{key}/audit": {"get": _audit(ref)},
+        "/api/v1/projects/{key}/dossier": {"get": _dossier(ref)},
         "/api/v1/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -158,6 +160,37 @@ def _audit(ref: Any) -> Schema:
                 "content": {
                     "application/json": {"schema": {"type": "array", "items": ref(AuditEntry)}},
                     "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            **_errors(ref, "401", "404", "503"),
+            "422": _json("Unknown format", ref(ValidationErrors)),
+        },
+    }
+
+
+def _dossier(ref: Any) -> Schema:
+    text = {"schema": {"type": "string"}}
+    return {
+        "operationId": "exportDossier",
+        "summary": "A project's evidence dossier: decisions with names, rules in force, "
+        "lineage, monitors, and the audit chain's verification",
+        "parameters": [
+            {"name": "key", "in": "path", "required": True, "schema": _key()},
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": list(DOSSIER_FORMATS), "default": "html"},
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "The dossier (HTML is one self-contained, printable page)",
+                "content": {
+                    "text/html": text,
+                    "text/markdown": text,
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/csv": text,
                 },
             },
             **_errors(ref, "401", "404", "503"),

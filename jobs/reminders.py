@@ -27,6 +27,7 @@ from models.schedule import ReminderSent
 from models.schemas import Actor
 from models.services import audit, outbox
 from models.services.common import leads_by_project
+from models.services.policy_history import rules_in_force
 
 REMINDER, ESCALATION = "reminder", "escalation"
 BATON = "baton"  # the actor of audit events that no person caused
@@ -121,7 +122,7 @@ def _escalation_due(h: Handoff, policy: Policy) -> datetime:
     requested_at, so later rounds take the SLA from the policy (what resubmit used)."""
     sla = h.due_at - h.requested_at
     if h.round > 1:
-        transition = policy.transition(Stage(h.from_stage), Stage(h.to_stage))
+        transition = rules_in_force(h, policy)  # the SLA the hand-off was opened under
         if transition is not None:
             sla = timedelta(hours=transition.sla_hours)
     return h.due_at + sla

@@ -1,6 +1,6 @@
 """Baton's domain: tables, policy, schemas and services. Knows nothing of Slack."""
 
-from models.audit import AuditEvent
+from models.audit import AuditChainHead, AuditEvent
 from models.base import Base
 from models.gates import MlflowPromotion, WorkflowStep
 from models.handoff import Handoff, SignOff
@@ -8,6 +8,8 @@ from models.integrations import ApiToken, ModelLink
 from models.lineage import ModelVersion
 from models.monitor import Alert, Monitor, Observation
 from models.outbox import OutboxMessage
+from models.people import SlackUser
+from models.policy_versions import PolicyVersion
 from models.project import Project
 from models.roster import RoleAssignment
 from models.schedule import DigestSchedule, JobRun, ReminderSent
@@ -17,6 +19,7 @@ from models.workspace import MessageRef, ReceivedEvent, Workspace
 __all__ = [
     "Alert",
     "ApiToken",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "DigestSchedule",
@@ -29,11 +32,13 @@ __all__ = [
     "Monitor",
     "Observation",
     "OutboxMessage",
+    "PolicyVersion",
     "Project",
     "ReceivedEvent",
     "ReminderSent",
     "RoleAssignment",
     "SignOff",
+    "SlackUser",
     "WebhookSubscription",
     "WorkflowStep",
     "Workspace",

@@ -22,8 +22,27 @@ class AuditEvent(TeamScoped, Base):
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The tamper-evident chain (models/audit_chain.py): this event's link, the one before, and
+    # its place in the workspace's chain. Set at commit, under the chain head's lock.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int | None]
 
 
+class AuditChainHead(Base):
+    """The newest link of a workspace's chain. Writers lock this row, so events from several
+    processes still form one chain; verify compares it with the newest event."""
+
+    __tablename__ = "audit_chain_heads"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    head_hash: Mapped[str | None] = mapped_column(String(64))
+    head_event_id: Mapped[int | None]
+    events: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime | None]
+
+
+Index("ix_audit_events_team_seq", AuditEvent.team_id, AuditEvent.seq)
 Index("ix_audit_events_team_project_id", AuditEvent.team_id, AuditEvent.project_id, AuditEvent.id)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, TeamScoped, utcnow
+from models.base import Base, JSONType, TeamScoped, utcnow
 from models.enums import OPEN_HANDOFF_STATUSES, Decision, HandoffStatus, Role, Stage
 from models.types import str_enum
 
@@ -28,6 +28,9 @@ class Handoff(TeamScoped, Base):
     # Frozen at request time: a later policy or roster change does not move the goalposts.
     required_roles: Mapped[list[str]]
     receiving_roles: Mapped[list[str]]
+    # The transition's rules as they stood when the hand-off opened (models/policy_versions.py).
+    policy_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    policy_version: Mapped[str | None] = mapped_column(String(64))
     requested_by: Mapped[str] = mapped_column(String(32))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime]

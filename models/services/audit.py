@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from models.audit import AuditEvent
+from models.audit import AuditChainHead, AuditEvent
+from models.audit_chain import event_hash
+from models.base import utcnow
 from models.project import Project
 from models.schemas import Actor, AuditEntry
 from models.sources import shown_error
@@ -16,16 +22,81 @@ from models.sources import shown_error
 def record(
     s: Session, actor: Actor, action: str, project: Project | None = None, **detail: Any
 ) -> None:
-    s.add(
-        AuditEvent(
-            team_id=actor.team_id,
-            project_id=project.id if project is not None else None,
-            project_key=project.key if project is not None else detail.pop("project_key", None),
-            actor=actor.user_id,
-            action=action,
-            detail=_jsonable(detail),
-        )
+    event = AuditEvent(
+        team_id=actor.team_id,
+        project_id=project.id if project is not None else None,
+        project_key=project.key if project is not None else detail.pop("project_key", None),
+        actor=actor.user_id,
+        action=action,
+        detail=_jsonable(detail),
+        created_at=utcnow(),
     )
+    s.add(event)
+    s.info.setdefault(_PENDING, []).append(event)  # linked into the chain at commit
+
+
+_PENDING = "baton_audit_unchained"
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _chain_at_commit(s: Session) -> None:
+    """Link this transaction's events into their workspaces' chains, in the order recorded.
+
+    Everything else is flushed first, so the chain head is the last lock the transaction
+    takes and holds only while it commits: it never waits for another lock while holding it
+    (no deadlock), and two processes writing at once still form one chain."""
+    if s.in_nested_transaction() or not s.info.get(_PENDING):
+        return
+    s.flush()
+    events = [e for e in s.info.pop(_PENDING) if inspect(e).persistent]  # not rolled back
+    for team_id in dict.fromkeys(e.team_id for e in events):
+        head = _locked_head(s, team_id)
+        last_hash, count = head.head_hash, head.events
+        links = []
+        mine = [e for e in events if e.team_id == team_id]
+        for e in mine:
+            digest = _digest(last_hash, e)
+            count += 1
+            links.append({"row": e.id, "prev_hash": last_hash, "hash": digest, "seq": count})
+            for key, value in (("prev_hash", last_hash), ("hash", digest), ("seq", count)):
+                set_committed_value(e, key, value)
+            last_hash = digest
+        # Core, not the ORM: audit rows are append-only to the ORM (models/audit.py), and
+        # these rows were inserted by this very transaction. One executemany for all.
+        s.execute(
+            update(AuditEvent.__table__)
+            .where(AuditEvent.__table__.c.id == bindparam("row"))
+            .values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash"), seq=bindparam("seq")),
+            links,
+        )
+        head.head_hash, head.head_event_id, head.events = last_hash, mine[-1].id, count
+        head.updated_at = mine[-1].created_at
+
+
+def _digest(prev_hash: str | None, e: AuditEvent) -> str:
+    return event_hash(
+        prev_hash,
+        team_id=e.team_id,
+        project_id=e.project_id,
+        project_key=e.project_key,
+        actor=e.actor,
+        action=e.action,
+        detail=e.detail,
+        created_at=e.created_at,
+    )
+
+
+def _locked_head(s: Session, team_id: str) -> AuditChainHead:
+    """The workspace's chain head, locked until commit: the next writer waits here and then
+    links to this transaction's last event. (SQLite: writers are serialised, bot/db.py.)"""
+    insert = sqlite_insert if s.get_bind().dialect.name == "sqlite" else pg_insert
+    s.execute(insert(AuditChainHead).values(team_id=team_id, events=0).on_conflict_do_nothing())
+    return s.scalars(
+        select(AuditChainHead)
+        .where(AuditChainHead.team_id == team_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def record_refusal(s: Session, actor: Actor, action: str, reason: str, **detail: Any) -> None:

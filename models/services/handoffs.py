@@ -15,10 +15,12 @@ from models.enums import HandoffStatus, Role, Stage
 from models.errors import Conflict, DomainError, PacketInvalid, PermissionDenied
 from models.handoff import Handoff
 from models.policy import Policy, Transition
+from models.policy_versions import transition_snapshot
 from models.project import Project
 from models.schemas import Actor, HandoffView
 from models.services import audit, outbox, webhooks
 from models.services.common import get_active_project, leads_of, require_member
+from models.services.policy_history import note_version, rules_in_force
 from models.services.views import get_handoff, handoff_view, open_handoff_of
 
 FIELD_VALUE_MAX = 3000
@@ -41,7 +43,7 @@ def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy:
     require_member(s, project, actor, "request hand-offs")
     current = open_handoff_of(s, project)
     if current is not None and current.status == HandoffStatus.CHANGES_REQUESTED:
-        transition = _transition(project, current.to_stage, policy)
+        transition = _rules(project, current, policy)
         return Form(key, transition, {k: str(v) for k, v in current.packet.items()}, True)
     _refuse_second_open(s, project)
     transition = _transition(project, to_stage, policy)
@@ -112,6 +114,8 @@ def request_handoff(
         requested_at=now,
         due_at=now + timedelta(hours=transition.sla_hours),
         source=source,
+        policy_snapshot=transition_snapshot(transition),
+        policy_version=note_version(s, project.team_id, policy, now),
     )
     try:
         with s.begin_nested():
@@ -141,7 +145,7 @@ def resubmit(
     project = s.get(Project, handoff.project_id)
     assert project is not None
     require_member(s, project, actor, "resubmit hand-offs")
-    transition = _transition(project, handoff.to_stage, policy)
+    transition = _rules(project, handoff, policy)
     handoff.packet = validate_packet(transition, packet)
     handoff.round += 1
     handoff.status = HandoffStatus.PENDING
@@ -222,6 +226,11 @@ def _transition(project: Project, to_stage: Stage | None, policy: Policy) -> Tra
         f"'{project.key}' is in {project.stage.value}: no hand-off{wanted} from there. "
         f"From {project.stage.value} it can go to: {allowed}."
     )
+
+
+def _rules(project: Project, handoff: Handoff, policy: Policy) -> Transition:
+    """An open hand-off keeps the rules it was opened under (its snapshot)."""
+    return rules_in_force(handoff, policy) or _transition(project, handoff.to_stage, policy)
 
 
 def _refuse_second_open(s: Session, project: Project) -> None:

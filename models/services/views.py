@@ -6,13 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.columns import fits_row_id
-from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role, Stage
+from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role
 from models.errors import NotFound
 from models.handoff import Handoff
 from models.policy import Policy
 from models.project import Project
 from models.schemas import HandoffView, PacketLine, SignOffLine
 from models.services.common import get_project, leads_by_project
+from models.services.policy_history import rules_in_force
 
 
 def open_handoff_of(s: Session, project: Project) -> Handoff | None:
@@ -58,7 +59,7 @@ def handoff_view(
         to_stage=h.to_stage,
         status=h.status,
         round=h.round,
-        packet=_packet_lines(h, policy),
+        packet=packet_lines(h, policy),
         checklist=_checklist(h, leads),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
@@ -100,9 +101,9 @@ def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> 
     return mine
 
 
-def _packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
+def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
     """In the policy's field order: PostgreSQL's JSONB does not keep the order keys came in."""
-    transition = policy.transition(Stage(h.from_stage), Stage(h.to_stage))
+    transition = rules_in_force(h, policy)
     fields = transition.fields if transition else ()
     labels = {f.key: f.label for f in fields}
     keys = [f.key for f in fields if f.key in h.packet] + [k for k in h.packet if k not in labels]

@@ -70,7 +70,8 @@ def test_audit_export_csv_and_json(tmp_path, db_url):
         db_url=db_url,
         cwd=tmp_path,
     )
-    assert [e["actor"] for e in json.loads(out.stdout)] == ["UCREATOR", "UCREATOR"]
+    events = json.loads(out.stdout)["events"]  # the dossier, its trail inside
+    assert [e["actor"]["id"] for e in events] == ["UCREATOR", "UCREATOR"]
     missing = baton("audit", "export", "--project", "nope", db_url=db_url, cwd=tmp_path)
     assert missing.returncode != 0 and "no project 'nope'" in missing.stderr
 

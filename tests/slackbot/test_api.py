@@ -30,6 +30,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/metrics", {"project": "churn-model", "metric": "auc", "value": 0.9}),
     ("POST", "/api/v1/handoffs", {"project": "churn-model", "packet": {}, "requested_by": "UDS"}),
     ("GET", "/api/v1/projects/churn-model/audit", None),
+    ("GET", "/api/v1/projects/churn-model/dossier", None),
     ("GET", "/api/v1/projects/churn-model", None),
     ("GET", "/api/v1/handoffs/1", None),
     ("POST", "/api/v1/handoffs/1/cancel", {}),

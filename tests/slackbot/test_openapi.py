@@ -39,7 +39,7 @@ def _documented() -> set[tuple[str, str]]:
 
 def test_every_route_is_documented_and_every_documented_route_exists(bot):
     assert _routes(bot) == _documented()
-    assert len(_documented()) == 7
+    assert len(_documented()) == 8
 
 
 def test_the_server_publishes_the_document(bot, db):

@@ -16,7 +16,7 @@ from tests.slackbot.flow import PACKETS, request_handoff
 
 
 def _without_audit(dump: dict) -> dict:
-    return {k: v for k, v in dump.items() if k != "audit_events"}
+    return {k: v for k, v in dump.items() if k not in ("audit_events", "audit_chain_heads")}
 
 
 def _refusals(db) -> list[tuple[str, str, str]]:

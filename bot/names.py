@@ -1,0 +1,48 @@
+"""People's names from Slack (users.info), cached in slack_users for exports and dossiers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from models.sentences import SYSTEM_ACTORS
+from models.services import people
+
+log = logging.getLogger(__name__)
+LOOKUPS_PER_CALL = 200  # a dossier names a few dozen people; never thousands of calls
+
+
+def fill_names(
+    client: WebClient,
+    session: Callable[[], AbstractContextManager[Session]],
+    team_id: str,
+    user_ids: Iterable[str],
+) -> int:
+    """Look up the ids with no cached name; returns how many were added. Slack being down or
+    an unknown id leaves the id shown as it is: an export never fails for want of a name."""
+    with session() as s:
+        wanted = people.unknown(s, team_id, [u for u in user_ids if u not in SYSTEM_ACTORS])
+    found: dict[str, str] = {}
+    for user_id in wanted[:LOOKUPS_PER_CALL]:
+        try:
+            user = client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            log.info("names: users.info %s: %s", user_id, exc.response.get("error"))
+            continue
+        except OSError as exc:
+            log.warning("names: Slack unreachable (%s); names stay as ids", exc)
+            break
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or user.get("real_name") or user.get("name")
+        if name:
+            found[user_id] = str(name)
+    if found:
+        with session() as s:
+            for user_id, name in found.items():
+                people.remember(s, team_id, user_id, name)
+    return len(found)

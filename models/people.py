@@ -1,0 +1,22 @@
+"""People's display names as Slack gave them, cached so exports read without Slack."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TeamScoped, utcnow
+
+
+class SlackUser(TeamScoped, Base):
+    """One person's name; the Slack id stays beside it, as names change and ids do not."""
+
+    __tablename__ = "slack_users"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,183 @@
+"""One readable sentence per audit event, built here and only here.
+
+"Mei Tanaka rejected manage → develop (round 2): “not enough data”", "Grace Kim made Jon
+Alvarez Legal / compliance lead". The dossier, the CSV export and the /mlops history share
+these sentences. They are plain text: each surface escapes them for itself (HTML, Slack
+mrkdwn). A test fails when an audit event type written anywhere in the code has no entry in
+TEMPLATES (tests/models/test_sentences.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.enums import Role
+
+# Placeholders: {actor} {user} {role} {roles} {transition} {round} {reason} {project} and any
+# key of the event's details. A "name:variant" key is chosen by VARIANTS.
+TEMPLATES: dict[str, str] = {
+    "project.created": "{actor} created project {project} “{name}”",
+    "project.archived": "{actor} archived {project} (it was in {stage})",
+    "project.stage_changed": "{project} moved from {stage_from} to {stage_to}",
+    "project.model_linked": "{actor} linked {project} to the MLflow model {model}",
+    "role.assigned": "{actor} added {user} to {role}",
+    "role.assigned:lead": "{actor} made {user} {role} lead",
+    "role.removed": "{actor} removed {user} from {role}",
+    "role.lead_changed": "{actor} replaced {previous_lead} as {role} lead",
+    "handoff.requested": "{actor} requested {transition}",
+    "handoff.resubmitted": "{actor} resubmitted {transition} (round {round})",
+    "handoff.cancelled": "{actor} cancelled {transition}",
+    "handoff.approved": "{transition} was approved (round {round})",
+    "handoff.rejected": "{transition} was rejected",
+    "signoff.approved": "{actor} approved {transition} (round {round}) as {roles}",
+    "signoff.approved:reason": "{actor} approved {transition} (round {round}) as {roles}: “{reason}”",
+    "signoff.rejected": "{actor} rejected {transition} (round {round}): “{reason}”",
+    "signoff.changes_requested": (
+        "{actor} asked for changes to {transition} (round {round}): “{reason}”"
+    ),
+    "metric.recorded": "{actor} recorded {metric} = {value} ({source})",
+    "metric.pushed": "{actor} pushed {count} metric value(s) for {metrics} ({source})",
+    "monitor.added": "{actor} started monitoring {metric} ({direction} {threshold})",
+    "monitor.removed": "{actor} stopped monitoring {metric}",
+    "monitor.source_failed": "The source of {metric} started failing: {error}",
+    "monitor.source_recovered": "The source of monitor #{monitor_id} works again",
+    "alert.opened": "Alert: {metric} is {value} (threshold {direction} {threshold})",
+    "alert.resolved": "Alert resolved: {metric} is back to {value}",
+    "alert.acknowledged": "{actor} acknowledged the {metric} alert",
+    "alert.escalated": "The alert #{alert_id} was escalated to {architect}",
+    "mlflow.version_recorded": "MLflow registered {model} version {version} (run {run_id})",
+    "mlflow.alias_set": "Baton set the MLflow alias {alias} on {model} version {version} after {transition}",
+    "mlflow.alias_without_signoff": (
+        "MLflow moved the alias {alias} to {model} version {version} without a sign-off"
+    ),
+    "api_token.created": "{actor} created the API token {name} ({prefix}…)",
+    "api_token.revoked": "{actor} revoked the API token {name} ({prefix}…)",
+    "webhook.added": "{actor} added a webhook to {url} for {events}",
+    "webhook.removed": "{actor} removed the webhook to {url}",
+    "observations.pruned": "{actor} pruned {count} monitoring observation(s) older than {before}",
+    "digest.scheduled": "{actor} scheduled the digest for {channel} ({cron}, {timezone})",
+    "refused": "{actor} tried to {attempt} — refused: {reason}",
+}
+
+VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "role.assigned": lambda d: "lead" if d.get("lead") else None,
+    "signoff.approved": lambda d: "reason" if d.get("reason") else None,
+}
+
+# What a refused request was trying to do, by the name the refusal was recorded under.
+ATTEMPTS: dict[str, str] = {
+    "handoff": "request a hand-off",
+    "handoff.submit": "submit a hand-off packet",
+    "handoff.approve": "approve {transition}",
+    "handoff.approved": "approve {transition}",
+    "handoff.rejected": "reject {transition}",
+    "handoff.changes_requested": "ask for changes to {transition}",
+    "handoff.decide": "decide on {transition}",
+    "handoff cancel": "cancel a hand-off",
+    "alert.ack": "acknowledge an alert",
+    "alert.retrain": "open a retrain hand-off",
+    "foreign_workspace": "use Baton from another workspace",
+    "workflow": "act on a hand-off from a Slack workflow step",
+    "ProjectArchive": "archive {project}",
+    "ProjectLinkModel": "link a model to {project}",
+    "RoleAssign": "assign a role on {project}",
+    "RoleRemove": "remove a role on {project}",
+    "HandoffCancel": "cancel a hand-off",
+    "MonitorAdd": "add a monitor",
+    "MonitorRemove": "remove a monitor",
+    "Metric": "record a metric",
+    "DigestSchedule": "schedule the digest",
+}
+
+SYSTEM_ACTORS = {"baton": "Baton", "mlflow": "MLflow"}
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a sentence may name: people by Slack id, hand-offs by id (their transition)."""
+
+    people: Mapping[str, str] = field(default_factory=dict)
+    handoffs: Mapping[int, str] = field(default_factory=dict)
+
+    def person(self, user_id: Any) -> str:
+        if not user_id:
+            return "nobody"
+        key = str(user_id)
+        return self.people.get(key) or SYSTEM_ACTORS.get(key) or key
+
+
+def sentence(
+    action: str,
+    actor: str,
+    detail: Mapping[str, Any] | None,
+    project_key: str | None = None,
+    names: Names | None = None,
+) -> str:
+    names = names or Names()
+    detail = detail or {}
+    context = _Context(_values(detail, names))
+    context.update(actor=names.person(actor), project=project_key or "a project")
+    context["transition"] = _transition(detail, names)
+    if action.startswith("refused."):
+        attempt = ATTEMPTS.get(action.removeprefix("refused."))
+        context["attempt"] = (attempt or _words(action.removeprefix("refused."))).format_map(
+            context
+        )
+        return TEMPLATES["refused"].format_map(context)
+    variant = VARIANTS.get(action, lambda _d: None)(detail)
+    template = TEMPLATES.get(f"{action}:{variant}") or TEMPLATES.get(action)
+    if template is None:  # an event type from a newer version: still readable
+        return f"{context['actor']}: {action}"
+    return template.format_map(context)
+
+
+class _Context(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _values(detail: Mapping[str, Any], names: Names) -> dict[str, Any]:
+    values: dict[str, Any] = {k: _plain(v) for k, v in detail.items()}
+    for key in ("user", "previous_lead", "architect", "owner"):
+        if key in detail:
+            values[key] = names.person(detail[key])
+    if "role" in detail:
+        values["role"] = _role_label(detail["role"])
+    if "roles" in detail and isinstance(detail["roles"], list):
+        values["roles"] = " and ".join(_role_label(r) for r in detail["roles"])
+    if not detail.get("reason"):
+        values["reason"] = "no reason given"
+    return values
+
+
+def _transition(detail: Mapping[str, Any], names: Names) -> str:
+    if detail.get("transition"):
+        return str(detail["transition"])
+    handoff = detail.get("handoff_id", detail.get("handoff"))
+    try:
+        return names.handoffs.get(int(handoff), f"hand-off #{handoff}") if handoff else "a hand-off"
+    except (TypeError, ValueError):
+        return "a hand-off"
+
+
+def _role_label(value: Any) -> str:
+    try:
+        return Role(str(value)).label
+    except ValueError:
+        return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def _words(name: str) -> str:
+    """'ArchiveCommand' → 'archive', 'role.assign' → 'role assign'."""
+    name = re.sub(r"Command$", "", name)
+    name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    return name.replace(".", " ").replace("_", " ").lower().strip() or "do that"

@@ -1,0 +1,39 @@
+"""Which policy versions hand-offs were opened under, and the rules a hand-off is judged by."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models.enums import Stage
+from models.handoff import Handoff
+from models.policy import Policy, Transition
+from models.policy_versions import PolicyVersion, policy_document, policy_hash, rules_of
+
+
+def note_version(s: Session, team_id: str, policy: Policy, at: datetime) -> str:
+    """The policy's version hash, recorded with its first use in this workspace."""
+    digest = policy_hash(policy)
+    insert = sqlite_insert if s.get_bind().dialect.name == "sqlite" else pg_insert
+    s.execute(
+        insert(PolicyVersion)
+        .values(team_id=team_id, hash=digest, policy=policy_document(policy), first_used_at=at)
+        .on_conflict_do_nothing()
+    )
+    return digest
+
+
+def versions(s: Session, team_id: str | None = None) -> list[PolicyVersion]:
+    query = select(PolicyVersion).order_by(PolicyVersion.first_used_at, PolicyVersion.id)
+    if team_id is not None:
+        query = query.where(PolicyVersion.team_id == team_id)
+    return list(s.scalars(query))
+
+
+def rules_in_force(h: Handoff, policy: Policy) -> Transition | None:
+    """The hand-off's own snapshot; today's policy only for hand-offs opened before snapshots."""
+    return rules_of(h.policy_snapshot) or policy.transition(Stage(h.from_stage), Stage(h.to_stage))

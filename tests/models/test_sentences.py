@@ -1,0 +1,116 @@
+"""Every audit event type written anywhere in the code has a sentence, and sentences read."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from models.enums import Decision
+from models.sentences import ATTEMPTS, TEMPLATES, Names, sentence
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE = ("models", "handlers", "bot", "jobs")
+
+
+def _written_actions() -> tuple[set[str], set[str]]:
+    """(literal action names, f-string prefixes) of every audit.record/record_refusal call."""
+    literal: set[str] = set()
+    prefixes: set[str] = set()
+    for folder in CODE:
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call) or len(node.args) < 3:
+                    continue
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name == "record":
+                    _collect(node.args[2], module, literal, prefixes)
+                elif name in ("record_refusal", "audit_refusal"):
+                    refused: set[str] = set()
+                    _collect(node.args[2], module, refused, set())
+                    literal.update(f"refused.{r}" for r in refused)
+    return literal, prefixes
+
+
+def _collect(arg: ast.expr, module: str, literal: set[str], prefixes: set[str]) -> None:
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        literal.add(arg.value)
+    elif isinstance(arg, ast.JoinedStr):
+        head = arg.values[0]
+        assert isinstance(head, ast.Constant), ast.unparse(arg)
+        prefixes.add(str(head.value))
+    elif isinstance(arg, ast.Name):
+        value = getattr(importlib.import_module(module), arg.id, None)
+        if isinstance(value, str):
+            literal.add(value)
+
+
+def test_every_audit_event_type_in_the_code_has_a_sentence():
+    literal, prefixes = _written_actions()
+    assert len(literal) > 25 and "signoff." in prefixes and "refused." in prefixes
+    # The two computed names: a decision, and a refused decision (handlers/actions.py).
+    actions = literal | {f"signoff.{d.value}" for d in Decision}
+    actions |= {f"refused.handoff.{d.value}" for d in Decision}
+    missing = sorted(
+        a
+        for a in actions
+        if not (a in TEMPLATES or (a.startswith("refused.") and a[8:] in ATTEMPTS))
+    )
+    assert missing == [], f"audit event types without a sentence in models/sentences.py: {missing}"
+    assert prefixes <= {"signoff.", "refused."}, "a new computed event type needs a sentence test"
+
+
+NAMES = Names(
+    people={"UMEI": "Mei Tanaka", "UGRACE": "Grace Kim", "UJON": "Jon Alvarez", "UMAL": "Mallory"},
+    handoffs={7: "manage → develop"},
+)
+
+
+@pytest.mark.parametrize(
+    ("action", "actor", "detail", "expected"),
+    [
+        (
+            "signoff.rejected",
+            "UMEI",
+            {"handoff_id": 7, "round": 2, "roles": ["domain_expert"], "reason": "Too early"},
+            "Mei Tanaka rejected manage → develop (round 2): “Too early”",
+        ),
+        (
+            "role.assigned",
+            "UGRACE",
+            {"role": "compliance", "user": "UJON", "lead": True},
+            "Grace Kim made Jon Alvarez Legal / compliance lead",
+        ),
+        (
+            "role.assigned",
+            "UGRACE",
+            {"role": "compliance", "user": "UJON", "lead": False},
+            "Grace Kim added Jon Alvarez to Legal / compliance",
+        ),
+        (
+            "refused.handoff.approve",
+            "UMAL",
+            {"handoff": 7, "reason": "Only the lead of a required role can approve this."},
+            "Mallory tried to approve manage → develop — refused: "
+            "Only the lead of a required role can approve this.",
+        ),
+        (
+            "signoff.approved",
+            "UMEI",
+            {"handoff_id": 7, "round": 1, "roles": ["domain_expert", "ml_architect"]},
+            "Mei Tanaka approved manage → develop (round 1) as Domain expert / business translator and ML architect",
+        ),
+        ("handoff.cancelled", "UX9", {"handoff_id": 99}, "UX9 cancelled hand-off #99"),
+    ],
+)
+def test_sentences_name_people_roles_and_transitions(action, actor, detail, expected):
+    assert sentence(action, actor, detail, "churn-model", NAMES) == expected
+
+
+def test_an_unknown_event_type_still_reads():
+    assert sentence("future.thing", "UMEI", {}, None, NAMES) == "Mei Tanaka: future.thing"

@@ -72,7 +72,7 @@ test: lint $(MLFLOW_STAMP) chromium
 ifeq ($(COVERAGE),off)
 	$(BIN)/pytest -n $(TEST_WORKERS)
 else
-	$(BIN)/pytest -n $(TEST_WORKERS) --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15 --cov --cov-report=term:skip-covered
 	@$(BIN)/python -m tests.coverage_total
 endif
 

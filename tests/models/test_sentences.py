@@ -114,3 +114,25 @@ def test_sentences_name_people_roles_and_transitions(action, actor, detail, expe
 
 def test_an_unknown_event_type_still_reads():
     assert sentence("future.thing", "UMEI", {}, None, NAMES) == "Mei Tanaka: future.thing"
+
+
+def test_every_refusal_a_listener_can_write_reads_as_a_sentence():
+    """Slash commands name their refusals from their class (handlers/commands.refusal_name),
+    buttons, modals and events from their listener: each such name has its own words."""
+    import inspect
+
+    from handlers import commands_spec
+    from handlers.commands import refusal_name
+    from models.sentences import ATTEMPTS
+
+    commands = [
+        c
+        for c in vars(commands_spec).values()
+        if inspect.isclass(c)
+        and issubclass(c, commands_spec.Command)
+        and c is not commands_spec.Command
+    ]
+    names = {refusal_name(c.__new__(c)) for c in commands}
+    names |= {"handoff.approve", "handoff.request_changes", "handoff.reject", "button.click"}
+    names |= {"alert.ack", "alert.retrain", "command.run", "home.open", "handoff.decide"}
+    assert sorted(n for n in names if n not in ATTEMPTS) == []

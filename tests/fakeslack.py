@@ -23,6 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+# Slack's rule for message metadata, shared with the sandbox's emulator (one copy of it).
+from bot.sandbox.emulator import metadata_problem
+
 Json = dict[str, Any]
 T = TypeVar("T")
 
@@ -368,7 +371,7 @@ class FakeSlack:
             return _error("channel_not_found")
         if problem := _message_problem(p):
             return _error(problem)
-        if problem := _metadata_problem(p.get("metadata")):
+        if problem := metadata_problem(p.get("metadata")):
             return _error(problem)
         channel, ts = self._channel_id(str(p["channel"])), self._next_ts()
         message = self._message(channel, ts, p, via="chat.postMessage")
@@ -736,19 +739,6 @@ def _message_problem(p: Json) -> str | None:
         return "invalid_blocks"
     if not (p.get("text") or blocks or p.get("attachments")):
         return "no_text"
-    return None
-
-
-def _metadata_problem(metadata: Any) -> str | None:
-    """Slack's shape for message metadata: an event_type string and an event_payload object."""
-    if metadata is None or metadata == "":
-        return None
-    if not isinstance(metadata, dict) or set(metadata) - {"event_type", "event_payload"}:
-        return "invalid_metadata_format"
-    if not isinstance(metadata.get("event_type"), str) or not metadata["event_type"]:
-        return "invalid_metadata_format"
-    if not isinstance(metadata.get("event_payload"), dict):
-        return "invalid_metadata_format"
     return None
 
 

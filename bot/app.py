@@ -10,13 +10,12 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Runtime
 from handlers import actions, commands, envelope, events, views, workflow
 from handlers.context import TRY_AGAIN
+from models.inserts import insert_or_ignore
 from models.schemas import Actor
 from models.services import audit
 from models.workspace import ReceivedEvent
@@ -111,12 +110,11 @@ def _drop_event_retries(rt: Runtime) -> Callable[..., Any]:
 
 
 def _first_delivery(rt: Runtime, event_id: str, team_id: str) -> bool:
-    insert = pg_insert if rt.engine.dialect.name == "postgresql" else sqlite_insert
+    values = {"event_id": event_id[:64], "team_id": team_id}
     with rt.session() as s:
         result = s.execute(
-            insert(ReceivedEvent)
-            .values(event_id=event_id[:64], team_id=team_id)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(ReceivedEvent.event_id)
+            insert_or_ignore(s, ReceivedEvent, values, ["event_id"]).returning(
+                ReceivedEvent.event_id
+            )
         )
         return result.scalar_one_or_none() is not None

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 from models.enums import Decision, HandoffStatus, Role, Stage
 
+SYSTEM_USER = "baton"  # the user id of what nobody typed: jobs, default schedules, API pushes
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -18,6 +20,11 @@ class Actor:
     team_id: str
     user_id: str
     is_admin: bool = False
+
+    @classmethod
+    def system(cls, team_id: str) -> Actor:
+        """Baton itself: the actor of what nobody typed (jobs, defaults, escalations)."""
+        return cls(team_id, SYSTEM_USER)
 
 
 class View(BaseModel):

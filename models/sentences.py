@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.enums import Role
+from models.schemas import SYSTEM_USER
 
 # Placeholders: {actor} {user} {role} {roles} {transition} {round} {reason} {project} and any
 # key of the event's details. A "name:variant" key is chosen by VARIANTS.
@@ -119,7 +120,7 @@ ATTEMPTS: dict[str, str] = {
     "help.read": "read the help",
 }
 
-SYSTEM_ACTORS = {"baton": "Baton", "mlflow": "MLflow"}
+SYSTEM_ACTORS = {SYSTEM_USER: "Baton", "mlflow": "MLflow"}
 
 
 @dataclass(frozen=True)

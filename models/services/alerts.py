@@ -26,12 +26,11 @@ from models.services.common import leads_by_project, require_member
 # How long an open alert may go unacknowledged before the ML architect lead is pinged: the one
 # default of BATON_ALERT_ESCALATION_MINUTES (bot/config.py) and of JobContext (jobs/context.py).
 ESCALATION_MINUTES = 30
-SYSTEM_USER = "baton"  # the actor of what nobody typed: API pushes, the pull job, escalations
 ID_MAX = 10**15  # a button value longer than any id we issue is tampered with
 
 
 def system(team_id: str) -> Actor:
-    return Actor(team_id, SYSTEM_USER)
+    return Actor.system(team_id)
 
 
 def alert_view(s: Session, team_id: str, alert_id: int) -> AlertView:

@@ -6,14 +6,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.audit import AuditChainHead, AuditEvent
 from models.audit_chain import event_hash
 from models.base import utcnow
+from models.inserts import insert_or_ignore
 from models.project import Project
 from models.schemas import Actor, AuditEntry
 from models.sources import shown_error
@@ -89,8 +88,7 @@ def _digest(prev_hash: str | None, e: AuditEvent) -> str:
 def _locked_head(s: Session, team_id: str) -> AuditChainHead:
     """The workspace's chain head, locked until commit: the next writer waits here and then
     links to this transaction's last event. (SQLite: writers are serialised, bot/db.py.)"""
-    insert = sqlite_insert if s.get_bind().dialect.name == "sqlite" else pg_insert
-    s.execute(insert(AuditChainHead).values(team_id=team_id, events=0).on_conflict_do_nothing())
+    s.execute(insert_or_ignore(s, AuditChainHead, {"team_id": team_id, "events": 0}))
     return s.scalars(
         select(AuditChainHead)
         .where(AuditChainHead.team_id == team_id)

@@ -21,7 +21,6 @@ from models.project import Project
 from models.schemas import Actor
 from models.services import audit
 from models.services.alerts import (  # noqa: F401  (re-exported)
-    SYSTEM_USER,
     acknowledge,
     alert_view,
     escalate_due,

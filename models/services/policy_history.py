@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.enums import Stage
 from models.handoff import Handoff
+from models.inserts import insert_or_ignore
 from models.policy import Policy, Transition
 from models.policy_versions import PolicyVersion, policy_document, policy_hash, rules_of
 
@@ -18,12 +17,13 @@ from models.policy_versions import PolicyVersion, policy_document, policy_hash, 
 def note_version(s: Session, team_id: str, policy: Policy, at: datetime) -> str:
     """The policy's version hash, recorded with its first use in this workspace."""
     digest = policy_hash(policy)
-    insert = sqlite_insert if s.get_bind().dialect.name == "sqlite" else pg_insert
-    s.execute(
-        insert(PolicyVersion)
-        .values(team_id=team_id, hash=digest, policy=policy_document(policy), first_used_at=at)
-        .on_conflict_do_nothing()
-    )
+    values = {
+        "team_id": team_id,
+        "hash": digest,
+        "policy": policy_document(policy),
+        "first_used_at": at,
+    }
+    s.execute(insert_or_ignore(s, PolicyVersion, values))
     return digest
 
 

@@ -10,18 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.cron import next_fire, normalise
 from models.enums import Stage
+from models.inserts import dialect_insert, insert_or_ignore
 from models.project import Project
 from models.schedule import DEFAULT_DIGEST_CRON, DigestSchedule
-from models.schemas import Actor, View
+from models.schemas import SYSTEM_USER, Actor, View
 from models.services import audit
 
-SYSTEM_USER = "baton"  # created_by of the default schedules nobody typed
 # Rows per multi-row INSERT: 8 bound values each stays far under SQLite's variable limit.
 INSERT_CHUNK = 500
 
@@ -61,7 +59,8 @@ def set_schedule(
     }
     # An upsert, so two people scheduling one channel at once cannot hit the unique key.
     schedule_id = s.execute(
-        _insert(s, values)
+        dialect_insert(s, DigestSchedule)
+        .values(values)
         .on_conflict_do_update(index_elements=["team_id", "channel_id"], set_=changed)
         .returning(DigestSchedule.id)
     ).scalar_one()
@@ -139,14 +138,14 @@ def ensure_default_schedules(s: Session, timezone: str, now: datetime) -> int:
     created: list[Any] = []
     for start in range(0, len(rows), INSERT_CHUNK):
         created += s.execute(
-            _insert(s, rows[start : start + INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=["team_id", "channel_id"])
-            .returning(DigestSchedule.team_id, DigestSchedule.channel_id)
+            insert_or_ignore(
+                s, DigestSchedule, rows[start : start + INSERT_CHUNK], ["team_id", "channel_id"]
+            ).returning(DigestSchedule.team_id, DigestSchedule.channel_id)
         ).all()
     for team, channel in created:
         audit.record(
             s,
-            Actor(team, SYSTEM_USER),
+            Actor.system(team),
             "digest.scheduled",
             channel=channel,
             cron=DEFAULT_DIGEST_CRON,
@@ -200,11 +199,6 @@ def _default_row(
         "created_at": now,
         "updated_at": now,
     }
-
-
-def _insert(s: Session, values: dict[str, Any] | list[dict[str, Any]]) -> Any:
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(DigestSchedule).values(values)
 
 
 def view_of(row: DigestSchedule) -> ScheduleView:

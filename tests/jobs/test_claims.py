@@ -2,7 +2,7 @@
 or conditional update (the racing tests elsewhere stop the loser earlier, at a re-check):
 
 - the (job, fire time) claim of a digest (jobs/claims.py),
-- the reminders_sent key of a sign-off reminder (jobs/reminders.py),
+- the reminders_sent key of a sign-off reminder (models/services/reminders.py),
 - the escalated_at claim of an alert (models/services/alerts.py).
 
 Deterministic: no sleeps, no luck. Where a rival must commit inside the loser's open transaction
@@ -32,6 +32,7 @@ from models import Alert, AuditEvent, DigestSchedule, JobRun, OutboxMessage, Rem
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
 from models.services import alerts, projects, schedules
+from models.services import reminders as reminder_rules
 from tests.conftest import Clock, Database
 from tests.jobs.test_reminders import open_handoff
 from tests.models.conftest import seed_project
@@ -180,7 +181,7 @@ def test_a_reminder_run_that_read_nothing_sent_yet_loses_at_the_insert(
     def rival(loser: Session) -> None:
         rival_sent.append(reminders.run(ctx(rival_sessions(db, loser), "host-a:1"), now))
 
-    fired = after(reminders, "_already_sent", monkeypatch, rival)
+    fired = after(reminder_rules, "_already_sent", monkeypatch, rival)
 
     assert reminders.run(ctx(db.factory, "host-b:1"), now) == 0
     assert fired and rival_sent == [2]  # the two undecided leads, reminded by the rival

@@ -37,8 +37,7 @@ from models.errors import DomainError
 from models.outbox import OutboxMessage
 from models.policy import PolicyError, load_policy
 from models.project import Project
-from models.services import projects, schedules, tokens
-from models.services.common import get_project
+from models.services import digest_post, projects, tokens
 from models.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -300,9 +299,6 @@ def worker() -> None:
     server.worker(settings)
 
 
-DigestTarget = tuple[str, str, str | None]  # team, channel, project key (None: the channel's)
-
-
 @main.command()
 @click.option("--team", help="Slack team id (needed when a key or channel is in several).")
 @click.option("--channel", help="Post into this channel (default: each home channel).")
@@ -311,23 +307,17 @@ def digest(team: str | None, channel: str | None, key: str | None) -> None:
     """Post digests now and deliver them: every home channel's, one channel's or one project's."""
     from bot.runtime import Runtime
     from bot.scheduler import job_context
-    from jobs.digest import post_digest
+    from jobs.digest import post_each
 
     settings = _settings()
     _require_schema(settings)
     rt = Runtime.from_settings(settings)
-    ctx, now, queued = job_context(rt), utcnow(), []
     try:
         with rt.session() as s:
-            targets = _digest_targets(s, team, channel, key)
-        for team_id, channel_id, project_key in targets:
-            with rt.session() as s:
-                since = None if project_key else schedules.last_sent(s, team_id, channel_id)
-                queued.append(
-                    post_digest(
-                        s, ctx, team_id, channel_id, now, project_key=project_key, since=since
-                    )
-                )
+            targets = digest_post.digest_targets(s, team, channel, key)
+        if not targets:
+            raise click.ClickException("no live projects: nothing to digest")
+        queued = post_each(job_context(rt), targets, utcnow())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"queued {len(queued)} digest(s)")
@@ -336,23 +326,6 @@ def digest(team: str | None, channel: str | None, key: str | None) -> None:
     else:
         _deliver_once(rt, queued)
     rt.engine.dispose()
-
-
-def _digest_targets(
-    s: Session, team: str | None, channel: str | None, key: str | None
-) -> list[DigestTarget]:
-    if key is not None:
-        team = team or _only_team_with(s, key)
-        return [(team, channel or get_project(s, team, key).channel_id, key)]
-    if channel is not None:
-        teams = set(s.scalars(select(Project.team_id).where(Project.channel_id == channel)))
-        if team is None and len(teams) != 1:
-            raise click.ClickException(f"which workspace is {channel} in? Use --team")
-        return [(team or teams.pop(), channel, None)]
-    pairs = schedules.home_channels(s, team)
-    if not pairs:
-        raise click.ClickException("no live projects: nothing to digest")
-    return [(t, c, None) for t, c in pairs]
 
 
 def _deliver_once(rt: Runtime, ids: list[int]) -> None:

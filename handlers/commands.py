@@ -17,11 +17,9 @@ from bot.blocks import replies
 from bot.blocks import schedules as schedule_blocks
 from bot.blocks.text import escape
 from bot.runtime import Runtime
-from bot.scheduler import job_context
 from handlers import parsing as p
 from handlers.commands_spec import help_entries
 from handlers.listener import Incoming, Kind, listener
-from jobs.digest import post_digest
 from models.base import utcnow
 from models.enums import Role
 from models.monitor_views import MonitorSource
@@ -38,6 +36,7 @@ from models.services import (
     views,
 )
 from models.services.common import get_project
+from models.services.digest_post import DigestTarget, post_digest
 from models.services.integrations import link_model
 
 log = logging.getLogger(__name__)
@@ -177,11 +176,7 @@ def lineage_(ctx: CommandContext, cmd: p.Lineage) -> Reply:
 
 def digest_now(ctx: CommandContext, cmd: p.DigestNow) -> Reply:
     """Into this channel: its own digest, or one project's when a key is given."""
-    team = ctx.actor.team_id
-    since = None if cmd.key else schedules.last_sent(ctx.s, team, ctx.channel_id)
-    post_digest(
-        ctx.s, job_context(ctx.rt), team, ctx.channel_id, utcnow(), project_key=cmd.key, since=since
-    )
+    post_digest(ctx.s, DigestTarget(ctx.actor.team_id, ctx.channel_id, cmd.key), utcnow())
     return schedule_blocks.digest_posted(ctx.channel_id, cmd.key)
 
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from jobs.claims import claim
 from jobs.context import JobContext
-from jobs.digest import post_digest
 from models.schedule import DigestSchedule, JobRun
 from models.services import schedules
+from models.services.digest_post import DigestTarget, post_digest
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def _run_one(ctx: JobContext, schedule_id: int, now: datetime) -> int:
             schedules.advance(s, schedule, fire_time, now, sent=False)
             _record_outcome(s, job, fire_time, "skipped: no live projects")
             return 0
-        post_digest(s, ctx, schedule.team_id, schedule.channel_id, now, since=schedule.last_sent_at)
+        post_digest(s, DigestTarget(schedule.team_id, schedule.channel_id), now, scheduled=True)
         schedules.advance(s, schedule, fire_time, now, sent=True)
         _record_outcome(s, job, fire_time, "posted")
         return 1

@@ -91,6 +91,10 @@ class DigestView(View):
     lead_times: list[LeadTime]
     approved_since: list[ApprovedLine]
     monitors: list[MonitorLine] = []
+    # False: asked for now (`/mlops digest now`, `baton digest`), so shown in full even when
+    # nothing is new. True for rows queued before this field existed: they were shown as
+    # scheduled ones.
+    scheduled: bool = True
 
     @property
     def project_count(self) -> int:
@@ -98,7 +102,7 @@ class DigestView(View):
 
     @property
     def nothing_new(self) -> bool:
-        """Nothing waits, is late, moved or misbehaves: the digest shrinks to one line."""
+        """Nothing waits, is late, moved or misbehaves: a scheduled digest shrinks to one line."""
         troubled = any(m.alert or m.breaches_since or m.source_error for m in self.monitors)
         return not (self.open_handoffs or self.overdue_signoffs or self.approved_since or troubled)
 

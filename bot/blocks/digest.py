@@ -44,7 +44,7 @@ STAGE_ICON = {
 def digest_message(digest: dict[str, Any] | DigestView) -> dict[str, Any]:
     """A chat.postMessage payload; accepts the view or its JSON dump from the outbox row."""
     view = digest if isinstance(digest, DigestView) else DigestView.model_validate(digest)
-    if view.nothing_new:
+    if view.nothing_new and view.scheduled:  # asked for, it shows the state all the same
         return message("Baton digest: nothing new", [section(_nothing_new(view))])
     blocks: list[Block] = [header(_title(view)), context(*_about(view))]
     blocks += [section(text) for text in _parts(view) if text]
@@ -88,7 +88,8 @@ def _parts(view: DigestView) -> list[str]:
     since = f" since {slack_date(view.since)}" if view.since is not None else ""
     return [
         _part("Overdue sign-offs", view.overdue_signoffs, _overdue_line, OVERDUE_BUDGET),
-        _part("Open hand-offs", view.open_handoffs, _open_line, OPEN_BUDGET),
+        _part("Open hand-offs", view.open_handoffs, _open_line, OPEN_BUDGET)
+        or "*Open hand-offs (0)*\nNone: nothing waits on a sign-off.",
         _part(f"Approved{since}", view.approved_since, _approved_line, APPROVED_BUDGET),
         _part(
             "Lead times, request → approval, last 90 days",

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.scheduler import job_context
+from jobs import digests_due
 from models import AuditEvent, DigestSchedule
+from models.schemas import Actor
+from models.services import monitoring, schedules
 from tests.slackbot.flow import PACKETS, request_handoff, text_of
+from tests.slackbot.harness import HOME
+
+MINUTE = timedelta(minutes=1)
 
 
 def stored(db) -> list[DigestSchedule]:
@@ -78,3 +85,38 @@ def test_digest_now_for_an_unknown_project_says_so(bot, slack, db, seeded):
     said = text_of(bot.reply("digest now nope", user="UANY"))
     assert "No project 'nope'" in said
     assert bot.deliver() == 0
+
+
+def test_digest_now_shows_the_state_though_nothing_changed_since_the_scheduled_one(
+    clock, bot, slack, db, seeded
+):
+    """The scheduled digest with nothing to report is one line saying since when; asked for
+    a moment later, the digest still shows the projects, the open hand-offs and the monitors."""
+    monday_9 = clock.now()
+    with db.session() as s:
+        schedules.set_schedule(
+            s, Actor(HOME, "UALICE"), seeded.channel, "0 9 * * *", "UTC", monday_9 - MINUTE
+        )
+        monitoring.add_monitor(s, Actor(HOME, seeded.ds), seeded.key, "auc", "min", 0.8)
+    ctx = job_context(bot.baton.rt)
+    assert digests_due.run(ctx, monday_9) == 1  # Monday's
+    clock.advance(days=1)
+    assert digests_due.run(ctx, clock.now()) == 1  # Tuesday's: nothing happened since Monday's
+    bot.deliver()
+
+    quiet = text_of(slack.last_message(seeded.channel))
+    since_monday = f"since <!date^{int(monday_9.timestamp())}^"
+    assert f":zzz: Nothing new in <#{seeded.channel}> {since_monday}" in quiet
+
+    clock.advance(hours=1)
+    reply = bot.reply("digest now", user=seeded.intern)
+    assert "Digest posted to <#CCHURN>" in text_of(reply)
+    bot.deliver()
+
+    said = text_of(slack.last_message(seeded.channel))
+    assert "Nothing new" not in said and said.startswith("Baton digest")
+    assert "*Manage* (1): `churn-model` Churn model" in said
+    assert "*Open hand-offs (0)*" in said
+    assert "`churn-model` *auc* no value yet (min 0.8)" in said
+    tuesday_9 = int((monday_9 + timedelta(days=1)).timestamp())
+    assert f"since <!date^{tuesday_9}^" in said  # new is still counted from the last digest

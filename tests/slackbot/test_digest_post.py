@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from jobs.context import JobContext
-from jobs.digest import post_digest
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.outbox import OutboxMessage
+from models.services.digest_post import DigestTarget, post_digest
 from tests.slackbot.flow import PACKETS, request_handoff, text_of
 from tests.slackbot.harness import HOME
 
 
 def test_digest_reaches_the_home_channel_naming_who_blocks_the_handoff(bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
-    rt = bot.baton.rt
-    ctx = JobContext(sessions=rt.sessions, policy=rt.policy)
-    since = utcnow() - timedelta(days=1)
 
-    with ctx.session() as s:
-        row_id = post_digest(s, ctx, HOME, seeded.channel, utcnow(), since=since)
+    with db.session() as s:
+        row_id = post_digest(s, DigestTarget(HOME, seeded.channel), utcnow())
     assert bot.deliver() == 1
 
     digest = slack.last_message(seeded.channel)

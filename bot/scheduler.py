@@ -1,10 +1,10 @@
 """The in-process scheduler: an APScheduler 3 tick that runs Baton's due work.
 
 APScheduler's job stores must never be shared between processes (its FAQ: duplicate or missed
-runs), so every process keeps the default in-memory store with a single interval job, "tick".
-What is due lives in Baton's own tables, and each run is claimed by a (job, fire time) row, so
-any number of replicas and gunicorn workers may tick at once and each digest and reminder
-still goes out once.
+runs), so every process keeps the default in-memory store with a single interval job, "tick",
+plus one per slow job. What is due lives in Baton's own tables, and each run is claimed by a
+(job, fire time) row, so any number of replicas and gunicorn workers may tick at once and each
+digest and reminder still goes out once. The jobs themselves are listed in jobs/registry.py.
 """
 
 from __future__ import annotations
@@ -12,27 +12,20 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete
 
 from bot.runtime import Runtime
-from jobs import digests_due, escalation, metrics_pull, reminders
-from jobs.claims import claim
 from jobs.context import JobContext
+from jobs.registry import JOBS, Job
 from models.base import utcnow
-from models.schedule import JobRun
-from models.services import schedules
+from models.services.job_runs import claim, forget_claims, record_outcome, release
 
 log = logging.getLogger(__name__)
-
-RECONCILE_EVERY = timedelta(minutes=1)
-REMINDERS_JOB = "reminders"
-CLAIMS_KEPT = timedelta(days=1)
 
 
 def replica_id() -> str:
@@ -50,17 +43,35 @@ def job_context(rt: Runtime) -> JobContext:
         digest_grace_seconds=settings.baton_digest_grace_minutes * 60,
         alert_escalation_minutes=settings.baton_alert_escalation_minutes,
         metric_sources=rt.metric_sources or settings.metric_sources(),
+        observation_retention_days=settings.baton_observation_retention_days,
     )
 
 
 @dataclass(frozen=True)
 class TickReport:
-    """What one tick did in this process (another replica may have done the rest)."""
+    """What one tick did in this process (another replica may have done the rest): the count
+    each job returned, by job name; 0 for a job that was not due, not won or failed."""
 
-    defaults_created: int = 0
-    digests_posted: int = 0
-    reminders_queued: int = 0
-    alerts_escalated: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, job: str) -> int:
+        return self.counts.get(job, 0)
+
+    @property
+    def defaults_created(self) -> int:
+        return self["schedules"]
+
+    @property
+    def digests_posted(self) -> int:
+        return self["digests"]
+
+    @property
+    def reminders_queued(self) -> int:
+        return self["reminders"]
+
+    @property
+    def alerts_escalated(self) -> int:
+        return self["alert escalation"]
 
 
 class Scheduler:
@@ -69,18 +80,21 @@ class Scheduler:
         ctx: JobContext,
         deliverer_kick: Callable[[], None] | None = None,
         tick_seconds: float = 15,
+        jobs: tuple[Job, ...] = JOBS,
     ) -> None:
         self.ctx = ctx
         self._kick = deliverer_kick
         self._tick_seconds = tick_seconds
-        self._last_reconcile: datetime | None = None
+        self._ticked = [job for job in jobs if not job.own_thread]
+        self._alone = [job for job in jobs if job.own_thread]
         # The default MemoryJobStore: this process's own, never shared (see the module doc).
         self._aps = BackgroundScheduler(timezone=UTC)
 
     def start(self) -> None:
+        every = IntervalTrigger(seconds=self._tick_seconds, timezone=UTC)
         self._aps.add_job(
-            self._tick_now,
-            IntervalTrigger(seconds=self._tick_seconds, timezone=UTC),
+            lambda: self.tick(utcnow()),
+            every,
             id="tick",
             max_instances=1,
             coalesce=True,
@@ -88,15 +102,16 @@ class Scheduler:
             next_run_time=utcnow(),  # at start-up too: catch up on digests missed while down
             replace_existing=True,
         )
-        # Metric sources can be slow (a timeout each): their own job, so ticks are never late.
-        self._aps.add_job(
-            self._pull_now,
-            IntervalTrigger(seconds=self._tick_seconds, timezone=UTC),
-            id="metrics_pull",
-            max_instances=1,
-            coalesce=True,
-            replace_existing=True,
-        )
+        for job in self._alone:  # slow ones (a timeout each) never make the tick late
+            self._aps.add_job(
+                self._run_alone,
+                every,
+                args=[job],
+                id=job.name,
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+            )
         self._aps.start()
         log.info("scheduler started on %s, ticking every %gs", self.ctx.replica, self._tick_seconds)
 
@@ -104,59 +119,45 @@ class Scheduler:
         if self._aps.running:
             self._aps.shutdown(wait=True)
 
-    def _tick_now(self) -> None:
-        self.tick(utcnow())
-
-    def _pull_now(self) -> None:
-        recorded = self._guarded("metric pull", lambda: metrics_pull.run(self.ctx, utcnow()))
-        if recorded and self._kick is not None:
-            self._guarded("delivery kick", self._kick_deliverer)
-
     def tick(self, now: datetime) -> TickReport:
-        """One pass over everything due at `now`; each part fails alone and is logged."""
-        report = TickReport(
-            defaults_created=self._guarded("reconcile", lambda: self._reconcile(now)),
-            digests_posted=self._guarded("digests", lambda: digests_due.run(self.ctx, now)),
-            reminders_queued=self._guarded("reminders", lambda: self._reminders(now)),
-            alerts_escalated=self._guarded(
-                "alert escalation", lambda: escalation.run(self.ctx, now)
-            ),
-        )
-        if self._kick is not None:  # what the jobs queued goes out now, not at the next poll
-            self._guarded("delivery kick", self._kick_deliverer)
+        """One pass over every ticked job due at `now`; each fails alone and is logged."""
+        report = TickReport({job.name: self._guarded(job, now) for job in self._ticked})
+        self._kick_deliverer()  # what the jobs queued goes out now, not at the next poll
         return report
 
-    def _kick_deliverer(self) -> int:
-        assert self._kick is not None
-        self._kick()
-        return 0
+    def _run_alone(self, job: Job) -> None:
+        if self._guarded(job, utcnow()):
+            self._kick_deliverer()
 
-    def _guarded(self, what: str, step: Callable[[], int]) -> int:
+    def _kick_deliverer(self) -> None:
+        if self._kick is None:
+            return
         try:
-            return step()
+            self._kick()
+        except Exception:
+            log.exception("scheduled delivery kick failed; retried on the next tick")
+
+    def _guarded(self, job: Job, now: datetime) -> int:
+        try:
+            return self._run(job, now) if job.enabled(self.ctx) else 0
         except Exception:  # the tick must outlive a database outage or one bad row
-            log.exception("scheduled %s failed; retried on the next tick", what)
+            log.exception("scheduled %s failed; retried on the next tick", job.name)
             return 0
 
-    def _reconcile(self, now: datetime) -> int:
-        """Default schedules for new home channels, at most once a minute per process."""
-        if self._last_reconcile is not None and now - self._last_reconcile < RECONCILE_EVERY:
-            return 0
+    def _run(self, job: Job, now: datetime) -> int:
+        if job.claim_every is None:
+            return job.run(self.ctx, now)
+        period = job.period_start(now)
         with self.ctx.session() as s:
-            created = schedules.ensure_default_schedules(s, self.ctx.timezone, now)
-            # Reminder claims only dedupe work within a minute; old ones are noise.
-            s.execute(
-                delete(JobRun).where(
-                    JobRun.job == REMINDERS_JOB, JobRun.fire_time < now - CLAIMS_KEPT
-                )
-            )
-        self._last_reconcile = now
-        return created
-
-    def _reminders(self, now: datetime) -> int:
-        """Claimed per minute so replicas do not all do the same work; the reminders_sent key,
-        not this claim, is what keeps each reminder to one."""
-        minute = now.replace(second=0, microsecond=0)
+            if not claim(s, job.name, period, self.ctx.replica):
+                return 0  # another replica (or an earlier tick here) has this period
+            forget_claims(s, [job.name], now - job.claims_kept)
+        try:
+            count = job.run(self.ctx, now)
+        except Exception:
+            with self.ctx.session() as s:  # failed: the next tick may try this period again
+                release(s, job.name, period)
+            raise
         with self.ctx.session() as s:
-            won = claim(s, REMINDERS_JOB, minute, self.ctx.replica)
-        return reminders.run(self.ctx, now) if won else 0
+            record_outcome(s, job.name, period, f"done: {count}")
+        return count

@@ -26,6 +26,8 @@ class JobContext:
     # Where metric sources may point (BATON_METRIC_SOURCES_ALLOW); public addresses by default.
     metric_sources: SourcePolicy = field(default_factory=SourcePolicy)
     resolve: Callable[[str, int], list[str]] | None = None  # DNS for sources; None: the system's
+    # Observations older than this many days are pruned daily; None keeps them all.
+    observation_retention_days: int | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:

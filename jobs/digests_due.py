@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from jobs.claims import claim
 from jobs.context import JobContext
-from models.schedule import DigestSchedule, JobRun
+from models.schedule import DigestSchedule
 from models.services import schedules
 from models.services.digest_post import DigestTarget, post_digest
+from models.services.job_runs import claim, record_outcome
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ def _run_one(ctx: JobContext, schedule_id: int, now: datetime) -> int:
     """One transaction: the claim, the queued digest and the advance commit together or not
     at all, so a crash in between leaves the run unclaimed for the next tick."""
     with ctx.session() as s:
-        schedule = _locked(s, schedule_id)
+        schedule = schedules.locked_schedule(s, schedule_id)
         if schedule is None or schedule.next_run_at > now:
             return 0  # removed, or another replica already ran and advanced it
         fire_time = schedule.next_run_at
@@ -56,33 +55,14 @@ def _run_one(ctx: JobContext, schedule_id: int, now: datetime) -> int:
         if (now - fire_time).total_seconds() > ctx.digest_grace_seconds:
             _skip_missed(s, schedule, job, now, ctx.digest_grace_seconds)
             return 0
-        if _orphaned_default(s, schedule):
+        if schedules.is_orphaned_default(s, schedule):
             schedules.advance(s, schedule, fire_time, now, sent=False)
-            _record_outcome(s, job, fire_time, "skipped: no live projects")
+            record_outcome(s, job, fire_time, "skipped: no live projects")
             return 0
         post_digest(s, DigestTarget(schedule.team_id, schedule.channel_id), now, scheduled=True)
         schedules.advance(s, schedule, fire_time, now, sent=True)
-        _record_outcome(s, job, fire_time, "posted")
+        record_outcome(s, job, fire_time, "posted")
         return 1
-
-
-def _locked(s: Session, schedule_id: int) -> DigestSchedule | None:
-    # Locked and re-read: a schedule changed meanwhile (set_schedule) is advanced from its
-    # new cron, never from the copy read before the change.
-    return s.scalars(
-        select(DigestSchedule)
-        .where(DigestSchedule.id == schedule_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-
-
-def _orphaned_default(s: Session, schedule: DigestSchedule) -> bool:
-    """A default schedule whose channel's projects were all archived stays quiet; a schedule
-    someone set on purpose always posts."""
-    if schedule.created_by != schedules.SYSTEM_USER:
-        return False
-    return not schedules.has_live_projects(s, schedule.team_id, schedule.channel_id)
 
 
 def _skip_missed(s: Session, schedule: DigestSchedule, job: str, now: datetime, grace: int) -> None:
@@ -96,12 +76,4 @@ def _skip_missed(s: Session, schedule: DigestSchedule, job: str, now: datetime, 
         grace // 60,
     )
     schedules.advance(s, schedule, fire_time, now, sent=False)
-    _record_outcome(s, job, fire_time, "skipped: missed")
-
-
-def _record_outcome(s: Session, job: str, fire_time: datetime, outcome: str) -> None:
-    s.execute(
-        update(JobRun)
-        .where(JobRun.job == job, JobRun.fire_time == fire_time)
-        .values(outcome=outcome)
-    )
+    record_outcome(s, job, fire_time, "skipped: missed")

@@ -6,7 +6,7 @@ trail says what was removed and when. Alerts, monitors' last values and lineage 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,16 @@ from sqlalchemy.orm import Session
 from models.monitor import Observation
 from models.services import audit
 from models.services.alerts import system
+
+
+def retention_cutoff(days: int, now: datetime) -> datetime:
+    """Observations recorded before this are older than `days` days."""
+    return now - timedelta(days=days)
+
+
+def prune_older_than(s: Session, days: int, now: datetime) -> dict[str, int]:
+    """Delete observations older than `days` days at `now`; the count removed per workspace."""
+    return prune_observations(s, retention_cutoff(days, now))
 
 
 def prune_observations(s: Session, older_than: datetime) -> dict[str, int]:

@@ -112,6 +112,25 @@ def due_schedules(s: Session, now: datetime) -> list[ScheduleView]:
     return [view_of(r) for r in rows]
 
 
+def locked_schedule(s: Session, schedule_id: int) -> DigestSchedule | None:
+    """The schedule row, locked and re-read: a schedule changed meanwhile (set_schedule) is
+    advanced from its new cron, never from the copy read before the change."""
+    return s.scalars(
+        select(DigestSchedule)
+        .where(DigestSchedule.id == schedule_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def is_orphaned_default(s: Session, schedule: DigestSchedule) -> bool:
+    """A default schedule whose channel's projects were all archived stays quiet; a schedule
+    someone set on purpose always posts."""
+    if schedule.created_by != SYSTEM_USER:
+        return False
+    return not has_live_projects(s, schedule.team_id, schedule.channel_id)
+
+
 def advance(
     s: Session, schedule: DigestSchedule, fired_at: datetime, now: datetime, *, sent: bool = True
 ) -> None:

@@ -1,7 +1,7 @@
 """The conflict paths of the run claims, each forced so the losing run really reaches its insert
 or conditional update (the racing tests elsewhere stop the loser earlier, at a re-check):
 
-- the (job, fire time) claim of a digest (jobs/claims.py),
+- the (job, fire time) claim of a digest (models/services/job_runs.py),
 - the reminders_sent key of a sign-off reminder (models/services/reminders.py),
 - the escalated_at claim of an alert (models/services/alerts.py).
 
@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.scheduler import Scheduler
 from jobs import reminders
-from jobs.claims import claim
 from jobs.context import JobContext
 from models import Alert, AuditEvent, DigestSchedule, JobRun, OutboxMessage, ReminderSent
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor
 from models.services import alerts, projects, schedules
 from models.services import reminders as reminder_rules
+from models.services.job_runs import claim
 from tests.conftest import Clock, Database
 from tests.jobs.test_reminders import open_handoff
 from tests.models.conftest import seed_project

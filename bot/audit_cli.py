@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 
 import click
 
@@ -110,7 +109,7 @@ def observations_prune_cmd(days: int | None) -> None:
             "retention is 'keep' (BATON_OBSERVATION_RETENTION_DAYS is unset): nothing pruned"
         )
         return
-    cutoff = utcnow() - timedelta(days=days)
+    cutoff = retention.retention_cutoff(days, utcnow())
     with _session(settings) as s:
         counts = retention.prune_observations(s, cutoff)
     total = sum(counts.values())

@@ -15,6 +15,7 @@ from types import ModuleType
 
 from jobs import (
     default_schedules,
+    digest,
     digests_due,
     escalation,
     metrics_pull,
@@ -63,3 +64,6 @@ JOBS: tuple[Job, ...] = (
     Job("observations_prune", observations_prune, DAY, observations_prune.wanted),
     Job("metrics_pull", metrics_pull, own_thread=True),
 )
+
+# Jobs no tick runs: `baton digest` runs this one (every home channel's digest, now).
+ON_DEMAND: tuple[ModuleType, ...] = (digest,)

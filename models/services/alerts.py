@@ -136,7 +136,7 @@ def _claim_escalation(s: Session, alert_id: int, now: datetime) -> bool:
         .returning(Alert.id)
         .execution_options(synchronize_session="fetch")
     )
-    # RETURNING, not rowcount, as in jobs/claims.py.
+    # RETURNING, not rowcount, as in models/inserts.py.
     return landed.scalar_one_or_none() is not None
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit_cli import (
@@ -34,11 +33,8 @@ from bot.webhook_cli import webhook
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.errors import DomainError
-from models.outbox import OutboxMessage
 from models.policy import PolicyError, load_policy
-from models.project import Project
-from models.services import digest_post, projects, tokens
-from models.workspace import Workspace
+from models.services import digest_post, outbox_admin, projects, tokens, workspaces
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -126,7 +122,7 @@ def project() -> None:
 def project_list(team: str | None, include_archived: bool) -> None:
     """List projects with their stage."""
     with _session(_settings()) as s:
-        teams = [team] if team else sorted(set(s.scalars(select(Project.team_id))))
+        teams = [team] if team else workspaces.teams_with_projects(s)
         rows = [
             (t, p)
             for t in teams
@@ -158,7 +154,7 @@ def audit_export(key: str, team: str | None, fmt: str) -> None:
     factory = make_session_factory(engine)
     try:
         with session_scope(factory) as s:
-            team = team or _only_team_with(s, key)
+            team = team or workspaces.only_team_with(s, key)
         client = make_client(settings) if settings.slack_bot_token else None
         text = dossier_file(
             lambda: session_scope(factory), client, team, key, settings.policy(), fmt
@@ -168,15 +164,6 @@ def audit_export(key: str, team: str | None, fmt: str) -> None:
     finally:
         engine.dispose()
     click.echo(text, nl=False)
-
-
-def _only_team_with(s: Session, key: str) -> str:
-    teams = sorted(set(s.scalars(select(Project.team_id).where(Project.key == key))))
-    if not teams:
-        raise click.ClickException(f"no project '{key}'")
-    if len(teams) > 1:
-        raise click.ClickException(f"'{key}' exists in {', '.join(teams)}: choose one with --team")
-    return teams[0]
 
 
 @main.group("api-token")
@@ -235,27 +222,10 @@ def api_token_revoke(name: str, team: str | None) -> None:
 
 def _workspace(s: Session, team: str | None) -> str:
     """The given workspace if installed, else the only installed one."""
-    installed = sorted(s.scalars(select(Workspace.team_id)))
-    if team is not None:
-        if team not in installed:
-            raise click.ClickException(
-                f"workspace {team} is not installed (known: {_listed(installed)})"
-            )
-        return team
-    if len(installed) == 1:
-        return installed[0]
-    if not installed:
-        raise click.ClickException(
-            "no workspace is installed yet: run `baton serve` once (it registers the bot's "
-            "workspace), or pass --team"
-        )
-    raise click.ClickException(
-        f"several workspaces are installed ({_listed(installed)}): choose one with --team"
-    )
-
-
-def _listed(teams: list[str]) -> str:
-    return ", ".join(teams) or "none"
+    try:
+        return workspaces.installed_workspace(s, team)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 @main.command()
@@ -336,10 +306,10 @@ def _deliver_once(rt: Runtime, ids: list[int]) -> None:
         if not deliverer.deliver_due():
             break
     with rt.session() as s:
-        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
+        rows = outbox_admin.messages(s, ids)
     for row in rows:
         if row.status != OutboxStatus.SENT:
-            click.echo(f"not sent to {row.channel_id} yet: {row.last_error or row.status.value}")
+            click.echo(f"not sent to {row.target} yet: {row.last_error or row.status.value}")
     click.echo(f"delivered {sum(r.status == OutboxStatus.SENT for r in rows)} of {len(ids)}")
 
 
@@ -354,27 +324,22 @@ OUTBOX_COLUMNS = ("id", "status", "topic", "target", "attempts", "last_error", "
 @outbox_group.command("list")
 @click.option(
     "--status",
-    type=click.Choice(["unsent", "all", *(s.value for s in OutboxStatus)]),
-    default="unsent",
+    type=click.Choice([outbox_admin.UNSENT, outbox_admin.ALL, *(s.value for s in OutboxStatus)]),
+    default=outbox_admin.UNSENT,
     show_default=True,
     help="unsent: pending, sending and failed.",
 )
 @click.option("--limit", default=100, show_default=True, help="The newest N rows.")
 def outbox_list(status: str, limit: int) -> None:
     """List outbox messages, oldest first, as tab-separated columns."""
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-    if status == "unsent":
-        query = query.where(OutboxMessage.status != OutboxStatus.SENT)
-    elif status != "all":
-        query = query.where(OutboxMessage.status == OutboxStatus(status))
     with _session(_settings()) as s:
-        rows = list(reversed(s.scalars(query).all()))
+        rows = outbox_admin.list_messages(s, status, limit)
     if not rows:
         click.echo("no messages")
         return
     click.echo("\t".join(OUTBOX_COLUMNS))
     for r in rows:
-        target = r.channel_id or r.user_id or r.sink_target or ""
+        target = r.target
         error = (r.last_error or "").replace("\t", " ").replace("\n", " ")
         when = r.next_attempt_at.isoformat()
         click.echo(f"{r.id}\t{r.status.value}\t{r.topic}\t{target}\t{r.attempts}\t{error}\t{when}")
@@ -384,16 +349,12 @@ def outbox_list(status: str, limit: int) -> None:
 @click.argument("message_id", type=int)
 def outbox_retry(message_id: int) -> None:
     """Queue a failed or pending message again, due now, with a fresh count of attempts."""
-    with _session(_settings()) as s:
-        row = s.get(OutboxMessage, message_id, with_for_update=True)
-        if row is None:
-            raise click.ClickException(f"no outbox message {message_id}")
-        if row.status in (OutboxStatus.SENT, OutboxStatus.SENDING):
-            why = "was already sent" if row.status == OutboxStatus.SENT else "is being sent now"
-            raise click.ClickException(f"outbox message {message_id} {why}: not queued again")
-        row.status, row.next_attempt_at, row.attempts = OutboxStatus.PENDING, utcnow(), 0
-        topic, target = row.topic, row.channel_id or row.user_id or row.sink_target
-    click.echo(f"outbox message {message_id} ({topic} to {target}) is queued again")
+    try:
+        with _session(_settings()) as s:
+            row = outbox_admin.retry(s, message_id, utcnow())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"outbox message {message_id} ({row.topic} to {row.target}) is queued again")
 
 
 @main.command()

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from sqlalchemy.orm import Session
 
+from bot.blocks.text import DEFAULT_SLASH_COMMAND
 from models.schemas import Actor
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
     from handlers.parsing import Args
 
-DEFAULT_COMMAND = "/mlops"
+DEFAULT_COMMAND = DEFAULT_SLASH_COMMAND
 Reply = dict[str, Any]  # what the acknowledgement carries; "response_type" defaults to ephemeral
 
 

@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     # Long polls (`GET /api/v1/handoffs/{id}?wait=`) each hold a gunicorn thread while they
     # wait; beyond this many per process a poll is answered 429 with Retry-After.
     baton_api_max_waiters: int = Field(default=4, ge=0, le=1000)
-    # Monitoring observations older than this many days may be pruned (`baton observations
-    # prune`); unset keeps them all. Audit events are never deleted (docs/audit.md).
+    # Monitoring observations older than this many days are pruned daily by the scheduler (and
+    # by `baton observations prune`); unset keeps them all. Audit events are never deleted.
     baton_observation_retention_days: int | None = Field(default=None, ge=1, le=36500)
     # Private hosts and CIDRs monitor sources may reach (loopback and link-local never can).
     baton_metric_sources_allow: str = ""

@@ -11,6 +11,7 @@ from sqlalchemy import event, insert, select
 
 from bot.blocks.digest import digest_message
 from jobs import digest as digest_job
+from jobs import digests_due
 from jobs.context import JobContext
 from models import DigestSchedule, Handoff, OutboxMessage, Project, RoleAssignment, SignOff
 from models.digest import DigestView, LeadTime, OverdueLine, ProjectLine
@@ -20,10 +21,13 @@ from models.policy import DEFAULT_POLICY
 from models.schemas import Actor, HandoffView
 from models.services import decisions, handoffs, monitoring, projects, roster
 from models.services.digest import build_digest, lead_times
+from models.services.digest_post import DigestTarget, post_digest
+from models.services.schedules import set_schedule
 from tests.conftest import Clock, Database
 
 T, T_OTHER = "T_HOME", "T_OTHER"
 HOME, ELSEWHERE = "CML", "CELSEWHERE"
+MINUTE = timedelta(minutes=1)
 CREATOR = "U_CREATOR"
 REQUESTER = "U_DS"
 LEADS = {Role.DATA_SCIENTIST: "U_DS", Role.DOMAIN_EXPERT: "U_DOM", Role.ML_ARCHITECT: "U_ARCH"}
@@ -423,3 +427,34 @@ def test_monitors_show_latest_value_open_alert_breaches_and_failing_sources(db, 
     text = json.dumps(digest_message(view))
     assert "alert open" in text and "2 breaches since the last digest" in text
     assert "source failing: timeout after 5 s" in text
+
+
+def test_every_driver_counts_new_from_the_channels_last_scheduled_digest(
+    db: Database, clock: Clock
+) -> None:
+    make_project(db, "churn")
+    with db.session() as s:
+        set_schedule(s, Actor(T, CREATOR), HOME, "0 9 * * *", "UTC", clock.now() - MINUTE)
+    ctx = JobContext(sessions=db.factory, policy=DEFAULT_POLICY)
+    assert digests_due.run(ctx, clock.now()) == 1  # the schedule: the first one ever
+    sent_at = clock.now()
+    clock.advance(hours=2)
+
+    digest_job.post_each(ctx, [DigestTarget(T, HOME)], clock.now())  # `baton digest`
+    with db.session() as s:  # `/mlops digest now`, then `/mlops digest now churn`
+        post_digest(s, DigestTarget(T, HOME), clock.now())
+        post_digest(s, DigestTarget(T, HOME, "churn"), clock.now())
+
+    with db.session() as s:
+        rows = s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.topic == "digest.post")
+            .order_by(OutboxMessage.id)
+        ).all()
+        views = [DigestView.model_validate(r.data["digest"]) for r in rows]
+    assert [(v.since, v.scheduled, v.project_key) for v in views] == [
+        (None, True, None),
+        (sent_at, False, None),
+        (sent_at, False, None),
+        (None, False, "churn"),  # one project's digest, posted anywhere: no channel's "since"
+    ]

@@ -8,15 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.config import Settings
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler, job_context
-from bot.slack import make_client
+from bot.scheduler import Scheduler
 from jobs.context import JobContext
 from models import AuditEvent, JobRun, Observation
 from models.policy import DEFAULT_POLICY
 from models.services import audit_verify
 from tests.conftest import Clock, Database
+from tests.jobs.test_escalation import scheduler_from_env
 from tests.jobs.test_scheduler import in_threads
 from tests.models.conftest import T, rows, seed_project
 from tests.models.monitoring_steps import add, record
@@ -107,18 +105,11 @@ def test_the_setting_in_the_environment_reaches_the_job(
     db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BATON_OBSERVATION_RETENTION_DAYS", "30")
-    settings = Settings(_env_file=None, baton_database_url=db.url)
-    rt = Runtime(
-        settings=settings,
-        engine=db.engine,
-        sessions=db.factory,
-        policy=DEFAULT_POLICY,
-        client=make_client(settings),
-    )
+    scheduler = scheduler_from_env(db)
     seed_project(db)
     add(db)
     now = clock.now()
     observed_days_ago(db, now, 31, 29)
 
-    assert Scheduler(job_context(rt)).tick(now)[PRUNE] == 1
+    assert scheduler.tick(now)[PRUNE] == 1
     assert ages(db, now) == [29]

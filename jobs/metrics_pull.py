@@ -7,7 +7,8 @@ is kept on the monitor as `last_error`, shown by `monitor list`, and never stops
 monitors. The error says what was wrong, never what the source answered.
 
 Due monitors are claimed (next_poll_at moved on) in one short transaction with SKIP LOCKED, so
-racing replicas poll each monitor once; fetching happens outside any transaction.
+racing replicas poll each monitor once (models/services/pulls.py); fetching happens outside any
+transaction.
 """
 
 from __future__ import annotations
@@ -16,21 +17,16 @@ import json
 import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from jobs.context import JobContext
 from jobs.source_http import MAX_BYTES, RETRIES, Resolver, SourceError, get_body
-from models.enums import Stage
 from models.errors import DomainError
-from models.monitor import Monitor
-from models.project import Project
 from models.services import monitoring
+from models.services.pulls import DuePull, claim_due_pulls
 from models.sources import SourcePolicy, SourceRefused, prometheus_query
 
 __all__ = ["MAX_BYTES", "RETRIES", "SourceError", "fetch_value", "run"]
@@ -46,25 +42,14 @@ PROMETHEUS_ERROR_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Due:
-    monitor_id: int
-    team_id: str
-    key: str
-    metric: str
-    kind: str
-    url: str
-    query: str
-
-
 def run(ctx: JobContext, now: datetime) -> int:
     """Poll every due monitor once; returns how many values were recorded."""
     with ctx.session() as s:
-        due = _claim_due(s, now)
+        due = claim_due_pulls(s, now, BATCH)
     if not due:
         return 0
 
-    def outcome(item: Due) -> float | str:
+    def outcome(item: DuePull) -> float | str:
         return _outcome(item, ctx.metric_sources, ctx.resolve)
 
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(due))) as pool:
@@ -98,38 +83,7 @@ def fetch_value(
     raise SourceError(f"unknown source kind '{kind}'")
 
 
-def _claim_due(s: Session, now: datetime) -> list[Due]:
-    rows = s.execute(
-        select(Monitor, Project)
-        .join(Project, Project.id == Monitor.project_id)
-        .where(
-            Monitor.source_kind.is_not(None),
-            Monitor.source_url.is_not(None),
-            Monitor.removed_at.is_(None),
-            or_(Monitor.next_poll_at.is_(None), Monitor.next_poll_at <= now),
-            Project.stage != Stage.ARCHIVED,
-        )
-        .order_by(Monitor.next_poll_at, Monitor.id)
-        .limit(BATCH)
-        .with_for_update(skip_locked=True, of=Monitor)
-    ).all()
-    for monitor, _ in rows:  # claimed: another replica's query no longer sees it as due
-        monitor.next_poll_at = now + timedelta(seconds=max(30, monitor.poll_seconds))
-    return [
-        Due(
-            m.id,
-            m.team_id,
-            p.key,
-            m.metric,
-            m.source_kind or "",
-            m.source_url or "",
-            m.source_query or "",
-        )
-        for m, p in rows
-    ]
-
-
-def _outcome(item: Due, policy: SourcePolicy, resolve: Resolver | None) -> float | str:
+def _outcome(item: DuePull, policy: SourcePolicy, resolve: Resolver | None) -> float | str:
     """The value, or the error text; nothing a source does may escape into the run."""
     try:
         return fetch_value(item.kind, item.url, item.query, policy=policy, resolve=resolve)
@@ -141,7 +95,7 @@ def _outcome(item: Due, policy: SourcePolicy, resolve: Resolver | None) -> float
         return f"unexpected error: {type(exc).__name__}"
 
 
-def _record(ctx: JobContext, item: Due, outcome: float | str, now: datetime) -> int:
+def _record(ctx: JobContext, item: DuePull, outcome: float | str, now: datetime) -> int:
     try:
         with ctx.session() as s:
             if isinstance(outcome, str):

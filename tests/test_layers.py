@@ -1,5 +1,6 @@
 """The layers, as imports: the domain knows none of ours and no Slack; handlers never reach
-into jobs (a job and a handler both call services instead)."""
+into jobs (a job and a handler both call services instead); jobs write no SQL (they call
+services, which do)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,25 @@ def test_models_import_nothing_of_bot_handlers_jobs_or_slack() -> None:
 
 def test_handlers_do_not_import_jobs() -> None:
     assert layer_violations("handlers") == []
+
+
+def sql_builders_imported(path: Path) -> list[str]:
+    """`from sqlalchemy import select` and the dialects' inserts: the makings of a query."""
+    return [
+        node.module
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and (node.module == "sqlalchemy" or node.module.startswith("sqlalchemy.dialects"))
+    ]
+
+
+def test_jobs_build_no_sql_of_their_own() -> None:
+    found = {
+        str(path.relative_to(ROOT)): sql_builders_imported(path)
+        for path in sorted((ROOT / "jobs").glob("*.py"))
+    }
+    assert {path: names for path, names in found.items() if names} == {}
 
 
 def test_the_scan_sees_an_upward_import(tmp_path: Path) -> None:

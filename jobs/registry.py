@@ -45,7 +45,7 @@ class Job:
 
     @property
     def claims_kept(self) -> timedelta:
-        """How long its claims stay in job_runs: a day at least, thirty periods at most."""
+        """How long its claims stay in job_runs: thirty periods, and a day at least."""
         assert self.claim_every is not None
         return max(DAY, 30 * self.claim_every)
 
@@ -61,7 +61,12 @@ JOBS: tuple[Job, ...] = (
     Job("digests", digests_due),
     Job("reminders", reminders, claim_every=MINUTE),
     Job("alert escalation", escalation),
-    Job("observations_prune", observations_prune, DAY, observations_prune.wanted),
+    Job(
+        "observations_prune",
+        observations_prune,
+        claim_every=DAY,
+        enabled=observations_prune.wanted,
+    ),
     Job("metrics_pull", metrics_pull, own_thread=True),
 )
 

@@ -117,6 +117,15 @@ class ChangesRequested(Notification):
     by: str
 
 
+class HandoffClosed(Notification):
+    """Rejected or cancelled, by `by`: told to the requester and to the project channel."""
+
+    topic: ClassVar[str] = "handoff.closed"
+    project_id: int
+    handoff_id: int
+    by: str
+
+
 class ProjectAdvanced(Notification):
     topic: ClassVar[str] = "project.advanced"
     project_id: int
@@ -176,12 +185,21 @@ class AlertOpened(Notification):
 
 
 class AlertResolved(Notification):
-    """A reply in the alert's thread, and the alert itself edited to say it recovered."""
+    """A reply in the alert's thread, and the alert's message edited to say it recovered."""
 
     topic: ClassVar[str] = "alert.resolved"
     project_id: int
     alert_id: int
     value: float
+
+
+class AlertUpdated(Notification):
+    """The alert's message edited to its current state: acknowledged, or its retrain button
+    no longer applying (a hand-off opened, the project left monitor) or applying again."""
+
+    topic: ClassVar[str] = "alert.updated"
+    project_id: int
+    alert_id: int
 
 
 class AlertEscalated(Notification):

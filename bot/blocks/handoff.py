@@ -62,11 +62,18 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
         ),
         divider(),
         section("*Sign-off*\n" + checklist(view)),
-        context(STATUS_LINE[view.status]),
+        context(status_line(view)),
     ]
     if with_buttons and view.status == HandoffStatus.PENDING:
         blocks.append(decision_buttons(view.id))
     return blocks
+
+
+def status_line(view: HandoffView) -> str:
+    """Who cancelled, when it was not the requester (an admin, a pipeline)."""
+    if view.status == HandoffStatus.CANCELLED and view.closed_by not in (None, view.requested_by):
+        return f":heavy_multiplication_x: Cancelled by {user(view.closed_by or '')}"
+    return STATUS_LINE[view.status]
 
 
 def checklist(view: HandoffView) -> str:

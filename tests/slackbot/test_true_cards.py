@@ -76,7 +76,7 @@ def test_an_admin_cancel_reaches_the_requester_and_the_channel(bot, slack, db, s
     bot.reply(f"handoff cancel {seeded.key}", user=ADMIN)
     bot.deliver()
 
-    assert_every_copy_closed(bot, "Cancelled")
+    assert_every_copy_closed(bot, f"Cancelled by <@{ADMIN}>")  # not "by the requester"
     assert f"was cancelled by <@{ADMIN}>" in text_of(slack.last_message(seeded.ds))
     told = [m for m in slack.messages(seeded.channel) if "was cancelled by" in text_of(m)]
     assert len(told) == 1

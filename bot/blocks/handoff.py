@@ -19,7 +19,7 @@ from bot.blocks.kit import (
     slack_date,
     text_input,
 )
-from bot.blocks.text import cut, escape, slash_command, user
+from bot.blocks.text import cut, escape, user
 from models.enums import Decision, HandoffStatus
 from models.policy import Transition
 from models.schemas import HandoffView, SignOffLine

@@ -18,6 +18,7 @@ from models.services import outbox, schedules, workspaces
 from models.services.common import get_project
 from models.services.digest import build_digest
 
+
 @dataclass(frozen=True)
 class DigestTarget:
     """Where a digest goes and what it covers."""

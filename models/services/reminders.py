@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from models.enums import HandoffStatus, Role, Stage
 from models.handoff import Handoff
 from models.inserts import insert_or_ignore
+from models.notifications import SignoffEscalation, SignoffReminder
 from models.policy import Policy
 from models.project import Project
 from models.schedule import ReminderSent
 from models.schemas import Actor
-from models.notifications import SignoffEscalation, SignoffReminder
 from models.services import audit, outbox
 from models.services.common import leads_by_project
 from models.services.policy_history import rules_in_force

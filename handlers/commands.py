@@ -16,6 +16,7 @@ from bot.blocks import monitors as monitor_blocks
 from bot.blocks import replies
 from bot.blocks import schedules as schedule_blocks
 from bot.blocks.text import escape
+from bot.exports import history_entries
 from bot.runtime import Runtime
 from bot.scheduler import job_context
 from handlers import parsing as p
@@ -27,7 +28,6 @@ from models.enums import Role
 from models.monitor_views import MonitorSource
 from models.schemas import Actor
 from models.services import (
-    audit,
     digest,
     handoffs,
     lineage,
@@ -37,7 +37,6 @@ from models.services import (
     schedules,
     views,
 )
-from models.services.common import get_project
 from models.services.integrations import link_model
 
 log = logging.getLogger(__name__)
@@ -65,6 +64,8 @@ def register(app: App, rt: Runtime) -> None:
             req.ack(response_type="ephemeral", **replies.error_reply(exc.reason, exc.usage))
             return
         req.refusal = refusal_name(command)
+        if isinstance(key := getattr(command, "key", None), str):
+            req.detail["project_key"] = key  # a refusal is recorded against its project
         if isinstance(command, p.HandoffOpen):
             _open_form(rt, req, command)
             return
@@ -91,7 +92,6 @@ def _run(rt: Runtime, req: Incoming, command: p.Command) -> Reply:
 
 
 def _open_form(rt: Runtime, req: Incoming, cmd: p.HandoffOpen) -> None:
-    req.detail["project_key"] = cmd.key
     with rt.session() as s:
         form = handoffs.form_for(s, req.actor, cmd.key, cmd.to_stage, rt.policy)
     req.ack()
@@ -165,10 +165,8 @@ def signoffs(ctx: CommandContext, cmd: p.Signoffs) -> Reply:
 
 
 def history(ctx: CommandContext, cmd: p.History) -> Reply:
-    project = get_project(ctx.s, ctx.actor.team_id, cmd.key)
-    return replies.history_reply(
-        cmd.key, audit.history(ctx.s, ctx.actor.team_id, project, cmd.limit)
-    )
+    entries = history_entries(ctx.rt.session, ctx.rt.client, ctx.actor.team_id, cmd.key, cmd.limit)
+    return replies.history_reply(cmd.key, entries)
 
 
 def lineage_(ctx: CommandContext, cmd: p.Lineage) -> Reply:

@@ -110,12 +110,17 @@ class MyProject(View):
 
 
 class AuditEntry(View):
+    """One audit event: its structured columns, and the sentence and names people read."""
+
     id: int
+    created_at: datetime
     project_key: str | None
     actor: str
+    actor_name: str  # from Slack's users.info (cached); the id when it is not known
     action: str
+    sentence: str
     detail: dict[str, Any]
-    created_at: datetime
+    hash: str | None  # its link in the audit chain (None only for a row written behind Baton)
 
 
 class LineageEntry(View):

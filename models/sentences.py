@@ -120,6 +120,13 @@ ATTEMPTS: dict[str, str] = {
 }
 
 SYSTEM_ACTORS = {"baton": "Baton", "mlflow": "MLflow"}
+PERSON_KEYS = ("user", "previous_lead", "architect", "owner")  # details that hold a Slack id
+
+
+def people_named(actor: str, detail: Mapping[str, Any] | None) -> set[str]:
+    """The Slack ids a sentence of this event names: look these up before writing it."""
+    ids = {actor, *(str((detail or {})[k]) for k in PERSON_KEYS if (detail or {}).get(k))}
+    return {i for i in ids if i and i not in SYSTEM_ACTORS}
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,7 @@ class _Context(dict[str, Any]):
 
 def _values(detail: Mapping[str, Any], names: Names) -> dict[str, Any]:
     values: dict[str, Any] = {k: _plain(v) for k, v in detail.items()}
-    for key in ("user", "previous_lead", "architect", "owner"):
+    for key in PERSON_KEYS:
         if key in detail:
             values[key] = names.person(detail[key])
     if "role" in detail:

@@ -161,24 +161,15 @@ def _count(n: int, noun: str) -> str:
 
 
 def history_reply(key: str, entries: list[AuditEntry]) -> dict[str, Any]:
+    """One sentence per event, newest first; a refusal is marked so an auditor's eye finds it."""
     if not entries:
-        return text_reply(f"No audit events for `{key}` yet.")
+        return text_reply(f"No audit events for `{escape(key)}` yet.")
     lines = [
-        f"`{e.created_at:%Y-%m-%d %H:%M}` {user(e.actor)} *{escape(e.action)}*{_detail(e.detail)}"
+        f"`{e.created_at:%Y-%m-%d %H:%M}` "
+        f"{':no_entry: ' if e.action.startswith('refused.') else ''}{cut(escape(e.sentence), 400)}"
         for e in entries
     ]
     return message(f"History of {key}", _listing(f"History · {key}", lines))
-
-
-def _detail(detail: dict[str, Any]) -> str:
-    shown = {
-        k: v
-        for k, v in detail.items()
-        if k in ("role", "user", "transition", "reason", "stage_to", "round") and v is not None
-    }
-    if not shown:
-        return ""
-    return " · " + cut(escape(", ".join(f"{k}={v}" for k, v in shown.items())), 300)
 
 
 def lineage_reply(key: str, entries: list[LineageEntry]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from bot.blocks.handoff import card_blocks
 from bot.blocks.kit import Block, context, divider, header, home, section
 from bot.blocks.replies import STAGE_ICON
-from bot.blocks.text import escape
+from bot.blocks.text import escape, slash_command
 from models.schemas import HandoffView, MyProject
 
 CARDS_SHOWN = 8  # a card is ~7 blocks; a home view holds 100
@@ -21,7 +21,9 @@ def home_view(pending: list[HandoffView], projects: list[MyProject]) -> dict[str
         blocks += [*card_blocks(view), divider()]
     if len(pending) > CARDS_SHOWN:
         blocks.append(
-            context(f"…and {len(pending) - CARDS_SHOWN} more: `/mlops signoffs` lists them all.")
+            context(
+                f"…and {len(pending) - CARDS_SHOWN} more: `{slash_command()} signoffs` lists them all."
+            )
         )
     blocks.append(header(f"My projects ({len(projects)})"))
     if not projects:

@@ -89,6 +89,8 @@ def _markdown(d: Dossier) -> str:
         "",
         f"- Stage: {d.stage}; workspace {d.team_id}; generated {_when(d.generated_at)}",
         f"- Created by {_md(_who(d.created_by))} on {_when(d.created_at)}",
+        f"- Overseer (may stop the project at any time): "
+        f"{_md(_who(d.overseer)) if d.overseer else 'none named'}",
         f"- Audit chain: {chain}; {d.chain.events} events; head `{d.chain.head_hash or '—'}`"
         f" at {_when(d.chain.head_at)}",
         "",

@@ -32,6 +32,7 @@ class ProjectSummary(View):
     created_by: str
     created_at: datetime
     archived_at: datetime | None = None
+    overseer: str | None = None  # Slack id of the project's named overseer
 
 
 class RoleHolders(View):

@@ -22,6 +22,17 @@ TEMPLATES: dict[str, str] = {
     "project.created": "{actor} created project {project} “{name}”",
     "project.archived": "{actor} archived {project} (it was in {stage})",
     "project.stage_changed": "{project} moved from {stage_from} to {stage_to}",
+    "project.overseer_set": "{actor} named {user} overseer of {project}",
+    "project.overseer_set:replaced": (
+        "{actor} named {user} overseer of {project}, in place of {previous_overseer}"
+    ),
+    "project.overseer_set:cleared": "{actor} removed {previous_overseer} as overseer of {project}",
+    "oversight.handoff_requested": "{actor}, overseer of {project}, sent it back: {transition}",
+    "oversight.archived": "{actor}, overseer of {project}, stopped it: archived (it was in {stage})",
+    "oversight.archived:cancelled": (
+        "{actor}, overseer of {project}, stopped it: cancelled {transition} and archived it "
+        "(it was in {stage})"
+    ),
     "project.model_linked": "{actor} linked {project} to the MLflow model {model}",
     "role.assigned": "{actor} added {user} to {role}",
     "role.assigned:lead": "{actor} made {user} {role} lead",
@@ -65,6 +76,10 @@ TEMPLATES: dict[str, str] = {
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "role.assigned": lambda d: "lead" if d.get("lead") else None,
     "signoff.approved": lambda d: "reason" if d.get("reason") else None,
+    "project.overseer_set": lambda d: (
+        "cleared" if not d.get("user") else "replaced" if d.get("previous_overseer") else None
+    ),
+    "oversight.archived": lambda d: "cancelled" if d.get("handoff_id") else None,
 }
 
 # What a refused request was trying to do, by the name the refusal was recorded under.
@@ -101,6 +116,7 @@ ATTEMPTS: dict[str, str] = {
     "project.create": "create a project",
     "project.archive": "archive {project}",
     "project.link_model": "link a model to {project}",
+    "project.overseer": "name the overseer of {project}",
     "project.list": "list projects",
     "role.assign": "assign a role on {project}",
     "role.remove": "remove a role on {project}",
@@ -120,7 +136,13 @@ ATTEMPTS: dict[str, str] = {
 }
 
 SYSTEM_ACTORS = {"baton": "Baton", "mlflow": "MLflow"}
-PERSON_KEYS = ("user", "previous_lead", "architect", "owner")  # details that hold a Slack id
+PERSON_KEYS = (
+    "user",
+    "previous_lead",
+    "previous_overseer",
+    "architect",
+    "owner",
+)  # details that hold a Slack id
 
 
 def people_named(actor: str, detail: Mapping[str, Any] | None) -> set[str]:

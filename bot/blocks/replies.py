@@ -72,6 +72,15 @@ def project_list(items: list[ProjectSummary]) -> dict[str, Any]:
     return message(_count(len(items), "project"), _listing(f"Projects ({len(items)})", lines))
 
 
+def overseer_reply(p: ProjectSummary) -> dict[str, Any]:
+    if p.overseer is None:
+        return text_reply(f":eyes: `{p.key}` has no overseer now.")
+    return text_reply(
+        f":eyes: {user(p.overseer)} is the overseer of *{escape(p.name)}* (`{p.key}`): they may "
+        "stop it at any time — open a monitor → develop hand-off or archive it."
+    )
+
+
 def roles_reply(key: str, holders: list[RoleHolders]) -> dict[str, Any]:
     return message(f"Roles on {key}", [header(f"Roles · {key}"), *fields(_role_fields(holders))])
 
@@ -93,7 +102,7 @@ def status_card(status: StatusView, now: datetime) -> dict[str, Any]:
         header(f"{p.name} ({p.key})"),
         section(
             f"{STAGE_ICON[p.stage]} Stage *{p.stage.value}* · home {channel(p.channel_id)} · "
-            f"next: {nxt}"
+            f"next: {nxt}" + (f" · overseer {user(p.overseer)}" if p.overseer else "")
         ),
         *fields(_role_fields([h for h in card.roles if h.members])),
         divider(),

@@ -68,6 +68,7 @@ def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> 
         created_at=project.created_at,
         archived_at=project.archived_at,
         generated_at=now,
+        overseer=book.person(project.overseer),
         roles=_roles(assignments, book),
         stage_history=_stage_history(lines),
         handoffs=[_handoff(s, h, policy, lines, book) for h in handoffs],
@@ -90,7 +91,7 @@ def people_of(s: Session, team_id: str, key: str) -> set[str]:
 
 
 def _people_in(project, handoffs, events, alerts, monitors, assignments) -> set[str]:
-    ids = {project.created_by}
+    ids = {project.created_by, project.overseer or ""}
     for h in handoffs:
         ids |= {h.requested_by, h.closed_by or ""} | {so.user_id for so in h.signoffs}
     for e in events:

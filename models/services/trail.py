@@ -1,6 +1,6 @@
 """A project's audit trail as people read it: one sentence per event, with names and role labels.
 
-`/mlops history`, the audit export and the dossier read the same events: the project's own,
+The history command, the audit export and the dossier read the same events: the project's own,
 and the refusals about it that migration 0010 linked (recorded before refusals carried their
 project). Names come from the people cache; bot/names.py fills it from Slack first.
 """

@@ -176,6 +176,8 @@ def sentence(
     detail = detail or {}
     context = _Context(_values(detail, names))
     context.update(actor=names.person(actor), project=project_key or "a project")
+    if actor and detail.get("user") == actor:  # "Grace Kim made herself lead" reads as such
+        context["user"] = "themselves"
     context["transition"] = _transition(detail, names)
     if action.startswith("refused."):
         attempt = ATTEMPTS.get(action.removeprefix("refused."))

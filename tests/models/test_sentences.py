@@ -106,6 +106,24 @@ NAMES = Names(
             "Mei Tanaka approved manage → develop (round 1) as Domain expert / business translator and ML architect",
         ),
         ("handoff.cancelled", "UX9", {"handoff_id": 99}, "UX9 cancelled hand-off #99"),
+        (
+            "role.assigned",
+            "UGRACE",
+            {"role": "business_manager", "user": "UGRACE", "lead": True},
+            "Grace Kim made themselves Business manager lead",
+        ),
+        (
+            "project.overseer_set",
+            "UGRACE",
+            {"user": "UJON", "previous_overseer": "UMEI"},
+            "Grace Kim named Jon Alvarez overseer of churn-model, in place of Mei Tanaka",
+        ),
+        (
+            "project.overseer_set",
+            "UGRACE",
+            {"user": None, "previous_overseer": "UJON"},
+            "Grace Kim removed Jon Alvarez as overseer of churn-model",
+        ),
     ],
 )
 def test_sentences_name_people_roles_and_transitions(action, actor, detail, expected):

@@ -106,6 +106,7 @@ def _summary(d: Dossier) -> str:
         '<dl class="facts">'
         f"<dt>Current stage</dt><dd>{_e(d.stage)}</dd>"
         f"<dt>Created</dt><dd>{_when(d.created_at)} by {_who(d.created_by)}</dd>"
+        f"<dt>Overseer</dt><dd>{_who(d.overseer) if d.overseer else 'none named'}</dd>"
         f"<dt>Archived</dt><dd>{_when(d.archived_at)}</dd>"
         f"<dt>Home channel</dt><dd><code>{_e(d.channel_id)}</code></dd>"
         f"<dt>Hand-offs</dt><dd>{len(d.handoffs)}</dd>"

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.dossier_html import render_html
+from bot.exports import AUDIT_COLUMNS
 from bot.names import fill_names
 from models.base import utcnow
 from models.dossier import Dossier, HandoffRecord, Person
@@ -27,17 +28,7 @@ DOSSIER_MEDIA_TYPES = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
 }
-CSV_COLUMNS = [
-    "id",
-    "created_at",
-    "project_key",
-    "actor",
-    "actor_name",
-    "action",
-    "sentence",
-    "detail",
-    "hash",
-]
+CSV_COLUMNS = AUDIT_COLUMNS  # the plain audit export has the same columns
 
 
 def render_dossier(d: Dossier, fmt: str) -> str:
@@ -98,6 +89,8 @@ def _markdown(d: Dossier) -> str:
         "",
         f"- Stage: {d.stage}; workspace {d.team_id}; generated {_when(d.generated_at)}",
         f"- Created by {_md(_who(d.created_by))} on {_when(d.created_at)}",
+        f"- Overseer (may stop the project at any time): "
+        f"{_md(_who(d.overseer)) if d.overseer else 'none named'}",
         f"- Audit chain: {chain}; {d.chain.events} events; head `{d.chain.head_hash or '—'}`"
         f" at {_when(d.chain.head_at)}",
         "",

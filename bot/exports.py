@@ -1,28 +1,77 @@
-"""Audit exports as files: one rendering shared by `baton audit export` and the HTTP API."""
+"""The audit trail as people read it: `/mlops history` and the audit export (CSV or JSON, from
+the HTTP API). Names are looked up in Slack first (bot/names.py), then read from the cache."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.names import fill_names
 from models.schemas import AuditEntry
+from models.services import trail
+from models.services.common import get_project
 
-AUDIT_COLUMNS = ["id", "created_at", "project_key", "actor", "action", "detail"]
+# The same columns as the dossier's CSV (bot/dossier_render.py): structured, then readable.
+AUDIT_COLUMNS = [
+    "id",
+    "created_at",
+    "project_key",
+    "actor",
+    "actor_name",
+    "action",
+    "sentence",
+    "detail",
+    "hash",
+]
 AUDIT_FORMATS = ("json", "csv")
 MEDIA_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+HISTORY_LOOKUPS = 10  # users.info calls a slash command may make before it answers
+
+Sessions = Callable[[], AbstractContextManager[Session]]
+
+
+def history_entries(
+    session: Sessions, client: WebClient | None, team_id: str, key: str, limit: int
+) -> list[AuditEntry]:
+    """The newest `limit` events of a project, newest first, as sentences. Raises NotFound."""
+    if client is not None:
+        with session() as s:
+            rows = trail.events(s, get_project(s, team_id, key), newest=limit)
+            ids = trail.people_in(rows)
+        fill_names(client, session, team_id, ids, most=HISTORY_LOOKUPS)
+    with session() as s:
+        return trail.history(s, get_project(s, team_id, key), limit)
+
+
+def audit_file(
+    session: Sessions, client: WebClient | None, team_id: str, key: str, fmt: str
+) -> str:
+    """The whole trail of a project, oldest first, in `fmt`. Raises NotFound."""
+    if client is not None:
+        with session() as s:
+            ids = trail.people_in(trail.events(s, get_project(s, team_id, key)))
+        fill_names(client, session, team_id, ids)
+    with session() as s:
+        return render_audit(trail.export(s, get_project(s, team_id, key)), fmt)
 
 
 def render_audit(entries: list[AuditEntry], fmt: str) -> str:
     """CSV or JSON of audit entries, oldest first as given; detail stays JSON inside the CSV."""
     if fmt == "json":
-        return json.dumps([e.model_dump(mode="json") for e in entries], indent=2) + "\n"
+        rows = [e.model_dump(mode="json") for e in entries]
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(AUDIT_COLUMNS)
     for e in entries:
         row = e.model_dump(mode="json")
-        writer.writerow(
-            [*(row[c] for c in AUDIT_COLUMNS[:-1]), json.dumps(row["detail"], sort_keys=True)]
-        )
+        row["created_at"] = e.created_at.isoformat()  # as the dossier's CSV writes it
+        row["detail"] = json.dumps(row["detail"], sort_keys=True, ensure_ascii=False)
+        writer.writerow([row[c] for c in AUDIT_COLUMNS])
     return out.getvalue()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from bot.dossier_render import DOSSIER_FORMATS, DOSSIER_MEDIA_TYPES, dossier_file
-from bot.exports import AUDIT_FORMATS, MEDIA_TYPES, render_audit
+from bot.exports import AUDIT_FORMATS, MEDIA_TYPES, audit_file
 from bot.runtime import Runtime
 from handlers.api_openapi import openapi_document
 from handlers.api_schemas import (
@@ -36,8 +36,7 @@ from models.base import utcnow
 from models.enums import Stage
 from models.errors import DomainError, NotFound, PacketInvalid, PermissionDenied
 from models.monitor_views import MetricPoint
-from models.services import audit, handoffs, tokens
-from models.services.common import get_project
+from models.services import handoffs, tokens
 
 log = logging.getLogger(__name__)
 
@@ -177,11 +176,10 @@ def _export_audit(rt: Runtime, key: str) -> Response | Reply:
         why = f"format must be one of: {', '.join(AUDIT_FORMATS)}"
         return _json(ValidationErrors(errors=[FieldError(loc=["query", "format"], msg=why)]), 422)
     try:
-        with rt.session() as s:
-            entries = audit.export(s, g.team_id, get_project(s, g.team_id, key))
+        body = audit_file(rt.session, rt.client, g.team_id, key, fmt)
     except DomainError as exc:
         return _domain_error(exc)
-    response = Response(render_audit(entries, fmt), content_type=MEDIA_TYPES[fmt])
+    response = Response(body, content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{key}-audit.{fmt}"'
     return response
 

@@ -89,6 +89,6 @@ def _cancel(rt: Runtime, handoff_id: int) -> Reply:
         with rt.session() as s:
             view = handoff_reads.cancel_by_id(s, actor, handoff_id, rt.policy)
     except DomainError as exc:
-        audit_refusal(rt, actor, "handoff.cancel", exc, source="api")
+        audit_refusal(rt, actor, "handoff.cancel", exc, handoff=handoff_id, source="api")
         return _domain_error(exc)
     return _json(HandoffState.of(view), 200)

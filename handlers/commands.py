@@ -31,6 +31,8 @@ def register(app: App, rt: Runtime) -> None:
             req.ack(response_type="ephemeral", **replies.error_reply(exc.reason, exc.usage))
             return
         req.refusal = refusal_name(command)
+        if isinstance(key := getattr(command, "key", None), str):
+            req.detail["project_key"] = key  # a refusal is recorded against its project
         _run(rt, req, command)
 
 

@@ -345,6 +345,10 @@ class Args:
     def user(self, what: str = "the user") -> str:
         return _user_id(self.take(what))
 
+    def user_or_none(self, what: str = "@user or none") -> str | None:
+        word = self.take(what)
+        return None if word.lower() == "none" else _user_id(word)
+
     def role(self, what: str = "the role") -> Role:
         return _role(self.take(what))
 

@@ -45,6 +45,7 @@ def register(app: App, rt: Runtime) -> None:
                 rt.actor(team, (req.requester or "unknown")[:32]),
                 "handoff.request",
                 exc,
+                project_key=req.project,
                 source="workflow",
             )
             _fail(fail, req, exc.message)

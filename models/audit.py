@@ -27,6 +27,10 @@ class AuditEvent(TeamScoped, Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
     seq: Mapped[int | None]
+    # The project a refusal recorded before refusals carried their project is about, found by
+    # migration 0010 from the hand-off id or key its details hold. Outside the hash on purpose:
+    # linking must not rewrite a chain operators may have anchored (docs/audit.md).
+    linked_project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
 
 
 class AuditChainHead(Base):
@@ -44,6 +48,7 @@ class AuditChainHead(Base):
 
 Index("ix_audit_events_team_seq", AuditEvent.team_id, AuditEvent.seq)
 Index("ix_audit_events_team_project_id", AuditEvent.team_id, AuditEvent.project_id, AuditEvent.id)
+Index("ix_audit_events_team_linked_project_id", AuditEvent.team_id, AuditEvent.linked_project_id)
 
 
 class AuditIsAppendOnly(RuntimeError):

@@ -141,6 +141,7 @@ class Dossier(View):
     created_at: datetime
     archived_at: datetime | None
     generated_at: datetime
+    overseer: Person | None  # who may stop the project at any time (human oversight)
     roles: list[RoleLine]
     stage_history: list[StageStep]
     handoffs: list[HandoffRecord]

@@ -45,6 +45,10 @@ class Handoff(TeamScoped, Base):
     )
 
     @property
+    def transition(self) -> str:
+        return f"{self.from_stage.value} → {self.to_stage.value}"
+
+    @property
     def required(self) -> list[Role]:
         return [Role(r) for r in self.required_roles]
 

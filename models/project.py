@@ -25,3 +25,5 @@ class Project(TeamScoped, Created, Base):
     archived_at: Mapped[datetime | None]
     # Remembered so an archive can be explained in the audit trail and undone by an admin.
     stage_before_archive: Mapped[Stage | None] = mapped_column(str_enum(Stage, 16))
+    # The named person who may stop the project at any time (models/services/oversight.py).
+    overseer: Mapped[str | None] = mapped_column(String(32))

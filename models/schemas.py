@@ -39,6 +39,7 @@ class ProjectSummary(View):
     created_by: str
     created_at: datetime
     archived_at: datetime | None = None
+    overseer: str | None = None  # Slack id of the project's named overseer
 
 
 class RoleHolders(View):
@@ -118,12 +119,17 @@ class MyProject(View):
 
 
 class AuditEntry(View):
+    """One audit event: its structured columns, and the sentence and names people read."""
+
     id: int
+    created_at: datetime
     project_key: str | None
     actor: str
+    actor_name: str  # from Slack's users.info (cached); the id when it is not known
     action: str
+    sentence: str
     detail: dict[str, Any]
-    created_at: datetime
+    hash: str | None  # its link in the audit chain (None only for a row written behind Baton)
 
 
 class LineageEntry(View):

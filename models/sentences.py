@@ -23,6 +23,17 @@ TEMPLATES: dict[str, str] = {
     "project.created": "{actor} created project {project} “{name}”",
     "project.archived": "{actor} archived {project} (it was in {stage})",
     "project.stage_changed": "{project} moved from {stage_from} to {stage_to}",
+    "project.overseer_set": "{actor} named {user} overseer of {project}",
+    "project.overseer_set:replaced": (
+        "{actor} named {user} overseer of {project}, in place of {previous_overseer}"
+    ),
+    "project.overseer_set:cleared": "{actor} removed {previous_overseer} as overseer of {project}",
+    "oversight.handoff_requested": "{actor}, overseer of {project}, sent it back: {transition}",
+    "oversight.archived": "{actor}, overseer of {project}, stopped it: archived (it was in {stage})",
+    "oversight.archived:cancelled": (
+        "{actor}, overseer of {project}, stopped it: cancelled {transition} and archived it "
+        "(it was in {stage})"
+    ),
     "project.model_linked": "{actor} linked {project} to the MLflow model {model}",
     "role.assigned": "{actor} added {user} to {role}",
     "role.assigned:lead": "{actor} made {user} {role} lead",
@@ -66,6 +77,10 @@ TEMPLATES: dict[str, str] = {
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "role.assigned": lambda d: "lead" if d.get("lead") else None,
     "signoff.approved": lambda d: "reason" if d.get("reason") else None,
+    "project.overseer_set": lambda d: (
+        "cleared" if not d.get("user") else "replaced" if d.get("previous_overseer") else None
+    ),
+    "oversight.archived": lambda d: "cancelled" if d.get("handoff_id") else None,
 }
 
 # What a refused request was trying to do, by the name the refusal was recorded under.
@@ -103,6 +118,7 @@ ATTEMPTS: dict[str, str] = {
     "project.create": "create a project",
     "project.archive": "archive {project}",
     "project.link_model": "link a model to {project}",
+    "project.overseer": "name the overseer of {project}",
     "project.list": "list projects",
     "role.assign": "assign a role on {project}",
     "role.remove": "remove a role on {project}",
@@ -122,6 +138,19 @@ ATTEMPTS: dict[str, str] = {
 }
 
 SYSTEM_ACTORS = {SYSTEM_USER: "Baton", "mlflow": "MLflow"}
+PERSON_KEYS = (
+    "user",
+    "previous_lead",
+    "previous_overseer",
+    "architect",
+    "owner",
+)  # details that hold a Slack id
+
+
+def people_named(actor: str, detail: Mapping[str, Any] | None) -> set[str]:
+    """The Slack ids a sentence of this event names: look these up before writing it."""
+    ids = {actor, *(str((detail or {})[k]) for k in PERSON_KEYS if (detail or {}).get(k))}
+    return {i for i in ids if i and i not in SYSTEM_ACTORS}
 
 
 @dataclass(frozen=True)
@@ -149,6 +178,8 @@ def sentence(
     detail = detail or {}
     context = _Context(_values(detail, names))
     context.update(actor=names.person(actor), project=project_key or "a project")
+    if actor and detail.get("user") == actor:  # "Grace Kim made herself lead" reads as such
+        context["user"] = "themselves"
     context["transition"] = _transition(detail, names)
     if action.startswith("refused."):
         attempt = ATTEMPTS.get(action.removeprefix("refused."))
@@ -170,7 +201,7 @@ class _Context(dict[str, Any]):
 
 def _values(detail: Mapping[str, Any], names: Names) -> dict[str, Any]:
     values: dict[str, Any] = {k: _plain(v) for k, v in detail.items()}
-    for key in ("user", "previous_lead", "architect", "owner"):
+    for key in PERSON_KEYS:
         if key in detail:
             values[key] = names.person(detail[key])
     if "role" in detail:

@@ -72,6 +72,15 @@ def project_list(items: list[ProjectSummary]) -> dict[str, Any]:
     return message(_count(len(items), "project"), _listing(f"Projects ({len(items)})", lines))
 
 
+def overseer_reply(p: ProjectSummary) -> dict[str, Any]:
+    if p.overseer is None:
+        return text_reply(f":eyes: `{p.key}` has no overseer now.")
+    return text_reply(
+        f":eyes: {user(p.overseer)} is the overseer of *{escape(p.name)}* (`{p.key}`): they may "
+        "stop it at any time — open a monitor → develop hand-off or archive it."
+    )
+
+
 def roles_reply(key: str, holders: list[RoleHolders]) -> dict[str, Any]:
     return message(f"Roles on {key}", [header(f"Roles · {key}"), *fields(_role_fields(holders))])
 
@@ -93,7 +102,7 @@ def status_card(status: StatusView, now: datetime) -> dict[str, Any]:
         header(f"{p.name} ({p.key})"),
         section(
             f"{STAGE_ICON[p.stage]} Stage *{p.stage.value}* · home {channel(p.channel_id)} · "
-            f"next: {nxt}"
+            f"next: {nxt}" + (f" · overseer {user(p.overseer)}" if p.overseer else "")
         ),
         *fields(_role_fields([h for h in card.roles if h.members])),
         divider(),
@@ -181,24 +190,15 @@ def _count(n: int, noun: str) -> str:
 
 
 def history_reply(key: str, entries: list[AuditEntry]) -> dict[str, Any]:
+    """One sentence per event, newest first; a refusal is marked so an auditor's eye finds it."""
     if not entries:
-        return text_reply(f"No audit events for `{key}` yet.")
+        return text_reply(f"No audit events for `{escape(key)}` yet.")
     lines = [
-        f"`{e.created_at:%Y-%m-%d %H:%M}` {user(e.actor)} *{escape(e.action)}*{_detail(e.detail)}"
+        f"`{e.created_at:%Y-%m-%d %H:%M}` "
+        f"{':no_entry: ' if e.action.startswith('refused.') else ''}{cut(escape(e.sentence), 400)}"
         for e in entries
     ]
     return message(f"History of {key}", _listing(f"History · {key}", lines))
-
-
-def _detail(detail: dict[str, Any]) -> str:
-    shown = {
-        k: v
-        for k, v in detail.items()
-        if k in ("role", "user", "transition", "reason", "stage_to", "round") and v is not None
-    }
-    if not shown:
-        return ""
-    return " · " + cut(escape(", ".join(f"{k}={v}" for k, v in shown.items())), 300)
 
 
 def lineage_reply(key: str, entries: list[LineageEntry]) -> dict[str, Any]:

@@ -36,7 +36,6 @@ class HandoffOpen(Subcommand):
         return cls(key, args.stage(stage) if stage is not None else None)
 
     def run(self, ctx: CommandContext) -> OpenView:
-        ctx.detail["project_key"] = self.key
         form = handoffs.form_for(ctx.s, ctx.actor, self.key, self.to_stage, ctx.rt.policy)
         view = handoff_blocks.form_view(form.key, form.transition, form.prefill, form.resubmit)
         return OpenView(view, FORM_FAILED)

@@ -93,3 +93,25 @@ class Status(Subcommand):
         now = utcnow()
         view = digest.project_status(ctx.s, ctx.actor.team_id, self.key, ctx.rt.policy, now)
         return replies.status_card(view, now)
+
+
+@subcommand(
+    "overseer",
+    "{cmd} overseer <key> @user|none",
+    "Name the person who may stop the project at any time (retrain or archive), or clear it",
+    refusal="project.overseer",
+)
+@dataclass(frozen=True, slots=True)
+class Overseer(Subcommand):
+    key: str
+    user_id: str | None  # None clears it
+
+    @classmethod
+    def parse(cls, args: Args) -> Overseer:
+        key, user = args.key(), args.user_or_none()
+        args.end()
+        return cls(key, user)
+
+    def run(self, ctx: CommandContext) -> Reply:
+        summary = projects.set_overseer(ctx.s, ctx.actor, self.key, self.user_id)
+        return {**replies.overseer_reply(summary), "response_type": "in_channel"}

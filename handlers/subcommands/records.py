@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.blocks import replies
+from bot.exports import history_entries
 from handlers.registry import CommandContext, Reply, Subcommand, subcommand
-from models.services import audit, lineage
-from models.services.common import get_project
+from models.services import lineage
 
 if TYPE_CHECKING:
     from handlers.parsing import Args
@@ -35,8 +35,8 @@ class History(Subcommand):
         return cls(key) if limit is None else cls(key, _history_limit(args, limit))
 
     def run(self, ctx: CommandContext) -> Reply:
-        project = get_project(ctx.s, ctx.actor.team_id, self.key)
-        entries = audit.history(ctx.s, ctx.actor.team_id, project, self.limit)
+        rt, team = ctx.rt, ctx.actor.team_id  # names are looked up in Slack first
+        entries = history_entries(rt.session, rt.client, team, self.key, self.limit)
         return replies.history_reply(self.key, entries)
 
 

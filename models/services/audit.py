@@ -1,4 +1,4 @@
-"""Writing and reading the audit trail."""
+"""Writing the audit trail: events, refusals, and their links in the chain (reading: trail.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from models.audit_chain import event_hash
 from models.base import utcnow
 from models.inserts import insert_or_ignore
 from models.project import Project
-from models.schemas import Actor, AuditEntry
-from models.sources import shown_error
+from models.refusals import subject_of
+from models.schemas import Actor
+from models.services.trail import about
 
 
 def record(
@@ -98,45 +99,14 @@ def _locked_head(s: Session, team_id: str) -> AuditChainHead:
 
 
 def record_refusal(s: Session, actor: Actor, action: str, reason: str, **detail: Any) -> None:
-    """Audit a refused request; called in its own transaction, as the refused one rolled back."""
-    record(s, actor, f"refused.{action}", reason=reason, **detail)
-
-
-def history(s: Session, team_id: str, project: Project, limit: int) -> list[AuditEntry]:
-    rows = s.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.team_id == team_id, AuditEvent.project_id == project.id)
-        .order_by(AuditEvent.id.desc())
-        .limit(limit)
-    )
-    return [_entry(e) for e in rows]
-
-
-def export(s: Session, team_id: str, project: Project) -> list[AuditEntry]:
-    rows = s.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.team_id == team_id, AuditEvent.project_id == project.id)
-        .order_by(AuditEvent.id)
-    )
-    return [_entry(e) for e in rows]
-
-
-def _entry(e: AuditEvent) -> AuditEntry:
-    return AuditEntry(
-        id=e.id,
-        project_key=e.project_key,
-        actor=e.actor,
-        action=e.action,
-        detail=_shown_detail(e.action, e.detail),
-        created_at=e.created_at,
-    )
-
-
-def _shown_detail(action: str, detail: dict[str, Any]) -> dict[str, Any]:
-    """Source failures recorded before errors stopped quoting the answer lose the quote."""
-    if action != "monitor.source_failed" or not isinstance(detail.get("error"), str):
-        return detail
-    return {**detail, "error": shown_error(detail["error"])}
+    """Audit a refused request against the project it was about, where the hand-off, alert or
+    key it names is one; called in its own transaction, as the refused one rolled back."""
+    key = subject_of(detail).project_key  # None for text no key column could hold
+    detail.pop("project_key", None)
+    project = about(s, actor.team_id, detail, key)
+    if project is None and key is not None:
+        detail["project_key"] = key  # an unknown key, kept beside the event as typed
+    record(s, actor, f"refused.{action}", project, reason=reason, **detail)
 
 
 def _jsonable(value: Any) -> Any:

@@ -82,10 +82,14 @@ def is_member(s: Session, project: Project, user_id: str) -> bool:
 
 def require_member(s: Session, project: Project, actor: Actor, doing: str) -> None:
     if not actor.is_admin and not is_member(s, project, actor.user_id):
-        raise PermissionDenied(
-            f"Only members of '{project.key}' can {doing}. Ask its creator or ML architect lead "
-            "to assign you a role."
-        )
+        raise not_a_member(project, doing)
+
+
+def not_a_member(project: Project, doing: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"Only members of '{project.key}' can {doing}. Ask its creator or ML architect lead "
+        "to assign you a role."
+    )
 
 
 def require_project_manager(s: Session, project: Project, actor: Actor, doing: str) -> None:

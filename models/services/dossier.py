@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
@@ -22,10 +22,9 @@ from models.enums import Decision, Role, Stage
 from models.handoff import Handoff
 from models.monitor import Alert, Monitor
 from models.policy import Policy
-from models.project import Project
 from models.schedule import ReminderSent
-from models.sentences import SYSTEM_ACTORS, sentence
-from models.services import people
+from models.sentences import SYSTEM_ACTORS, people_named, sentence
+from models.services import people, trail
 from models.services.common import active_assignments, get_project
 from models.services.dossier_parts import Book, chain, lineage, monitor, rules
 from models.services.views import packet_lines
@@ -40,7 +39,7 @@ def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> 
             .order_by(Handoff.id)
         )
     )
-    events = _events(s, project, {h.id for h in handoffs})
+    events = trail.events(s, project)
     monitors = list(
         s.scalars(
             select(Monitor)
@@ -57,7 +56,7 @@ def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> 
     )
     assignments = active_assignments(s, project)
     ids = _people_in(project, handoffs, events, alerts, monitors, assignments)
-    book = Book(s, team_id, ids, {h.id: _name(h) for h in handoffs})
+    book = Book(s, team_id, ids, {h.id: h.transition for h in handoffs})
     lines = [_event_line(e, book) for e in events]
     return Dossier(
         team_id=team_id,
@@ -69,6 +68,7 @@ def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> 
         created_at=project.created_at,
         archived_at=project.archived_at,
         generated_at=now,
+        overseer=book.person(project.overseer),
         roles=_roles(assignments, book),
         stage_history=_stage_history(lines),
         handoffs=[_handoff(s, h, policy, lines, book) for h in handoffs],
@@ -84,50 +84,22 @@ def people_of(s: Session, team_id: str, key: str) -> set[str]:
     """Everyone a dossier would name, so a caller can look names up in Slack first."""
     project = get_project(s, team_id, key)
     handoffs = list(s.scalars(select(Handoff).where(Handoff.project_id == project.id)))
-    events = _events(s, project, {h.id for h in handoffs})
+    events = trail.events(s, project)
     alerts = list(s.scalars(select(Alert).where(Alert.project_id == project.id)))
     monitors = list(s.scalars(select(Monitor).where(Monitor.project_id == project.id)))
     return _people_in(project, handoffs, events, alerts, monitors, active_assignments(s, project))
 
 
-def _events(s: Session, project: Project, handoff_ids: set[int]) -> list[AuditEvent]:
-    """The project's events, and refusals about it or its hand-offs recorded without it."""
-    rows = s.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.team_id == project.team_id,
-            or_(
-                AuditEvent.project_id == project.id,
-                (AuditEvent.project_id.is_(None) & AuditEvent.action.like("refused.%")),
-            ),
-        )
-        .order_by(AuditEvent.id)
-    )
-    return [e for e in rows if e.project_id == project.id or _about(e, project, handoff_ids)]
-
-
-def _about(e: AuditEvent, project: Project, handoff_ids: set[int]) -> bool:
-    if e.project_key == project.key:
-        return True
-    handoff = e.detail.get("handoff") or e.detail.get("handoff_id")
-    return str(handoff).isdigit() and int(str(handoff)) in handoff_ids
-
-
 def _people_in(project, handoffs, events, alerts, monitors, assignments) -> set[str]:
-    ids = {project.created_by}
+    ids = {project.created_by, project.overseer or ""}
     for h in handoffs:
         ids |= {h.requested_by, h.closed_by or ""} | {so.user_id for so in h.signoffs}
     for e in events:
-        ids.add(e.actor)
-        ids |= {str(e.detail[k]) for k in ("user", "previous_lead", "architect") if e.detail.get(k)}
+        ids |= people_named(e.actor, e.detail)
     for a in alerts:
         ids |= {a.owner_user or "", a.acknowledged_by or ""}
     ids |= {m.created_by for m in monitors} | {a.user_id for a in assignments}
     return {i for i in ids if i and i not in SYSTEM_ACTORS}
-
-
-def _name(h: Handoff) -> str:
-    return f"{h.from_stage.value} → {h.to_stage.value}"
 
 
 def _event_line(e: AuditEvent, book: Book) -> EventLine:
@@ -178,7 +150,7 @@ def _handoff(
     refused = [e for e in lines if e.action.startswith("refused.") and _refers_to(e, h.id)]
     return HandoffRecord(
         id=h.id,
-        transition=_name(h),
+        transition=h.transition,
         status=h.status.value,
         round=h.round,
         source=h.source,

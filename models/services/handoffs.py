@@ -25,8 +25,8 @@ from models.policy import Policy, Transition
 from models.policy_versions import transition_snapshot
 from models.project import Project
 from models.schemas import Actor, HandoffView
-from models.services import audit, outbox, webhooks
-from models.services.common import get_active_project, leads_of, require_member
+from models.services import audit, outbox, oversight, webhooks
+from models.services.common import get_active_project, leads_of
 from models.services.policy_history import note_version, rules_in_force
 from models.services.views import get_handoff, handoff_view, open_handoff_of
 
@@ -47,7 +47,7 @@ class Form:
 def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy: Policy) -> Form:
     """Checked before the form opens, so nobody fills in a form the rules will refuse."""
     project = get_active_project(s, actor.team_id, key)
-    require_member(s, project, actor, "request hand-offs")
+    oversight.check_request(s, project, actor, to_stage, policy)
     current = open_handoff_of(s, project)
     if current is not None and current.status == HandoffStatus.CHANGES_REQUESTED:
         transition = _rules(project, current, policy)
@@ -114,7 +114,7 @@ def request_handoff(
     source: str = "slack",
 ) -> HandoffView:
     project = get_active_project(s, actor.team_id, key, lock=True)
-    require_member(s, project, actor, "request hand-offs")
+    by_overseer = oversight.check_request(s, project, actor, to_stage, policy)
     transition = _transition(project, to_stage, policy)
     clean = validate_packet(transition, packet)
     _refuse_second_open(s, project)
@@ -151,6 +151,8 @@ def request_handoff(
         packet=clean,
         source=source,
     )
+    if by_overseer:
+        audit.record(s, actor, "oversight.handoff_requested", project, handoff_id=handoff.id)
     _announce(s, project, handoff, HandoffRequested)
     refresh_alerts(s, project)  # no retrain from an alert while this is open
     return handoff_view(s, handoff, policy, project=project)
@@ -163,7 +165,7 @@ def resubmit(
         raise DomainError("Only a hand-off waiting for changes can be resubmitted.")
     project = s.get(Project, handoff.project_id)
     assert project is not None
-    require_member(s, project, actor, "resubmit hand-offs")
+    oversight.check_request(s, project, actor, handoff.to_stage, policy, "resubmit hand-offs")
     transition = _rules(project, handoff, policy)
     handoff.packet = validate_packet(transition, packet)
     handoff.round += 1
@@ -193,6 +195,12 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
         raise PermissionDenied(
             "Only the person who requested this hand-off, or a Baton admin, can cancel it."
         )
+    close_cancelled(s, actor, project, handoff)
+    return handoff_view(s, handoff, policy, project=project)
+
+
+def close_cancelled(s: Session, actor: Actor, project: Project, handoff: Handoff) -> None:
+    """Cancel an open hand-off: audited, its cards updated, webhooks and gates told."""
     handoff.status = HandoffStatus.CANCELLED
     handoff.closed_at = utcnow()
     handoff.closed_by = actor.user_id
@@ -205,7 +213,6 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
     from models.services import gates  # gates' services request hand-offs through this module
 
     gates.handoff_decided(s, project, handoff)
-    return handoff_view(s, handoff, policy, project=project)
 
 
 def announce_closed(s: Session, project: Project, handoff: Handoff, by: str) -> None:

@@ -12,8 +12,13 @@ from models.errors import Conflict, DomainError
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, ProjectCard, ProjectSummary
-from models.services import audit, roster, webhooks
-from models.services.common import check_key, get_project, require_project_manager
+from models.services import audit, handoffs, oversight, roster, webhooks
+from models.services.common import (
+    check_key,
+    get_active_project,
+    get_project,
+    require_project_manager,
+)
 from models.services.views import handoff_view, open_handoff_of
 
 NAME_MAX = 80
@@ -51,19 +56,43 @@ def list_projects(
 
 
 def archive_project(s: Session, actor: Actor, key: str) -> ProjectSummary:
+    """The creator, ML architect lead or an admin archive a project with no open hand-off;
+    its overseer may at any time, cancelling the open hand-off ("stop")."""
     project = get_project(s, actor.team_id, key, lock=True)
     if project.stage == Stage.ARCHIVED:
         raise DomainError(f"Project '{key}' is already archived.")
-    require_project_manager(s, project, actor, "archive it")
-    if open_handoff_of(s, project) is not None:
+    stopping = oversight.is_overseer(project, actor)
+    if not stopping:
+        require_project_manager(s, project, actor, "archive it")
+    current = open_handoff_of(s, project)
+    if current is not None and not stopping:
         raise DomainError(
             f"'{key}' has an open hand-off; cancel it first (`handoff cancel {key}`)."
         )
+    if current is not None:
+        handoffs.close_cancelled(s, actor, project, current)
     project.stage_before_archive = project.stage
     project.stage = Stage.ARCHIVED
     project.archived_at = utcnow()
     audit.record(s, actor, "project.archived", project, stage=project.stage_before_archive)
+    if stopping:
+        oversight.record_stop(s, actor, project, current.id if current is not None else None)
     webhooks.stage_changed(s, project, project.stage_before_archive)
+    return summary(project)
+
+
+def set_overseer(s: Session, actor: Actor, key: str, user_id: str | None) -> ProjectSummary:
+    """Name the overseer (`None` clears it): the creator, ML architect lead or an admin may."""
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    require_project_manager(s, project, actor, "name its overseer")
+    previous = project.overseer
+    if previous == user_id:
+        said = "has no overseer" if user_id is None else "already has that overseer"
+        raise DomainError(f"'{key}' {said}; nothing changed.")
+    project.overseer = user_id
+    audit.record(
+        s, actor, "project.overseer_set", project, user=user_id, previous_overseer=previous
+    )
     return summary(project)
 
 
@@ -87,4 +116,5 @@ def summary(p: Project) -> ProjectSummary:
         created_by=p.created_by,
         created_at=p.created_at,
         archived_at=p.archived_at,
+        overseer=p.overseer,
     )

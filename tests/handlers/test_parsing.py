@@ -54,6 +54,8 @@ HAPPY: list[tuple[str, p.Command]] = [
     ("role assign churn Legal <@U1>", p.RoleAssign("churn", Role.COMPLIANCE, "U1")),
     (f"role remove churn analyst {ALICE}", p.RoleRemove("churn", Role.DATA_ANALYST, "U0ALICE")),
     ("roles churn", p.Roles("churn")),
+    ("overseer churn <@U0GRACE|grace>", p.Overseer("churn", "U0GRACE")),
+    ("overseer churn None", p.Overseer("churn", None)),
     ("handoff churn", p.HandoffOpen("churn")),
     ("handoff churn deploy", p.HandoffOpen("churn", Stage.DEPLOY)),
     ("handoff churn Monitor", p.HandoffOpen("churn", Stage.MONITOR)),
@@ -169,6 +171,13 @@ ERRORS: list[tuple[str, str, str]] = [
     ("project list all", "unexpected extra arguments: all", "project list"),
     ('signoffs mine "for real"', 'unexpected extra arguments: mine "for real"', "signoffs"),
     ("lineage", "missing the project key", "lineage"),
+    ("overseer churn", "missing @user or none", "overseer"),
+    (
+        "overseer churn grace",
+        "'grace' is not a user: type @ and pick them from the list Slack shows",
+        "overseer",
+    ),
+    ("overseer churn none <@U1>", "unexpected extra arguments: <@U1>", "overseer"),
     ("handoff cancel", "missing the project key", "handoff cancel"),
     ("handoffs churn extra", "unexpected extra arguments: extra", "handoffs"),
     (

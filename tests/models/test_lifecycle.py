@@ -8,7 +8,8 @@ import pytest
 
 from models import AuditEvent, Handoff, ModelVersion, Project, SignOff
 from models.enums import Decision, HandoffStatus, Role, Stage
-from models.services import audit, lineage, projects, views
+from models.services import lineage, projects, views
+from models.services import trail as audit_trail
 from models.services.common import get_project
 from tests.models.conftest import (
     CHANNEL,
@@ -147,7 +148,7 @@ def test_the_whole_lifecycle_loops_from_monitor_back_to_develop(db, seeded, cloc
     ]
     assert [h.status for h in rows(db, Handoff)] == [HandoffStatus.APPROVED] * 4
     with db.session() as s:
-        newest = audit.history(s, T, get_project(s, T, KEY), 3)
+        newest = audit_trail.history(s, get_project(s, T, KEY), 3)
     assert [e.action for e in newest] == [
         "project.stage_changed",
         "handoff.approved",

@@ -106,6 +106,24 @@ NAMES = Names(
             "Mei Tanaka approved manage → develop (round 1) as Domain expert / business translator and ML architect",
         ),
         ("handoff.cancelled", "UX9", {"handoff_id": 99}, "UX9 cancelled hand-off #99"),
+        (
+            "role.assigned",
+            "UGRACE",
+            {"role": "business_manager", "user": "UGRACE", "lead": True},
+            "Grace Kim made themselves Business manager lead",
+        ),
+        (
+            "project.overseer_set",
+            "UGRACE",
+            {"user": "UJON", "previous_overseer": "UMEI"},
+            "Grace Kim named Jon Alvarez overseer of churn-model, in place of Mei Tanaka",
+        ),
+        (
+            "project.overseer_set",
+            "UGRACE",
+            {"user": None, "previous_overseer": "UJON"},
+            "Grace Kim removed Jon Alvarez as overseer of churn-model",
+        ),
     ],
 )
 def test_sentences_name_people_roles_and_transitions(action, actor, detail, expected):
@@ -116,14 +134,29 @@ def test_an_unknown_event_type_still_reads():
     assert sentence("future.thing", "UMEI", {}, None, NAMES) == "Mei Tanaka: future.thing"
 
 
+def _listener_refusals() -> set[str]:
+    """The refusal names every `listener(rt, kind, name)` in handlers/ is declared with."""
+    names: set[str] = set()
+    for path in (ROOT / "handlers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", "") == "listener"
+                and len(node.args) == 3
+                and isinstance(node.args[2], ast.Constant)
+            ):
+                names.add(str(node.args[2].value))
+    return names
+
+
 def test_every_refusal_a_listener_can_write_reads_as_a_sentence():
     """Slash commands name their refusals from their class (handlers/commands.refusal_name),
-    buttons, modals and events from their listener: each such name has its own words."""
+    buttons, modals and events from their listener, a reason modal from its decision
+    (handlers/views.VERBS): each such name has its own words."""
     import inspect
 
-    from handlers import commands_spec
+    from handlers import commands_spec, views
     from handlers.commands import refusal_name
-    from models.sentences import ATTEMPTS
 
     commands = [
         c
@@ -132,7 +165,15 @@ def test_every_refusal_a_listener_can_write_reads_as_a_sentence():
         and issubclass(c, commands_spec.Command)
         and c is not commands_spec.Command
     ]
-    names = {refusal_name(c.__new__(c)) for c in commands}
-    names |= {"handoff.approve", "handoff.request_changes", "handoff.reject", "button.click"}
-    names |= {"alert.ack", "alert.retrain", "command.run", "home.open", "handoff.decide"}
+    declared = _listener_refusals()
+    assert {"handoff.approve", "alert.ack", "command.run", "home.open"} <= declared  # walk works
+    names = {refusal_name(c.__new__(c)) for c in commands} | declared
+    names |= {f"handoff.{verb}" for verb in views.VERBS.values()}
     assert sorted(n for n in names if n not in ATTEMPTS) == []
+
+
+def test_refusal_sentences_read_for_every_known_attempt():
+    for name in ATTEMPTS:
+        said = sentence(f"refused.{name}", "UMAL", {"handoff": 7, "reason": "no"}, "churn", NAMES)
+        assert said.startswith("Mallory tried to ") and said.endswith(" — refused: no"), said
+        assert "?" not in said and "{" not in said, said

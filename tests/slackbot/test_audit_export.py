@@ -91,9 +91,17 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+STRUCTURED = ("id", "created_at", "project_key", "actor", "action", "detail")
+
+
 def from_json(body: str) -> list[dict[str, Any]]:
+    """The structured columns; the readable ones (sentence, actor_name) are checked apart."""
     return [
-        {**e, "created_at": _utc(datetime.fromisoformat(e["created_at"]))} for e in json.loads(body)
+        {
+            **{k: e[k] for k in STRUCTURED},
+            "created_at": _utc(datetime.fromisoformat(e["created_at"])),
+        }
+        for e in json.loads(body)
     ]
 
 
@@ -165,3 +173,29 @@ def test_the_cli_export_is_the_table_row_by_row(bot, db, seeded, trail) -> None:
         exports[fmt] = result.output
     assert from_dossier_json(exports["json"]) == trail
     assert from_csv(exports["csv"]) == trail
+
+
+def test_the_api_export_reads_like_the_dossier_with_names_from_slack(
+    bot, slack, db, seeded, trail
+) -> None:
+    slack.users.update({seeded.creator: "Grace Kim", seeded.domain: "Mei Tanaka"})
+    api = Api(bot.url, make_token(db))
+    as_csv = api.get(f"/api/v1/projects/{seeded.key}/audit?format=csv").text
+    as_json = json.loads(api.get(f"/api/v1/projects/{seeded.key}/audit").text)
+
+    runner = CliRunner()  # no bot token: the dossier reads the names the API looked up
+    args = ["audit", "export", "--project", seeded.key, "--team", HOME, "--format", "csv"]
+    env = {"BATON_DATABASE_URL": cli_database_url(db)}
+    dossier_csv = runner.invoke(main, args, env=env, catch_exceptions=False).output
+    rows = list(csv.reader(io.StringIO(as_csv)))
+    assert rows == list(csv.reader(io.StringIO(dossier_csv)))
+    header = rows[0]
+    assert header[:4] == ["id", "created_at", "project_key", "actor"] and "sentence" in header
+    first = as_json[0]
+    assert (first["actor_name"], first["sentence"]) == (
+        "Grace Kim",
+        "Grace Kim created project churn-model “Churn model”",
+    )
+    assert all(e["sentence"] and e["actor_name"] for e in as_json)
+    changes = [e["sentence"] for e in as_json if e["action"] == "signoff.changes_requested"]
+    assert changes[0].startswith("Mei Tanaka asked for changes to manage → develop (round 1): “")

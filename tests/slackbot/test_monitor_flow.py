@@ -121,9 +121,10 @@ def test_a_second_ack_and_a_stranger_get_told_and_change_nothing(bot, slack, db,
     assert _alerts(db)[0].acknowledged_by == seeded.de
     with db.session() as s:
         refused = list(
-            s.scalars(select(AuditEvent.actor).where(AuditEvent.action == "refused.alert.ack"))
+            s.scalars(select(AuditEvent).where(AuditEvent.action == "refused.alert.ack"))
         )
-    assert refused == ["UNOBODY"]
+    assert [e.actor for e in refused] == ["UNOBODY"]
+    assert refused[0].project_key == seeded.key  # recorded against the alert's project
 
 
 def test_monitor_list_shows_values_alerts_and_a_failing_source(bot, slack, db, seeded, clock):

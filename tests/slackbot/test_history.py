@@ -1,0 +1,97 @@
+"""`/mlops history` reads as sentences with people's names and role labels, refusals included,
+and the audit export carries the same refusals: through signed HTTP against the fake Slack."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from models.audit import AuditEvent
+from models.enums import Role
+from models.handoff import Handoff
+from models.project import Project
+from models.services import audit_verify
+from tests.slackbot.api_client import Api, make_token
+from tests.slackbot.flow import PACKETS, request_handoff, text_of
+from tests.slackbot.harness import HOME
+
+NAMES = {
+    "UCREATOR": "Grace Kim",
+    "UDS": "Dana Scully",
+    "UDOMAIN": "Mei Tanaka",
+    "UINTERN": "Mallory",
+}
+
+
+def _history(bot, key: str = "churn-model", user: str = "UANY") -> str:
+    return text_of(bot.reply(f"history {key} 50", user=user))
+
+
+def _refused_click(bot, slack, db, user: str) -> int:
+    with db.session() as s:
+        handoff_id = s.scalars(select(Handoff.id)).one()
+    answered = len(slack.responses())
+    assert bot.click("handoff.approve", str(handoff_id), user=user).status_code == 200
+    slack.wait_for(lambda: len(slack.responses()) > answered)  # told after it was audited
+    return handoff_id
+
+
+def test_history_names_people_and_roles_in_sentences(bot, slack, seeded):
+    slack.users.update(NAMES)
+
+    said = _history(bot)
+
+    assert "Grace Kim created project churn-model “Churn model”" in said
+    assert f"Grace Kim made Dana Scully {Role.DATA_SCIENTIST.label} lead" in said
+    assert "Grace Kim added Mallory to " in said
+    assert "role.assigned" not in said and "user=" not in said and "UCREATOR" not in said
+
+
+def test_a_refused_click_is_in_the_history_and_the_export_of_its_project(bot, slack, db, seeded):
+    slack.users.update(NAMES)
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+
+    _refused_click(bot, slack, db, seeded.intern)
+
+    said = _history(bot)
+    assert ":no_entry: Mallory tried to approve manage → develop — refused: Only the lead" in said
+    with db.session() as s:
+        project_id = s.scalars(select(Project.id).where(Project.key == seeded.key)).one()
+        refusal = s.scalars(select(AuditEvent).where(AuditEvent.action.like("refused.%"))).one()
+        assert (refusal.project_id, refusal.project_key) == (project_id, seeded.key)
+        assert audit_verify.verify(s, HOME).ok  # the project is part of the hashed event
+    exported = json.loads(
+        Api(bot.url, make_token(db)).get(f"/api/v1/projects/{seeded.key}/audit").text
+    )
+    (row,) = [e for e in exported if e["action"] == "refused.handoff.approve"]
+    assert row["actor_name"] == "Mallory"
+    assert row["sentence"].startswith("Mallory tried to approve manage → develop — refused:")
+
+
+def test_a_refused_command_is_recorded_against_the_project_it_names(bot, slack, db, seeded):
+    slack.users.update(NAMES)
+
+    refused = text_of(bot.reply(f"project archive {seeded.key}", user=seeded.intern))
+
+    assert "Only the creator" in refused
+    said = _history(bot)
+    assert f"Mallory tried to archive {seeded.key} — refused: Only the creator" in said
+
+
+def test_history_escapes_what_people_typed(bot, slack, db, seeded):
+    slack.users.update({**NAMES, "UCREATOR": "<!channel> *Grace*"})
+    bot.reply("project create leaky <!here> & <@UDS> co", user=seeded.creator, channel="CLEAK")
+
+    reply = bot.reply("history leaky", user="UANY")
+
+    shown = json.dumps(reply)
+    assert "<!channel>" not in shown and "<!here>" not in shown and "<@UDS>" not in shown
+    assert "&lt;!channel&gt; *Grace* created project leaky" in text_of(reply)
+    assert "&lt;!here&gt; &amp; &lt;@UDS&gt; co" in text_of(reply)
+
+
+def test_slack_not_knowing_a_person_leaves_their_id(bot, slack, seeded):
+    said = _history(bot)  # no names in the fake Slack: users.info answers user_not_found
+
+    assert f"UCREATOR made UDS {Role.DATA_SCIENTIST.label} lead" in said

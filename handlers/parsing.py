@@ -58,12 +58,30 @@ DISPLAY_NAME_MAX = 80
 MODEL_NAME_MAX = 200  # MLflow registered model names, as Baton stores them
 
 
+# Slack's markup for what the user picked: shown back as they saw it (@dana, #churn-model).
+PICKED = re.compile(
+    r"<(@[UW][A-Z0-9]+|#[CG][A-Z0-9]+)(?:\|([^>]*))?>|<(https?://[^|>]+)(?:\|[^>]*)?>"
+)
+
+
+def as_typed(text: str) -> str:
+    """`<@U1|dana>` → `@dana`, `<#C1|churn>` → `#churn`, a link → its URL."""
+
+    def shown(m: re.Match[str]) -> str:
+        if m.group(3):
+            return m.group(3)
+        sigil, label = m.group(1)[0], m.group(2)
+        return sigil + label if label else m.group(1)
+
+    return PICKED.sub(shown, text)
+
+
 class UsageError(Exception):
     """Bad arguments: `reason` says what is wrong, `usage` how to write it; nothing happened."""
 
     def __init__(self, reason: str, usage: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        self.reason = as_typed(reason)
+        super().__init__(self.reason)
         self.usage = usage
 
 
@@ -140,7 +158,7 @@ def _resolve(tokens: list[Token], command: str) -> tuple[str, list[Token]]:
         return head, tokens[1:]
     if head in VERBS:
         raise _missing_verb(head, verb, command)
-    raise UsageError(_unknown_reason(head, command), usage_for("help", command))
+    raise _unknown(head, command)
 
 
 def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
@@ -153,13 +171,19 @@ def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
     return UsageError(reason + (f"; did you mean '{head} {close[0]}'?" if close else ""), usage)
 
 
-def _unknown_reason(word: str, command: str) -> str:
+def _unknown(word: str, command: str) -> UsageError:
+    """Did-you-mean, with the usage of the one command meant (help's when it is not clear)."""
     reason = f"'{word}' is not a {command} command"
     guesses = [f"{head} {word}" for head, verbs in VERBS.items() if word in verbs]
     guesses = guesses or difflib.get_close_matches(word, {n.split()[0] for n in USAGE}, n=1)
     if guesses:
         reason += "; did you mean " + " or ".join(f"'{g}'" for g in guesses) + "?"
-    return reason
+    meant = guesses[0] if len(guesses) == 1 else "help"
+    if meant in VERBS and meant not in USAGE:
+        return UsageError(
+            reason, "\n".join(usage_for(f"{meant} {v}", command) for v in VERBS[meant])
+        )
+    return UsageError(reason, usage_for(meant, command))
 
 
 def _project_key(word: str) -> str:
@@ -181,6 +205,8 @@ def _user_id(word: str) -> str:
 
 
 def _role(word: str) -> Role:
+    if MENTION.fullmatch(word):
+        _fail(f"'{word}' is a person, but the role goes here: the role first, then the @user")
     try:
         return Role.parse("_".join(word.split()))  # "data scientist" typed in quotes
     except ValueError as e:

@@ -40,7 +40,7 @@ def test_unknown_command_suggests_and_shows_usage(bot, slack, db):
     assert reply["response_type"] == "ephemeral"
     said = _said(reply)
     assert ":warning: 'stauts' is not a /mlops command; did you mean 'status'?" in said
-    assert said.endswith(f"Usage: `{usage_for('help')}`")  # where to find every command
+    assert said.endswith(f"Usage: `{escape(usage_for('status'))}`")  # the meant command's own
     assert db.dump() == before
 
 

@@ -25,7 +25,8 @@ import difflib
 import math
 import re
 from collections.abc import Callable
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Literal, NamedTuple, Never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -42,6 +43,7 @@ from handlers.registry import DEFAULT_COMMAND, by_name
 from models import cron
 from models.enums import Role, Stage
 from models.errors import DomainError
+from models.schemas import ProjectHomes
 from models.sources import SourceRefused, parse_source_url
 
 __all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
@@ -50,6 +52,7 @@ QUOTES = frozenset('"“”')
 PROJECT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
 SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
 SOURCE_KINDS = ("prometheus", "json")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -126,15 +129,39 @@ def _read_token(text: str, i: int) -> tuple[str, int]:
     return "".join(parts), i
 
 
-def parse(text: str, command: str = DEFAULT_COMMAND) -> Command:
-    """The command in `text`; UsageError (usage rendered for `command`) if it is not one."""
+@dataclass(frozen=True)
+class Here:
+    """Where the command was typed, so a project key may be left out in a project's channel.
+
+    `homes` is called (once) only when a key is read; `chosen` is the key picked from the
+    select Baton showed when several projects live in this channel.
+    """
+
+    channel_id: str
+    homes: Callable[[], ProjectHomes]
+    chosen: str | None = None
+
+
+class ChooseProject(Exception):
+    """The key was left out in a channel that is the home of several projects: ask which."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(", ".join(keys))
+        self.keys = keys
+
+
+def parse(text: str, command: str = DEFAULT_COMMAND, here: Here | None = None) -> Command:
+    """The command in `text`; UsageError (usage rendered for `command`) if it is not one.
+
+    ChooseProject when a key is left out where several projects are at home.
+    """
     try:
         tokens = tokenize(text)
     except _Invalid as e:
         raise UsageError(str(e), _usage_guess(text, command)) from None
     name, args = _resolve(tokens, command)
     try:
-        return by_name()[name].parse(Args(args, text))
+        return by_name()[name].parse(Args(args, text, here))
     except _Invalid as e:
         raise UsageError(str(e), usage_for(name, command)) from None
 
@@ -331,9 +358,10 @@ class Args:
     Each reader takes the next word and checks it, or raises `_Invalid` with the reason.
     """
 
-    def __init__(self, tokens: list[Token], text: str) -> None:
+    def __init__(self, tokens: list[Token], text: str, here: Here | None = None) -> None:
         self._tokens = tokens
         self._text = text
+        self._here = here
 
     def take(self, what: str) -> str:
         if not self._tokens:
@@ -361,8 +389,47 @@ class Args:
     def fail(self, reason: str) -> Never:
         raise _Invalid(reason)
 
-    def key(self) -> str:
+    def new_key(self) -> str:
+        """The key of a project to be: never implied by the channel."""
         return _project_key(self.take("the project key"))
+
+    def key(self) -> str:
+        """An existing project's key, a #channel that is its home, or, left out, the project
+        whose home is this channel. A word counts as a key when it names one (or nearly)."""
+        word = self._tokens[0].value if self._tokens else None
+        if word is not None and (home := CHANNEL.fullmatch(word)):
+            self._tokens.pop(0)
+            return self._home_of(home.group(1), word)
+        if self._here is None or (word is not None and self._names_a_project(word)):
+            return self.new_key()
+        if self._here.chosen is not None:
+            return _project_key(self._here.chosen)
+        homed = self._homes.homed_in(self._here.channel_id)
+        if len(homed) > 1:
+            raise ChooseProject(homed)
+        return homed[0] if homed else self.new_key()
+
+    @cached_property
+    def _homes(self) -> ProjectHomes:
+        assert self._here is not None
+        return self._here.homes()
+
+    def _names_a_project(self, word: str) -> bool:
+        assert self._here is not None
+        if self._here.chosen is None and not self._homes.homed_in(self._here.channel_id):
+            return True  # nothing to imply: the word is the key, right or wrong
+        typed = word.lower().replace("_", "-")
+        return bool(difflib.get_close_matches(typed, self._homes.keys, n=1, cutoff=0.8))
+
+    def _home_of(self, channel_id: str, word: str) -> str:
+        if self._here is None:
+            _fail(f"'{word}' is a channel: give the project key")
+        homed = self._homes.homed_in(channel_id)
+        if not homed:
+            _fail(f"'{word}' is not the home channel of any project: give the project key")
+        if len(homed) > 1:
+            _fail(f"'{word}' is the home of several projects ({', '.join(homed)}): give the key")
+        return homed[0]
 
     def optional_key(self) -> str | None:
         word = self.take_optional()

@@ -7,8 +7,18 @@ from typing import Any
 
 from bot.blocks.digest import lead_time_line, monitor_line
 from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
-from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
-from bot.blocks.text import channel, cut, escape, slash_command, unescape, user
+from bot.blocks.kit import (
+    Block,
+    age,
+    context,
+    divider,
+    fields,
+    header,
+    message,
+    section,
+    static_select,
+)
+from bot.blocks.text import BLOCK_ID_MAX, channel, cut, escape, slash_command, unescape, user
 from models.digest import StatusView
 from models.enums import ROLE_ALIASES, HandoffStatus, Role, Stage
 from models.schemas import (
@@ -59,6 +69,22 @@ BIZ_NOTE = "`biz` is the domain expert (business translator), not the business m
 def _role_line(role: Role) -> str:
     also = ", ".join(f"`{a}`" for a in ROLE_ALIASES[role])
     return f"`{role.value}`  *{escape(role.label)}*" + (f" · also {also}" if also else "")
+
+
+PICK_PROJECT = "command.pick_project"
+RERUN_PREFIX = "rerun:"  # the picker's block id: this prefix, then the command text to re-run
+
+
+def project_picker(channel_id: str, keys: list[str], text: str) -> dict[str, Any] | None:
+    """Which project a command is about, when its channel is the home of several; None when
+    the command is too long to carry in the block id (the user then types the key)."""
+    block_id = RERUN_PREFIX + text
+    if len(block_id) > BLOCK_ID_MAX:
+        return None
+    ask = f"{channel(channel_id)} is the home of several projects. Which one do you mean?"
+    block = section(ask, block_id=block_id)
+    block["accessory"] = static_select(PICK_PROJECT, "Choose a project", [(k, k) for k in keys])
+    return message("Which project?", [block])
 
 
 def project_created(p: ProjectSummary) -> dict[str, Any]:

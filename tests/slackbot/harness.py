@@ -135,6 +135,34 @@ class BotClient:
             payload["response_url"] = self.fake.response_url(f"click-{user}")
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def pick(
+        self, action_id: str, value: str, *, block_id: str, user: str, channel: str
+    ) -> requests.Response:
+        """A choice in a static select of an ephemeral message, as Slack sends it."""
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": HOME, "domain": "acme"},
+            "user": {"id": user, "team_id": HOME},
+            "api_app_id": "A1",
+            "trigger_id": self.trigger(),
+            "channel": {"id": channel},
+            "container": {"type": "message", "channel_id": channel, "is_ephemeral": True},
+            "response_url": self.fake.response_url(f"pick-{user}", user=user),
+            "actions": [
+                {
+                    "type": "static_select",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "selected_option": {
+                        "text": {"type": "plain_text", "text": value},
+                        "value": value,
+                    },
+                    "action_ts": "1",
+                }
+            ],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
     def submit(
         self, view: dict[str, Any], values: dict[str, str], *, user: str, team: str = HOME
     ) -> requests.Response:

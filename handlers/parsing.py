@@ -1,6 +1,7 @@
 """The text after `/mlops` -> a typed Command, or a UsageError fit to show the user.
 
-Pure: no Slack client, no database, no I/O. The steps, each a small function:
+No Slack client and no database of its own: the one lookup is `Here.homes`, which the caller
+passes to let a key be left out in a project's channel. The steps, each a small function:
 
 1. `tokenize` splits on whitespace, honouring double quotes (straight `"` and the curly
    “ ” that iOS and macOS substitute; any of them closes a quote) and keeping Slack's

@@ -26,7 +26,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from typing import Literal, NamedTuple, Never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -40,7 +40,7 @@ from handlers.commands_spec import (
     help_entries,
     usage_for,
 )
-from handlers.registry import DEFAULT_COMMAND, by_name
+from handlers.registry import DEFAULT_COMMAND, Subcommand, by_name
 from models import cron
 from models.enums import Role, Stage
 from models.errors import DomainError
@@ -141,6 +141,7 @@ class Here:
     channel_id: str
     homes: Callable[[], ProjectHomes]
     chosen: str | None = None
+    may_imply: bool = True  # False: read the key as typed (the second reading, see _read)
 
 
 class ChooseProject(Exception):
@@ -162,9 +163,27 @@ def parse(text: str, command: str = DEFAULT_COMMAND, here: Here | None = None) -
         raise UsageError(str(e), _usage_guess(text, command)) from None
     name, args = _resolve(tokens, command)
     try:
-        return by_name()[name].parse(Args(args, text, here))
+        return _read(by_name()[name], args, text, here)
     except _Invalid as e:
         raise UsageError(str(e), usage_for(name, command)) from None
+
+
+def _read(cls: type[Subcommand], tokens: list[Token], text: str, here: Here | None) -> Command:
+    """The arguments with the key implied by the channel where that reads; where it does not
+    (`metric nope auc 0.5` in a project's channel), as typed; the first reason if neither."""
+    args = Args(list(tokens), text, here)
+    try:
+        command = cls.parse(args)
+    except _Invalid as first:
+        if here is None or not args.implied:
+            raise
+        try:
+            return cls.parse(Args(list(tokens), text, replace(here, may_imply=False)))
+        except _Invalid:
+            raise first from None
+    if args.choices:  # it reads with any of them: ask which
+        raise ChooseProject(args.choices)
+    return command
 
 
 def _usage_guess(text: str, command: str) -> str:
@@ -363,6 +382,8 @@ class Args:
         self._tokens = tokens
         self._text = text
         self._here = here
+        self.implied = False  # the key was left out and taken from the channel
+        self.choices: list[str] = []  # several projects live here: one of them is meant
 
     def take(self, what: str) -> str:
         if not self._tokens:
@@ -401,14 +422,16 @@ class Args:
         if word is not None and (home := CHANNEL.fullmatch(word)):
             self._tokens.pop(0)
             return self._home_of(home.group(1), word)
-        if self._here is None or (word is not None and self._names_a_project(word)):
+        here = self._here
+        if here is None or not here.may_imply or (word is not None and self._names_a_project(word)):
             return self.new_key()
-        if self._here.chosen is not None:
-            return _project_key(self._here.chosen)
-        homed = self._homes.homed_in(self._here.channel_id)
+        homed = [here.chosen] if here.chosen is not None else self._homes.homed_in(here.channel_id)
+        if not homed:
+            return self.new_key()
+        self.implied = True
         if len(homed) > 1:
-            raise ChooseProject(homed)
-        return homed[0] if homed else self.new_key()
+            self.choices = homed
+        return _project_key(homed[0])
 
     @cached_property
     def _homes(self) -> ProjectHomes:

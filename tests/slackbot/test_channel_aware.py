@@ -95,3 +95,15 @@ def test_a_tampered_pick_runs_nothing(bot, slack, db):
     said = text_of(slack.wait_for(lambda: slack.responses())[-1])
     assert "could not read" in said.lower()
     assert db.dump() == before
+
+
+def test_words_that_only_read_as_a_key_are_taken_as_one(bot, slack, db, seeded):
+    """`metric nope auc 0.5` has a word too many for the channel's project: `nope` is the key."""
+    _two_projects_in(db, SHARED)
+    before = db.dump()
+    assert "No project 'nope'" in _said(bot, "metric nope auc 0.5", seeded.ds)
+    assert "No project 'xyz'" in _said(bot, "status xyz")
+    assert "No project 'nope'" in _said(bot, "metric nope auc 0.5", seeded.ds, channel=SHARED)
+    said = _said(bot, "monitor add auc min", seeded.ds)  # neither reading works: the first's
+    assert "missing the threshold" in said and "Usage: `/mlops monitor add" in said
+    assert db.dump() == before

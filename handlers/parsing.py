@@ -205,7 +205,7 @@ def _resolve(tokens: list[Token], command: str) -> tuple[str, list[Token]]:
         return head, tokens[1:]
     if head in VERBS:
         raise _missing_verb(head, verb, command)
-    raise _unknown(head, command)
+    raise _unknown(as_typed(tokens[0].value).lower(), command)  # <#C1|x> lower-cased is no link
 
 
 def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:

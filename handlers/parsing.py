@@ -198,7 +198,7 @@ def _resolve(tokens: list[Token], command: str) -> tuple[str, list[Token]]:
     if not tokens:
         return "help", []
     head = tokens[0].value.lower()
-    verb = tokens[1].value.lower() if len(tokens) > 1 else None
+    verb = as_typed(tokens[1].value).lower() if len(tokens) > 1 else None
     if f"{head} {verb}" in USAGE:
         return f"{head} {verb}", tokens[2:]
     if head in USAGE:

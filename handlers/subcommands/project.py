@@ -28,7 +28,7 @@ class ProjectCreate(Subcommand):
 
     @classmethod
     def parse(cls, args: Args) -> ProjectCreate:
-        return cls(args.key(), args.display_name())
+        return cls(args.new_key(), args.display_name())
 
     def run(self, ctx: CommandContext) -> Reply:
         summary = projects.create_project(ctx.s, ctx.actor, self.key, self.name, ctx.channel_id)

@@ -177,7 +177,7 @@ ERRORS: list[tuple[str, str, str]] = [
         "'grace' is not a user: type @ and pick them from the list Slack shows",
         "overseer",
     ),
-    ("overseer churn none <@U1>", "unexpected extra arguments: <@U1>", "overseer"),
+    ("overseer churn none <@U1>", "unexpected extra arguments: @U1", "overseer"),
     ("handoff cancel", "missing the project key", "handoff cancel"),
     ("handoffs churn extra", "unexpected extra arguments: extra", "handoffs"),
     (

@@ -20,10 +20,10 @@ from pydantic import (
 
 from models.enums import HandoffStatus, Role, Stage
 from models.policy import KEY_PATTERN
-from models.rules import MetricName, ProjectKey
+from models.rules import SLACK_USER_PATTERN, MetricName, ProjectKey
 from models.schemas import HandoffView
 
-SLACK_USER = r"^[UW][A-Z0-9]{2,31}$"
+SLACK_USER = SLACK_USER_PATTERN
 MAX_BATCH = 1000
 # RFC 3339, as the schema's "date-time" format says: not a Unix number, not a bare date.
 DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")

@@ -21,6 +21,7 @@ from models.sources import SourceRefused, parse_source_url
 PROJECT_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
 METRIC_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$"
 URL_PATTERN = r"^https?://[^\s<>|]+$"
+SLACK_USER_PATTERN = r"^[UW][A-Z0-9]{2,31}$"  # a user id, as Slack writes them
 PROJECT_KEY = re.compile(PROJECT_KEY_PATTERN)
 METRIC_NAME = re.compile(METRIC_NAME_PATTERN)
 URL = re.compile(URL_PATTERN)

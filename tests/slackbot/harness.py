@@ -131,9 +131,16 @@ class BotClient:
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
     def submit(
-        self, view: dict[str, Any], values: dict[str, str], *, user: str, team: str = HOME
+        self,
+        view: dict[str, Any],
+        values: dict[str, str],
+        *,
+        user: str,
+        team: str = HOME,
+        forged: dict[str, dict[str, Any]] | None = None,
     ) -> requests.Response:
-        state = _state(view, values)
+        """`forged`: block_id → element state sent as given (what no Slack client would send)."""
+        state = _state(view, values) | {k: {"value": v} for k, v in (forged or {}).items()}
         payload = {
             "type": "view_submission",
             "team": {"id": team, "domain": "acme"},

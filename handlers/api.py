@@ -8,7 +8,6 @@ and the contract is published at /api/v1/openapi.json (handlers/api_openapi.py).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, request
@@ -21,7 +20,6 @@ from bot.exports import AUDIT_FORMATS, MEDIA_TYPES, audit_file
 from bot.runtime import Runtime
 from handlers.api_openapi import openapi_document
 from handlers.api_schemas import (
-    PROJECT_KEY,
     FieldError,
     HandoffOut,
     HandoffRequest,
@@ -32,6 +30,7 @@ from handlers.api_schemas import (
     parse_observations,
 )
 from handlers.context import audit_refusal
+from models import rules
 from models.base import utcnow
 from models.enums import Stage
 from models.errors import DomainError, NotFound, PacketInvalid, PermissionDenied
@@ -169,7 +168,7 @@ def _request_handoff(rt: Runtime) -> Reply:
 
 
 def _export_audit(rt: Runtime, key: str) -> Response | Reply:
-    if not re.fullmatch(PROJECT_KEY, key):  # no project has such a key (nor a NUL in it)
+    if not rules.PROJECT_KEY.fullmatch(key):  # no project has such a key (nor a NUL in it)
         return jsonify(error=ERROR_TEXT[404]), 404
     fmt = request.args.get("format", "json")
     if fmt not in AUDIT_FORMATS:

@@ -18,7 +18,6 @@ from handlers.api_gate_schemas import (
     ProjectStateOut,
 )
 from handlers.api_schemas import (
-    PROJECT_KEY,
     ErrorBody,
     HandoffOut,
     HandoffRequest,
@@ -27,6 +26,7 @@ from handlers.api_schemas import (
     ObservationBatch,
     ValidationErrors,
 )
+from models import rules
 from models.columns import ROW_ID_MAX
 from models.schemas import AuditEntry
 
@@ -200,7 +200,7 @@ def _dossier(ref: Any) -> Schema:
 
 
 def _key() -> Schema:
-    return {"type": "string", "pattern": PROJECT_KEY}
+    return {"type": "string", "pattern": rules.PROJECT_KEY_PATTERN}
 
 
 def _json(description: str, schema: Schema) -> Schema:

@@ -20,11 +20,10 @@ from pydantic import (
 
 from models.enums import HandoffStatus, Role, Stage
 from models.policy import KEY_PATTERN
+from models.rules import SLACK_USER_PATTERN, MetricName, ProjectKey
 from models.schemas import HandoffView
 
-PROJECT_KEY = r"^[a-z0-9][a-z0-9-]{1,39}$"
-METRIC_NAME = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$"
-SLACK_USER = r"^[UW][A-Z0-9]{2,31}$"
+SLACK_USER = SLACK_USER_PATTERN
 MAX_BATCH = 1000
 # RFC 3339, as the schema's "date-time" format says: not a Unix number, not a bare date.
 DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
@@ -55,8 +54,8 @@ class Body(BaseModel):
 
 
 class Observation(Body):
-    project: str = Field(pattern=PROJECT_KEY, description="Project key, e.g. churn-model")
-    metric: str = Field(pattern=METRIC_NAME, description="Metric name, e.g. auc")
+    project: ProjectKey = Field(description="Project key, e.g. churn-model")
+    metric: MetricName = Field(description="Metric name, e.g. auc")
     # strict: a JSON number only (no "0.9" strings, no booleans); finite.
     value: float = Field(strict=True, allow_inf_nan=False)
     observed_at: DateTimeText | None = Field(
@@ -72,7 +71,7 @@ class HandoffRequest(Body):
     # Pipelines write versions as numbers; the packet keeps text.
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
-    project: str = Field(pattern=PROJECT_KEY)
+    project: ProjectKey
     packet: dict[PacketKey, PacketValue] = Field(
         description="The transition's packet fields, by key: the policy says which a "
         "transition asks for, and any other key is refused with 422",
@@ -153,8 +152,13 @@ class ValidationErrors(BaseModel):
 
 def body_errors(exc: ValidationError) -> ValidationErrors:
     return ValidationErrors(
-        errors=[FieldError(loc=["body", *e["loc"]], msg=e["msg"]) for e in exc.errors()]
+        errors=[FieldError(loc=["body", *e["loc"]], msg=_message(e)) for e in exc.errors()]
     )
+
+
+def _message(error: Any) -> str:
+    # A rule of models/rules.py speaks for itself, in the words every way in uses.
+    return error["msg"].removeprefix("Value error, ")
 
 
 def field_errors(where: str, problems: dict[str, str]) -> ValidationErrors:

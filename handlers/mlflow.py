@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
 from handlers.envelope import read_object
+from models.rules import ModelName
 from models.services import integrations, mlflow_gate
 from models.services.integrations import MlflowVersion, Outcome
 
@@ -54,7 +55,7 @@ class Envelope(BaseModel):
 
 
 class VersionCreated(BaseModel):
-    name: str
+    name: ModelName
     version: str = Field(max_length=64)  # MLflow's are whole numbers; the column holds 64
     source: str | None = None
     run_id: str | None = None
@@ -62,7 +63,7 @@ class VersionCreated(BaseModel):
 
 
 class AliasCreated(BaseModel):
-    name: str
+    name: ModelName
     alias: str
     version: str = Field(max_length=64)
 
@@ -128,8 +129,9 @@ def _dispatch(rt: Runtime, envelope: Envelope, delivery: str) -> Reply:
                 return _ack(event, "duplicate", [], "this delivery was handled before")
             outcomes, note = act(rt, s, envelope.data)
     except ValidationError as exc:
-        log.warning("MLflow %s payload not understood: %s", event, exc.errors()[0]["msg"])
-        return jsonify(error=f"the {event} payload is not understood"), 400
+        why = _first_problem(exc)
+        log.warning("MLflow %s payload not understood: %s", event, why)
+        return jsonify(error=f"the {event} payload is not understood: {why}"), 400
     except OperationalError as exc:  # MLflow retries a 503; nothing was recorded
         log.error("MLflow webhook: database unavailable: %s", exc.orig)
         return jsonify(error="database unavailable, try again"), 503
@@ -167,6 +169,13 @@ def _alias_created(rt: Runtime, s: Session, data: dict[str, Any]) -> tuple[list[
         return [], f"model '{p.name}' is not linked to a project"
     log.info("MLflow %s v%s is %s: %s", p.name, p.version, p.alias, _summary(outcomes))
     return outcomes, done
+
+
+def _first_problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    # A rule of models/rules.py, in the words the other ways in use.
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def _summary(outcomes: list[Outcome]) -> str:

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
-from typing import Literal, NamedTuple, Never
+from typing import Literal, NamedTuple, Never, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from handlers.commands_spec import *  # noqa: F403  (the command classes, for callers)
@@ -41,17 +41,15 @@ from handlers.commands_spec import (
     usage_for,
 )
 from handlers.registry import DEFAULT_COMMAND, Subcommand, by_name
-from models import cron
+from models import cron, rules
 from models.enums import Role, Stage
 from models.errors import DomainError
 from models.schemas import ProjectHomes
-from models.sources import SourceRefused, parse_source_url
 
 __all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
 
+_T = TypeVar("_T")
 QUOTES = frozenset('"“”')
-PROJECT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
-METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
 SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
@@ -59,7 +57,6 @@ SOURCE_KINDS = ("prometheus", "json")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 HANDOFF_TARGETS = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
 DISPLAY_NAME_MAX = 80
-MODEL_NAME_MAX = 200  # MLflow registered model names, as Baton stores them
 
 
 # Slack's markup for what the user picked: shown back as they saw it (@dana, #churn-model).
@@ -234,13 +231,7 @@ def _unknown(word: str, command: str) -> UsageError:
 
 
 def _project_key(word: str) -> str:
-    if PROJECT_KEY.fullmatch(word):
-        return word
-    reason = f"'{word}' is not a valid project key: use 2–40 lower-case letters, digits and '-'"
-    fixed = word.lower().replace("_", "-").replace(" ", "-")
-    if PROJECT_KEY.fullmatch(fixed):
-        reason += f" (did you mean '{fixed}'?)"
-    return _fail(reason)
+    return _obeys(rules.project_key, word)
 
 
 def _user_id(word: str) -> str:
@@ -268,12 +259,7 @@ def _handoff_target(word: str) -> Stage:
 
 
 def _metric_name(word: str) -> str:
-    if METRIC_NAME.fullmatch(word):
-        return word
-    return _fail(
-        f"'{word}' is not a valid metric name: start with a letter or '_', then up to 63 "
-        "letters, digits, '_', '.', ':' or '-'"
-    )
+    return _obeys(rules.metric_name, word)
 
 
 def _direction(word: str) -> Literal["min", "max"]:
@@ -335,15 +321,7 @@ def _url(word: str) -> str:
     """A URL as Slack sends it (`<https://x|label>` or `<https://x>` when it linked it)."""
     if match := SLACK_LINK.fullmatch(word):
         word = match.group(1)
-    if len(word) > 2000:
-        _fail(f"the URL is {len(word):,} characters long; the limit is 2,000")
-    if not re.fullmatch(r"https?://[^\s<>|]+", word):
-        _fail(f"'{word}' is not an http:// or https:// URL")
-    try:
-        parse_source_url(word)  # the form; where it may point is checked by the service
-    except SourceRefused as exc:
-        _fail(str(exc))
-    return word
+    return _obeys(rules.source_url, word)  # the form; where it may point: the service's check
 
 
 def _source_query(word: str) -> str:
@@ -353,9 +331,7 @@ def _source_query(word: str) -> str:
 
 
 def _poll_seconds(word: str) -> int:
-    if not word.isdigit() or not 30 <= int(word) <= 86400:
-        _fail(f"the interval '{word}' must be a whole number of seconds from 30 to 86400")
-    return int(word)
+    return _obeys(rules.poll_seconds, word)
 
 
 def _model_name(rest: str | None) -> str:
@@ -363,13 +339,19 @@ def _model_name(rest: str | None) -> str:
     name = (rest or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
     if not name:
         _fail("missing the MLflow registered model name")
-    if len(name) > MODEL_NAME_MAX:
-        _fail(f"the model name is {len(name)} characters long; the limit is {MODEL_NAME_MAX}")
-    return name
+    return _obeys(rules.model_name, name)
 
 
 def _fail(reason: str) -> Never:
     raise _Invalid(reason)
+
+
+def _obeys(rule: Callable[[str], _T], word: str) -> _T:
+    """The value a rule of models/rules.py returns, or its reason as _Invalid."""
+    try:
+        return rule(word)
+    except DomainError as e:
+        return _fail(str(e))
 
 
 class Args:

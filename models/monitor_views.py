@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from models.enums import Role
+from models.rules import MetricName, PollSeconds, ProjectKey, SourceUrl
 from models.schemas import View
-from models.sources import parse_source_url
 
 Direction = Literal["min", "max"]
 SourceKind = Literal["prometheus", "json"]
@@ -31,24 +31,18 @@ class MonitorSource(View):
     """
 
     kind: SourceKind
-    url: str = Field(min_length=8, max_length=2000)
+    # The form (models/rules.py); where it may point is the operator's policy, checked by the
+    # service and the fetcher.
+    url: SourceUrl
     query: str = Field(min_length=1, max_length=2000)
-    poll_seconds: int = Field(default=300, ge=30, le=86400)
-
-    @field_validator("url")
-    @classmethod
-    def _plain_http(cls, url: str) -> str:
-        # The form rule of models/sources.py: http(s) only, no user@, one spelling of addresses.
-        # Where it may point is the operator's policy, checked by the service and the fetcher.
-        parse_source_url(url)
-        return url
+    poll_seconds: PollSeconds = 300
 
 
 class MetricPoint(View):
     """One pushed value: which project, which metric, what it measured."""
 
-    key: str = Field(min_length=2, max_length=40)
-    metric: str = Field(min_length=1, max_length=64)
+    key: ProjectKey
+    metric: MetricName
     value: float
     observed_at: AwareDatetime | None = None  # when it was measured; default: the batch's time
 

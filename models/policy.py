@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from models.enums import Role, Stage
+from models.packet_fields import OPTION_MAX, OPTIONS_MAX, FieldType
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
@@ -24,9 +25,47 @@ class PacketField(BaseModel):
     key: str = Field(pattern=KEY_PATTERN)
     label: str = Field(min_length=1, max_length=60)
     hint: str | None = Field(default=None, max_length=150)
-    multiline: bool = False
-    # "name@version" fields are checked for that shape (training data must name its version).
-    format: str | None = Field(default=None, pattern=r"^name@version$")
+    # What the form asks for and the packet accepts (models/packet_fields.py); default text.
+    type: FieldType = "text"
+    options: tuple[str, ...] = Field(default=(), max_length=OPTIONS_MAX)  # a select's choices
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_spelling(cls, data: Any) -> Any:
+        """Files written before `type` said `multiline: true` or `format: name@version`."""
+        if not isinstance(data, dict) or not {"multiline", "format"} & set(data):
+            return data
+        data = dict(data)
+        multiline, fmt = data.pop("multiline", False), data.pop("format", None)
+        if fmt not in (None, "name@version"):
+            raise ValueError(f"format may only be name@version (or write type: ...), not {fmt!r}")
+        older = "name@version" if fmt else "multiline" if multiline is True else "text"
+        if data.setdefault("type", older) != older and older != "text":
+            raise ValueError(f"type {data['type']} contradicts the older {older} spelling")
+        return data
+
+    @property
+    def multiline(self) -> bool:
+        return self.type == "multiline"
+
+    @property
+    def format(self) -> str | None:
+        """The older spelling of type: name@version, for code that still reads it."""
+        return "name@version" if self.type == "name@version" else None
+
+    @model_validator(mode="after")
+    def _options_for_selects(self) -> PacketField:
+        if self.type != "select":
+            if self.options:
+                raise ValueError("options are for type: select")
+            return self
+        if not self.options:
+            raise ValueError("a select needs options, e.g. [model, data pipeline]")
+        if any(not o.strip() or len(o) > OPTION_MAX for o in self.options):
+            raise ValueError(f"each option has 1 to {OPTION_MAX} characters")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options repeat")
+        return self
 
 
 class Transition(BaseModel):
@@ -103,6 +142,8 @@ def _field(key: str, label: str, hint: str | None = None, **extra: Any) -> dict[
     return {"key": key, "label": label, "hint": hint, **extra}
 
 
+SUSPECTED_CAUSES = ["model", "data pipeline", "both", "unknown"]
+
 DEFAULT_POLICY_DATA: dict[str, Any] = {
     "transitions": [
         {
@@ -111,10 +152,10 @@ DEFAULT_POLICY_DATA: dict[str, Any] = {
             "signoff": ["domain_expert", "ml_architect"],
             "receivers": ["data_scientist", "data_engineer"],
             "fields": [
-                _field("objective", "Objective", "What the model is for", multiline=True),
+                _field("objective", "Objective", "What the model is for", type="multiline"),
                 _field("success_metric", "Success metric", "e.g. AUC ≥ 0.85 on holdout"),
-                _field("data_sources", "Data sources", "Tables, buckets, APIs", multiline=True),
-                _field("target_date", "Target date", "YYYY-MM-DD"),
+                _field("data_sources", "Data sources", "Tables, buckets, APIs", type="multiline"),
+                _field("target_date", "Target date", "Pick a date", type="date"),
             ],
             "sla_hours": 48,
         },
@@ -127,10 +168,10 @@ DEFAULT_POLICY_DATA: dict[str, Any] = {
             "fields": [
                 _field("model_name", "Model name"),
                 _field("model_version", "Model version"),
-                _field("training_data", "Training data", "name@version", format="name@version"),
+                _field("training_data", "Training data", "name@version", type="name@version"),
                 _field("data_source", "Data source", "Where the training data came from"),
-                _field("evaluation", "Evaluation", "Metrics on held-out data", multiline=True),
-                _field("limitations", "Limitations", "Known weaknesses", multiline=True),
+                _field("evaluation", "Evaluation", "Metrics on held-out data", type="multiline"),
+                _field("limitations", "Limitations", "Known weaknesses", type="multiline"),
             ],
             "sla_hours": 24,
         },
@@ -141,9 +182,9 @@ DEFAULT_POLICY_DATA: dict[str, Any] = {
             "receivers": ["data_scientist", "data_engineer"],
             "fields": [
                 _field("endpoint", "Endpoint"),
-                _field("deployed_version", "Deployed version"),
-                _field("dashboard_url", "Dashboard URL"),
-                _field("runbook", "Runbook", "Link or steps", multiline=True),
+                _field("deployed_version", "Deployed version", "e.g. 3", type="version"),
+                _field("dashboard_url", "Dashboard URL", "https://…", type="url"),
+                _field("runbook", "Runbook", "Link or steps", type="multiline"),
             ],
             "sla_hours": 24,
         },
@@ -153,9 +194,15 @@ DEFAULT_POLICY_DATA: dict[str, Any] = {
             "signoff": ["data_scientist"],
             "receivers": ["data_scientist", "data_engineer"],
             "fields": [
-                _field("issue", "Issue", multiline=True),
+                _field("issue", "Issue", type="multiline"),
                 _field("affected_metrics", "Affected metrics"),
-                _field("suspected_cause", "Suspected cause", "model / data pipeline"),
+                _field(
+                    "suspected_cause",
+                    "Suspected cause",
+                    "Model or data?",
+                    type="select",
+                    options=SUSPECTED_CAUSES,
+                ),
             ],
             "sla_hours": 8,
         },

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from bot.blocks.kit import (
     Block,
     actions,
     button,
+    choice_select,
     context,
+    datepicker,
     divider,
     fields,
     header,
+    input_block,
     message,
     modal,
+    number_input,
     section,
     slack_date,
     text_input,
+    url_input,
+    users_select,
 )
 from bot.blocks.text import cut, escape, user
+from models import packet_fields
 from models.enums import Decision, HandoffStatus
-from models.policy import Transition
+from models.policy import PacketField, Transition
 from models.schemas import HandoffView, SignOffLine
 
 APPROVE, REQUEST_CHANGES, REJECT = "handoff.approve", "handoff.request_changes", "handoff.reject"
@@ -184,12 +192,7 @@ def form_view(key: str, transition: Transition, prefill: dict[str, str], resubmi
         + ", ".join(r.label for r in transition.signoff)
         + f"; SLA {transition.sla_hours:g} h."
     )
-    inputs = [
-        text_input(
-            f.key, f.label, initial=prefill.get(f.key, ""), multiline=f.multiline, hint=f.hint
-        )
-        for f in transition.fields
-    ]
+    inputs = [field_input(f, prefill.get(f.key, "")) for f in transition.fields]
     metadata = json.dumps({"key": key, "to": transition.to_stage.value})
     verb = "Resubmit" if resubmit else "Request"
     return modal(
@@ -199,6 +202,27 @@ def form_view(key: str, transition: Transition, prefill: dict[str, str], resubmi
         submit=verb,
         private_metadata=metadata,
     )
+
+
+# Field types with an element of their own; the others are typed text (checked on submit).
+TYPED_ELEMENTS: dict[str, Callable[[PacketField, str], Block]] = {
+    "date": lambda f, v: datepicker(v),
+    "url": lambda f, v: url_input(v),
+    "number": lambda f, v: number_input(v),
+    "select": lambda f, v: choice_select(list(f.options), v),
+    "user": lambda f, v: users_select(v),
+}
+
+
+def field_input(f: PacketField, value: str) -> Block:
+    """The input for one packet field, prefilled with `value` where its element can hold it."""
+    element = TYPED_ELEMENTS.get(f.type)
+    if element is None:
+        return text_input(
+            f.key, f.label, initial=value, multiline=f.type == "multiline", hint=f.hint
+        )
+    fits = bool(value) and packet_fields.problem(f.type, f.label, f.options, value) is None
+    return input_block(f.key, f.label, element(f, value if fits else ""), hint=f.hint)
 
 
 def reason_view(

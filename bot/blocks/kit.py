@@ -121,16 +121,62 @@ def text_input(
     }
     if initial:
         element["initial_value"] = initial[:INPUT_VALUE_MAX]
-    block: Block = {
+    return input_block(block_id, label, element, hint=hint, optional=optional)
+
+
+def input_block(
+    block_id: str, label: str, element: Block, *, hint: str | None = None, optional: bool = False
+) -> Block:
+    """An input block around one element; `hint` is the element's placeholder."""
+    if hint:
+        element["placeholder"] = plain(hint, PLACEHOLDER_MAX)
+    return {
         "type": "input",
         "block_id": block_id[:BLOCK_ID_MAX],
         "label": plain(label, INPUT_LABEL_MAX),
         "element": element,
         "optional": optional,
     }
-    if hint:
-        element["placeholder"] = plain(hint, PLACEHOLDER_MAX)
-    return block
+
+
+# Input elements; each reports its value under the action id "value" (see handlers/views.py).
+# An initial value must be well formed (a date, an option, a user id): Slack refuses the view.
+def datepicker(initial: str = "") -> Block:
+    return _initial({"type": "datepicker", "action_id": "value"}, "initial_date", initial)
+
+
+def url_input(initial: str = "") -> Block:
+    return _initial({"type": "url_text_input", "action_id": "value"}, "initial_value", initial)
+
+
+def number_input(initial: str = "") -> Block:
+    # Block Kit numbers are strings: initial_value "0.85", not 0.85.
+    element = {"type": "number_input", "action_id": "value", "is_decimal_allowed": True}
+    return _initial(element, "initial_value", initial)
+
+
+def users_select(initial: str = "") -> Block:
+    return _initial({"type": "users_select", "action_id": "value"}, "initial_user", initial)
+
+
+def choice_select(choices: list[str], initial: str = "") -> Block:
+    """A form's drop-down of plain choices, each its own value."""
+    options = [option(c) for c in choices[:OPTIONS_MAX]]
+    element: Block = {"type": "static_select", "action_id": "value", "options": options}
+    chosen = next((o for o in options if o["value"] == initial), None) if initial else None
+    if chosen is not None:
+        element["initial_option"] = chosen  # the same object as the option, as Slack wants
+    return element
+
+
+def option(text: str, value: str | None = None) -> Block:
+    return {"text": plain(text, OPTION_TEXT_MAX), "value": (value or text)[:OPTION_VALUE_MAX]}
+
+
+def _initial(element: Block, key: str, value: str) -> Block:
+    if value:
+        element[key] = value
+    return element
 
 
 def modal(

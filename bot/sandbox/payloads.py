@@ -167,16 +167,21 @@ def state_values(view: View, typed: dict[str, str]) -> dict[str, Json]:
     values: dict[str, Json] = {}
     for block in _inputs(view):
         element = block["element"]
-        kind, raw = str(element.get("type", "")), typed.get(block["block_id"], "")
-        entry: Json = {"type": kind}
-        if kind == "static_select":
-            entry["selected_option"] = option_for(element, raw)
-        elif kind == "datepicker":
-            entry["selected_date"] = raw or None
-        else:
-            entry["value"] = raw or None  # Slack sends null for an empty input
+        entry = state_entry(element, typed.get(block["block_id"], ""))
         values[block["block_id"]] = {str(element.get("action_id", "")): entry}
     return values
+
+
+# Where each input element reports its value in view.state (null when left empty).
+STATE_KEYS = {"datepicker": "selected_date", "users_select": "selected_user"}
+
+
+def state_entry(element: Json, raw: str) -> Json:
+    """One input element's state as Slack reports it, for what the person entered."""
+    kind = str(element.get("type", ""))
+    if kind == "static_select":
+        return {"type": kind, "selected_option": option_for(element, raw)}
+    return {"type": kind, STATE_KEYS.get(kind, "value"): raw or None}
 
 
 def missing_required(view: View, values: dict[str, Json]) -> dict[str, str]:
@@ -185,7 +190,7 @@ def missing_required(view: View, values: dict[str, Json]) -> dict[str, str]:
         if block.get("optional"):
             continue
         entry = next(iter((values.get(block["block_id"]) or {}).values()), {})
-        if not any(entry.get(k) for k in ("value", "selected_option", "selected_date")):
+        if not any(entry.get(k) for k in ("value", "selected_option", *STATE_KEYS.values())):
             missing[block["block_id"]] = REQUIRED_MISSING
     return missing
 

@@ -175,7 +175,12 @@ def _text_input(element: Block, attrs: str, names: Directory, current: Any) -> s
         extra += f' maxlength="{int(element["max_length"])}"'
     if element.get("multiline"):
         return f'<textarea class="bk-control" rows="3"{attrs}{extra}>{esc(str(value))}</textarea>'
-    return f'<input type="text" class="bk-control" value="{esc(str(value))}"{attrs}{extra}>'
+    kind = INPUT_TYPES.get(str(element.get("type")), "text")
+    return f'<input type="{kind}" class="bk-control" value="{esc(str(value))}"{attrs}{extra}>'
+
+
+# The browser control for each text-like input; numbers stay text, so Baton, not the browser, checks them.
+INPUT_TYPES = {"plain_text_input": "text", "url_text_input": "url", "number_input": "text"}
 
 
 def _select(element: Block, attrs: str, names: Directory, current: Any) -> str:
@@ -189,6 +194,17 @@ def _select(element: Block, attrs: str, names: Directory, current: Any) -> str:
         options.append(
             f'<option value="{esc(value)}"{mark}>{text_html(option.get("text"), names)}</option>'
         )
+    return f'<select class="bk-control"{attrs}>{"".join(options)}</select>'
+
+
+def _users_select(element: Block, attrs: str, names: Directory, current: Any) -> str:
+    """A people picker over the workspace's members, by whole name."""
+    chosen = (current or {}).get("selected_user") or element.get("initial_user") or ""
+    people = sorted(names.users.items(), key=lambda person: person[1])
+    options = ['<option value="">Select a person</option>'] + [
+        f'<option value="{esc(uid)}"{" selected" if uid == chosen else ""}>{esc(name)}</option>'
+        for uid, name in people
+    ]
     return f'<select class="bk-control"{attrs}>{"".join(options)}</select>'
 
 
@@ -220,6 +236,9 @@ _BLOCKS: dict[str, Callable[[Block, Directory, Form], str]] = {
 _ELEMENTS: dict[str, Callable[[Block, str, Directory, Any], str]] = {
     "button": _button,
     "plain_text_input": _text_input,
+    "url_text_input": _text_input,
+    "number_input": _text_input,
     "static_select": _select,
+    "users_select": _users_select,
     "datepicker": _datepicker,
 }

@@ -17,7 +17,7 @@ from bot.runtime import Runtime
 from bot.sandbox.workspace import TEAM_ID, Workspace
 from models.base import utcnow
 from models.enums import Decision, Role, Stage
-from models.policy import Transition
+from models.policy import PacketField, Transition
 from models.project import Project
 from models.schemas import Actor
 from models.services import decisions, handoffs, projects, roster
@@ -165,11 +165,26 @@ def _approve_all(rt: Runtime, key: str) -> None:
 
 def packet(transition: Transition, demo: DemoProject) -> dict[str, str]:
     return {
-        f.key: VALUES.get(f.key, f"Demo {f.label.lower()}").format(
-            key=demo.key, objective=demo.objective
-        )
+        f.key: VALUES.get(f.key, _stand_in(f)).format(key=demo.key, objective=demo.objective)
         for f in transition.fields
     }
+
+
+# A policy file's own typed fields get a value their type accepts.
+TYPED_STAND_INS = {
+    "date": "2026-06-30",
+    "url": "https://example.internal/{key}",
+    "number": "1",
+    "version": "1",
+    "name@version": "{key}@1",
+    "user": SCIENTIST,
+}
+
+
+def _stand_in(f: PacketField) -> str:
+    if f.type == "select":
+        return f.options[0]
+    return TYPED_STAND_INS.get(f.type, f"Demo {f.label.lower()}")
 
 
 def _monitor_in_breach(rt: Runtime, key: str) -> str:

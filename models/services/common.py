@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,16 +12,6 @@ from models.errors import DomainError, NotFound, PermissionDenied
 from models.project import Project
 from models.roster import RoleAssignment
 from models.schemas import Actor
-
-PROJECT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-
-
-def check_key(key: str) -> str:
-    if not PROJECT_KEY.match(key):
-        raise DomainError(
-            f"'{key}' is not a valid project key: use 2–40 lower-case letters, digits and '-'."
-        )
-    return key
 
 
 def get_project(s: Session, team_id: str, key: str, *, lock: bool = False) -> Project:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models import packet_fields
 from models.base import utcnow
 from models.enums import HandoffStatus, Role, Stage
 from models.errors import Conflict, DomainError, PacketInvalid, PermissionDenied
@@ -31,7 +31,6 @@ from models.services.policy_history import note_version, rules_in_force
 from models.services.views import get_handoff, handoff_view, open_handoff_of
 
 FIELD_VALUE_MAX = 3000
-NAME_AT_VERSION = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -245,8 +244,8 @@ def validate_packet(transition: Transition, packet: dict[str, str]) -> dict[str,
             errors[f.key] = f"{f.label} is required"
         elif len(value) > FIELD_VALUE_MAX:
             errors[f.key] = f"{f.label} is longer than {FIELD_VALUE_MAX} characters"
-        elif f.format == "name@version" and not NAME_AT_VERSION.match(value):
-            errors[f.key] = f"{f.label} must name its version, like customers@2024-06-01"
+        elif wrong := packet_fields.problem(f.type, f.label, f.options, value):
+            errors[f.key] = wrong
         clean[f.key] = value
     if errors:
         raise PacketInvalid(errors)

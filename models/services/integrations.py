@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models import rules
 from models.audit import AuditEvent
 from models.enums import Role, Stage
 from models.errors import Conflict, DomainError, PacketInvalid
@@ -29,7 +30,6 @@ from models.workspace import ReceivedEvent
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME_MAX = 200
 DELIVERY_KEY_MAX = 64  # received_events.event_id
 MLFLOW_ACTOR = "mlflow"  # who the audit trail names for what MLflow told us
 VERSION_RECORDED = "mlflow.version_recorded"
@@ -63,9 +63,7 @@ class Outcome(View):
 
 def link_model(s: Session, actor: Actor, key: str, model: str) -> ModelLinkView:
     """Versions of `model` announced by MLflow will enter this project's lineage."""
-    model = model.strip()
-    if not model or len(model) > MODEL_NAME_MAX:
-        raise DomainError(f"A registered model name has 1 to {MODEL_NAME_MAX} characters.")
+    model = rules.model_name(model)
     project = get_active_project(s, actor.team_id, key, lock=True)
     require_project_manager(s, project, actor, "link MLflow models to it")
     existing = _link_of(s, actor.team_id, model)
@@ -145,7 +143,7 @@ def _lineage_row(project: Project, mv: MlflowVersion) -> ModelVersion:
     return ModelVersion(
         team_id=project.team_id,
         project_id=project.id,
-        model_name=mv.name,  # a linked name: at most MODEL_NAME_MAX, as link_model checks
+        model_name=mv.name,  # a linked name: at most rules.MODEL_NAME_MAX
         version=mv.version,
         training_data=tags.get("training_data") or None,
         data_source=tags.get("data_source") or None,  # the data's origin, as the tag says

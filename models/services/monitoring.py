@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models import rules
 from models.base import utcnow
 from models.enums import Role
 from models.errors import Conflict, DomainError, NotFound
@@ -36,8 +36,6 @@ from models.services.observations import (  # noqa: F401  (re-exported)
     record_observations,
 )
 from models.sources import SourcePolicy, SourceRefused
-
-METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")  # as the command parser accepts
 
 
 def add_monitor(
@@ -159,11 +157,7 @@ def _audit_added(
 
 
 def _check_rule(metric: str, direction: str, threshold: float) -> None:
-    if not METRIC_NAME.fullmatch(metric):
-        raise DomainError(
-            f"'{metric}' is not a valid metric name: start with a letter or '_', then up to 63 "
-            "letters, digits, '_', '.', ':' or '-'."
-        )
+    rules.metric_name(metric)
     if direction not in ("min", "max"):
         raise DomainError(f"'{direction}' is not a direction: use min (alert below) or max.")
     if not math.isfinite(threshold):

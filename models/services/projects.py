@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models import rules
 from models.base import utcnow
 from models.enums import Stage
 from models.errors import Conflict, DomainError
@@ -13,12 +14,7 @@ from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, ProjectCard, ProjectHomes, ProjectSummary
 from models.services import audit, handoffs, oversight, roster, webhooks
-from models.services.common import (
-    check_key,
-    get_active_project,
-    get_project,
-    require_project_manager,
-)
+from models.services.common import get_active_project, get_project, require_project_manager
 from models.services.views import handoff_view, open_handoff_of
 
 NAME_MAX = 80
@@ -27,7 +23,7 @@ NAME_MAX = 80
 def create_project(
     s: Session, actor: Actor, key: str, name: str | None, channel_id: str
 ) -> ProjectSummary:
-    check_key(key)
+    rules.project_key(key)
     display = (name or key).strip()[:NAME_MAX] or key
     project = Project(
         team_id=actor.team_id,

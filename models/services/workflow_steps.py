@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models import rules
 from models.base import utcnow
 from models.enums import Decision, Stage
 from models.errors import DomainError
@@ -25,7 +26,6 @@ from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, HandoffView
 from models.services import handoffs, outbox
-from models.services.common import check_key
 from models.services.views import get_handoff, handoff_view
 
 SOURCE = "workflow"
@@ -68,7 +68,7 @@ def request_signoff(s: Session, team_id: str, req: StepRequest, policy: Policy) 
     existing = _step(s, req.function_execution_id)
     if existing is not None:  # Slack delivered this execution twice: it waits on the same one
         return handoff_view(s, get_handoff(s, team_id, existing.handoff_id), policy)
-    key = check_key(_required(req.project, "project").lower())
+    key = rules.project_key(_required(req.project, "project").lower())
     stage = _stage(_required(req.target_stage, "target stage"))
     requester = _required(req.requester, "requester")
     if not USER_ID.match(requester):

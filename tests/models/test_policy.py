@@ -9,6 +9,7 @@ import pytest
 from models.enums import Role, Stage
 from models.errors import DomainError
 from models.policy import DEFAULT_POLICY, PolicyError, load_policy, parse_policy
+from models.policy_versions import rules_of, transition_snapshot
 from models.services import handoffs
 from tests.models.conftest import KEY, LEADS, packet_for
 
@@ -185,3 +186,85 @@ def test_a_list_after_a_header_comment_is_reported_where_it_starts():
         parse_policy("# Baton policy\n\n- manage\n- develop\n")
 
     assert refused.value.problems[0].startswith("line 3: ")
+
+
+# -- typed packet fields ----------------------------------------------------------------------
+
+WITHOUT_TYPES = """transitions:
+  - from: manage
+    to: develop
+    signoff: [domain_expert]
+    receivers: [ds]
+    sla_hours: 24
+    fields:
+      - {key: objective, label: Objective, multiline: true}
+      - {key: training_data, label: Training data, format: name@version}
+      - {key: target_date, label: Target date, hint: YYYY-MM-DD, multiline: false}
+"""
+
+
+def test_a_file_written_before_field_types_still_loads():
+    fields = parse_policy(WITHOUT_TYPES).transitions[0].fields
+    assert [(f.key, f.type) for f in fields] == [
+        ("objective", "multiline"),
+        ("training_data", "name@version"),
+        ("target_date", "text"),
+    ]
+    assert fields[0].multiline and fields[1].format == "name@version"
+    # What an old file promised still holds: a name@version field refuses a bare name.
+    with pytest.raises(DomainError, match="must name its version"):
+        handoffs.validate_packet(
+            parse_policy(WITHOUT_TYPES).transitions[0],
+            {"objective": "o", "training_data": "customers", "target_date": "soon"},
+        )
+
+
+def test_a_snapshot_from_before_field_types_reads_back_as_the_same_rules():
+    """Hand-offs keep the rules they opened under (policy_versions); older snapshots have
+    `multiline` and `format` and no `type`."""
+    old = DEFAULT_POLICY.transitions[0].model_dump(mode="json", by_alias=True)
+    old["fields"] = [
+        {
+            "key": f["key"],
+            "label": f["label"],
+            "hint": f["hint"],
+            "multiline": False,
+            "format": None,
+        }
+        for f in old["fields"]
+    ]
+    assert {f.type for f in rules_of(old).fields} == {"text"}
+    again = rules_of(transition_snapshot(DEFAULT_POLICY.transitions[3]))
+    assert again == DEFAULT_POLICY.transitions[3]
+
+
+TYPED = WITHOUT_TYPES.split("    fields:\n")[0] + "    fields:\n"
+BAD_FIELDS = {
+    "unknown type": ("      - {key: a, label: A, type: colour}\n", "Input should be 'text'"),
+    "select without options": ("      - {key: a, label: A, type: select}\n", "needs options"),
+    "options on a date": (
+        "      - {key: a, label: A, type: date, options: [x]}\n",
+        "options are for type: select",
+    ),
+    "a repeated option": (
+        "      - {key: a, label: A, type: select, options: [x, x]}\n",
+        "options repeat",
+    ),
+    "an option too long": (
+        f"      - {{key: a, label: A, type: select, options: [{'x' * 76}]}}\n",
+        "1 to 75 characters",
+    ),
+    "old and new spelling disagree": (
+        "      - {key: a, label: A, type: text, multiline: true}\n",
+        "contradicts the older multiline",
+    ),
+}
+
+
+@pytest.mark.parametrize(("field", "says"), BAD_FIELDS.values(), ids=BAD_FIELDS.keys())
+def test_a_bad_field_type_is_refused_with_its_line(field, says):
+    with pytest.raises(PolicyError) as refused:
+        parse_policy(TYPED + field + "      - {key: b, label: B}\n")
+    (problem,) = refused.value.problems
+    assert problem.startswith("line 8: transitions.0.fields.0"), problem
+    assert says in problem

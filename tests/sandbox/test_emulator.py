@@ -214,9 +214,13 @@ def test_handoff_form_errors_inline_then_cards_and_approvals_move_the_stage(demo
     assert empty.errors == dict.fromkeys(FIELDS, REQUIRED_MISSING), "Slack's own check"
     typed = {"endpoint": "   ", "deployed_version": "3", "dashboard_url": "d", "runbook": "r"}
     refused = slack.submit(DANA, form, state_values(form, typed))
-    assert refused.errors == {"endpoint": "Endpoint is required"}
+    assert refused.errors == {
+        "endpoint": "Endpoint is required",
+        "dashboard_url": "Dashboard URL must be an http:// or https:// link",
+    }
     assert ws.modals[DANA][-1] is form and form.values["runbook"]["value"]["value"] == "r"
-    assert slack.submit(DANA, form, state_values(form, {**typed, "endpoint": "https://x"})).ok
+    fixed = {**typed, "endpoint": "https://x", "dashboard_url": "https://grafana.example/d/f"}
+    assert slack.submit(DANA, form, state_values(form, fixed)).ok
     assert ws.modals[DANA] == []
     card = in_channel(ws, "CFRAUD", "deploy → monitor")
     for lead in ("USAM", "UOMAR", "UMEI"):

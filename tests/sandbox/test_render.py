@@ -12,6 +12,7 @@ from bot.blocks import kit
 from bot.blocks.handoff import card_message, form_view
 from bot.blocks.text import escape
 from bot.sandbox.mrkdwn import Directory, mrkdwn_to_html
+from bot.sandbox.payloads import state_values
 from bot.sandbox.render import Form, blocks_html
 from bot.sandbox.surfaces import message_html, modal_html
 from bot.sandbox.workspace import Message, View
@@ -225,6 +226,32 @@ def test_select_and_datepicker_show_their_initial_choice():
     assert '<option value="deploy" selected>Deploy &lt;x&gt;</option>' in html
     assert '<input type="date" class="bk-control" value="2026-05-01"' in html
     assert '<span class="bk-optional">(optional)</span>' in html
+
+
+def test_every_typed_packet_field_has_a_control_and_reports_its_state_as_slack_does():
+    fields = {
+        "due": kit.datepicker("2026-05-01"),
+        "dashboard": kit.url_input("https://grafana.acme/d/churn"),
+        "threshold": kit.number_input("0.85"),
+        "cause": kit.choice_select(["model", "data pipeline"], "data pipeline"),
+        "owner": kit.users_select("ULENA"),
+    }
+    blocks = [kit.input_block(key, key.title(), element) for key, element in fields.items()]
+    html = blocks_html(blocks, NAMES)
+    assert 'type="url" class="bk-control" value="https://grafana.acme/d/churn"' in html
+    assert 'type="text" class="bk-control" value="0.85"' in html
+    assert '<option value="data pipeline" selected>data pipeline</option>' in html
+    assert '<option value="ULENA" selected>Lena Fischer</option>' in html  # whole names
+    assert "is not shown here" not in html
+    typed = {"due": "2026-06-01", "dashboard": "https://x.acme", "threshold": "1", "owner": "UDANA"}
+    state = state_values(View("V1", "UDANA", {"blocks": blocks}, "h"), {**typed, "cause": "model"})
+    assert {key: entry["value"] for key, entry in state.items()} == {
+        "due": {"type": "datepicker", "selected_date": "2026-06-01"},
+        "dashboard": {"type": "url_text_input", "value": "https://x.acme"},
+        "threshold": {"type": "number_input", "value": "1"},
+        "cause": {"type": "static_select", "selected_option": fields["cause"]["options"][0]},
+        "owner": {"type": "users_select", "selected_user": "UDANA"},
+    }
 
 
 def test_inline_errors_and_typed_values_survive_a_refused_submit():

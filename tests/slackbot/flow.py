@@ -67,6 +67,24 @@ def request_handoff(bot: BotClient, user: str, key: str, packet: dict[str, str])
     return response
 
 
+def prefilled(form: dict[str, Any]) -> dict[str, str | None]:
+    """block_id → the value each input opens with, wherever its element type keeps it."""
+    found: dict[str, str | None] = {}
+    for block in form["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        option = element.get("initial_option")
+        found[block["block_id"]] = (
+            option["value"]
+            if option
+            else element.get("initial_value")
+            or element.get("initial_date")
+            or element.get("initial_user")
+        )
+    return found
+
+
 def buttons(message: dict[str, Any]) -> list[str]:
     return [
         element["text"]["text"]

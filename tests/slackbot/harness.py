@@ -14,6 +14,7 @@ from slack_sdk.signature import SignatureVerifier
 from werkzeug.serving import make_server
 
 from bot.blocks import limits
+from bot.sandbox.payloads import state_entry
 from bot.server import Baton
 
 SECRET = "test-signing-secret"
@@ -149,9 +150,16 @@ class BotClient:
         }
 
     def submit(
-        self, view: dict[str, Any], values: dict[str, str], *, user: str, team: str = HOME
+        self,
+        view: dict[str, Any],
+        values: dict[str, str],
+        *,
+        user: str,
+        team: str = HOME,
+        forged: dict[str, dict[str, Any]] | None = None,
     ) -> requests.Response:
-        state = {k: {"value": {"type": "plain_text_input", "value": v}} for k, v in values.items()}
+        """`forged`: block_id → element state sent as given (what no Slack client would send)."""
+        state = _state(view, values) | {k: {"value": v} for k, v in (forged or {}).items()}
         payload = {
             "type": "view_submission",
             "team": {"id": team, "domain": "acme"},
@@ -190,6 +198,18 @@ class BotClient:
         while sent := self.baton.deliverer.deliver_due():
             total += sent
         return total
+
+
+def _state(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """view.state.values as Slack reports it: each value under its input's element type
+    (a block the view lacks is typed text, so tests can send what no form asked for)."""
+    elements = {
+        b["block_id"]: b["element"] for b in view.get("blocks", []) if b.get("type") == "input"
+    }
+    return {
+        key: {"value": state_entry(elements.get(key, {"type": "plain_text_input"}), value)}
+        for key, value in values.items()
+    }
 
 
 class Server:

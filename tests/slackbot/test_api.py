@@ -191,7 +191,7 @@ def test_an_unknown_audit_format_is_a_field_error(api, seeded):
 
 
 def test_a_pipeline_requests_a_handoff_and_slack_sees_the_card(api, bot, slack, db, seeded):
-    packet = {**PACKETS["develop"], "target_date": 20260501}
+    packet = {**PACKETS["develop"], "success_metric": 0.85}  # target_date is a date now
     response = api.post("/api/v1/handoffs", _handoff_body(seeded, packet))
     assert response.status_code == 201
     body = response.json()
@@ -200,7 +200,7 @@ def test_a_pipeline_requests_a_handoff_and_slack_sees_the_card(api, bot, slack, 
         "manage",
         "develop",
     )
-    assert body["packet"]["target_date"] == "20260501"  # numbers arrive as text
+    assert body["packet"]["success_metric"] == "0.85"  # numbers arrive as text
     assert {s["role"]: s["state"] for s in body["signoffs"]} == {
         "domain_expert": "pending",
         "ml_architect": "pending",

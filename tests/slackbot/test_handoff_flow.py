@@ -16,6 +16,7 @@ from tests.slackbot.flow import (
     card_messages,
     click_for_modal,
     open_form,
+    prefilled,
     request_handoff,
     text_of,
 )
@@ -127,12 +128,7 @@ def test_request_changes_then_resubmit_starts_a_new_round(bot, slack, db, seeded
     assert all(buttons(c) == [] for c in card_messages(bot))
 
     form = open_form(bot, seeded.ds, seeded.key)
-    prefilled = {
-        b["block_id"]: b["element"].get("initial_value")
-        for b in form["blocks"]
-        if b["type"] == "input"
-    }
-    assert prefilled["objective"] == PACKETS["develop"]["objective"]
+    assert prefilled(form)["objective"] == PACKETS["develop"]["objective"]
     bot.submit(form, {**PACKETS["develop"], "target_date": "2026-06-01"}, user=seeded.ds)
     bot.deliver()
     handoff = _open_handoff(db)
@@ -196,17 +192,9 @@ def test_outbox_delivers_in_the_background_after_commit(bot, slack, db, seeded):
         bot.baton.deliverer.stop()
 
 
-def _prefill(form) -> dict[str, str | None]:
-    return {
-        b["block_id"]: b["element"].get("initial_value")
-        for b in form["blocks"]
-        if b["type"] == "input"
-    }
-
-
 def test_a_new_form_is_prefilled_from_the_projects_last_packet(bot, slack, db, seeded):
-    assert set(_prefill(open_form(bot, seeded.ds, seeded.key)).values()) == {None}
+    assert set(prefilled(open_form(bot, seeded.ds, seeded.key)).values()) == {None}
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
     bot.reply(f"handoff cancel {seeded.key}", user=seeded.ds)
-    prefilled = _prefill(open_form(bot, seeded.ds, seeded.key))
-    assert prefilled == PACKETS["develop"]
+    again = prefilled(open_form(bot, seeded.ds, seeded.key))
+    assert again == PACKETS["develop"]

@@ -17,6 +17,7 @@ from tests.slackbot.flow import (
     card_messages,
     click_for_modal,
     last_modal,
+    prefilled,
     request_handoff,
     text_of,
     wait_for_modal,
@@ -94,12 +95,7 @@ def test_changes_requested_gives_the_requester_a_resubmit_button_that_opens_the_
     opened = len(slack.calls_to("views.open"))
     assert bot.click("handoff.resubmit", str(hid), user=seeded.ds, message=dm).status_code == 200
     form = wait_for_modal(bot, opened)
-    prefilled = {
-        b["block_id"]: b["element"].get("initial_value")
-        for b in form["blocks"]
-        if b["type"] == "input"
-    }
-    assert prefilled == PACKETS["develop"]
+    assert prefilled(form) == PACKETS["develop"]
     assert form["submit"]["text"] == "Resubmit"
 
     changed = {**PACKETS["develop"], "success_metric": "AUC >= 0.86 on holdout"}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from bot.blocks import limits
 from bot.config import Settings
+from bot.db import make_session_factory
 from bot.runtime import Runtime
 from bot.server import assemble
 from bot.slack import make_client
@@ -35,6 +38,14 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def bot(db, slack) -> Iterator[BotClient]:
+    with served_bot(db, slack) as client:
+        yield client
+
+
+@contextmanager
+def served_bot(db, slack: FakeSlack, engine: Engine | None = None) -> Iterator[BotClient]:
+    """Baton on the test's database and the fake Slack, served on a loopback port; `engine`
+    (with a session factory of its own) instead of the test database's shared one."""
     settings = Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
@@ -45,8 +56,8 @@ def bot(db, slack) -> Iterator[BotClient]:
     )
     rt = Runtime(
         settings=settings,
-        engine=db.engine,
-        sessions=db.factory,
+        engine=engine or db.engine,
+        sessions=make_session_factory(engine) if engine else db.factory,
         policy=DEFAULT_POLICY,
         client=make_client(settings),
         admins=frozenset({ADMIN}),

@@ -77,6 +77,11 @@ def history_window(p: Json) -> tuple[int, float] | str:
     return limit, oldest
 
 
+def flag(value: Any) -> bool:
+    """A boolean argument as Slack reads it: true or 1, sent as JSON or as form text."""
+    return str(value).lower() in ("1", "true")
+
+
 def error(code: str) -> Json:
     """A Web API answer refusing the call."""
     return {"ok": False, "error": code}

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 # What Slack refuses, shared with the sandbox's emulator (one copy of the rules).
 from bot.slack_api_rules import (
     decode_json_fields,
+    flag,
     history_window,
     message_problem,
     metadata_problem,
@@ -455,7 +456,7 @@ class FakeSlack:
         )
         found = [m for m in found if float(m["ts"]) > oldest]
         page = copy.deepcopy(found[offset : offset + limit])
-        if not _flag(p.get("include_all_metadata")):
+        if not flag(p.get("include_all_metadata")):
             for message in page:
                 message.pop("metadata", None)
         more = offset + limit < len(found)
@@ -633,9 +634,9 @@ class FakeSlack:
         hook = self._hooks.get(name, _Hook())
         self._responses.append({"url": name, **copy.deepcopy(p)})
         original = self._original(name, hook)
-        if _flag(p.get("delete_original")) and original is not None:
+        if flag(p.get("delete_original")) and original is not None:
             self._forget(original)
-        elif _flag(p.get("replace_original")) and original is not None:
+        elif flag(p.get("replace_original")) and original is not None:
             original.update({"text": p.get("text") or "", "blocks": p.get("blocks") or []})
         else:
             self._by_url[name] = self._post_response(name, hook, p)
@@ -726,10 +727,6 @@ def _key(message: Json) -> tuple[str | None, str]:
 def _user_list(users: Any) -> list[str]:
     listed = users.split(",") if isinstance(users, str) else list(users or [])
     return [u.strip() for u in listed if u.strip()]
-
-
-def _flag(value: Any) -> bool:
-    return value in (True, "true", "1", 1)
 
 
 def _last(items: list[Json], missing: str) -> Json:

@@ -30,6 +30,7 @@ from bot.sandbox.workspace import (
 from bot.slack_api_rules import (
     decode_json_fields,
     error,
+    flag,
     history_window,
     message_problem,
     metadata_problem,
@@ -137,7 +138,7 @@ class WebApi:
             ]
         )
         newest = sorted(found, key=lambda m: float(m.ts), reverse=True)[:limit]
-        with_metadata = str(p.get("include_all_metadata")).lower() in ("1", "true")
+        with_metadata = flag(p.get("include_all_metadata"))
         messages = [self._described(m, with_metadata) for m in newest]
         return {"ok": True, "messages": messages, "has_more": len(found) > limit}
 

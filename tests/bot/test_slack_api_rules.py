@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from bot.sandbox.emulator import WebApi, api_blueprint
 from bot.sandbox.workspace import Workspace
-from bot.slack_api_rules import decode_json_fields, history_window, message_problem
+from bot.slack_api_rules import decode_json_fields, flag, history_window, message_problem
 from tests.fakeslack import FakeSlack
 
 TOKEN = "xoxb-rules"
@@ -83,3 +83,5 @@ def test_the_rules_read_values_as_slack_does() -> None:
     assert history_window({"limit": "999", "oldest": "12.5"}) == (999, 12.5)
     assert history_window({"limit": "1000"}) == "invalid_limit"
     assert message_problem({"blocks": [{"type": "divider"}] * 50}) is None
+    assert [flag(v) for v in (True, "true", "1", 1, "True")] == [True] * 5
+    assert [flag(v) for v in (False, "false", "0", None, "")] == [False] * 5

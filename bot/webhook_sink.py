@@ -1,6 +1,6 @@
 """The "webhook" outbox sink: POST a signed JSON event to a subscriber's URL.
 
-Signed like MLflow signs the webhooks Baton receives (bot/standard_webhooks.py, one copy):
+Signed like MLflow signs the webhooks Baton receives (handlers/mlflow.py, Standard Webhooks):
 `X-Baton-Delivery-Id` (stable across retries, so a receiver can drop repeats),
 `X-Baton-Timestamp` (Unix seconds of this attempt) and
 `X-Baton-Signature: v1,<base64 HMAC-SHA256(secret, "<delivery id>.<timestamp>.<body>")>`.
@@ -10,6 +10,9 @@ Retry-After); any other 4xx gives up. Redirects are not followed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import time
 
@@ -18,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
 from bot.sinks import Send, SinkFailed, register
-from bot.standard_webhooks import signature
 from models.outbox import OutboxMessage
 from models.webhooks import WebhookSubscription
 
@@ -29,6 +31,12 @@ SIGNATURE_HEADER = "X-Baton-Signature"
 EVENT_HEADER = "X-Baton-Event"
 TIMEOUT_SECONDS = 10
 RETRIED_STATUSES = frozenset({408, 425, 429})
+
+
+def sign(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{delivery_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+    return f"v1,{base64.b64encode(digest).decode()}"
 
 
 @register(SINK)
@@ -48,7 +56,7 @@ def prepare(rt: Runtime, s: Session, row: OutboxMessage) -> Send:
             EVENT_HEADER: event,
             DELIVERY_HEADER: delivery_id,
             TIMESTAMP_HEADER: str(stamp),
-            SIGNATURE_HEADER: signature(secret, delivery_id, stamp, body),
+            SIGNATURE_HEADER: sign(secret, delivery_id, stamp, body),
         }
         try:
             answer = requests.post(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, request
@@ -199,7 +198,7 @@ def _export_dossier(rt: Runtime, key: str) -> Response | Reply:
     return response
 
 
-def _format_asked(formats: Collection[str], default: str) -> str | Reply:
+def _format_asked(formats: tuple[str, ...], default: str) -> str | Reply:
     """The export's ?format=, or the 422 naming the formats there are."""
     fmt = request.args.get("format", default)
     if fmt in formats:

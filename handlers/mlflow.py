@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
-from bot.standard_webhooks import signature
+from bot.webhook_sink import sign  # Standard Webhooks: Baton signs its own webhooks alike
 from handlers.envelope import read_object
 from models.services import integrations, mlflow_gate
 from models.services.integrations import MlflowVersion, Outcome
@@ -85,7 +85,7 @@ def signature_problem(secret: str, headers: Any, body: bytes, now: float) -> str
         return "malformed timestamp"
     if abs(now - int(stamp)) > MAX_AGE_SECONDS:
         return "timestamp outside the five-minute window"
-    expected = signature(secret, delivery, stamp, body)
+    expected = sign(secret, delivery, stamp, body)
     # Space-separated like Standard Webhooks, so a rotated secret could be sent alongside.
     if not any(hmac.compare_digest(expected, sig) for sig in signatures.split()):
         return "signature mismatch"

@@ -37,15 +37,24 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def bot(db, slack) -> Iterator[BotClient]:
-    with served_bot(db, slack) as client:
+def bot_settings() -> dict[str, object]:
+    """Settings a test module changes for its `bot` (override this fixture there)."""
+    return {}
+
+
+@pytest.fixture
+def bot(db, slack, bot_settings) -> Iterator[BotClient]:
+    with served_bot(db, slack, **bot_settings) as client:
         yield client
 
 
 @contextmanager
-def served_bot(db, slack: FakeSlack, engine: Engine | None = None) -> Iterator[BotClient]:
+def served_bot(
+    db, slack: FakeSlack, engine: Engine | None = None, **overrides: object
+) -> Iterator[BotClient]:
     """Baton on the test's database and the fake Slack, served on a loopback port; `engine`
-    (with a session factory of its own) instead of the test database's shared one."""
+    (with a session factory of its own) instead of the test database's shared one, and
+    `overrides` for Settings fields."""
     settings = Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
@@ -53,6 +62,7 @@ def served_bot(db, slack: FakeSlack, engine: Engine | None = None) -> Iterator[B
         baton_database_url=db.url,
         baton_admins=(ADMIN,),
         _env_file=None,
+        **overrides,
     )
     rt = Runtime(
         settings=settings,

@@ -170,10 +170,9 @@ def _request_handoff(rt: Runtime) -> Reply:
 def _export_audit(rt: Runtime, key: str) -> Response | Reply:
     if not rules.PROJECT_KEY.fullmatch(key):  # no project has such a key (nor a NUL in it)
         return jsonify(error=ERROR_TEXT[404]), 404
-    fmt = request.args.get("format", "json")
-    if fmt not in AUDIT_FORMATS:
-        why = f"format must be one of: {', '.join(AUDIT_FORMATS)}"
-        return _json(ValidationErrors(errors=[FieldError(loc=["query", "format"], msg=why)]), 422)
+    fmt = _format_asked(AUDIT_FORMATS, "json")
+    if not isinstance(fmt, str):
+        return fmt
     try:
         body = audit_file(rt.session, rt.client, g.team_id, key, fmt)
     except DomainError as exc:
@@ -184,10 +183,9 @@ def _export_audit(rt: Runtime, key: str) -> Response | Reply:
 
 
 def _export_dossier(rt: Runtime, key: str) -> Response | Reply:
-    fmt = request.args.get("format", "html")
-    if fmt not in DOSSIER_FORMATS:
-        why = f"format must be one of: {', '.join(DOSSIER_FORMATS)}"
-        return _json(ValidationErrors(errors=[FieldError(loc=["query", "format"], msg=why)]), 422)
+    fmt = _format_asked(DOSSIER_FORMATS, "html")
+    if not isinstance(fmt, str):
+        return fmt
     try:
         body = dossier_file(rt.session, rt.client, g.team_id, key, rt.policy, fmt)
     except DomainError as exc:
@@ -195,6 +193,15 @@ def _export_dossier(rt: Runtime, key: str) -> Response | Reply:
     response = Response(body, content_type=DOSSIER_MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{key}-dossier.{fmt}"'
     return response
+
+
+def _format_asked(formats: tuple[str, ...], default: str) -> str | Reply:
+    """The export's ?format=, or the 422 naming the formats there are."""
+    fmt = request.args.get("format", default)
+    if fmt in formats:
+        return fmt
+    why = f"format must be one of: {', '.join(formats)}"
+    return _json(ValidationErrors(errors=[FieldError(loc=["query", "format"], msg=why)]), 422)
 
 
 def _domain_error(exc: DomainError) -> Reply:

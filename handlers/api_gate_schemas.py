@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from handlers.api_schemas import SLACK_USER, Body
+from handlers.api_schemas import SLACK_USER, Body, handoff_fields, signoff_state
 from models.enums import HandoffStatus, Role, Stage
 from models.schemas import HandoffView
 from models.services.handoff_reads import ProjectState
@@ -44,32 +44,24 @@ class HandoffState(BaseModel):
 
     @classmethod
     def of(cls, view: HandoffView) -> HandoffState:
+        signoffs = [
+            SignOffState(
+                role=c.role,
+                label=c.label,
+                lead=c.lead,
+                state=signoff_state(c),
+                decided_by=c.decided_by,
+                decided_at=c.decided_at,
+                reason=c.reason,
+            )
+            for c in view.checklist
+        ]
         return cls(
-            id=view.id,
-            project=view.project_key,
-            from_stage=view.from_stage,
-            to_stage=view.to_stage,
+            **handoff_fields(view),
             transition=view.transition,
-            status=view.status,
-            round=view.round,
             version=view.version,
-            requested_by=view.requested_by,
-            requested_at=view.requested_at,
-            due_at=view.due_at,
             closed_at=view.closed_at,
-            packet={line.key: line.value for line in view.packet},
-            signoffs=[
-                SignOffState(
-                    role=c.role,
-                    label=c.label,
-                    lead=c.lead,
-                    state=c.state.value if c.state else "pending",
-                    decided_by=c.decided_by,
-                    decided_at=c.decided_at,
-                    reason=c.reason,
-                )
-                for c in view.checklist
-            ],
+            signoffs=signoffs,
         )
 
 
@@ -112,17 +104,8 @@ class ProjectStateOut(BaseModel):
             roster=[RoleState(**r.model_dump()) for r in card.roles],
             open_handoff=HandoffState.of(card.open_handoff) if card.open_handoff else None,
             next_stages=card.next_stages,
-            monitors=[
-                MonitorState(
-                    metric=m.metric,
-                    rule=m.rule,
-                    owner_role=m.owner_role,
-                    last_value=m.last_value,
-                    last_observed_at=m.last_observed_at,
-                    open_alert=m.open_alert,
-                )
-                for m in state.monitors
-            ],
+            # MonitorState's fields are MonitorView's, read by name (`rule` is a property).
+            monitors=[MonitorState.model_validate(m, from_attributes=True) for m in state.monitors],
         )
 
 

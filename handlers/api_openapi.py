@@ -58,6 +58,8 @@ ERRORS = {
     "415": "The body is not application/json",
     "503": "The database is unreachable; nothing was changed, retry later",
 }
+# What a call that changes something may be answered besides its success.
+WRITE_ERRORS = ("400", "401", "403", "404", "409", "413", "415", "503")
 
 
 @cache
@@ -95,112 +97,126 @@ def _paths(ref: Any) -> Schema:
         "/api/v1/handoffs": {"post": _handoffs(ref)},
         "/api/v1/projects/{key}/audit": {"get": _audit(ref)},
         "/api/v1/projects/{key}/dossier": {"get": _dossier(ref)},
-        "/api/v1/openapi.json": {
-            "get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "responses": {
-                    "200": _json("The OpenAPI document", {"type": "object"}),
-                    **_errors(ref, "401", "503"),
-                },
-            }
-        },
+        "/api/v1/openapi.json": {"get": _openapi(ref)},
     }
+
+
+def _openapi(ref: Any) -> Schema:
+    document = _json("The OpenAPI document", {"type": "object"})
+    return _operation(ref, "openapi", "This document", {"200": document}, errors=("401", "503"))
 
 
 def _metrics(ref: Any) -> Schema:
     body = {"oneOf": [ref(Observation, "validation"), ref(ObservationBatch, "validation")]}
-    return {
-        "operationId": "pushMetrics",
-        "summary": "Record metric observations (one, or a batch under `observations`)",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-        "responses": {
-            "200": _json("Recorded; breaches open alerts", ref(MetricsAccepted)),
-            **_errors(ref, "400", "401", "404", "409", "413", "415", "503"),
-            "422": _json("Field errors", ref(ValidationErrors)),
-        },
-    }
+    return _operation(
+        ref,
+        "pushMetrics",
+        "Record metric observations (one, or a batch under `observations`)",
+        {"200": _json("Recorded; breaches open alerts", ref(MetricsAccepted))},
+        errors=("400", "401", "404", "409", "413", "415", "503"),
+        invalid="Field errors",
+        body=body,
+    )
 
 
 def _handoffs(ref: Any) -> Schema:
-    return {
-        "operationId": "requestHandoff",
-        "summary": "Request a hand-off with its packet, on behalf of a project member",
-        "description": "The same rules as the Slack form: a project waiting for changes gets "
-        "the packet as its next round. Sign-off requests go to Slack.",
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": ref(HandoffRequest, "validation")}},
-        },
-        "responses": {
+    return _operation(
+        ref,
+        "requestHandoff",
+        "Request a hand-off with its packet, on behalf of a project member",
+        {
             "201": _json("Hand-off requested", ref(HandoffOut)),
             "200": _json("Resubmitted as the next round", ref(HandoffOut)),
-            **_errors(ref, "400", "401", "403", "404", "409", "413", "415", "503"),
-            "422": _json("Field errors, body or packet", ref(ValidationErrors)),
         },
-    }
+        errors=WRITE_ERRORS,
+        invalid="Field errors, body or packet",
+        body=ref(HandoffRequest, "validation"),
+        description="The same rules as the Slack form: a project waiting for changes gets "
+        "the packet as its next round. Sign-off requests go to Slack.",
+    )
 
 
 def _audit(ref: Any) -> Schema:
-    return {
-        "operationId": "exportAudit",
-        "summary": "A project's whole audit trail, oldest first",
-        "parameters": [
-            {"name": "key", "in": "path", "required": True, "schema": _key()},
-            {
-                "name": "format",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "enum": list(AUDIT_FORMATS), "default": "json"},
-            },
-        ],
-        "responses": {
-            "200": {
-                "description": "The audit trail",
-                "content": {
-                    "application/json": {"schema": {"type": "array", "items": ref(AuditEntry)}},
-                    "text/csv": {"schema": {"type": "string"}},
-                },
-            },
-            **_errors(ref, "401", "404", "503"),
-            "422": _json("Unknown format", ref(ValidationErrors)),
-        },
+    content = {
+        "application/json": {"schema": {"type": "array", "items": ref(AuditEntry)}},
+        "text/csv": {"schema": {"type": "string"}},
     }
+    return _operation(
+        ref,
+        "exportAudit",
+        "A project's whole audit trail, oldest first",
+        {"200": {"description": "The audit trail", "content": content}},
+        errors=("401", "404", "503"),
+        invalid="Unknown format",
+        parameters=[_key_param(), _format_param(AUDIT_FORMATS, "json")],
+    )
 
 
 def _dossier(ref: Any) -> Schema:
     text = {"schema": {"type": "string"}}
-    return {
-        "operationId": "exportDossier",
-        "summary": "A project's evidence dossier: decisions with names, rules in force, "
-        "lineage, monitors, and the audit chain's verification",
-        "parameters": [
-            {"name": "key", "in": "path", "required": True, "schema": _key()},
-            {
-                "name": "format",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string", "enum": list(DOSSIER_FORMATS), "default": "html"},
-            },
-        ],
-        "responses": {
-            "200": {
-                "description": "The dossier (HTML is one self-contained, printable page)",
-                "content": {
-                    "text/html": text,
-                    "text/markdown": text,
-                    "application/json": {"schema": {"type": "object"}},
-                    "text/csv": text,
-                },
-            },
-            **_errors(ref, "401", "404", "503"),
-            "422": _json("Unknown format", ref(ValidationErrors)),
-        },
+    content = {
+        "text/html": text,
+        "text/markdown": text,
+        "application/json": {"schema": {"type": "object"}},
+        "text/csv": text,
     }
+    description = "The dossier (HTML is one self-contained, printable page)"
+    return _operation(
+        ref,
+        "exportDossier",
+        "A project's evidence dossier: decisions with names, rules in force, "
+        "lineage, monitors, and the audit chain's verification",
+        {"200": {"description": description, "content": content}},
+        errors=("401", "404", "503"),
+        invalid="Unknown format",
+        parameters=[_key_param(), _format_param(DOSSIER_FORMATS, "html")],
+    )
+
+
+def _operation(
+    ref: Any,
+    operation_id: str,
+    summary: str,
+    answers: Schema,
+    *,
+    errors: tuple[str, ...],
+    invalid: str | None = None,
+    body: Schema | None = None,
+    parameters: list[Schema] | None = None,
+    description: str | None = None,
+) -> Schema:
+    """One operation: its answers, then the error answers by code, then 422 for field errors."""
+    operation: Schema = {"operationId": operation_id, "summary": summary}
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    responses = {**answers, **_errors(ref, *errors)}
+    if invalid:
+        responses["422"] = _json(invalid, ref(ValidationErrors))
+    operation["responses"] = responses
+    return operation
 
 
 def _key() -> Schema:
     return {"type": "string", "pattern": rules.PROJECT_KEY_PATTERN}
+
+
+def _key_param() -> Schema:
+    return {"name": "key", "in": "path", "required": True, "schema": _key()}
+
+
+def _query_param(name: str, schema: Schema) -> Schema:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+def _format_param(formats: Any, default: str) -> Schema:
+    return _query_param("format", {"type": "string", "enum": list(formats), "default": default})
 
 
 def _json(description: str, schema: Schema) -> Schema:
@@ -226,62 +242,47 @@ def _gate_paths(ref: Any) -> Schema:
 
 
 def _get_handoff(ref: Any, handoff_id: Schema) -> Schema:
-    return {
-        "operationId": "getHandoff",
-        "summary": "A hand-off's state; with `wait` and `version`, a long poll",
-        "description": "Status, round, transition and each required sign-off with its lead, "
+    wait = {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS}
+    return _operation(
+        ref,
+        "getHandoff",
+        "A hand-off's state; with `wait` and `version`, a long poll",
+        {"200": _json("The hand-off, as it is now", ref(HandoffState))},
+        errors=("401", "404", "429", "503"),
+        invalid="A bad query parameter",
+        parameters=[
+            handoff_id,
+            _query_param("wait", wait),
+            _query_param("version", {"type": "integer", "minimum": 0}),
+        ],
+        description="Status, round, transition and each required sign-off with its lead, "
         "decision, who, when and why. With `wait=S` and the `version` last seen, the answer "
         "comes as soon as the hand-off changes (a decision, a cancel, a resubmission), or "
         "after S seconds unchanged; a closed hand-off answers at once. A waiting request "
         "holds a server thread: beyond the server's limit (BATON_API_MAX_WAITERS) it is "
         "answered 429 with Retry-After.",
-        "parameters": [
-            handoff_id,
-            {
-                "name": "wait",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS},
-            },
-            {
-                "name": "version",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 0},
-            },
-        ],
-        "responses": {
-            "200": _json("The hand-off, as it is now", ref(HandoffState)),
-            **_errors(ref, "401", "404", "429", "503"),
-            "422": _json("A bad query parameter", ref(ValidationErrors)),
-        },
-    }
+    )
 
 
 def _cancel(ref: Any, handoff_id: Schema) -> Schema:
-    return {
-        "operationId": "cancelHandoff",
-        "summary": "Cancel an open hand-off, on behalf of its requester or a Baton admin",
-        "parameters": [handoff_id],
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": ref(CancelRequest, "validation")}},
-        },
-        "responses": {
-            "200": _json("Cancelled", ref(HandoffState)),
-            **_errors(ref, "400", "401", "403", "404", "409", "413", "415", "503"),
-            "422": _json("Field errors", ref(ValidationErrors)),
-        },
-    }
+    return _operation(
+        ref,
+        "cancelHandoff",
+        "Cancel an open hand-off, on behalf of its requester or a Baton admin",
+        {"200": _json("Cancelled", ref(HandoffState))},
+        errors=WRITE_ERRORS,
+        invalid="Field errors",
+        body=ref(CancelRequest, "validation"),
+        parameters=[handoff_id],
+    )
 
 
 def _get_project(ref: Any) -> Schema:
-    return {
-        "operationId": "getProject",
-        "summary": "A project: stage, roster, open hand-off and monitors",
-        "parameters": [{"name": "key", "in": "path", "required": True, "schema": _key()}],
-        "responses": {
-            "200": _json("The project", ref(ProjectStateOut)),
-            **_errors(ref, "401", "404", "503"),
-        },
-    }
+    return _operation(
+        ref,
+        "getProject",
+        "A project: stage, roster, open hand-off and monitors",
+        {"200": _json("The project", ref(ProjectStateOut))},
+        errors=("401", "404", "503"),
+        parameters=[_key_param()],
+    )

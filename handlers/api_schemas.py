@@ -21,7 +21,7 @@ from pydantic import (
 from models.enums import HandoffStatus, Role, Stage
 from models.policy import KEY_PATTERN
 from models.rules import SLACK_USER_PATTERN, MetricName, ProjectKey
-from models.schemas import HandoffView
+from models.schemas import HandoffView, SignOffLine
 
 SLACK_USER = SLACK_USER_PATTERN
 MAX_BATCH = 1000
@@ -119,22 +119,31 @@ class HandoffOut(BaseModel):
 
     @classmethod
     def of(cls, view: HandoffView) -> HandoffOut:
-        return cls(
-            id=view.id,
-            project=view.project_key,
-            from_stage=view.from_stage,
-            to_stage=view.to_stage,
-            status=view.status,
-            round=view.round,
-            requested_by=view.requested_by,
-            requested_at=view.requested_at,
-            due_at=view.due_at,
-            packet={line.key: line.value for line in view.packet},
-            signoffs=[
-                SignOffOut(role=c.role, lead=c.lead, state=c.state.value if c.state else "pending")
-                for c in view.checklist
-            ],
-        )
+        signoffs = [
+            SignOffOut(role=c.role, lead=c.lead, state=signoff_state(c)) for c in view.checklist
+        ]
+        return cls(**handoff_fields(view), signoffs=signoffs)
+
+
+def handoff_fields(view: HandoffView) -> dict[str, Any]:
+    """What every API body of a hand-off carries (HandoffOut, HandoffState), from the view."""
+    return {
+        "id": view.id,
+        "project": view.project_key,
+        "from_stage": view.from_stage,
+        "to_stage": view.to_stage,
+        "status": view.status,
+        "round": view.round,
+        "requested_by": view.requested_by,
+        "requested_at": view.requested_at,
+        "due_at": view.due_at,
+        "packet": {line.key: line.value for line in view.packet},
+    }
+
+
+def signoff_state(line: SignOffLine) -> str:
+    """A required sign-off's decision as the API spells it; undecided is "pending"."""
+    return line.state.value if line.state else "pending"
 
 
 class ErrorBody(BaseModel):

@@ -17,8 +17,6 @@ Anything Baton cannot act on is acknowledged with a note, so MLflow does not ret
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import logging
 import time
@@ -31,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
+from bot.webhook_sink import sign  # Standard Webhooks: Baton signs its own webhooks alike
 from handlers.envelope import read_object
 from models.rules import ModelName
 from models.services import integrations, mlflow_gate
@@ -41,7 +40,6 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-MLflow-Signature"
 TIMESTAMP_HEADER = "X-MLflow-Timestamp"
 DELIVERY_HEADER = "X-MLflow-Delivery-Id"
-SIGNATURE_VERSION = "v1"
 MAX_AGE_SECONDS = 300
 MAX_TIMESTAMP_DIGITS = 12  # Unix seconds: ten digits until the year 2286
 
@@ -88,9 +86,7 @@ def signature_problem(secret: str, headers: Any, body: bytes, now: float) -> str
         return "malformed timestamp"
     if abs(now - int(stamp)) > MAX_AGE_SECONDS:
         return "timestamp outside the five-minute window"
-    signed = f"{delivery}.{stamp}.".encode() + body
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
-    expected = f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode()}"
+    expected = sign(secret, delivery, stamp, body)
     # Space-separated like Standard Webhooks, so a rotated secret could be sent alongside.
     if not any(hmac.compare_digest(expected, sig) for sig in signatures.split()):
         return "signature mismatch"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, DateTime, Index, MetaData, String, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -22,6 +22,12 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def unique_where(name: str, *columns: Any, where: Any) -> Index:
+    """A partial unique index, the same on SQLite and PostgreSQL: unique among the rows for
+    which `where` holds (the open hand-off of a project, the active lead of a role, ...)."""
+    return Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

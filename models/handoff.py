@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, JSONType, TeamScoped, utcnow
+from models.base import Base, JSONType, TeamScoped, unique_where, utcnow
 from models.enums import OPEN_HANDOFF_STATUSES, Decision, HandoffStatus, Role, Stage
 from models.types import str_enum
 
@@ -66,12 +66,10 @@ class Handoff(TeamScoped, Base):
 
 _open = Handoff.status.in_(OPEN_HANDOFF_STATUSES)
 # One open hand-off per project, enforced where races cannot slip past it.
-Index(
+unique_where(
     "uq_handoffs_one_open_per_project",
     Handoff.project_id,
-    unique=True,
-    sqlite_where=_open,
-    postgresql_where=_open,
+    where=_open,
 )
 Index("ix_handoffs_team_status", Handoff.team_id, Handoff.status)
 

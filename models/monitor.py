@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TeamScoped, utcnow
+from models.base import Base, TeamScoped, unique_where, utcnow
 from models.enums import Role
 from models.types import str_enum
 
@@ -38,13 +38,11 @@ class Monitor(TeamScoped, Base):
 
 
 _active = Monitor.removed_at.is_(None)
-Index(
+unique_where(
     "uq_monitors_active_metric",
     Monitor.project_id,
     Monitor.metric,
-    unique=True,
-    sqlite_where=_active,
-    postgresql_where=_active,
+    where=_active,
 )
 
 
@@ -85,10 +83,8 @@ class Alert(TeamScoped, Base):
 
 _open = Alert.status.in_(OPEN_ALERT_STATUSES)
 # One open alert per monitor: a second breach while one is open adds no noise.
-Index(
+unique_where(
     "uq_alerts_one_open_per_monitor",
     Alert.monitor_id,
-    unique=True,
-    sqlite_where=_open,
-    postgresql_where=_open,
+    where=_open,
 )

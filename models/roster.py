@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, TeamScoped, utcnow
+from models.base import Base, TeamScoped, unique_where, utcnow
 from models.enums import Role
 from models.types import str_enum
 
@@ -34,21 +34,17 @@ _active = RoleAssignment.removed_at.is_(None)
 _active_lead = (RoleAssignment.is_lead == true()) & RoleAssignment.removed_at.is_(None)
 
 # The database, not luck, guarantees one active row per member and one active lead per role.
-Index(
+unique_where(
     "uq_role_assignments_active_member",
     RoleAssignment.project_id,
     RoleAssignment.role,
     RoleAssignment.user_id,
-    unique=True,
-    sqlite_where=_active,
-    postgresql_where=_active,
+    where=_active,
 )
-Index(
+unique_where(
     "uq_role_assignments_active_lead",
     RoleAssignment.project_id,
     RoleAssignment.role,
-    unique=True,
-    sqlite_where=_active_lead,
-    postgresql_where=_active_lead,
+    where=_active_lead,
 )
 Index("ix_role_assignments_team_user", RoleAssignment.team_id, RoleAssignment.user_id)

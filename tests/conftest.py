@@ -60,8 +60,17 @@ def _sqlite_engine(tmp_dir: str) -> tuple[Engine, str]:
     return make_engine(url), url
 
 
-def _postgres_engine() -> tuple[Engine, str, str]:
-    schema = f"baton_test_{uuid.uuid4().hex[:10]}"
+def drop_postgres_schema(schema: str) -> None:
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def postgres_schema_engine(prefix: str) -> tuple[Engine, str]:
+    """A new schema `prefix_…` on the shared server and an engine whose search_path is it;
+    the test fails in CI, or is skipped elsewhere, when PostgreSQL is unreachable."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     try:
         with admin.begin() as conn:
@@ -73,7 +82,7 @@ def _postgres_engine() -> tuple[Engine, str, str]:
         pytest.skip(f"PostgreSQL unreachable at {PG_URL} (runs in CI)")
     admin.dispose()
     engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    return engine, schema, PG_URL
+    return engine, schema
 
 
 @pytest.fixture(scope="session")
@@ -83,10 +92,7 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     for backend, (db, schema) in made.items():
         db.engine.dispose()
         if backend == "postgresql":
-            admin = make_engine(PG_URL)
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+            drop_postgres_schema(schema)
 
 
 def _database(backend: str, databases: dict[str, Any], tmp: pytest.TempPathFactory) -> Database:
@@ -95,7 +101,7 @@ def _database(backend: str, databases: dict[str, Any], tmp: pytest.TempPathFacto
             engine, url = _sqlite_engine(str(tmp.mktemp("sqlite")))
             schema = ""
         else:
-            engine, schema, url = _postgres_engine()
+            (engine, schema), url = postgres_schema_engine("baton_test"), PG_URL
         migrate(engine)
         databases[backend] = (Database(backend, engine, make_session_factory(engine), url), schema)
     return databases[backend][0]

@@ -8,7 +8,6 @@ Tests then assert on what a user would see: `messages`, `ephemerals`, `views`, `
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import json
@@ -23,17 +22,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-# Slack's rule for message metadata, shared with the sandbox's emulator (one copy of it).
-from bot.sandbox.emulator import metadata_problem
+# What Slack refuses, shared with the sandbox's emulator (one copy of the rules).
+from bot.slack_api_rules import (
+    decode_json_fields,
+    flag,
+    history_window,
+    message_problem,
+    metadata_problem,
+    view_problem,
+)
+from bot.slack_api_rules import error as _error
 
 Json = dict[str, Any]
 T = TypeVar("T")
 
-# Fields Slack accepts as JSON strings inside form-encoded bodies.
-_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 _BASE_TS = 1_700_000_000
-_MESSAGE_BLOCKS_MAX = 50
-_VIEW_BLOCKS_MAX = 100
 
 
 @dataclass
@@ -369,7 +372,7 @@ class FakeSlack:
     def _post_message(self, p: Json) -> Json:
         if not p.get("channel"):
             return _error("channel_not_found")
-        if problem := _message_problem(p):
+        if problem := message_problem(p):
             return _error(problem)
         if problem := metadata_problem(p.get("metadata")):
             return _error(problem)
@@ -395,7 +398,7 @@ class FakeSlack:
         message = self._messages.get((p.get("channel"), str(p.get("ts"))))
         if message is None:
             return _error("message_not_found")
-        if problem := _message_problem({**message, **p}):
+        if problem := message_problem({**message, **p}):
             return _error(problem)
         message.update({k: p[k] for k in ("text", "blocks") if k in p})
         return {
@@ -416,7 +419,7 @@ class FakeSlack:
             return _error("channel_not_found")
         if not p.get("user"):
             return _error("user_not_found")
-        if problem := _message_problem(p):
+        if problem := message_problem(p):
             return _error(problem)
         ephemeral = self._message(str(p["channel"]), self._next_ts(), p, via="chat.postEphemeral")
         self._ephemerals.append({**ephemeral, "user": p["user"]})
@@ -438,13 +441,14 @@ class FakeSlack:
         channel = str(p.get("channel") or "")
         if not channel or channel.startswith(("U", "W")):  # history wants the IM id, not a user
             return _error("channel_not_found")
+        window = history_window(p)
+        if isinstance(window, str):
+            return _error(window)
+        limit, oldest = window
         try:
-            limit = int(p.get("limit") or 100)
-            oldest, offset = float(p.get("oldest") or 0), int(p.get("cursor") or 0)
+            offset = int(p.get("cursor") or 0)
         except ValueError:
             return _error("invalid_arguments")
-        if not 1 <= limit <= 999:
-            return _error("invalid_limit")
         found = sorted(
             (m for m in self._messages.values() if m["channel"] == channel),
             key=lambda m: float(m["ts"]),
@@ -452,7 +456,7 @@ class FakeSlack:
         )
         found = [m for m in found if float(m["ts"]) > oldest]
         page = copy.deepcopy(found[offset : offset + limit])
-        if not _flag(p.get("include_all_metadata")):
+        if not flag(p.get("include_all_metadata")):
             for message in page:
                 message.pop("metadata", None)
         more = offset + limit < len(found)
@@ -492,7 +496,7 @@ class FakeSlack:
 
     # -- views.* -----------------------------------------------------------------------------
     def _open_view(self, p: Json) -> Json:
-        if problem := self._use_trigger(p) or _view_problem(p.get("view"), "modal"):
+        if problem := self._use_trigger(p) or view_problem(p.get("view"), "modal"):
             return _error(problem)
         return self._store_view(p["view"], self._new_view_id())
 
@@ -506,7 +510,7 @@ class FakeSlack:
             return _error("not_found")
         if p.get("hash") and p["hash"] != current["hash"]:
             return _error("hash_conflict")
-        if problem := _view_problem(p.get("view"), current["type"]):
+        if problem := view_problem(p.get("view"), current["type"]):
             return _error(problem)
         return self._store_view(p["view"], current["id"])
 
@@ -514,7 +518,7 @@ class FakeSlack:
         user_id = str(p.get("user_id") or "")
         if not user_id:
             return _error("invalid_arguments")
-        if problem := _view_problem(p.get("view"), "home"):
+        if problem := view_problem(p.get("view"), "home"):
             return _error(problem)
         current = self._views.get(self._homes.get(user_id, ""))
         if current and p.get("hash") and p["hash"] != current["hash"]:
@@ -630,9 +634,9 @@ class FakeSlack:
         hook = self._hooks.get(name, _Hook())
         self._responses.append({"url": name, **copy.deepcopy(p)})
         original = self._original(name, hook)
-        if _flag(p.get("delete_original")) and original is not None:
+        if flag(p.get("delete_original")) and original is not None:
             self._forget(original)
-        elif _flag(p.get("replace_original")) and original is not None:
+        elif flag(p.get("replace_original")) and original is not None:
             original.update({"text": p.get("text") or "", "blocks": p.get("blocks") or []})
         else:
             self._by_url[name] = self._post_response(name, hook, p)
@@ -713,13 +717,7 @@ def _parse(query: str, content_type: str, raw: bytes) -> Json | None:
 
 def _form(text: str) -> Json:
     params: Json = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
-    for key in _JSON_FIELDS:
-        value = params.get(key)
-        if isinstance(value, str) and value[:1] in ("[", "{"):
-            # Undecodable stays a string and is answered with invalid_blocks_format, as Slack does.
-            with contextlib.suppress(json.JSONDecodeError):
-                params[key] = json.loads(value)
-    return params
+    return decode_json_fields(params)
 
 
 def _key(message: Json) -> tuple[str | None, str]:
@@ -729,33 +727,6 @@ def _key(message: Json) -> tuple[str | None, str]:
 def _user_list(users: Any) -> list[str]:
     listed = users.split(",") if isinstance(users, str) else list(users or [])
     return [u.strip() for u in listed if u.strip()]
-
-
-def _message_problem(p: Json) -> str | None:
-    blocks = p.get("blocks")
-    if blocks is not None and not isinstance(blocks, list):
-        return "invalid_blocks_format"
-    if len(blocks or []) > _MESSAGE_BLOCKS_MAX:
-        return "invalid_blocks"
-    if not (p.get("text") or blocks or p.get("attachments")):
-        return "no_text"
-    return None
-
-
-def _view_problem(view: Any, kind: str) -> str | None:
-    if not isinstance(view, dict) or view.get("type") != kind:
-        return "invalid_arguments"
-    if len(view.get("blocks") or []) > _VIEW_BLOCKS_MAX:
-        return "invalid_arguments"
-    return None
-
-
-def _error(code: str) -> Json:
-    return {"ok": False, "error": code}
-
-
-def _flag(value: Any) -> bool:
-    return value in (True, "true", "1", 1)
 
 
 def _last(items: list[Json], missing: str) -> Json:

@@ -12,6 +12,7 @@ from bot.blocks.text import (
     BUTTON_VALUE_MAX,
     CONTEXT_ELEMENTS_MAX,
     FIELD_TEXT_MAX,
+    FIELDS_MAX,
     HEADER_TEXT_MAX,
     INPUT_LABEL_MAX,
     MESSAGE_BLOCKS_MAX,
@@ -29,7 +30,6 @@ from bot.blocks.text import (
 )
 
 Block = dict[str, Any]
-FIELDS_MAX = 10
 INPUT_VALUE_MAX = 3000
 FALLBACK_TEXT_MAX = 3000
 # Under MESSAGE_TEXT_TOTAL_MAX with room for the fallback-free block containers.

@@ -8,11 +8,8 @@ slash commands and clicks come back to /sandbox/response/<id>.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import json
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -29,8 +26,16 @@ from bot.sandbox.workspace import (
     dm_channel,
 )
 
-JSON_FIELDS = ("blocks", "attachments", "view", "metadata")  # sent as JSON strings in form bodies
-MESSAGE_BLOCKS_MAX, VIEW_BLOCKS_MAX = 50, 100
+# What Slack refuses, shared with the test fake (tests/fakeslack.py).
+from bot.slack_api_rules import (
+    decode_json_fields,
+    error,
+    flag,
+    history_window,
+    message_problem,
+    metadata_problem,
+    view_problem,
+)
 
 
 class WebApi:
@@ -121,12 +126,10 @@ class WebApi:
         channel = str(p.get("channel") or "")
         if channel not in self.ws.channels:  # a DM is read by its D… id, not the user's
             return error("channel_not_found")
-        try:
-            limit, oldest = int(p.get("limit") or 100), float(p.get("oldest") or 0)
-        except ValueError:
-            return error("invalid_arguments")
-        if not 1 <= limit <= 999:
-            return error("invalid_limit")
+        window = history_window(p)
+        if isinstance(window, str):
+            return error(window)
+        limit, oldest = window
         found = self.ws.read(
             lambda: [
                 m
@@ -135,7 +138,7 @@ class WebApi:
             ]
         )
         newest = sorted(found, key=lambda m: float(m.ts), reverse=True)[:limit]
-        with_metadata = str(p.get("include_all_metadata")).lower() in ("1", "true")
+        with_metadata = flag(p.get("include_all_metadata"))
         messages = [self._described(m, with_metadata) for m in newest]
         return {"ok": True, "messages": messages, "has_more": len(found) > limit}
 
@@ -260,42 +263,6 @@ class WebApi:
         return None
 
 
-def message_problem(p: Json) -> str | None:
-    blocks = p.get("blocks")
-    if blocks is not None and not isinstance(blocks, list):
-        return "invalid_blocks_format"
-    if len(blocks or []) > MESSAGE_BLOCKS_MAX:
-        return "invalid_blocks"
-    if not (p.get("text") or blocks):
-        return "no_text"
-    return None
-
-
-def metadata_problem(metadata: Any) -> str | None:
-    """Message metadata as Slack takes it: an event_type string and an event_payload object."""
-    if metadata is None or metadata == "":
-        return None
-    if not isinstance(metadata, dict) or set(metadata) - {"event_type", "event_payload"}:
-        return "invalid_metadata_format"
-    if not isinstance(metadata.get("event_type"), str) or not metadata["event_type"]:
-        return "invalid_metadata_format"
-    if not isinstance(metadata.get("event_payload"), dict):
-        return "invalid_metadata_format"
-    return None
-
-
-def view_problem(view: Any, kind: str) -> str | None:
-    if not isinstance(view, dict) or view.get("type") != kind:
-        return "invalid_arguments"
-    if len(view.get("blocks") or []) > VIEW_BLOCKS_MAX:
-        return "invalid_arguments"
-    return None
-
-
-def error(code: str) -> Json:
-    return {"ok": False, "error": code}
-
-
 def _text(p: Json) -> str:
     return str(p.get("text") or "")
 
@@ -313,13 +280,7 @@ def request_params() -> Json:
         params.update(body if isinstance(body, dict) else {})
     else:
         params.update(request.form.to_dict())
-    for key in JSON_FIELDS:
-        value = params.get(key)
-        if isinstance(value, str) and value[:1] in ("[", "{"):
-            # Undecodable stays a string and is refused with invalid_blocks_format, as Slack does.
-            with contextlib.suppress(json.JSONDecodeError):
-                params[key] = json.loads(value)
-    return params
+    return decode_json_fields(params)
 
 
 def api_blueprint(api: WebApi, respond: Callable[[str, Json], bool]) -> Blueprint:

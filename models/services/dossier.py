@@ -4,6 +4,7 @@ and whether the audit chain still holds. Reads only; names come from the people 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,31 +30,14 @@ from models.services.common import active_assignments, get_project
 from models.services.dossier_parts import Book, chain, lineage, monitor, rules
 from models.services.views import packet_lines
 
+Rows = TypeVar("Rows", Handoff, Monitor, Alert)
+
 
 def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> Dossier:
     project = get_project(s, team_id, key)
-    handoffs = list(
-        s.scalars(
-            select(Handoff)
-            .where(Handoff.team_id == team_id, Handoff.project_id == project.id)
-            .order_by(Handoff.id)
-        )
-    )
+    handoffs = _all_of(s, Handoff, project)
     events = trail.events(s, project)
-    monitors = list(
-        s.scalars(
-            select(Monitor)
-            .where(Monitor.team_id == team_id, Monitor.project_id == project.id)
-            .order_by(Monitor.id)
-        )
-    )
-    alerts = list(
-        s.scalars(
-            select(Alert)
-            .where(Alert.team_id == team_id, Alert.project_id == project.id)
-            .order_by(Alert.id)
-        )
-    )
+    monitors, alerts = _all_of(s, Monitor, project), _all_of(s, Alert, project)
     assignments = active_assignments(s, project)
     ids = _people_in(project, handoffs, events, alerts, monitors, assignments)
     book = Book(s, team_id, ids, {h.id: h.transition for h in handoffs})
@@ -88,6 +72,17 @@ def people_of(s: Session, team_id: str, key: str) -> set[str]:
     alerts = list(s.scalars(select(Alert).where(Alert.project_id == project.id)))
     monitors = list(s.scalars(select(Monitor).where(Monitor.project_id == project.id)))
     return _people_in(project, handoffs, events, alerts, monitors, active_assignments(s, project))
+
+
+def _all_of(s: Session, table: type[Rows], project: Project) -> list[Rows]:
+    """Every row of `table` that belongs to the project, in the order they were made."""
+    return list(
+        s.scalars(
+            select(table)
+            .where(table.team_id == project.team_id, table.project_id == project.id)
+            .order_by(table.id)
+        )
+    )
 
 
 def _people_in(project, handoffs, events, alerts, monitors, assignments) -> set[str]:

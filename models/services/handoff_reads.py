@@ -27,9 +27,9 @@ def handoff_state(s: Session, team_id: str, handoff_id: int, policy: Policy) -> 
 
 
 def handoff_version(s: Session, team_id: str, handoff_id: int) -> int:
+    """One indexed read: what a long poll re-checks while it waits."""
     if not fits_row_id(handoff_id):
         raise NotFound("That hand-off does not exist in this workspace.")
-    """One indexed read: what a long poll re-checks while it waits."""
     version = s.scalar(
         select(Handoff.version).where(Handoff.team_id == team_id, Handoff.id == handoff_id)
     )

@@ -41,21 +41,8 @@ def lineage_of(s: Session, team_id: str, key: str) -> list[LineageEntry]:
         .where(ModelVersion.team_id == team_id, ModelVersion.project_id == project.id)
         .order_by(ModelVersion.recorded_at.desc(), ModelVersion.id.desc())
     )
-    return [
-        LineageEntry(
-            model_name=m.model_name,
-            version=m.version,
-            training_data=m.training_data,
-            data_source=m.data_source,
-            evaluation=m.evaluation,
-            run_id=m.run_id,
-            model_source=m.model_source,
-            origin=m.origin,
-            recorded_by=m.recorded_by,
-            recorded_at=m.recorded_at,
-        )
-        for m in rows
-    ]
+    # LineageEntry's fields are ModelVersion's columns, read by name.
+    return [LineageEntry.model_validate(m, from_attributes=True) for m in rows]
 
 
 def _exists(s: Session, project: Project, name: str, version: str) -> bool:

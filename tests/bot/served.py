@@ -79,11 +79,13 @@ class Served:
     log: Path
     env: dict[str, str] = field(default_factory=dict)
     wrap: list[str] = field(default_factory=list)  # e.g. nsenter into a mount namespace
+    port: int = 0  # 0: a free port at each start; fixed, a restart keeps the URL
+    ready: str = "/healthz"  # the path that answers 200 once the server is up
     proc: subprocess.Popen[bytes] | None = None
     url: str = ""
 
     def start(self) -> Served:
-        port = free_port()
+        port = self.port or free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATON_"))}
         env |= {
             "SLACK_BOT_TOKEN": self.fake.token,
@@ -107,7 +109,7 @@ class Served:
             start_new_session=True,  # kill -9 of the group is the whole server at once
         )
         self.url = f"http://127.0.0.1:{port}"
-        await_http(self.proc, f"{self.url}/healthz", self.log)
+        await_http(self.proc, f"{self.url}{self.ready}", self.log)
         return self
 
     def worker_pid(self) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -22,11 +21,12 @@ from models.enums import Role
 from models.schemas import Actor
 from models.services import projects, roster, tokens
 from models.workspace import Workspace
+from tests.bot.served import Served
 from tests.fakeslack import FakeSlack
-from tests.processes import await_http, free_port, stop
+from tests.processes import free_port
 from tests.slackbot.conftest import LEADS, Seeded
 from tests.slackbot.flow import PACKETS, click_for_modal
-from tests.slackbot.harness import HOME, SECRET, BotClient
+from tests.slackbot.harness import HOME, BotClient
 
 TOKEN = "xoxb-test-token"
 SEED = Seeded()
@@ -55,48 +55,17 @@ def api_token(tmp_path) -> str:
     return plaintext
 
 
-class Baton:
+class Baton(Served):
     """`baton serve` (gunicorn) on a fixed port, so it can be killed and started again."""
 
     def __init__(self, tmp_path: Path, fake: FakeSlack) -> None:
-        self.tmp, self.fake, self.port = tmp_path, fake, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATON_"))}
-        env |= {
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": self.fake.base_url,
-            "BATON_DATABASE_URL": f"sqlite:///{self.tmp}/baton.db",
-            "BATON_HOST": "127.0.0.1",
-            "BATON_PORT": str(self.port),
-            "BATON_SCHEDULER": "off",
-        }
-        argv = [sys.executable, "-m", "bot.cli", "serve", "--workers", "1", "--threads", "4"]
-        log = (self.tmp / f"serve-{self.starts}.log").open("wb")
-        self.proc = subprocess.Popen(
-            argv,
-            env=env,
-            cwd=self.tmp,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        await_http(self.proc, f"{self.url}/readyz", self.tmp / f"serve-{self.starts}.log")
+        db_url, log = f"sqlite:///{tmp_path}/baton.db", tmp_path / "serve.log"
+        super().__init__(db_url, fake, log, port=free_port(), ready="/readyz")
+        self.tmp = tmp_path
 
     def kill(self) -> None:
         """A crash: the whole process group, at once, with the gate's request in flight."""
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc, group=True)
+        self.kill9()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +30,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import OperationalError
 
 import models
 from bot.db import alembic_config, make_engine, make_session_factory, migrate, schema_revision
@@ -39,30 +37,18 @@ from models.enums import OutboxStatus, Stage
 from models.outbox import OutboxMessage
 from models.schemas import Actor
 from models.services import lineage, projects
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import drop_postgres_schema, postgres_schema_engine
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _fresh_postgres() -> Iterator[Engine]:
-    schema = f"baton_migrate_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {PG_URL} is unreachable in CI: {exc.orig}", pytrace=False)
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL} (runs in CI)")
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    engine, schema = postgres_schema_engine("baton_migrate")
     try:
         yield engine
     finally:
         engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        drop_postgres_schema(schema)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

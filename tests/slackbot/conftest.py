@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from bot.blocks import limits
 from bot.config import Settings
+from bot.db import make_session_factory
 from bot.runtime import Runtime
 from bot.server import assemble
 from bot.slack import make_client
@@ -41,6 +44,17 @@ def bot_settings() -> dict[str, object]:
 
 @pytest.fixture
 def bot(db, slack, bot_settings) -> Iterator[BotClient]:
+    with served_bot(db, slack, **bot_settings) as client:
+        yield client
+
+
+@contextmanager
+def served_bot(
+    db, slack: FakeSlack, engine: Engine | None = None, **overrides: object
+) -> Iterator[BotClient]:
+    """Baton on the test's database and the fake Slack, served on a loopback port; `engine`
+    (with a session factory of its own) instead of the test database's shared one, and
+    `overrides` for Settings fields."""
     settings = Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
@@ -48,12 +62,12 @@ def bot(db, slack, bot_settings) -> Iterator[BotClient]:
         baton_database_url=db.url,
         baton_admins=(ADMIN,),
         _env_file=None,
-        **bot_settings,
+        **overrides,
     )
     rt = Runtime(
         settings=settings,
-        engine=db.engine,
-        sessions=db.factory,
+        engine=engine or db.engine,
+        sessions=make_session_factory(engine) if engine else db.factory,
         policy=DEFAULT_POLICY,
         client=make_client(settings),
         admins=frozenset({ADMIN}),

@@ -92,6 +92,8 @@ def test_a_project_reads_back_with_stage_roster_open_handoff_and_monitors(api, d
     leads = {r["role"]: r["lead"] for r in state["roster"]}
     assert leads["domain_expert"] == seeded.domain
     assert [m["metric"] for m in state["monitors"]] == ["auc"]
+    (auc,) = state["monitors"]
+    assert (auc["rule"], auc["last_value"], auc["open_alert"]) == ("below 0.8", None, None)
 
 
 def test_another_workspace_never_sees_a_handoff_or_project(api, bot, db, seeded):

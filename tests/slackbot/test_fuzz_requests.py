@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -25,6 +25,7 @@ from tests.slackbot import malformed
 from tests.slackbot.api_client import make_token
 from tests.slackbot.conftest import MLFLOW_SECRET
 from tests.slackbot.malformed import CASES, Case, Probe
+from tests.slackbot.test_fuzz import FUZZ
 
 
 def settle(bot) -> None:
@@ -66,13 +67,7 @@ def test_a_crafted_request_is_refused_without_a_5xx_or_a_change(
 
 # -- generated: Slack's payload shapes, bent ----------------------------------------------------
 
-GENERATED = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+GENERATED = settings(FUZZ, max_examples=25)  # the same bounded, reproducible run
 scalars = st.one_of(
     st.none(),
     st.booleans(),

@@ -107,6 +107,18 @@ def _in_develop(db, seeded) -> None:
             decisions.decide(s, Actor(HOME, lead), view.id, Decision.APPROVED, DEFAULT_POLICY)
 
 
+def approved_version(hooked, linked, db) -> int:
+    """Version 3 got the request alias and both leads approved the hand-off it opened."""
+    _in_develop(db, linked)
+    send(hooked, created())
+    send(hooked, aliased())
+    (handoff,) = _mlflow_handoffs(db)
+    for lead in (linked.ds, linked.domain):
+        with db.session() as s:
+            decisions.decide(s, Actor(HOME, lead), handoff.id, Decision.APPROVED, DEFAULT_POLICY)
+    return handoff.id
+
+
 def _versions(db) -> list[tuple[str, str, str, str | None]]:
     with db.session() as s:
         rows = s.scalars(select(ModelVersion).order_by(ModelVersion.id))
@@ -265,13 +277,7 @@ def test_champion_set_without_sign_off_is_reported_and_audited(hooked, slack, li
 
 
 def test_champion_on_a_signed_off_version_is_not_reported(hooked, slack, linked, db):
-    _in_develop(db, linked)
-    send(hooked, created())
-    send(hooked, aliased())
-    (handoff,) = _mlflow_handoffs(db)
-    for lead in (linked.ds, linked.domain):
-        with db.session() as s:
-            decisions.decide(s, Actor(HOME, lead), handoff.id, Decision.APPROVED, DEFAULT_POLICY)
+    handoff_id = approved_version(hooked, linked, db)
     # Another version promoted by hand is still reported; the approved one is not.
     send(hooked, created(version="4"))
     other = send(hooked, aliased(version="4", alias="champion"))
@@ -281,7 +287,7 @@ def test_champion_on_a_signed_off_version_is_not_reported(hooked, slack, linked,
         {
             "project": linked.key,
             "outcome": "signed_off",
-            "note": f"signed off in hand-off {handoff.id}",
+            "note": f"signed off in hand-off {handoff_id}",
         }
     ]
     with db.session() as s:

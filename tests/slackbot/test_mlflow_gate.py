@@ -19,16 +19,12 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from models.base import utcnow
-from models.enums import Decision, OutboxStatus
+from models.enums import OutboxStatus
 from models.gates import MlflowPromotion
 from models.outbox import OutboxMessage
-from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
-from models.services import decisions
 from tests.processes import free_port
 from tests.slackbot.flow import text_of
-from tests.slackbot.harness import HOME
-from tests.slackbot.test_mlflow import MODEL, _in_develop, _mlflow_handoffs, aliased, created, send
+from tests.slackbot.test_mlflow import MODEL, approved_version
 
 TOKEN = "mlflow-s3cret-token"
 
@@ -86,18 +82,6 @@ def _tracking(bot, uri: str | None) -> None:
     )
 
 
-def _approved(hooked, linked, db) -> int:
-    """Version 3 got the request alias and both leads approved the hand-off it opened."""
-    _in_develop(db, linked)
-    send(hooked, created())
-    send(hooked, aliased())
-    (handoff,) = _mlflow_handoffs(db)
-    for lead in (linked.ds, linked.domain):
-        with db.session() as s:
-            decisions.decide(s, Actor(HOME, lead), handoff.id, Decision.APPROVED, DEFAULT_POLICY)
-    return handoff.id
-
-
 def _promotion_row(db) -> OutboxMessage:
     with db.session() as s:
         return s.scalars(select(OutboxMessage).where(OutboxMessage.sink == "mlflow")).one()
@@ -118,7 +102,7 @@ def _channel_texts(slack, channel: str) -> list[str]:
 def test_an_unreachable_mlflow_is_told_in_the_channel_and_retried_until_it_answers(
     hooked, slack, linked, db, mlflow, caplog
 ):
-    handoff_id = _approved(hooked, linked, db)
+    handoff_id = approved_version(hooked, linked, db)
     _tracking(hooked, f"http://127.0.0.1:{free_port()}")  # nothing listens there
     with caplog.at_level(logging.DEBUG):
         hooked.deliver()
@@ -152,7 +136,7 @@ def test_an_unreachable_mlflow_is_told_in_the_channel_and_retried_until_it_answe
 
 
 def test_mlflow_refusing_the_call_gives_up_and_says_so(hooked, slack, linked, db, mlflow):
-    _approved(hooked, linked, db)
+    approved_version(hooked, linked, db)
     _tracking(hooked, mlflow.url)
     mlflow.answer = (404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no version 3"})
     hooked.deliver()
@@ -168,7 +152,7 @@ def test_mlflow_refusing_the_call_gives_up_and_says_so(hooked, slack, linked, db
 def test_without_a_tracking_uri_the_channel_learns_which_setting_is_missing(
     hooked, slack, linked, db
 ):
-    _approved(hooked, linked, db)
+    approved_version(hooked, linked, db)
     _tracking(hooked, None)
     hooked.deliver()
     assert _promotion_row(db).status == OutboxStatus.FAILED

@@ -23,17 +23,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
-from bot.db import make_engine, make_session_factory
-from bot.runtime import Runtime
-from bot.server import assemble
-from bot.slack import make_client
-from models.policy import DEFAULT_POLICY
+from bot.db import make_engine
 from tests.conftest import Database
 from tests.slackbot.api_client import Api, make_token
-from tests.slackbot.conftest import ADMIN, TOKEN
+from tests.slackbot.conftest import served_bot
 from tests.slackbot.flow import PACKETS, last_modal, request_handoff, text_of, wait_for_modal
-from tests.slackbot.harness import SECRET, BotClient, Server
+from tests.slackbot.harness import BotClient
 
 TRY_AGAIN = "cannot reach its database right now"
 
@@ -145,25 +140,7 @@ def outage(db: Database, tmp_path: Path) -> Iterator[Outage]:
 @pytest.fixture
 def warm(db, slack, outage: Outage, seeded) -> Iterator[BotClient]:
     """A bot on the switchable engine that has already answered a command."""
-    settings = Settings(
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.base_url,
-        baton_database_url=db.url,
-        baton_admins=(ADMIN,),
-        _env_file=None,
-    )
-    rt = Runtime(
-        settings=settings,
-        engine=outage.engine,
-        sessions=make_session_factory(outage.engine),
-        policy=DEFAULT_POLICY,
-        client=make_client(settings),
-        admins=frozenset({ADMIN}),
-    )
-    baton = assemble(settings, rt)
-    with Server(baton.web) as server:
-        bot = BotClient(baton=baton, fake=slack, url=server.url)
+    with served_bot(db, slack, outage.engine) as bot:
         assert "Stage *manage*" in text_of(bot.reply(f"status {seeded.key}", user=seeded.ds))
         yield bot
 

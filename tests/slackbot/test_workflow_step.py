@@ -16,11 +16,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select, text
 
-from bot.config import Settings
-from bot.db import make_engine, make_session_factory
-from bot.runtime import Runtime
-from bot.server import assemble
-from bot.slack import make_client
+from bot.db import make_engine
 from handlers.workflow import CALLBACK_ID
 from models.enums import Decision
 from models.gates import WorkflowStep
@@ -30,9 +26,9 @@ from models.schemas import Actor
 from models.services import decisions, handoffs
 from models.services.workflow_steps import StepRequest
 from tests.processes import POLL_SECONDS
-from tests.slackbot.conftest import ADMIN, TOKEN
+from tests.slackbot.conftest import TOKEN, served_bot
 from tests.slackbot.flow import PACKETS, approve_all, buttons, text_of
-from tests.slackbot.harness import HOME, SECRET, BotClient, Server
+from tests.slackbot.harness import HOME, BotClient
 
 MANIFEST = Path(__file__).resolve().parents[2] / "bot" / "manifest.yml"
 STEP = yaml.safe_load(MANIFEST.read_text())["functions"]["request_signoff"]
@@ -139,29 +135,12 @@ def _completion_call(slack, execution_id: str):
 @contextmanager
 def another_baton(db, slack) -> Iterator[BotClient]:
     """A second Baton process on the same database: a fresh runtime, app and web server."""
-    settings = Settings(
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.base_url,
-        baton_database_url=db.url,
-        baton_admins=(ADMIN,),
-        _env_file=None,
-    )
     engine = _own_engine(db)
-    rt = Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=make_session_factory(engine),
-        policy=DEFAULT_POLICY,
-        client=make_client(settings),
-        admins=frozenset({ADMIN}),
-    )
-    baton = assemble(settings, rt)
     try:
-        with Server(baton.web) as server:
-            yield BotClient(baton=baton, fake=slack, url=server.url)
+        with served_bot(db, slack, engine) as bot:
+            yield bot
     finally:
-        rt.engine.dispose()
+        engine.dispose()
 
 
 def _own_engine(db) -> Engine:

@@ -23,6 +23,7 @@ from models.enums import Decision, Role, Stage
 from models.handoff import Handoff
 from models.monitor import Alert, Monitor
 from models.policy import Policy
+from models.project import Project
 from models.schedule import ReminderSent
 from models.sentences import SYSTEM_ACTORS, people_named, sentence
 from models.services import people, trail

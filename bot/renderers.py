@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
+from models.base import utcnow
 from models.enums import Role
 from models.monitor_views import AlertView
 from models.outbox import OutboxMessage
@@ -106,6 +107,15 @@ def mlflow_alias_failed(s: Session, row: OutboxMessage, policy: Policy) -> Paylo
 def mlflow_alias_unsigned(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
     d = row.data
     return mlflow_blocks.alias_unsigned_message(_key(s, row), d["model"], d["version"], d["alias"])
+
+
+def home_for(s: Session, team_id: str, user_id: str, policy: Policy) -> Payload:
+    """The App Home view of one person, from current state (published, not posted)."""
+    from bot.blocks.home import home_view
+    from models.services import roster, views
+
+    pending = views.pending_signoffs(s, team_id, user_id, policy)
+    return home_view(pending, roster.my_projects(s, team_id, user_id), utcnow())
 
 
 RENDERERS: dict[str, Renderer] = {

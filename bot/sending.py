@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.blocks import handoff as handoff_blocks
-from bot.renderers import RENDERERS
+from bot.renderers import RENDERERS, home_for
 from models.enums import OutboxStatus
 from models.handoff import Handoff
 from models.outbox import OutboxMessage
 from models.policy import Policy
+from models.services.outbox import HOME_REFRESH
 from models.services.views import view_by_id
 from models.workspace import MessageRef
 
@@ -56,8 +57,16 @@ class Update:
 
 
 @dataclass
+class Publish:
+    """A person's App Home, published again (views.publish) with what concerns them now."""
+
+    user_id: str
+    view: dict[str, Any]
+
+
+@dataclass
 class Plan:
-    calls: list[Post | Update] = field(default_factory=list)
+    calls: list[Post | Update | Publish] = field(default_factory=list)
     defer_seconds: float | None = None  # an update waiting for its original post
     outbox_id: int | None = None  # sent as the posts' metadata
     # When an earlier attempt whose outcome is unknown started: look for its post first.
@@ -88,6 +97,8 @@ def plan_for(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
         return Plan([Post(target, handoff_blocks.card_message(view), view.id, view.version)])
     if row.topic in CARD_UPDATES:
         return _update_plan(s, row, policy)
+    if row.topic == HOME_REFRESH:
+        return _home_plan(s, row, policy)
     if row.topic == "signoff.reminder":
         # A reminder carries the card's buttons, so it is a copy updated in place like the others.
         view = view_by_id(s, row.team_id, _handoff_id(row), policy)
@@ -120,6 +131,22 @@ def _update_plan(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
     return Plan([Update(r.id, r.channel_id, r.ts, payload, view.version) for r in refs])
 
 
+def _home_plan(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
+    """Rendered now, from current state; a later refresh still queued makes this one moot."""
+    later = s.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.topic == HOME_REFRESH,
+            OutboxMessage.team_id == row.team_id,
+            OutboxMessage.user_id == row.user_id,
+            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+            OutboxMessage.id > row.id,
+        )
+    )
+    if later is not None or not row.user_id:
+        return Plan()
+    return Plan([Publish(row.user_id, home_for(s, row.team_id, row.user_id, policy))])
+
+
 def _original_unsent(s: Session, row: OutboxMessage, handoff_id: int) -> bool:
     earlier = s.scalar(
         select(OutboxMessage.id).where(
@@ -149,6 +176,8 @@ def execute(client: WebClient, plan: Plan) -> Sent:
                     raise SendFailed(sent, exc, looking=True) from exc
                 response = found or _post(client, call, _metadata(plan))
                 sent.posted.append((call, str(response["channel"]), str(response["ts"])))
+            elif isinstance(call, Publish):
+                client.views_publish(user_id=call.user_id, view=call.view)
             else:
                 client.chat_update(channel=call.channel, ts=call.ts, **call.payload)
                 sent.updated.append(call)

@@ -21,6 +21,7 @@ from bot.scheduler import job_context
 from handlers import parsing as p
 from handlers.commands_spec import help_entries
 from handlers.listener import Incoming, Kind, listener
+from handlers.project_setup import open_setup
 from jobs.digest import post_digest
 from models.base import utcnow
 from models.enums import Role
@@ -67,6 +68,10 @@ def register(app: App, rt: Runtime) -> None:
         req.refusal = refusal_name(command)
         if isinstance(command, p.HandoffOpen):
             _open_form(rt, req, command)
+            return
+        if isinstance(command, p.ProjectSetup):
+            req.ack()
+            open_setup(rt, req, req.body["channel_id"])
             return
         reply = _run(rt, req, command)
         req.ack(response_type=reply.pop("response_type", "ephemeral"), **reply)
@@ -255,6 +260,7 @@ HANDLERS: dict[type, Callable[[CommandContext, Any], Reply]] = {
 # Where the class name does not say object and verb.
 REFUSAL_NAMES: dict[type, str] = {
     p.HandoffOpen: "handoff.request",
+    p.ProjectSetup: "project.setup",
     p.Metric: "metric.record",
     p.DigestNow: "digest.post",
 }

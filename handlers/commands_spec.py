@@ -33,6 +33,11 @@ class ProjectCreate:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectSetup:
+    """`project create` with no key: the set-up form, home channel defaulting to this one."""
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectList:
     pass
 
@@ -156,6 +161,7 @@ class DigestSchedule:
 Command = (
     Help
     | ProjectCreate
+    | ProjectSetup
     | ProjectList
     | ProjectArchive
     | ProjectLinkModel
@@ -182,8 +188,9 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("help", "{cmd} help [command]", "List the commands, or show those of one topic"),
     (
         "project create",
-        "{cmd} project create <key> [display name]",
-        "Create a project whose home channel is this channel",
+        "{cmd} project create [<key> [display name]]",
+        "Create a project whose home channel is this channel; with no key, open the set-up "
+        "form (channel and every role lead picked there)",
     ),
     ("project list", "{cmd} project list", "List the projects of this workspace"),
     ("project archive", "{cmd} project archive <key>", "Archive a project"),

@@ -51,6 +51,7 @@ from handlers.commands_spec import (
     ProjectCreate,
     ProjectLinkModel,
     ProjectList,
+    ProjectSetup,
     RoleAssign,
     RoleRemove,
     Roles,
@@ -336,7 +337,9 @@ def _help(args: _Args) -> Help:
     )
 
 
-def _project_create(args: _Args) -> ProjectCreate:
+def _project_create(args: _Args) -> ProjectCreate | ProjectSetup:
+    if not args.remaining():
+        return ProjectSetup()
     return ProjectCreate(args.key(), _display_name(args.take_rest()))
 
 

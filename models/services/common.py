@@ -24,6 +24,12 @@ def check_key(key: str) -> str:
     return key
 
 
+def key_from_name(name: str) -> str:
+    """The project key a display name suggests: "Churn model v2" → "churn-model-v2"."""
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    return "-".join(words)[:40].strip("-")
+
+
 def get_project(s: Session, team_id: str, key: str, *, lock: bool = False) -> Project:
     query = select(Project).where(Project.team_id == team_id, Project.key == key)
     if lock:

@@ -180,6 +180,8 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
     handoff.version += 1
     audit.record(s, actor, "handoff.cancelled", project, handoff_id=handoff.id)
     webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
+    leads = leads_of(s, project)
+    outbox.refresh_home(s, project.team_id, *(leads[r] for r in handoff.required if r in leads))
     outbox.to_channel(
         s,
         project.team_id,
@@ -263,7 +265,8 @@ def _announce(s: Session, project: Project, handoff: Handoff, topic: str) -> Non
         s, project.team_id, topic, project.channel_id, project_id=project.id, handoff_id=handoff.id
     )
     leads = leads_of(s, project)
-    for user in dict.fromkeys(leads[Role(r)] for r in handoff.required_roles):
+    signers = list(dict.fromkeys(leads[Role(r)] for r in handoff.required_roles))
+    for user in signers:
         outbox.to_user(
             s,
             project.team_id,
@@ -272,3 +275,4 @@ def _announce(s: Session, project: Project, handoff: Handoff, topic: str) -> Non
             project_id=project.id,
             handoff_id=handoff.id,
         )
+    outbox.refresh_home(s, project.team_id, *signers)

@@ -56,6 +56,16 @@ def to_user(
     )
 
 
+HOME_REFRESH = "home.refresh"
+
+
+def refresh_home(s: Session, team_id: str, *user_ids: str) -> None:
+    """Each person's App Home is published again, rendered when delivered: something that
+    concerns them changed (a sign-off asked of them or decided, a role given or taken)."""
+    for user_id in dict.fromkeys(user_ids):
+        to_user(s, team_id, HOME_REFRESH, user_id)
+
+
 def to_sink(
     s: Session,
     team_id: str,

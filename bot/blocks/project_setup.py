@@ -17,7 +17,7 @@ from models.schemas import ProjectSummary, RoleHolders
 CALLBACK = "project.setup"
 SHORTCUT = "project_setup"  # the global shortcut's callback id (bot/manifest.yml)
 KEY, NAME, CHANNEL = "key", "name", "channel"
-KEY_HINT = "2–40 lower-case letters, digits and '-'; left empty, it is made from the name"
+KEY_HINT = "e.g. churn-model; left empty, made from the name"
 
 
 def lead_block(role: Role) -> str:

@@ -21,6 +21,11 @@ _CHANNEL = re.compile(r"(?<![\w#<|])#([a-z0-9_-]+)")
 _BROADCAST = {"here", "channel", "everyone"}
 
 
+# Where each kind of input reports its answer in a view's state.
+PICKED = {"users_select": "selected_user", "conversations_select": "selected_conversation"}
+ANSWERS = ("value", "selected_option", "selected_date", "selected_users", *PICKED.values())
+
+
 @dataclass(frozen=True)
 class Click:
     """A person acting on an interactive element: where it is and, for inputs, their choice."""
@@ -173,6 +178,10 @@ def state_values(view: View, typed: dict[str, str]) -> dict[str, Json]:
             entry["selected_option"] = option_for(element, raw)
         elif kind == "datepicker":
             entry["selected_date"] = raw or None
+        elif kind in PICKED:
+            entry[PICKED[kind]] = raw or None
+        elif kind == "multi_users_select":
+            entry["selected_users"] = [u for u in raw.split(",") if u]
         else:
             entry["value"] = raw or None  # Slack sends null for an empty input
         values[block["block_id"]] = {str(element.get("action_id", "")): entry}
@@ -185,7 +194,7 @@ def missing_required(view: View, values: dict[str, Json]) -> dict[str, str]:
         if block.get("optional"):
             continue
         entry = next(iter((values.get(block["block_id"]) or {}).values()), {})
-        if not any(entry.get(k) for k in ("value", "selected_option", "selected_date")):
+        if not any(entry.get(k) for k in ANSWERS):
             missing[block["block_id"]] = REQUIRED_MISSING
     return missing
 

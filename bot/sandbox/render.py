@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.mrkdwn import Directory, esc, mrkdwn_to_html, plain_to_html
+from bot.sandbox.workspace import BOT_USER
 
 Block = dict[str, Any]
 REQUIRED_MISSING = "Please fill out this field."
@@ -204,6 +205,44 @@ def _datepicker(element: Block, attrs: str, names: Directory, current: Any) -> s
     return f'<input type="date" class="bk-control" value="{esc(str(value))}"{attrs}>'
 
 
+def _users_select(element: Block, attrs: str, names: Directory, current: Any) -> str:
+    chosen = (current or {}).get("selected_user") if current else element.get("initial_user")
+    return _picker(attrs, _people(names), {str(chosen or "")}, "Pick a person", multiple=False)
+
+
+def _multi_users_select(element: Block, attrs: str, names: Directory, current: Any) -> str:
+    chosen = (current or {}).get("selected_users") if current else element.get("initial_users")
+    picked = {str(u) for u in chosen or []}
+    return _picker(attrs, _people(names), picked, "", multiple=True)
+
+
+def _conversations_select(element: Block, attrs: str, names: Directory, current: Any) -> str:
+    if current:
+        chosen = current.get("selected_conversation")
+    else:
+        chosen = element.get("initial_conversation")
+    channels = sorted(names.channels.items(), key=lambda item: item[1])
+    options = [(cid, f"# {name}") for cid, name in channels]
+    return _picker(attrs, options, {str(chosen or "")}, "Pick a channel", multiple=False)
+
+
+def _people(names: Directory) -> list[tuple[str, str]]:
+    """Everyone a people picker offers: the workspace's people, not the app itself."""
+    found = [(uid, name) for uid, name in names.users.items() if uid != BOT_USER]
+    return sorted(found, key=lambda item: item[1])
+
+
+def _picker(
+    attrs: str, options: list[tuple[str, str]], chosen: set[str], prompt: str, *, multiple: bool
+) -> str:
+    items = [] if multiple else [f'<option value="">{esc(prompt)}</option>']
+    for value, label in options:
+        mark = " selected" if value in chosen else ""
+        items.append(f'<option value="{esc(value)}"{mark}>{esc(label)}</option>')
+    extra = ' multiple size="3"' if multiple else ""
+    return f'<select class="bk-control"{attrs}{extra}>{"".join(items)}</select>'
+
+
 def _plain(obj: Any) -> str:
     return str(obj.get("text", "")) if isinstance(obj, dict) else str(obj or "")
 
@@ -222,4 +261,7 @@ _ELEMENTS: dict[str, Callable[[Block, str, Directory, Any], str]] = {
     "plain_text_input": _text_input,
     "static_select": _select,
     "datepicker": _datepicker,
+    "users_select": _users_select,
+    "multi_users_select": _multi_users_select,
+    "conversations_select": _conversations_select,
 }

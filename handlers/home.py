@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt import App
 
 from bot.blocks import handoff as handoff_blocks
@@ -61,7 +63,7 @@ def register(app: App, rt: Runtime) -> None:
         req.ack(response_action="update", view=_form(rt, req, key))
 
 
-def _form(rt: Runtime, req: Incoming, key: str) -> dict:
+def _form(rt: Runtime, req: Incoming, key: str) -> dict[str, Any]:
     """The hand-off form to the project's next stage, refused before it opens if it must be."""
     with rt.session(reading=True) as s:
         form = handoffs.form_for(s, req.actor, key, None, rt.policy)

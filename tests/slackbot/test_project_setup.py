@@ -8,24 +8,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.blocks import project_setup as setup_blocks
+from bot.sandbox.seed import LEADS as NINE_LEADS
 from models.audit import AuditEvent
 from models.enums import Role
 from models.project import Project
 from models.roster import RoleAssignment
 from tests.slackbot.flow import last_modal, text_of, wait_for_modal
 
-NEWCOMER = "UGRACE"
-NINE_LEADS = {
-    Role.DATA_SCIENTIST: "UDANA",
-    Role.DATA_ANALYST: "UARI",
-    Role.DATA_ENGINEER: "UELI",
-    Role.DEVOPS_ENGINEER: "UOMAR",
-    Role.ML_ARCHITECT: "UMEI",
-    Role.SOFTWARE_DEVELOPER: "USAM",
-    Role.DOMAIN_EXPERT: "ULENA",
-    Role.BUSINESS_MANAGER: NEWCOMER,
-    Role.COMPLIANCE: "UJON",
-}
+NEWCOMER = "UGRACE"  # the business manager; the sandbox's people lead the nine roles
 
 
 def picked_state(

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.blocks.text import use_slash_command
 from bot.config import Settings
 from bot.db import make_engine, make_session_factory, read_only, session_scope
 from bot.slack import make_client
@@ -45,6 +46,7 @@ class Runtime:
         )
 
     def __post_init__(self) -> None:
+        use_slash_command(self.settings.baton_command)
         if self.metric_sources is None:
             self.metric_sources = self.settings.metric_sources()
 

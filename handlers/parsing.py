@@ -10,12 +10,13 @@ Pure: no Slack client, no database, no I/O. The steps, each a small function:
 2. `_resolve` finds the subcommand: the first word, or the first two for subcommands
    with verbs (`project create`), case-insensitively. `handoff cancel <key>` wins over
    `handoff <key>`, so a project keyed `cancel` cannot be handed off by this command.
-3. One parser per subcommand reads its arguments through `_Args`, whose validators raise
-   `_Invalid(reason)`; `parse` turns that into a `UsageError` carrying the subcommand's
-   usage line. Parsers never build usage text themselves.
+3. The subcommand's class reads its arguments (`parse`, see `handlers/registry.py`)
+   through `Args`, whose readers raise `_Invalid(reason)`; `parse` turns that into a
+   `UsageError` carrying the subcommand's usage line. Parsers never build usage text.
 
-The command dataclasses and the usage/help table live in `handlers/commands_spec.py`;
-they are importable from here too, so callers need only `from handlers import parsing`.
+The command classes live in `handlers/subcommands/` and are listed by
+`handlers/commands_spec.py`; they are importable from here too, so callers need only
+`from handlers import parsing`.
 """
 
 from __future__ import annotations
@@ -25,41 +26,19 @@ import math
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any, Literal, NamedTuple, Never
+from typing import Literal, NamedTuple, Never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from handlers.commands_spec import *  # noqa: F403  (the command classes, for callers)
 from handlers.commands_spec import (
-    DEFAULT_COMMAND,
     HELP,
-    MAX_HISTORY_LIMIT,
     USAGE,
     VERBS,
     Command,
-    DigestNow,
-    DigestSchedule,
-    HandoffCancel,
-    HandoffOpen,
-    Handoffs,
-    Help,
-    History,
-    Lineage,
-    Metric,
-    MonitorAdd,
-    MonitorList,
-    MonitorRemove,
-    ProjectArchive,
-    ProjectCreate,
-    ProjectLinkModel,
-    ProjectList,
-    ProjectSetup,
-    RoleAssign,
-    RoleRemove,
-    Roles,
-    Signoffs,
-    Status,
     help_entries,
     usage_for,
 )
+from handlers.registry import DEFAULT_COMMAND, by_name
 from models import cron
 from models.enums import Role, Stage
 from models.errors import DomainError
@@ -137,7 +116,7 @@ def parse(text: str, command: str = DEFAULT_COMMAND) -> Command:
         raise UsageError(str(e), _usage_guess(text, command)) from None
     name, args = _resolve(tokens, command)
     try:
-        return PARSERS[name](_Args(args, text))
+        return by_name()[name].parse(Args(args, text))
     except _Invalid as e:
         raise UsageError(str(e), usage_for(name, command)) from None
 
@@ -183,40 +162,6 @@ def _unknown_reason(word: str, command: str) -> str:
     return reason
 
 
-class _Args:
-    """The arguments of one subcommand, read left to right by its parser."""
-
-    def __init__(self, tokens: list[Token], text: str) -> None:
-        self._tokens = tokens
-        self._text = text
-
-    def take(self, what: str) -> str:
-        if not self._tokens:
-            raise _Invalid(f"missing {what}")
-        return self._tokens.pop(0).value
-
-    def take_optional(self) -> str | None:
-        return self._tokens.pop(0).value if self._tokens else None
-
-    def take_rest(self) -> str | None:
-        """Everything left, as the user typed it (one quoted token loses its quotes)."""
-        rest, self._tokens = self._tokens, []
-        if len(rest) == 1 and rest[0].raw[0] in QUOTES and rest[0].raw[-1] in QUOTES:
-            return rest[0].value
-        return self._text[rest[0].start :] if rest else None
-
-    def end(self) -> None:
-        if self._tokens:
-            extra = " ".join(t.raw for t in self._tokens)
-            raise _Invalid(f"unexpected extra arguments: {extra}")
-
-    def remaining(self) -> int:
-        return len(self._tokens)
-
-    def key(self) -> str:
-        return _project_key(self.take("the project key"))
-
-
 def _project_key(word: str) -> str:
     if PROJECT_KEY.fullmatch(word):
         return word
@@ -247,14 +192,6 @@ def _handoff_target(word: str) -> Stage:
         return Stage(word.lower())
     choices = ", ".join(s.value for s in HANDOFF_TARGETS)
     return _fail(f"'{word}' is not a stage to hand off to; choose one of: {choices}")
-
-
-def _history_limit(word: str) -> int:
-    if not word.isascii() or not word.isdigit():
-        _fail(f"'{word}' is not a whole number of events")
-    if len(word) > 3 or not 1 <= int(word) <= MAX_HISTORY_LIMIT:
-        _fail(f"history shows 1 to {MAX_HISTORY_LIMIT} events, not {word}")
-    return int(word)
 
 
 def _metric_name(word: str) -> str:
@@ -321,90 +258,6 @@ def _crontab(expr: str) -> str:
         _fail(str(e))
 
 
-def _fail(reason: str) -> Never:
-    raise _Invalid(reason)
-
-
-def _help(args: _Args) -> Help:
-    rest = args.take_rest()
-    topic = " ".join(rest.split()).lower() if rest else None
-    known = set(USAGE) | set(VERBS)
-    if topic is None or topic in known:
-        return Help(topic)
-    close = difflib.get_close_matches(topic, known, n=1)
-    return _fail(
-        f"there is no help on '{topic}'" + (f"; did you mean '{close[0]}'?" if close else "")
-    )
-
-
-def _project_create(args: _Args) -> ProjectCreate | ProjectSetup:
-    if not args.remaining():
-        return ProjectSetup()
-    return ProjectCreate(args.key(), _display_name(args.take_rest()))
-
-
-def _project_link_model(args: _Args) -> ProjectLinkModel:
-    key, rest = args.key(), args.take_rest()
-    # Free text, taken as typed (MLflow names may hold spaces); only Slack's escapes are undone.
-    name = (rest or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
-    if not name:
-        _fail("missing the MLflow registered model name")
-    if len(name) > MODEL_NAME_MAX:
-        _fail(f"the model name is {len(name)} characters long; the limit is {MODEL_NAME_MAX}")
-    return ProjectLinkModel(key, name)
-
-
-def _role_assign(args: _Args) -> RoleAssign:
-    key, role, user = args.key(), _role(args.take("the role")), _user_id(args.take("the user"))
-    flag = args.take_optional()
-    if flag is not None and flag.lower() != "lead":
-        _fail(f"expected 'lead' or nothing after the user, not '{flag}'")
-    args.end()
-    return RoleAssign(key, role, user, lead=flag is not None)
-
-
-def _role_remove(args: _Args) -> RoleRemove:
-    key, role, user = args.key(), _role(args.take("the role")), _user_id(args.take("the user"))
-    args.end()
-    return RoleRemove(key, role, user)
-
-
-def _handoff(args: _Args) -> HandoffOpen:
-    key, stage = args.key(), args.take_optional()
-    args.end()
-    return HandoffOpen(key, _handoff_target(stage) if stage is not None else None)
-
-
-def _history(args: _Args) -> History:
-    key, limit = args.key(), args.take_optional()
-    args.end()
-    return History(key) if limit is None else History(key, _history_limit(limit))
-
-
-def _monitor_add(args: _Args) -> MonitorAdd:
-    key, metric = args.key(), _metric_name(args.take("the metric name"))
-    way = _direction(args.take("the direction (min or max)"))
-    threshold = _number(args.take("the threshold"), "threshold")
-    options: dict[str, Any] = {}
-    while (word := args.take_optional()) is not None:
-        option = word.lower()
-        if option in options or (option in SOURCE_KINDS and "source_kind" in options):
-            _fail(f"'{word}' is given twice")
-        if option == "owner":
-            options["owner"] = _role(args.take("the owner's role"))
-        elif option in SOURCE_KINDS:
-            what = "the PromQL query" if option == "prometheus" else "the field path, e.g. data.auc"
-            options |= {"source_kind": option, "source_url": _url(args.take(f"the {option} URL"))}
-            options["source_query"] = _source_query(args.take(what))
-        elif option == "every":
-            options["every_seconds"] = _poll_seconds(args.take("the interval in seconds"))
-        else:
-            _fail(f"'{word}' is not an option of monitor add: use owner, prometheus, json or every")
-    if "every_seconds" in options and "source_kind" not in options:
-        _fail("'every' needs a source to poll (prometheus <url> \"<query>\" or json <url> <path>)")
-    return MonitorAdd(key, metric, way, threshold, **options)
-
-
 def _url(word: str) -> str:
     """A URL as Slack sends it (`<https://x|label>` or `<https://x>` when it linked it)."""
     if match := SLACK_LINK.fullmatch(word):
@@ -432,75 +285,101 @@ def _poll_seconds(word: str) -> int:
     return int(word)
 
 
-def _monitor_remove(args: _Args) -> MonitorRemove:
-    key, metric = args.key(), _metric_name(args.take("the metric name"))
-    args.end()
-    return MonitorRemove(key, metric)
+def _model_name(rest: str | None) -> str:
+    # Free text, taken as typed (MLflow names may hold spaces); only Slack's escapes are undone.
+    name = (rest or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+    if not name:
+        _fail("missing the MLflow registered model name")
+    if len(name) > MODEL_NAME_MAX:
+        _fail(f"the model name is {len(name)} characters long; the limit is {MODEL_NAME_MAX}")
+    return name
 
 
-def _metric(args: _Args) -> Metric:
-    key, metric = args.key(), _metric_name(args.take("the metric name"))
-    value = _number(args.take("the value"), "value")
-    args.end()
-    return Metric(key, metric, value)
+def _fail(reason: str) -> Never:
+    raise _Invalid(reason)
 
 
-def _digest_schedule(args: _Args) -> DigestSchedule:
-    expr = args.take('the schedule, e.g. "0 9 * * 1-5"')
-    if not any(c.isspace() for c in expr):  # the fields typed without quotes: take up to five
-        more = (args.take_optional() for _ in range(4))
-        expr = " ".join([expr, *(word for word in more if word is not None)])
-    tz = args.take_optional()
-    args.end()
-    return DigestSchedule(_crontab(expr), _timezone(tz) if tz is not None else None)
+class Args:
+    """The arguments of one subcommand, read left to right by its class's `parse`.
+
+    Each reader takes the next word and checks it, or raises `_Invalid` with the reason.
+    """
+
+    def __init__(self, tokens: list[Token], text: str) -> None:
+        self._tokens = tokens
+        self._text = text
+
+    def take(self, what: str) -> str:
+        if not self._tokens:
+            raise _Invalid(f"missing {what}")
+        return self._tokens.pop(0).value
+
+    def take_optional(self) -> str | None:
+        return self._tokens.pop(0).value if self._tokens else None
+
+    def take_rest(self) -> str | None:
+        """Everything left, as the user typed it (one quoted token loses its quotes)."""
+        rest, self._tokens = self._tokens, []
+        if len(rest) == 1 and rest[0].raw[0] in QUOTES and rest[0].raw[-1] in QUOTES:
+            return rest[0].value
+        return self._text[rest[0].start :] if rest else None
+
+    def end(self) -> None:
+        if self._tokens:
+            extra = " ".join(t.raw for t in self._tokens)
+            raise _Invalid(f"unexpected extra arguments: {extra}")
+
+    def remaining(self) -> int:
+        return len(self._tokens)
+
+    def fail(self, reason: str) -> Never:
+        raise _Invalid(reason)
+
+    def key(self) -> str:
+        return _project_key(self.take("the project key"))
+
+    def optional_key(self) -> str | None:
+        word = self.take_optional()
+        return _project_key(word) if word is not None else None
+
+    def user(self, what: str = "the user") -> str:
+        return _user_id(self.take(what))
+
+    def role(self, what: str = "the role") -> Role:
+        return _role(self.take(what))
+
+    def stage(self, word: str) -> Stage:
+        return _handoff_target(word)
+
+    def metric(self) -> str:
+        return _metric_name(self.take("the metric name"))
+
+    def direction(self) -> Literal["min", "max"]:
+        return _direction(self.take("the direction (min or max)"))
+
+    def number(self, what: str) -> float:
+        return _number(self.take(f"the {what}"), what)
+
+    def url(self, what: str) -> str:
+        return _url(self.take(what))
+
+    def source_query(self, what: str) -> str:
+        return _source_query(self.take(what))
+
+    def poll_seconds(self) -> int:
+        return _poll_seconds(self.take("the interval in seconds"))
+
+    def display_name(self) -> str | None:
+        return _display_name(self.take_rest())
+
+    def model_name(self) -> str:
+        return _model_name(self.take_rest())
+
+    def timezone(self, name: str) -> str:
+        return _timezone(name)
+
+    def crontab(self, expr: str) -> str:
+        return _crontab(expr)
 
 
-def _key_only(make: Callable[[str], Command]) -> Callable[[_Args], Command]:
-    def parse_key(args: _Args) -> Command:
-        key = args.key()
-        args.end()
-        return make(key)
-
-    return parse_key
-
-
-def _optional_key(make: Callable[[str | None], Command]) -> Callable[[_Args], Command]:
-    def parse_optional_key(args: _Args) -> Command:
-        word = args.take_optional()
-        args.end()
-        return make(_project_key(word) if word is not None else None)
-
-    return parse_optional_key
-
-
-def _no_args(make: Callable[[], Command]) -> Callable[[_Args], Command]:
-    def parse_nothing(args: _Args) -> Command:
-        args.end()
-        return make()
-
-    return parse_nothing
-
-
-PARSERS: dict[str, Callable[[_Args], Command]] = {
-    "help": _help,
-    "project create": _project_create,
-    "project list": _no_args(ProjectList),
-    "project archive": _key_only(ProjectArchive),
-    "project link-model": _project_link_model,
-    "status": _key_only(Status),
-    "role assign": _role_assign,
-    "role remove": _role_remove,
-    "roles": _key_only(Roles),
-    "handoff": _handoff,
-    "handoff cancel": _key_only(HandoffCancel),
-    "handoffs": _optional_key(Handoffs),
-    "signoffs": _no_args(Signoffs),
-    "history": _history,
-    "lineage": _key_only(Lineage),
-    "monitor add": _monitor_add,
-    "monitor list": _key_only(MonitorList),
-    "monitor remove": _monitor_remove,
-    "metric": _metric,
-    "digest now": _optional_key(DigestNow),
-    "digest schedule": _digest_schedule,
-}
+PARSERS: dict[str, Callable[[Args], Command]] = {c.spec.name: c.parse for c in by_name().values()}

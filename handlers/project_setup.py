@@ -52,8 +52,12 @@ def register(app: App, rt: Runtime) -> None:
 
 
 def open_setup(rt: Runtime, req: Incoming, channel_id: str | None) -> None:
-    view = setup_blocks.setup_view(project_setup.required_roles(rt.policy), channel_id)
-    req.open_view(view, FORM_FAILED)
+    req.open_view(setup_form(rt, channel_id), FORM_FAILED)
+
+
+def setup_form(rt: Runtime, channel_id: str | None) -> dict[str, Any]:
+    """The empty set-up form; opened from a channel, that channel is the default home."""
+    return setup_blocks.setup_view(project_setup.required_roles(rt.policy), channel_id)
 
 
 def _submit(rt: Runtime, req: Incoming) -> None:

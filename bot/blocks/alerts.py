@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.kit import Block, actions, button, context, message, section, slack_date
-from bot.blocks.text import escape, user
+from bot.blocks.text import escape, slash_command, user
 from models.monitor_views import AlertView
 
 ACK, RETRAIN = "alert.ack", "alert.retrain"
@@ -87,7 +87,7 @@ def _owner_line(view: AlertView) -> str:
         )
     return (
         f"There is no {escape(view.owner_role.label)} lead to ping: assign one with "
-        f"`/mlops role assign {escape(view.project_key)} {view.owner_role.value} @user lead`."
+        f"`{slash_command()} role assign {escape(view.project_key)} {view.owner_role.value} @user lead`."
     )
 
 
@@ -96,7 +96,7 @@ def _architect_line(view: AlertView, architect: str | None) -> str:
         return f"{user(architect)}, as ML architect lead, please make sure someone picks it up."
     return (
         "There is no ML architect lead to escalate to: assign one with "
-        f"`/mlops role assign {escape(view.project_key)} architect @user lead`."
+        f"`{slash_command()} role assign {escape(view.project_key)} architect @user lead`."
     )
 
 

@@ -19,7 +19,7 @@ from bot.blocks.kit import (
     slack_date,
     text_input,
 )
-from bot.blocks.text import cut, escape, user
+from bot.blocks.text import cut, escape, slash_command, user
 from models.enums import Decision, HandoffStatus
 from models.policy import Transition
 from models.schemas import HandoffView, SignOffLine
@@ -123,7 +123,7 @@ def changes_requested_message(view: HandoffView, by: str) -> dict[str, Any]:
     why = "\n".join(f"• {checklist_line(line)}" for line in reasons) or "(no reason given)"
     text = (
         f":memo: {user(by)} asked for changes to your *{escape(view.project_key)}* hand-off "
-        f"({view.transition}):\n{why}\nRun `/mlops handoff {view.project_key}` to resubmit."
+        f"({view.transition}):\n{why}\nRun `{slash_command()} handoff {view.project_key}` to resubmit."
     )
     return message(f"Changes requested on {view.project_key}", [section(text)])
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.blocks.handoff import decision_buttons
 from bot.blocks.kit import Block, actions, button, context, divider, header, home, modal, section
 from bot.blocks.replies import STAGE_ICON
-from bot.blocks.text import cut, escape, user
+from bot.blocks.text import cut, escape, slash_command, user
 from models.schemas import HandoffView, MyProject
 
 CARDS_SHOWN = 8  # four blocks each; a home view holds 100
@@ -37,7 +37,7 @@ def home_view(
         blocks += [*waiting_blocks(view, now), divider()]
     if len(pending) > CARDS_SHOWN:
         more = len(pending) - CARDS_SHOWN
-        blocks.append(context(f"…and {more} more: `/mlops signoffs` lists them all."))
+        blocks.append(context(f"…and {more} more: `{slash_command()} signoffs` lists them all."))
     blocks.append(header(f"My projects ({len(projects)})"))
     if not projects:
         blocks.append(context("You hold no role yet. *New project* sets one up."))
@@ -45,7 +45,9 @@ def home_view(
         blocks += project_blocks(project)
     if len(projects) > PROJECTS_SHOWN:
         blocks.append(
-            context(f"…and {len(projects) - PROJECTS_SHOWN} more: `/mlops project list`.")
+            context(
+                f"…and {len(projects) - PROJECTS_SHOWN} more: `{slash_command()} project list`."
+            )
         )
     return home(blocks)
 

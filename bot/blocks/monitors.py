@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.kit import Block, age, header, message, section
-from bot.blocks.text import cut, escape, user
+from bot.blocks.text import cut, escape, slash_command, user
 from models.monitor_views import MonitorView, ObservationResult
 
 SECTION_BUDGET = 2800  # room under the section limit for the joining newlines
@@ -19,7 +19,7 @@ def monitor_added(view: MonitorView) -> dict[str, Any]:
         f":white_check_mark: Monitoring *{escape(view.metric)}* on `{escape(view.project_key)}`: "
         f"an alert opens when it goes {view.rule} and pings the "
         f"{escape(view.owner_role.label)} lead. Record values with "
-        f"`/mlops metric {escape(view.project_key)} {escape(view.metric)} &lt;value&gt;`."
+        f"`{slash_command()} metric {escape(view.project_key)} {escape(view.metric)} &lt;value&gt;`."
     )
     if view.source_kind and view.source_url:
         url = escape(cut(view.source_url, URL_SHOWN_MAX))
@@ -39,7 +39,7 @@ def monitor_list(key: str, views: list[MonitorView], now: datetime) -> dict[str,
     if not views:
         text = (
             f"`{escape(key)}` has no monitors. Add one with "
-            f"`/mlops monitor add {escape(key)} &lt;metric&gt; &lt;min|max&gt; &lt;threshold&gt;`."
+            f"`{slash_command()} monitor add {escape(key)} &lt;metric&gt; &lt;min|max&gt; &lt;threshold&gt;`."
         )
         return message(f"No monitors on {key}", [section(text)])
     lines = [monitor_line(v, now) for v in views]

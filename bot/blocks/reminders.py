@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.blocks.handoff import card_blocks, checklist_line, title
 from bot.blocks.kit import Block, context, message, section, slack_date
-from bot.blocks.text import escape, user
+from bot.blocks.text import escape, slash_command, user
 from models.enums import HandoffStatus, Role
 from models.schemas import HandoffView
 
@@ -54,7 +54,7 @@ def _architect_line(data: dict[str, Any], key: str) -> str:
         return f"{user(data['architect'])}, as ML architect lead, please help unblock it."
     return (
         "This project has no ML architect lead to escalate to: assign one with "
-        f"`/mlops role assign {escape(key)} architect @user lead`."
+        f"`{slash_command()} role assign {escape(key)} architect @user lead`."
     )
 
 

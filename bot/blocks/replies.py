@@ -8,7 +8,7 @@ from typing import Any
 from bot.blocks.digest import lead_time_line, monitor_line
 from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
 from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
-from bot.blocks.text import channel, cut, escape, unescape, user
+from bot.blocks.text import channel, cut, escape, slash_command, unescape, user
 from models.digest import StatusView
 from models.enums import HandoffStatus, Stage
 from models.schemas import (
@@ -51,7 +51,7 @@ def project_created(p: ProjectSummary) -> dict[str, Any]:
     text = (
         f":sparkles: {user(p.created_by)} created *{escape(p.name)}* (`{p.key}`), stage *manage*, "
         f"home channel {channel(p.channel_id)}. Next: assign role leads with "
-        f"`/mlops role assign {p.key} &lt;role&gt; @user lead`."
+        f"`{slash_command()} role assign {p.key} &lt;role&gt; @user lead`."
     )
     return message(f"Project {p.key} created", [section(text)])
 
@@ -63,7 +63,7 @@ def project_archived(p: ProjectSummary) -> dict[str, Any]:
 def project_list(items: list[ProjectSummary]) -> dict[str, Any]:
     if not items:
         return text_reply(
-            "No projects yet. Create one with `/mlops project create &lt;key&gt; [name]`."
+            f"No projects yet. Create one with `{slash_command()} project create &lt;key&gt; [name]`."
         )
     lines = [
         f"{STAGE_ICON[p.stage]} `{p.key}` *{escape(p.name)}*: {p.stage.value}, {channel(p.channel_id)}"

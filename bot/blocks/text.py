@@ -44,6 +44,21 @@ _ENTITY_LEN = 5
 _TOKEN_START = re.compile(r"<(?:[@#!]|https?:|mailto:)")
 
 
+DEFAULT_SLASH_COMMAND = "/mlops"  # BATON_COMMAND's default
+_slash_command = DEFAULT_SLASH_COMMAND  # BATON_COMMAND; set once per process by bot/runtime.py
+
+
+def use_slash_command(name: str) -> None:
+    """Hints that tell people what to type name the configured slash command."""
+    global _slash_command
+    _slash_command = name
+
+
+def slash_command() -> str:
+    """The configured slash command (e.g. /mlops), for hints such as `/mlops signoffs`."""
+    return _slash_command
+
+
 def escape(text: str) -> str:
     """Escape the three characters Slack treats as mrkdwn control characters."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -34,7 +34,13 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def bot(db, slack) -> Iterator[BotClient]:
+def bot_settings() -> dict[str, object]:
+    """Settings a test module changes for its `bot` (override this fixture there)."""
+    return {}
+
+
+@pytest.fixture
+def bot(db, slack, bot_settings) -> Iterator[BotClient]:
     settings = Settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
@@ -42,6 +48,7 @@ def bot(db, slack) -> Iterator[BotClient]:
         baton_database_url=db.url,
         baton_admins=(ADMIN,),
         _env_file=None,
+        **bot_settings,
     )
     rt = Runtime(
         settings=settings,

@@ -61,7 +61,13 @@ class BotClient:
 
     # -- what Slack sends --------------------------------------------------------------------
     def command(
-        self, text: str, *, user: str, channel: str = "CCHURN", team: str = HOME
+        self,
+        text: str,
+        *,
+        user: str,
+        channel: str = "CCHURN",
+        team: str = HOME,
+        slash: str = "/mlops",
     ) -> requests.Response:
         body = urlencode(
             {
@@ -72,7 +78,7 @@ class BotClient:
                 "channel_name": "churn",
                 "user_id": user,
                 "user_name": user.lower(),
-                "command": "/mlops",
+                "command": slash,
                 "text": text,
                 "api_app_id": "A1",
                 "response_url": self.fake.response_url(f"cmd-{user}"),

@@ -1,0 +1,60 @@
+"""What happened to a project: its audit trail and its model lineage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.blocks import replies
+from handlers.registry import CommandContext, Reply, Subcommand, subcommand
+from models.services import audit, lineage
+from models.services.common import get_project
+
+if TYPE_CHECKING:
+    from handlers.parsing import Args
+
+DEFAULT_HISTORY_LIMIT = 20
+MAX_HISTORY_LIMIT = 200
+
+
+@subcommand(
+    "history",
+    "{cmd} history <key> [N]",
+    f"Audit trail, newest first (N from 1 to {MAX_HISTORY_LIMIT}, default {DEFAULT_HISTORY_LIMIT})",
+    reads_only=True,
+)
+@dataclass(frozen=True, slots=True)
+class History(Subcommand):
+    key: str
+    limit: int = DEFAULT_HISTORY_LIMIT
+
+    @classmethod
+    def parse(cls, args: Args) -> History:
+        key, limit = args.key(), args.take_optional()
+        args.end()
+        return cls(key) if limit is None else cls(key, _history_limit(args, limit))
+
+    def run(self, ctx: CommandContext) -> Reply:
+        project = get_project(ctx.s, ctx.actor.team_id, self.key)
+        entries = audit.history(ctx.s, ctx.actor.team_id, project, self.limit)
+        return replies.history_reply(self.key, entries)
+
+
+def _history_limit(args: Args, word: str) -> int:
+    if not word.isascii() or not word.isdigit():
+        args.fail(f"'{word}' is not a whole number of events")
+    if len(word) > 3 or not 1 <= int(word) <= MAX_HISTORY_LIMIT:
+        args.fail(f"history shows 1 to {MAX_HISTORY_LIMIT} events, not {word}")
+    return int(word)
+
+
+@subcommand(
+    "lineage", "{cmd} lineage <key>", "Model versions, their data and sources", reads_only=True
+)
+@dataclass(frozen=True, slots=True)
+class Lineage(Subcommand):
+    key: str
+
+    def run(self, ctx: CommandContext) -> Reply:
+        found = lineage.lineage_of(ctx.s, ctx.actor.team_id, self.key)
+        return replies.lineage_reply(self.key, found)

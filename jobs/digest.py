@@ -14,13 +14,11 @@ from sqlalchemy.orm import Session
 
 from jobs.context import JobContext
 from models.enums import Stage
-from models.outbox import OutboxMessage
+from models.notifications import DigestPost
 from models.project import Project
 from models.schedule import DigestSchedule
 from models.services import outbox
 from models.services.digest import build_digest
-
-TOPIC = "digest.post"
 
 
 def post_digest(
@@ -46,10 +44,7 @@ def post_digest(
         project_key=project_key,
         since=since,
     )
-    before = set(s.new)
-    outbox.to_channel(s, team_id, TOPIC, channel_id, digest=view.model_dump(mode="json"))
-    # to_channel returns nothing: the row is the one object it just added to the session.
-    (row,) = [o for o in s.new if o not in before and isinstance(o, OutboxMessage)]
+    row = outbox.to_channel(s, team_id, channel_id, DigestPost(digest=view))
     s.flush()
     return row.id
 

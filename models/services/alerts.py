@@ -17,6 +17,7 @@ from models.enums import Role, Stage
 from models.errors import DomainError, NotFound
 from models.monitor import Alert, Monitor
 from models.monitor_views import AckResult, AlertView
+from models.notifications import AlertEscalated
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor
@@ -142,15 +143,8 @@ def _claim_escalation(s: Session, alert_id: int, now: datetime) -> bool:
 
 
 def _escalate(s: Session, alert: Alert, project: Project, architect: str | None) -> None:
-    outbox.to_channel(
-        s,
-        project.team_id,
-        "alert.escalated",
-        project.channel_id,
-        project_id=project.id,
-        alert_id=alert.id,
-        architect=architect,
-    )
+    note = AlertEscalated(project_id=project.id, alert_id=alert.id, architect=architect)
+    outbox.to_channel(s, project.team_id, project.channel_id, note)
     audit.record(
         s,
         system(project.team_id),

@@ -14,6 +14,12 @@ from models.base import utcnow
 from models.enums import HandoffStatus, Role, Stage
 from models.errors import Conflict, DomainError, PacketInvalid, PermissionDenied
 from models.handoff import Handoff
+from models.notifications import (
+    HandoffRequested,
+    HandoffResubmitted,
+    HandoffUpdated,
+    SignoffRequested,
+)
 from models.policy import Policy, Transition
 from models.policy_versions import transition_snapshot
 from models.project import Project
@@ -133,7 +139,7 @@ def request_handoff(
         packet=clean,
         source=source,
     )
-    _announce(s, project, handoff, "handoff.requested")
+    _announce(s, project, handoff, HandoffRequested)
     return handoff_view(s, handoff, policy, project=project)
 
 
@@ -160,7 +166,7 @@ def resubmit(
         round=handoff.round,
         packet=handoff.packet,
     )
-    _announce(s, project, handoff, "handoff.resubmitted")
+    _announce(s, project, handoff, HandoffResubmitted)
     return handoff_view(s, handoff, policy, project=project)
 
 
@@ -182,14 +188,8 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
     webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
     leads = leads_of(s, project)
     outbox.refresh_home(s, project.team_id, *(leads[r] for r in handoff.required if r in leads))
-    outbox.to_channel(
-        s,
-        project.team_id,
-        "handoff.updated",
-        project.channel_id,
-        project_id=project.id,
-        handoff_id=handoff.id,
-    )
+    note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
+    outbox.to_channel(s, project.team_id, project.channel_id, note)
     from models.services import gates  # gates' services request hand-offs through this module
 
     gates.handoff_decided(s, project, handoff)
@@ -259,20 +259,17 @@ def _required_roles(s: Session, project: Project, transition: Transition) -> lis
     return required
 
 
-def _announce(s: Session, project: Project, handoff: Handoff, topic: str) -> None:
+def _announce(
+    s: Session,
+    project: Project,
+    handoff: Handoff,
+    kind: type[HandoffRequested | HandoffResubmitted],
+) -> None:
     """The card in the project channel, and a direct message to each required lead."""
-    outbox.to_channel(
-        s, project.team_id, topic, project.channel_id, project_id=project.id, handoff_id=handoff.id
-    )
+    ids = {"project_id": project.id, "handoff_id": handoff.id}
+    outbox.to_channel(s, project.team_id, project.channel_id, kind(**ids))
     leads = leads_of(s, project)
     signers = list(dict.fromkeys(leads[Role(r)] for r in handoff.required_roles))
     for user in signers:
-        outbox.to_user(
-            s,
-            project.team_id,
-            "handoff.signoff_requested",
-            user,
-            project_id=project.id,
-            handoff_id=handoff.id,
-        )
+        outbox.to_user(s, project.team_id, user, SignoffRequested(**ids))
     outbox.refresh_home(s, project.team_id, *signers)

@@ -1,0 +1,266 @@
+"""What an outbox row says: one small class per topic, stored as its topic plus its fields.
+
+Domain code queues an instance (models/services/outbox.py); the deliverer reads the row back
+into its class (`read`) and renders it by class (bot/renderers.py for Slack, bot/sinks.py for
+the other sinks). A row is stored as it always was: `topic`, the `project_id` and `handoff_id`
+columns, and the other fields as the `data` JSON, so rows queued before these classes existed
+read back the same way.
+
+To add a notification: a class here, a renderer (or sink) for it, and the service that queues
+it. tests/bot/test_notifications.py fails while any class lacks its renderer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from models.digest import DigestView
+from models.enums import Role
+from models.outbox import SLACK_SINK, OutboxMessage
+
+# Fields kept in the row's own columns rather than in `data`.
+COLUMNS = ("project_id", "handoff_id")
+
+_BY_TOPIC: dict[str, type[Notification]] = {}  # Slack rows, by topic
+_BY_SINK: dict[str, type[Notification]] = {}  # other sinks: one class each, by sink
+
+
+class Notification(BaseModel):
+    """A message a committed change owes; `topic` names it in the row, `sink` delivers it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    topic: ClassVar[str]
+    sink: ClassVar[str] = SLACK_SINK
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        registry, key = (_BY_TOPIC, cls.topic) if cls.sink == SLACK_SINK else (_BY_SINK, cls.sink)
+        if key in registry and registry[key].__qualname__ != cls.__qualname__:
+            raise TypeError(f"two notifications for {key!r}: {registry[key]} and {cls}")
+        registry[key] = cls
+
+    @property
+    def stored_topic(self) -> str:
+        return self.topic
+
+    def columns(self) -> dict[str, Any]:
+        return {name: getattr(self, name, None) for name in COLUMNS}
+
+    def data(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude=set(COLUMNS))
+
+
+def kind_of(row: OutboxMessage) -> type[Notification]:
+    """The class a stored row belongs to; LookupError when none (the row cannot be sent)."""
+    if row.sink == SLACK_SINK:
+        if row.topic not in _BY_TOPIC:
+            raise LookupError(f"unknown outbox topic {row.topic!r}")
+        return _BY_TOPIC[row.topic]
+    if row.sink not in _BY_SINK:
+        raise LookupError(f"no outbox sink named {row.sink!r}")
+    return _BY_SINK[row.sink]
+
+
+def read(row: OutboxMessage) -> Notification:
+    """The row as its notification (pydantic checks the stored fields)."""
+    stored = {**(row.data or {}), "project_id": row.project_id, "handoff_id": row.handoff_id}
+    return kind_of(row).model_validate(stored)
+
+
+def topics() -> list[str]:
+    return sorted(_BY_TOPIC)
+
+
+# -- hand-off cards: posted once, then edited in place ------------------------------------------
+class HandoffRequested(Notification):
+    """The card in the project channel."""
+
+    topic: ClassVar[str] = "handoff.requested"
+    project_id: int
+    handoff_id: int
+
+
+class SignoffRequested(Notification):
+    """The card in a required lead's direct messages."""
+
+    topic: ClassVar[str] = "handoff.signoff_requested"
+    project_id: int
+    handoff_id: int
+
+
+class HandoffUpdated(Notification):
+    """Every posted copy of the card is edited to the hand-off's current state."""
+
+    topic: ClassVar[str] = "handoff.updated"
+    project_id: int
+    handoff_id: int
+
+
+class HandoffResubmitted(Notification):
+    """A new round: every copy is edited, like HandoffUpdated."""
+
+    topic: ClassVar[str] = "handoff.resubmitted"
+    project_id: int
+    handoff_id: int
+
+
+# -- hand-off outcomes ----------------------------------------------------------------------------
+class ChangesRequested(Notification):
+    """To the requester: what to change, with a Resubmit button."""
+
+    topic: ClassVar[str] = "handoff.changes_requested"
+    project_id: int
+    handoff_id: int
+    by: str
+
+
+class ProjectAdvanced(Notification):
+    topic: ClassVar[str] = "project.advanced"
+    project_id: int
+    handoff_id: int | None = None
+    stage_from: str
+    stage_to: str
+
+
+class HandoffReceived(Notification):
+    """To each member of a receiving role: the packet is theirs now."""
+
+    topic: ClassVar[str] = "handoff.received"
+    project_id: int
+    handoff_id: int
+
+
+class RoleAssigned(Notification):
+    topic: ClassVar[str] = "role.assigned"
+    project_id: int
+    role: Role
+    lead: bool
+    by: str
+
+
+class HomeRefresh(Notification):
+    """The person's App Home, published again (views.publish) from current state."""
+
+    topic: ClassVar[str] = "home.refresh"
+
+
+# -- scheduled ------------------------------------------------------------------------------------
+class DigestPost(Notification):
+    """A snapshot: what was true when the digest was built, however late it is delivered."""
+
+    topic: ClassVar[str] = "digest.post"
+    digest: DigestView
+
+
+class SignoffReminder(Notification):
+    """To the lead, with the card's buttons (a copy edited like the others)."""
+
+    topic: ClassVar[str] = "signoff.reminder"
+    project_id: int
+    handoff_id: int
+    role: Role
+    hours_overdue: int = 0
+
+
+class SignoffEscalation(Notification):
+    topic: ClassVar[str] = "signoff.escalation"
+    project_id: int
+    handoff_id: int
+    role: Role
+    approver: str | None = None
+    architect: str | None = None
+
+
+# -- monitoring -----------------------------------------------------------------------------------
+class AlertOpened(Notification):
+    topic: ClassVar[str] = "alert.opened"
+    project_id: int
+    alert_id: int
+
+
+class AlertResolved(Notification):
+    """A reply in the alert's thread, and the alert itself edited to say it recovered."""
+
+    topic: ClassVar[str] = "alert.resolved"
+    project_id: int
+    alert_id: int
+    value: float
+
+
+class AlertEscalated(Notification):
+    topic: ClassVar[str] = "alert.escalated"
+    project_id: int
+    alert_id: int
+    architect: str | None = None
+
+
+# -- MLflow, told in the project channel ---------------------------------------------------------
+class MlflowAliasSet(Notification):
+    topic: ClassVar[str] = "mlflow.alias_set"
+    project_id: int
+    handoff_id: int | None = None
+    model: str
+    version: str
+    alias: str
+
+
+class MlflowAliasFailed(Notification):
+    topic: ClassVar[str] = "mlflow.alias_failed"
+    project_id: int
+    handoff_id: int | None = None
+    model: str
+    version: str
+    alias: str
+    error: str
+    final: bool
+
+
+class MlflowAliasUnsigned(Notification):
+    """The production alias was set in MLflow without a signed-off hand-off."""
+
+    topic: ClassVar[str] = "mlflow.alias_unsigned"
+    project_id: int
+    model: str
+    version: str
+    alias: str
+
+
+# -- other sinks (bot/sinks.py) ------------------------------------------------------------------
+class SetProductionAlias(Notification):
+    """Tag the version and set the production alias in MLflow (bot/mlflow_sink.py)."""
+
+    topic: ClassVar[str] = "mlflow.set_alias"
+    sink: ClassVar[str] = "mlflow"
+    project_id: int
+    handoff_id: int
+    promotion_id: int
+
+
+class WorkflowCompletion(Notification):
+    """Complete the Workflow Builder step waiting on a hand-off (bot/workflow_sink.py)."""
+
+    topic: ClassVar[str] = "workflow.complete"
+    sink: ClassVar[str] = "workflow"
+    project_id: int
+    handoff_id: int
+    step_id: int
+
+
+class WebhookDelivery(Notification):
+    """One signed POST to a subscriber (bot/webhook_sink.py); the row's topic is the event."""
+
+    topic: ClassVar[str] = "webhook.event"
+    sink: ClassVar[str] = "webhook"
+    project_id: int
+    handoff_id: int | None = None
+    subscription_id: int
+    delivery_id: str
+    event: str
+    body: dict[str, Any]
+
+    @property
+    def stored_topic(self) -> str:
+        return self.event

@@ -2,21 +2,27 @@
 
 What each subcommand does is declared with its class in `handlers/subcommands/`; this module
 only dispatches: one transaction per command (read-only when the subcommand only reads), and
-a reply that is either a message or a modal opened after the transaction.
+a reply that is either a message or a modal opened after the transaction. A key left out in
+a channel that is the home of several projects gets a select of them; picking one re-runs
+the command with that key (`command.pick_project`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from slack_bolt import App
 
 from bot.blocks import replies
 from bot.runtime import Runtime
 from handlers import parsing as p
+from handlers.envelope import Unreadable
 from handlers.listener import Incoming, Kind, listener
-from handlers.registry import CommandContext, OpenView, Subcommand
+from handlers.registry import CommandContext, OpenView, Reply, Subcommand
+from models.schemas import ProjectHomes
+from models.services import projects
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +31,13 @@ def register(app: App, rt: Runtime) -> None:
     @app.command(rt.settings.baton_command)
     @listener(rt, Kind.COMMAND, "command.run")
     def on_command(req: Incoming) -> None:
-        try:
-            command = p.parse(req.body.get("text", ""), rt.settings.baton_command)
-        except p.UsageError as exc:
-            req.ack(response_type="ephemeral", **replies.error_reply(exc.reason, exc.usage))
-            return
-        req.refusal = refusal_name(command)
-        _run(rt, req, command)
+        _parse_and_run(rt, req, req.body.get("text", ""), req.body["channel_id"])
+
+    @app.action(replies.PICK_PROJECT)
+    @listener(rt, Kind.ACTION, "command.run")
+    def on_project_picked(req: Incoming) -> None:
+        key, text, channel = _picked(req.body)
+        _parse_and_run(rt, req, text, channel, chosen=key)
 
 
 def refusal_name(command: Subcommand) -> str:
@@ -42,14 +48,63 @@ def refusal_name(command: Subcommand) -> str:
     return f"{words[0]}.{'_'.join(words[1:]) or 'read'}"
 
 
-def _run(rt: Runtime, req: Incoming, command: Subcommand) -> None:
+def _parse_and_run(
+    rt: Runtime, req: Incoming, text: str, channel: str, chosen: str | None = None
+) -> None:
+    here = p.Here(channel, lambda: _homes(rt, req), chosen)
+    try:
+        command = p.parse(text, rt.settings.baton_command, here)
+    except p.ChooseProject as exc:
+        picker = replies.project_picker(channel, exc.keys, text)
+        keys = ", ".join(exc.keys)
+        _answer(
+            req, picker or replies.error_reply(f"Several projects live here ({keys}): add the key.")
+        )
+        return
+    except p.UsageError as exc:
+        _answer(req, replies.error_reply(exc.reason, exc.usage))
+        return
+    req.refusal = refusal_name(command)
+    _run(rt, req, command, channel)
+
+
+def _homes(rt: Runtime, req: Incoming) -> ProjectHomes:
+    with rt.session(reading=True) as s:
+        return projects.project_homes(s, req.actor.team_id)
+
+
+def _run(rt: Runtime, req: Incoming, command: Subcommand, channel: str) -> None:
     with rt.session(reading=type(command).spec.reads_only) as s:
-        channel = req.body["channel_id"]
-        slash = req.body.get("command", rt.settings.baton_command)
-        ctx = CommandContext(rt, s, req.actor, channel, slash, req.detail)
+        ctx = CommandContext(rt, s, req.actor, channel, rt.settings.baton_command, req.detail)
         reply = command.run(ctx)
     if isinstance(reply, OpenView):
         req.ack()
         req.open_view(reply.view, reply.failed)
         return
-    req.ack(response_type=reply.pop("response_type", "ephemeral"), **reply)
+    _answer(req, reply)
+
+
+def _answer(req: Incoming, reply: Reply) -> None:
+    """A slash command's answer rides on its acknowledgement; a pick replaces the picker."""
+    kind = reply.pop("response_type", "ephemeral")
+    if req.kind is Kind.COMMAND:
+        req.ack(response_type=kind, **reply)
+        return
+    req.ack()
+    if req.respond is not None:
+        req.respond(response_type=kind, replace_original=kind == "ephemeral", **reply)
+
+
+def _picked(body: dict[str, Any]) -> tuple[str, str, str]:
+    """The key chosen in the picker, the command text its block carries, and its channel."""
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else None
+    if not isinstance(action, dict) or not isinstance(action.get("selected_option"), dict):
+        raise Unreadable("no project was picked")
+    key, block_id = action["selected_option"].get("value"), action.get("block_id")
+    channel = (body.get("container") or {}).get("channel_id")
+    if not all(isinstance(v, str) for v in (key, block_id, channel)):
+        raise Unreadable("the picked project, its command or its channel is missing")
+    if not block_id.startswith(replies.RERUN_PREFIX):
+        raise Unreadable("the picker does not carry a command")
+    return key, block_id.removeprefix(replies.RERUN_PREFIX), channel

@@ -1,6 +1,7 @@
 """The text after `/mlops` -> a typed Command, or a UsageError fit to show the user.
 
-Pure: no Slack client, no database, no I/O. The steps, each a small function:
+No Slack client and no database of its own: the one lookup is `Here.homes`, which the caller
+passes to let a key be left out in a project's channel. The steps, each a small function:
 
 1. `tokenize` splits on whitespace, honouring double quotes (straight `"` and the curly
    “ ” that iOS and macOS substitute; any of them closes a quote) and keeping Slack's
@@ -25,7 +26,8 @@ import difflib
 import math
 import re
 from collections.abc import Callable
-from functools import cache
+from dataclasses import dataclass, replace
+from functools import cache, cached_property
 from typing import Literal, NamedTuple, Never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -38,10 +40,11 @@ from handlers.commands_spec import (
     help_entries,
     usage_for,
 )
-from handlers.registry import DEFAULT_COMMAND, by_name
+from handlers.registry import DEFAULT_COMMAND, Subcommand, by_name
 from models import cron
 from models.enums import Role, Stage
 from models.errors import DomainError
+from models.schemas import ProjectHomes
 from models.sources import SourceRefused, parse_source_url
 
 __all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
@@ -50,6 +53,7 @@ QUOTES = frozenset('"“”')
 PROJECT_KEY = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 METRIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
 SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
 SOURCE_KINDS = ("prometheus", "json")
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -58,12 +62,30 @@ DISPLAY_NAME_MAX = 80
 MODEL_NAME_MAX = 200  # MLflow registered model names, as Baton stores them
 
 
+# Slack's markup for what the user picked: shown back as they saw it (@dana, #churn-model).
+PICKED = re.compile(
+    r"<(@[UW][A-Z0-9]+|#[CG][A-Z0-9]+)(?:\|([^>]*))?>|<(https?://[^|>]+)(?:\|[^>]*)?>"
+)
+
+
+def as_typed(text: str) -> str:
+    """`<@U1|dana>` → `@dana`, `<#C1|churn>` → `#churn`, a link → its URL."""
+
+    def shown(m: re.Match[str]) -> str:
+        if m.group(3):
+            return m.group(3)
+        sigil, label = m.group(1)[0], m.group(2)
+        return sigil + label if label else m.group(1)
+
+    return PICKED.sub(shown, text)
+
+
 class UsageError(Exception):
     """Bad arguments: `reason` says what is wrong, `usage` how to write it; nothing happened."""
 
     def __init__(self, reason: str, usage: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        self.reason = as_typed(reason)
+        super().__init__(self.reason)
         self.usage = usage
 
 
@@ -108,17 +130,60 @@ def _read_token(text: str, i: int) -> tuple[str, int]:
     return "".join(parts), i
 
 
-def parse(text: str, command: str = DEFAULT_COMMAND) -> Command:
-    """The command in `text`; UsageError (usage rendered for `command`) if it is not one."""
+@dataclass(frozen=True)
+class Here:
+    """Where the command was typed, so a project key may be left out in a project's channel.
+
+    `homes` is called (once) only when a key is read; `chosen` is the key picked from the
+    select Baton showed when several projects live in this channel.
+    """
+
+    channel_id: str
+    homes: Callable[[], ProjectHomes]
+    chosen: str | None = None
+    may_imply: bool = True  # False: read the key as typed (the second reading, see _read)
+
+
+class ChooseProject(Exception):
+    """The key was left out in a channel that is the home of several projects: ask which."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(", ".join(keys))
+        self.keys = keys
+
+
+def parse(text: str, command: str = DEFAULT_COMMAND, here: Here | None = None) -> Command:
+    """The command in `text`; UsageError (usage rendered for `command`) if it is not one.
+
+    ChooseProject when a key is left out where several projects are at home.
+    """
     try:
         tokens = tokenize(text)
     except _Invalid as e:
         raise UsageError(str(e), _usage_guess(text, command)) from None
     name, args = _resolve(tokens, command)
     try:
-        return by_name()[name].parse(Args(args, text))
+        return _read(by_name()[name], args, text, here)
     except _Invalid as e:
         raise UsageError(str(e), usage_for(name, command)) from None
+
+
+def _read(cls: type[Subcommand], tokens: list[Token], text: str, here: Here | None) -> Command:
+    """The arguments with the key implied by the channel where that reads; where it does not
+    (`metric nope auc 0.5` in a project's channel), as typed; the first reason if neither."""
+    args = Args(list(tokens), text, here)
+    try:
+        command = cls.parse(args)
+    except _Invalid as first:
+        if here is None or not args.implied:
+            raise
+        try:
+            return cls.parse(Args(list(tokens), text, replace(here, may_imply=False)))
+        except _Invalid:
+            raise first from None
+    if args.choices:  # it reads with any of them: ask which
+        raise ChooseProject(args.choices)
+    return command
 
 
 def _usage_guess(text: str, command: str) -> str:
@@ -133,14 +198,14 @@ def _resolve(tokens: list[Token], command: str) -> tuple[str, list[Token]]:
     if not tokens:
         return "help", []
     head = tokens[0].value.lower()
-    verb = tokens[1].value.lower() if len(tokens) > 1 else None
+    verb = as_typed(tokens[1].value).lower() if len(tokens) > 1 else None
     if f"{head} {verb}" in USAGE:
         return f"{head} {verb}", tokens[2:]
     if head in USAGE:
         return head, tokens[1:]
     if head in VERBS:
         raise _missing_verb(head, verb, command)
-    raise UsageError(_unknown_reason(head, command), usage_for("help", command))
+    raise _unknown(as_typed(tokens[0].value).lower(), command)  # <#C1|x> lower-cased is no link
 
 
 def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
@@ -153,13 +218,19 @@ def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
     return UsageError(reason + (f"; did you mean '{head} {close[0]}'?" if close else ""), usage)
 
 
-def _unknown_reason(word: str, command: str) -> str:
+def _unknown(word: str, command: str) -> UsageError:
+    """Did-you-mean, with the usage of the one command meant (help's when it is not clear)."""
     reason = f"'{word}' is not a {command} command"
     guesses = [f"{head} {word}" for head, verbs in VERBS.items() if word in verbs]
     guesses = guesses or difflib.get_close_matches(word, {n.split()[0] for n in USAGE}, n=1)
     if guesses:
         reason += "; did you mean " + " or ".join(f"'{g}'" for g in guesses) + "?"
-    return reason
+    meant = guesses[0] if len(guesses) == 1 else "help"
+    if meant in VERBS and meant not in USAGE:
+        return UsageError(
+            reason, "\n".join(usage_for(f"{meant} {v}", command) for v in VERBS[meant])
+        )
+    return UsageError(reason, usage_for(meant, command))
 
 
 def _project_key(word: str) -> str:
@@ -181,6 +252,8 @@ def _user_id(word: str) -> str:
 
 
 def _role(word: str) -> Role:
+    if MENTION.fullmatch(word):
+        _fail(f"'{word}' is a person, but the role goes here: the role first, then the @user")
     try:
         return Role.parse("_".join(word.split()))  # "data scientist" typed in quotes
     except ValueError as e:
@@ -305,9 +378,12 @@ class Args:
     Each reader takes the next word and checks it, or raises `_Invalid` with the reason.
     """
 
-    def __init__(self, tokens: list[Token], text: str) -> None:
+    def __init__(self, tokens: list[Token], text: str, here: Here | None = None) -> None:
         self._tokens = tokens
         self._text = text
+        self._here = here
+        self.implied = False  # the key was left out and taken from the channel
+        self.choices: list[str] = []  # several projects live here: one of them is meant
 
     def take(self, what: str) -> str:
         if not self._tokens:
@@ -335,8 +411,49 @@ class Args:
     def fail(self, reason: str) -> Never:
         raise _Invalid(reason)
 
-    def key(self) -> str:
+    def new_key(self) -> str:
+        """The key of a project to be: never implied by the channel."""
         return _project_key(self.take("the project key"))
+
+    def key(self) -> str:
+        """An existing project's key, a #channel that is its home, or, left out, the project
+        whose home is this channel. A word counts as a key when it names one (or nearly)."""
+        word = self._tokens[0].value if self._tokens else None
+        if word is not None and (home := CHANNEL.fullmatch(word)):
+            self._tokens.pop(0)
+            return self._home_of(home.group(1), word)
+        here = self._here
+        if here is None or not here.may_imply or (word is not None and self._names_a_project(word)):
+            return self.new_key()
+        homed = [here.chosen] if here.chosen is not None else self._homes.homed_in(here.channel_id)
+        if not homed:
+            return self.new_key()
+        self.implied = True
+        if len(homed) > 1:
+            self.choices = homed
+        return _project_key(homed[0])
+
+    @cached_property
+    def _homes(self) -> ProjectHomes:
+        assert self._here is not None
+        return self._here.homes()
+
+    def _names_a_project(self, word: str) -> bool:
+        assert self._here is not None
+        if self._here.chosen is None and not self._homes.homed_in(self._here.channel_id):
+            return True  # nothing to imply: the word is the key, right or wrong
+        typed = word.lower().replace("_", "-")
+        return bool(difflib.get_close_matches(typed, self._homes.keys, n=1, cutoff=0.8))
+
+    def _home_of(self, channel_id: str, word: str) -> str:
+        if self._here is None:
+            _fail(f"'{word}' is a channel: give the project key")
+        homed = self._homes.homed_in(channel_id)
+        if not homed:
+            _fail(f"'{word}' is not the home channel of any project: give the project key")
+        if len(homed) > 1:
+            _fail(f"'{word}' is the home of several projects ({', '.join(homed)}): give the key")
+        return homed[0]
 
     def optional_key(self) -> str | None:
         word = self.take_optional()

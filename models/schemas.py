@@ -129,3 +129,15 @@ class LineageEntry(View):
     origin: str
     recorded_by: str
     recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ProjectHomes:
+    """Where a workspace's projects live: every key, and the active ones by home channel."""
+
+    keys: frozenset[str]
+    homes: dict[str, str]  # active project key -> its home channel
+
+    def homed_in(self, channel_id: str) -> list[str]:
+        """The keys of the active projects whose home channel is `channel_id`, sorted."""
+        return sorted(k for k, c in self.homes.items() if c == channel_id)

@@ -17,6 +17,9 @@ from bot.blocks.text import (
     MESSAGE_BLOCKS_MAX,
     MESSAGE_TEXT_TOTAL_MAX,
     MODAL_TITLE_MAX,
+    OPTION_TEXT_MAX,
+    OPTION_VALUE_MAX,
+    OPTIONS_MAX,
     PLACEHOLDER_MAX,
     PRIVATE_METADATA_MAX,
     SECTION_TEXT_MAX,
@@ -50,6 +53,19 @@ def section(text: str, *, block_id: str | None = None) -> Block:
     if block_id:
         block["block_id"] = block_id[:BLOCK_ID_MAX]
     return block
+
+
+def static_select(action_id: str, placeholder: str, options: list[tuple[str, str]]) -> Block:
+    """A drop-down of (label, value) pairs; values carry only ids."""
+    return {
+        "type": "static_select",
+        "action_id": action_id[:ACTION_ID_MAX],
+        "placeholder": plain(placeholder, PLACEHOLDER_MAX),
+        "options": [
+            {"text": plain(label, OPTION_TEXT_MAX), "value": value[:OPTION_VALUE_MAX]}
+            for label, value in options[:OPTIONS_MAX]
+        ],
+    }
 
 
 def fields(pairs: list[str]) -> list[Block]:

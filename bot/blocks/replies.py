@@ -7,10 +7,20 @@ from typing import Any
 
 from bot.blocks.digest import lead_time_line, monitor_line
 from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
-from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
-from bot.blocks.text import channel, cut, escape, slash_command, unescape, user
+from bot.blocks.kit import (
+    Block,
+    age,
+    context,
+    divider,
+    fields,
+    header,
+    message,
+    section,
+    static_select,
+)
+from bot.blocks.text import BLOCK_ID_MAX, channel, cut, escape, slash_command, unescape, user
 from models.digest import StatusView
-from models.enums import HandoffStatus, Stage
+from models.enums import ROLE_ALIASES, HandoffStatus, Role, Stage
 from models.schemas import (
     AuditEntry,
     HandoffView,
@@ -41,10 +51,40 @@ def error_reply(reason: str, usage: str | None = None) -> dict[str, Any]:
     return message(said, [section(body)])  # the fallback is mrkdwn too: escaped as well
 
 
-def help_reply(entries: list[tuple[str, str]]) -> dict[str, Any]:
+def help_reply(entries: list[tuple[str, str]], *, roles: bool = False) -> dict[str, Any]:
+    """The commands; with `roles`, the role keys and short names `role assign` takes."""
     lines = [f"`{escape(usage)}`  {escape(what)}" for usage, what in entries]
     chunks = ["\n".join(lines[i : i + 12]) for i in range(0, len(lines), 12)]
-    return message("Baton commands", [header("Baton commands"), *[section(c) for c in chunks]])
+    blocks = [header("Baton commands"), *[section(c) for c in chunks]]
+    if roles:
+        blocks += [header("Roles"), section("\n".join(map(_role_line, Role))), context(BIZ_NOTE)]
+    else:
+        blocks.append(context(f"Roles and their short names: `{slash_command()} help role`"))
+    return message("Baton commands", blocks)
+
+
+BIZ_NOTE = "`biz` is the domain expert (business translator), not the business manager: `manager`."
+
+
+def _role_line(role: Role) -> str:
+    also = ", ".join(f"`{a}`" for a in ROLE_ALIASES[role])
+    return f"`{role.value}`  *{escape(role.label)}*" + (f" · also {also}" if also else "")
+
+
+PICK_PROJECT = "command.pick_project"
+RERUN_PREFIX = "rerun:"  # the picker's block id: this prefix, then the command text to re-run
+
+
+def project_picker(channel_id: str, keys: list[str], text: str) -> dict[str, Any] | None:
+    """Which project a command is about, when its channel is the home of several; None when
+    the command is too long to carry in the block id (the user then types the key)."""
+    block_id = RERUN_PREFIX + text
+    if len(block_id) > BLOCK_ID_MAX:
+        return None
+    ask = f"{channel(channel_id)} is the home of several projects. Which one do you mean?"
+    block = section(ask, block_id=block_id)
+    block["accessory"] = static_select(PICK_PROJECT, "Choose a project", [(k, k) for k in keys])
+    return message("Which project?", [block])
 
 
 def project_created(p: ProjectSummary) -> dict[str, Any]:
@@ -74,6 +114,17 @@ def project_list(items: list[ProjectSummary]) -> dict[str, Any]:
 
 def roles_reply(key: str, holders: list[RoleHolders]) -> dict[str, Any]:
     return message(f"Roles on {key}", [header(f"Roles · {key}"), *fields(_role_fields(holders))])
+
+
+def member_added(key: str, holders: list[RoleHolders], role: Role, user_id: str) -> dict[str, Any]:
+    """`role assign` without `lead`: say so, and who leads, before the roster."""
+    lead = next((h.lead for h in holders if h.role == role), None)
+    if lead == user_id:
+        return roles_reply(key, holders)
+    who = f"the lead is still {user(lead)}" if lead else "the role has no lead yet"
+    note = f"{user(user_id)} added as member; {who} (add `lead` to make them lead)."
+    roster = roles_reply(key, holders)
+    return message(f"{roster['text']}: added as member", [section(note), *roster["blocks"]])
 
 
 def _role_fields(holders: list[RoleHolders]) -> list[str]:

@@ -44,4 +44,6 @@ class Help(Subcommand):
         )
 
     def run(self, ctx: CommandContext) -> Reply:
-        return replies.help_reply(help_entries(ctx.rt.settings.baton_command, self.topic))
+        entries = help_entries(ctx.rt.settings.baton_command, self.topic)
+        about_roles = (self.topic or "").partition(" ")[0] in ("role", "roles")
+        return replies.help_reply(entries, roles=about_roles)

@@ -33,7 +33,7 @@ class ProjectCreate(Subcommand):
     def parse(cls, args: Args) -> ProjectCreate:
         if not args.remaining():
             return cls()
-        return cls(args.key(), args.display_name())
+        return cls(args.new_key(), args.display_name())
 
     def run(self, ctx: CommandContext) -> Reply | OpenView:
         if not self.key:

@@ -39,7 +39,9 @@ class RoleAssign(Subcommand):
         holders = roster.assign_role(
             ctx.s, ctx.actor, self.key, self.role, self.user_id, lead=self.lead
         )
-        return replies.roles_reply(self.key, holders)
+        if self.lead:
+            return replies.roles_reply(self.key, holders)
+        return replies.member_added(self.key, holders, self.role, self.user_id)
 
 
 @subcommand("role remove", "{cmd} role remove <key> <role> @user", "Take a role on a project away")

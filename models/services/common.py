@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from sqlalchemy import select
@@ -36,8 +37,15 @@ def get_project(s: Session, team_id: str, key: str, *, lock: bool = False) -> Pr
         query = query.with_for_update()
     project = s.scalars(query).one_or_none()
     if project is None:
-        raise NotFound(f"No project '{key}' in this workspace. `project list` shows them all.")
+        raise NotFound(f"No project '{key}' in this workspace.{_closest_key(s, team_id, key)}")
     return project
+
+
+def _closest_key(s: Session, team_id: str, key: str) -> str:
+    keys = s.scalars(select(Project.key).where(Project.team_id == team_id)).all()
+    close = difflib.get_close_matches(key, keys, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"{hint} `project list` shows them all."
 
 
 def get_active_project(s: Session, team_id: str, key: str, *, lock: bool = False) -> Project:

@@ -11,7 +11,7 @@ from models.enums import Stage
 from models.errors import Conflict, DomainError
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, ProjectCard, ProjectSummary
+from models.schemas import Actor, ProjectCard, ProjectHomes, ProjectSummary
 from models.services import audit, roster, webhooks
 from models.services.common import check_key, get_project, require_project_manager
 from models.services.views import handoff_view, open_handoff_of
@@ -48,6 +48,15 @@ def list_projects(
     if not include_archived:
         query = query.where(Project.stage != Stage.ARCHIVED)
     return [summary(p) for p in s.scalars(query)]
+
+
+def project_homes(s: Session, team_id: str) -> ProjectHomes:
+    """Every project key of the workspace, and the home channel of each active one."""
+    rows = s.execute(
+        select(Project.key, Project.channel_id, Project.stage).where(Project.team_id == team_id)
+    ).all()
+    homes = {key: channel for key, channel, stage in rows if stage != Stage.ARCHIVED}
+    return ProjectHomes(frozenset(key for key, _, _ in rows), homes)
 
 
 def archive_project(s: Session, actor: Actor, key: str) -> ProjectSummary:

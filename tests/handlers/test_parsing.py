@@ -432,26 +432,46 @@ def test_bad_arguments_give_the_reason_and_the_usage_line(
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"),
+    ("text", "reason", "meant"),
     [
-        ("deploy churn", "'deploy' is not a /mlops command"),
-        ("projects", "'projects' is not a /mlops command; did you mean 'project'?"),
-        ("hand-off churn", "'hand-off' is not a /mlops command; did you mean 'handoff'?"),
-        ("sign-offs", "'sign-offs' is not a /mlops command; did you mean 'signoffs'?"),
-        ("Statuss churn", "'statuss' is not a /mlops command; did you mean 'status'?"),
-        ("assign churn ds <@U1>", "'assign' is not a /mlops command; did you mean 'role assign'?"),
+        ("deploy churn", "'deploy' is not a /mlops command", ["help"]),
+        (
+            "projects",
+            "'projects' is not a /mlops command; did you mean 'project'?",
+            [f"project {v}" for v in VERBS["project"]],
+        ),
+        (
+            "hand-off churn",
+            "'hand-off' is not a /mlops command; did you mean 'handoff'?",
+            ["handoff"],
+        ),
+        (
+            "sign-offs",
+            "'sign-offs' is not a /mlops command; did you mean 'signoffs'?",
+            ["signoffs"],
+        ),
+        ("Statuss churn", "'statuss' is not a /mlops command; did you mean 'status'?", ["status"]),
+        (
+            "assign churn ds <@U1>",
+            "'assign' is not a /mlops command; did you mean 'role assign'?",
+            ["role assign"],
+        ),
         (
             "remove churn auc",
             "'remove' is not a /mlops command; did you mean 'role remove' or 'monitor remove'?",
+            ["help"],
         ),
-        ('"" churn', "'' is not a /mlops command"),
+        ('"" churn', "'' is not a /mlops command", ["help"]),
     ],
 )
-def test_unknown_subcommand_is_named_with_a_suggestion(text: str, reason: str) -> None:
+def test_unknown_subcommand_is_named_with_a_suggestion(
+    text: str, reason: str, meant: list[str]
+) -> None:
+    """The usage shown is the meant command's own (issue 11), help's when nothing is meant."""
     with pytest.raises(p.UsageError) as caught:
         p.parse(text)
     assert caught.value.reason == reason
-    assert caught.value.usage == "/mlops help [command]"
+    assert caught.value.usage == "\n".join(p.usage_for(m) for m in meant)
 
 
 @pytest.mark.parametrize(
@@ -565,7 +585,7 @@ def test_usage_lines_follow_the_configured_command_name() -> None:
     with pytest.raises(p.UsageError) as unknown:
         p.parse("stats churn", command="/baton")
     assert unknown.value.reason == "'stats' is not a /baton command; did you mean 'status'?"
-    assert unknown.value.usage == "/baton help [command]"
+    assert unknown.value.usage == "/baton status <key>"  # the meant command's own syntax
 
 
 def test_every_usage_line_has_a_parser_and_a_help_line() -> None:

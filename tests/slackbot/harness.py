@@ -105,22 +105,8 @@ class BotClient:
         message: dict[str, Any] | None = None,
         home: bool = False,
     ) -> requests.Response:
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": {"id": team, "domain": "acme"},
-            "user": {"id": user, "team_id": team},
-            "api_app_id": "A1",
-            "trigger_id": self.trigger(),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "value": value,
-                    "block_id": f"handoff.decide.{value}",
-                    "action_ts": "1",
-                }
-            ],
-        }
+        button = {"type": "button", "action_id": action_id, "value": value}
+        payload = self._block_actions(user, team, {**button, "block_id": f"handoff.decide.{value}"})
         if home:
             payload["view"] = {"type": "home", "id": "VHOME"}
         else:
@@ -134,6 +120,28 @@ class BotClient:
             payload["message"] = {"ts": (message or {}).get("ts", "1.0"), "text": ""}
             payload["response_url"] = self.fake.response_url(f"click-{user}")
         return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def pick(
+        self, action_id: str, value: str, *, block_id: str, user: str, channel: str
+    ) -> requests.Response:
+        """A choice in a static select of an ephemeral message, as Slack sends it."""
+        option = {"text": {"type": "plain_text", "text": value}, "value": value}
+        picked = {"type": "static_select", "action_id": action_id, "selected_option": option}
+        payload = self._block_actions(user, HOME, {**picked, "block_id": block_id})
+        payload["channel"] = {"id": channel}
+        payload["container"] = {"type": "message", "channel_id": channel, "is_ephemeral": True}
+        payload["response_url"] = self.fake.response_url(f"pick-{user}", user=user)
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def _block_actions(self, user: str, team: str, action: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "block_actions",
+            "team": {"id": team, "domain": "acme"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A1",
+            "trigger_id": self.trigger(),
+            "actions": [{**action, "action_ts": "1"}],
+        }
 
     def submit(
         self, view: dict[str, Any], values: dict[str, str], *, user: str, team: str = HOME

@@ -30,8 +30,10 @@ from models.notifications import (
     AlertEscalated,
     AlertOpened,
     AlertResolved,
+    AlertUpdated,
     ChangesRequested,
     DigestPost,
+    HandoffClosed,
     HandoffReceived,
     HandoffRequested,
     HandoffResubmitted,
@@ -165,6 +167,13 @@ def changes_requested(d: Delivery, note: ChangesRequested) -> Plan:
     return d.post(handoff_blocks.changes_requested_message(view, note.by))
 
 
+@renders(HandoffClosed)
+def handoff_closed(d: Delivery, note: HandoffClosed) -> Plan:
+    view = d.handoff(note.handoff_id)
+    to_requester = d.row.user_id is not None
+    return d.post(handoff_blocks.closed_message(view, note.by, to_requester=to_requester))
+
+
 @renders(ProjectAdvanced)
 def project_advanced(d: Delivery, note: ProjectAdvanced) -> Plan:
     key = d.project_key(note.project_id)
@@ -195,7 +204,24 @@ def alert_opened(d: Delivery, note: AlertOpened) -> Plan:
 
 @renders(AlertResolved)
 def alert_resolved(d: Delivery, note: AlertResolved) -> Plan:
-    return d.post(alert_blocks.resolved_message(d.alert(note.alert_id), note.value))
+    """The answer in the alert's thread, and the alert itself edited: recovered, no buttons."""
+    view = d.alert(note.alert_id)
+    reply = Post(d.target, alert_blocks.resolved_message(view, note.value))
+    return Plan([reply, *_alert_edits(view)])
+
+
+@renders(AlertUpdated)
+def alert_updated(d: Delivery, note: AlertUpdated) -> Plan:
+    return Plan(_alert_edits(d.alert(note.alert_id)))
+
+
+def _alert_edits(view: AlertView) -> list[Post | Update]:
+    """The alert's message, edited to the alert as it stands (nothing while unposted: its
+    post, queued earlier to the same channel, renders the current state itself)."""
+    if not (view.message_ts and view.message_channel):
+        return []
+    payload = alert_blocks.opened_message(view)
+    return [Update(None, view.message_channel, view.message_ts, payload)]
 
 
 @renders(AlertEscalated)

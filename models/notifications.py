@@ -37,6 +37,8 @@ class Notification(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        if "topic" not in cls.__dict__:  # a base that shares fields, not a notification
+            return
         registry, key = (_BY_TOPIC, cls.topic) if cls.sink == SLACK_SINK else (_BY_SINK, cls.sink)
         if key in registry and registry[key].__qualname__ != cls.__qualname__:
             raise TypeError(f"two notifications for {key!r}: {registry[key]} and {cls}")
@@ -51,6 +53,27 @@ class Notification(BaseModel):
 
     def data(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude=set(COLUMNS))
+
+
+class AboutHandoff(Notification):
+    """The fields of every notification about one hand-off."""
+
+    project_id: int
+    handoff_id: int
+
+
+class AboutAlert(Notification):
+    project_id: int
+    alert_id: int
+
+
+class AboutModelVersion(Notification):
+    """An MLflow model version and the alias in question."""
+
+    project_id: int
+    model: str
+    version: str
+    alias: str
 
 
 def kind_of(row: OutboxMessage) -> type[Notification]:
@@ -75,45 +98,42 @@ def topics() -> list[str]:
 
 
 # -- hand-off cards: posted once, then edited in place ------------------------------------------
-class HandoffRequested(Notification):
+class HandoffRequested(AboutHandoff):
     """The card in the project channel."""
 
     topic: ClassVar[str] = "handoff.requested"
-    project_id: int
-    handoff_id: int
 
 
-class SignoffRequested(Notification):
+class SignoffRequested(AboutHandoff):
     """The card in a required lead's direct messages."""
 
     topic: ClassVar[str] = "handoff.signoff_requested"
-    project_id: int
-    handoff_id: int
 
 
-class HandoffUpdated(Notification):
+class HandoffUpdated(AboutHandoff):
     """Every posted copy of the card is edited to the hand-off's current state."""
 
     topic: ClassVar[str] = "handoff.updated"
-    project_id: int
-    handoff_id: int
 
 
-class HandoffResubmitted(Notification):
+class HandoffResubmitted(AboutHandoff):
     """A new round: every copy is edited, like HandoffUpdated."""
 
     topic: ClassVar[str] = "handoff.resubmitted"
-    project_id: int
-    handoff_id: int
 
 
 # -- hand-off outcomes ----------------------------------------------------------------------------
-class ChangesRequested(Notification):
+class ChangesRequested(AboutHandoff):
     """To the requester: what to change, with a Resubmit button."""
 
     topic: ClassVar[str] = "handoff.changes_requested"
-    project_id: int
-    handoff_id: int
+    by: str
+
+
+class HandoffClosed(AboutHandoff):
+    """Rejected or cancelled, by `by`: told to the requester and to the project channel."""
+
+    topic: ClassVar[str] = "handoff.closed"
     by: str
 
 
@@ -125,12 +145,10 @@ class ProjectAdvanced(Notification):
     stage_to: str
 
 
-class HandoffReceived(Notification):
+class HandoffReceived(AboutHandoff):
     """To each member of a receiving role: the packet is theirs now."""
 
     topic: ClassVar[str] = "handoff.received"
-    project_id: int
-    handoff_id: int
 
 
 class RoleAssigned(Notification):
@@ -155,97 +173,78 @@ class DigestPost(Notification):
     digest: DigestView
 
 
-class SignoffReminder(Notification):
+class SignoffReminder(AboutHandoff):
     """To the lead, with the card's buttons (a copy edited like the others)."""
 
     topic: ClassVar[str] = "signoff.reminder"
-    project_id: int
-    handoff_id: int
     role: Role
     hours_overdue: int = 0
 
 
-class SignoffEscalation(Notification):
+class SignoffEscalation(AboutHandoff):
     topic: ClassVar[str] = "signoff.escalation"
-    project_id: int
-    handoff_id: int
     role: Role
     approver: str | None = None
     architect: str | None = None
 
 
 # -- monitoring -----------------------------------------------------------------------------------
-class AlertOpened(Notification):
+class AlertOpened(AboutAlert):
     topic: ClassVar[str] = "alert.opened"
-    project_id: int
-    alert_id: int
 
 
-class AlertResolved(Notification):
-    """A reply in the alert's thread, and the alert itself edited to say it recovered."""
+class AlertResolved(AboutAlert):
+    """A reply in the alert's thread, and the alert's message edited to say it recovered."""
 
     topic: ClassVar[str] = "alert.resolved"
-    project_id: int
-    alert_id: int
     value: float
 
 
-class AlertEscalated(Notification):
+class AlertUpdated(AboutAlert):
+    """The alert's message edited to its current state: acknowledged, or its retrain button
+    no longer applying (a hand-off opened, the project left monitor) or applying again."""
+
+    topic: ClassVar[str] = "alert.updated"
+
+
+class AlertEscalated(AboutAlert):
     topic: ClassVar[str] = "alert.escalated"
-    project_id: int
-    alert_id: int
     architect: str | None = None
 
 
 # -- MLflow, told in the project channel ---------------------------------------------------------
-class MlflowAliasSet(Notification):
+class MlflowAliasSet(AboutModelVersion):
     topic: ClassVar[str] = "mlflow.alias_set"
-    project_id: int
     handoff_id: int | None = None
-    model: str
-    version: str
-    alias: str
 
 
-class MlflowAliasFailed(Notification):
+class MlflowAliasFailed(AboutModelVersion):
     topic: ClassVar[str] = "mlflow.alias_failed"
-    project_id: int
     handoff_id: int | None = None
-    model: str
-    version: str
-    alias: str
     error: str
     final: bool
 
 
-class MlflowAliasUnsigned(Notification):
+class MlflowAliasUnsigned(AboutModelVersion):
     """The production alias was set in MLflow without a signed-off hand-off."""
 
     topic: ClassVar[str] = "mlflow.alias_unsigned"
-    project_id: int
-    model: str
-    version: str
-    alias: str
 
 
 # -- other sinks (bot/sinks.py) ------------------------------------------------------------------
-class SetProductionAlias(Notification):
+class SetProductionAlias(AboutHandoff):
     """Tag the version and set the production alias in MLflow (bot/mlflow_sink.py)."""
 
     topic: ClassVar[str] = "mlflow.set_alias"
     sink: ClassVar[str] = "mlflow"
-    project_id: int
-    handoff_id: int
     promotion_id: int
 
 
-class WorkflowCompletion(Notification):
+class WorkflowCompletion(AboutHandoff):
     """Complete the Workflow Builder step waiting on a hand-off (bot/workflow_sink.py)."""
 
     topic: ClassVar[str] = "workflow.complete"
     sink: ClassVar[str] = "workflow"
-    project_id: int
-    handoff_id: int
     step_id: int
 
 

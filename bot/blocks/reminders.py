@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.handoff import card_blocks, checklist_line, title
+from bot.blocks.handoff import card_blocks, checklist, title
 from bot.blocks.kit import Block, context, message, section, slack_date
 from bot.blocks.text import escape, slash_command, user
 from models.enums import HandoffStatus, Role
@@ -43,7 +43,7 @@ def escalation_message(
         f"*{escape(role.label)}*: {named}, due {slack_date(view.due_at)}."
     )
     blocks: list[Block] = [section(text + "\n" + _architect_line(architect, view.project_key))]
-    blocks.append(section("\n".join(checklist_line(line) for line in view.checklist)))
+    blocks.append(section(checklist(view)))
     if not _still_waiting(view, role):
         blocks.append(context("Update: this sign-off has been decided since."))
     return message(f"Escalation: {title(view)} is overdue on {role.label}", blocks)

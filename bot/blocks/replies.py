@@ -20,7 +20,7 @@ from bot.blocks.kit import (
 )
 from bot.blocks.text import BLOCK_ID_MAX, channel, cut, escape, slash_command, unescape, user
 from models.digest import StatusView
-from models.enums import ROLE_ALIASES, HandoffStatus, Role, Stage
+from models.enums import ROLE_ALIASES, Decision, HandoffStatus, Role, Stage
 from models.schemas import (
     AuditEntry,
     HandoffView,
@@ -205,6 +205,26 @@ def signoffs_reply(views: list[HandoffView]) -> dict[str, Any]:
         blocks += [*card_blocks(v), divider()]
     verb = "waits" if len(views) == 1 else "wait"
     return message(f"{_count(len(views), 'sign-off')} {verb} on you", blocks)
+
+
+DECIDED = {
+    Decision.APPROVED: ":white_check_mark: You approved",
+    Decision.CHANGES_REQUESTED: ":memo: You asked for changes to",
+    Decision.REJECTED: ":no_entry: You rejected",
+}
+
+
+def signoffs_after_decision(
+    decided: HandoffView, decision: Decision, pending: list[HandoffView]
+) -> dict[str, Any]:
+    """What replaces the `signoffs` answer once a card in it was decided: that card as it
+    stands now (no buttons left for you), then what still waits on you."""
+    said = f"{DECIDED[decision]} *{escape(decided.project_key)}* ({decided.transition})."
+    blocks: list[Block] = [section(said), *card_blocks(decided, with_buttons=False), divider()]
+    rest = signoffs_reply([v for v in pending if v.id != decided.id])
+    return message(
+        f"{DECIDED[decision].split(' ', 1)[1]} {decided.project_key}", blocks + rest["blocks"]
+    )
 
 
 def _count(n: int, noun: str) -> str:

@@ -20,6 +20,7 @@ from models.schemas import Actor, DecisionResult
 from models.services import audit, lineage, outbox, webhooks
 from models.services.common import active_assignments, leads_of
 from models.services.gates import handoff_decided
+from models.services.handoffs import announce_closed, refresh_alerts
 from models.services.views import get_handoff, handoff_view
 
 REASON_MAX = 2000
@@ -145,6 +146,7 @@ def _follow_up(
         _close(handoff, HandoffStatus.REJECTED, actor)
         audit.record(s, actor, "handoff.rejected", project, handoff_id=handoff.id)
         handoff_decided(s, project, handoff)
+        announce_closed(s, project, handoff, actor.user_id)
         return False
     if not handoff.all_approved():
         return False
@@ -175,6 +177,7 @@ def _advance(s: Session, actor: Actor, project: Project, handoff: Handoff) -> No
         stage_to=project.stage.value,
     )
     outbox.to_channel(s, project.team_id, project.channel_id, advanced)
+    refresh_alerts(s, project)  # a retrain applies only in monitor
     receivers = {Role(r) for r in handoff.receiving_roles}
     members = [a.user_id for a in active_assignments(s, project) if a.role in receivers]
     for user in dict.fromkeys(members):

@@ -15,6 +15,7 @@ from models.enums import HandoffStatus, Role, Stage
 from models.errors import Conflict, DomainError, PacketInvalid, PermissionDenied
 from models.handoff import Handoff
 from models.notifications import (
+    HandoffClosed,
     HandoffRequested,
     HandoffResubmitted,
     HandoffUpdated,
@@ -55,6 +56,17 @@ def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy:
     transition = _transition(project, to_stage, policy)
     _required_roles(s, project, transition)
     return Form(key, transition, _last_packet(s, project, transition), False)
+
+
+def resubmit_form(s: Session, actor: Actor, handoff_id: int, policy: Policy) -> Form:
+    """What a Resubmit button opens: the hand-off's own packet, while it waits for changes."""
+    handoff = get_handoff(s, actor.team_id, handoff_id)
+    if handoff.status != HandoffStatus.CHANGES_REQUESTED:
+        state = handoff.status.value.replace("_", " ")
+        raise DomainError(f"This hand-off is {state} now, so there is nothing to resubmit.")
+    project = s.get(Project, handoff.project_id)
+    assert project is not None
+    return form_for(s, actor, project.key, None, policy)
 
 
 def _last_packet(s: Session, project: Project, transition: Transition) -> dict[str, str]:
@@ -140,6 +152,7 @@ def request_handoff(
         source=source,
     )
     _announce(s, project, handoff, HandoffRequested)
+    refresh_alerts(s, project)  # no retrain from an alert while this is open
     return handoff_view(s, handoff, policy, project=project)
 
 
@@ -190,10 +203,27 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
     outbox.refresh_home(s, project.team_id, *(leads[r] for r in handoff.required if r in leads))
     note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
     outbox.to_channel(s, project.team_id, project.channel_id, note)
+    announce_closed(s, project, handoff, actor.user_id)
     from models.services import gates  # gates' services request hand-offs through this module
 
     gates.handoff_decided(s, project, handoff)
     return handoff_view(s, handoff, policy, project=project)
+
+
+def announce_closed(s: Session, project: Project, handoff: Handoff, by: str) -> None:
+    """Rejected or cancelled: the channel hears it, and so does the requester, unless they
+    closed it themselves."""
+    note = HandoffClosed(project_id=project.id, handoff_id=handoff.id, by=by)
+    outbox.to_channel(s, project.team_id, project.channel_id, note)
+    if handoff.requested_by != by:
+        outbox.to_user(s, project.team_id, handoff.requested_by, note)
+    refresh_alerts(s, project)  # a retrain may apply again
+
+
+def refresh_alerts(s: Session, project: Project) -> None:
+    from models.services import alerts  # alerts' services open hand-off forms through this one
+
+    alerts.refresh_cards(s, project)
 
 
 def validate_packet(transition: Transition, packet: dict[str, str]) -> dict[str, str]:

@@ -16,7 +16,7 @@ def declared() -> list[type[Notification]]:
         cls
         for _, cls in inspect.getmembers(notifications, inspect.isclass)
         if issubclass(cls, Notification)
-        and cls is not Notification
+        and "topic" in cls.__dict__  # not a base that only shares fields
         and cls.__module__ == notifications.__name__
     ]
 

@@ -27,8 +27,16 @@ class Update:
 
 
 @dataclass
+class Publish:
+    """A person's App Home, published again (views.publish) with what concerns them now."""
+
+    user_id: str
+    view: dict[str, Any]
+
+
+@dataclass
 class Plan:
-    calls: list[Post | Update] = field(default_factory=list)
+    calls: list[Post | Update | Publish] = field(default_factory=list)
     defer_seconds: float | None = None  # an update waiting for its original post
     outbox_id: int | None = None  # sent as the posts' metadata
     # When an earlier attempt whose outcome is unknown started: look for its post first.

@@ -19,8 +19,10 @@ from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
 from bot.blocks.digest import digest_message
+from bot.blocks.home import home_view
 from bot.blocks.reminders import escalation_message, reminder_message
-from bot.plans import Plan, Post, Update
+from bot.plans import Plan, Post, Publish, Update
+from models.base import utcnow
 from models.enums import OutboxStatus
 from models.handoff import Handoff
 from models.monitor_views import AlertView
@@ -36,6 +38,7 @@ from models.notifications import (
     HandoffRequested,
     HandoffResubmitted,
     HandoffUpdated,
+    HomeRefresh,
     MlflowAliasFailed,
     MlflowAliasSet,
     MlflowAliasUnsigned,
@@ -50,6 +53,7 @@ from models.outbox import OutboxMessage
 from models.policy import Policy
 from models.project import Project
 from models.schemas import HandoffView
+from models.services import roster, views
 from models.services.monitoring import alert_view
 from models.services.views import view_by_id
 from models.workspace import MessageRef
@@ -249,3 +253,28 @@ def mlflow_alias_failed(d: Delivery, note: MlflowAliasFailed) -> Plan:
 def mlflow_alias_unsigned(d: Delivery, note: MlflowAliasUnsigned) -> Plan:
     key = d.project_key(note.project_id)
     return d.post(mlflow_blocks.alias_unsigned_message(key, note.model, note.version, note.alias))
+
+
+# -- App Home ------------------------------------------------------------------------------------
+@renders(HomeRefresh)
+def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
+    """Rendered now, from current state; a later refresh still queued makes this one moot."""
+    row = d.row
+    later = d.s.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.topic == HomeRefresh.topic,
+            OutboxMessage.team_id == row.team_id,
+            OutboxMessage.user_id == row.user_id,
+            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+            OutboxMessage.id > row.id,
+        )
+    )
+    if later is not None or not row.user_id:
+        return Plan()
+    return Plan([Publish(row.user_id, home_for(d.s, row.team_id, row.user_id, d.policy))])
+
+
+def home_for(s: Session, team_id: str, user_id: str, policy: Policy) -> Payload:
+    """One person's App Home view, from current state (published, not posted)."""
+    pending = views.pending_signoffs(s, team_id, user_id, policy)
+    return home_view(pending, roster.my_projects(s, team_id, user_id), utcnow())

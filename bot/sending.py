@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.plans import Plan, Post, Update
+from bot.plans import Plan, Post, Publish, Update
 from bot.renderers import RENDERERS, Delivery
 from models import notifications
 from models.outbox import OutboxMessage
@@ -69,6 +69,8 @@ def execute(client: WebClient, plan: Plan) -> Sent:
                     raise SendFailed(sent, exc, looking=True) from exc
                 response = found or _post(client, call, _metadata(plan))
                 sent.posted.append((call, str(response["channel"]), str(response["ts"])))
+            elif isinstance(call, Publish):
+                client.views_publish(user_id=call.user_id, view=call.view)
             else:
                 client.chat_update(channel=call.channel, ts=call.ts, **call.payload)
                 sent.updated.append(call)

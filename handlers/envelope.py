@@ -84,6 +84,13 @@ class Interaction(Shape):
     enterprise: dict[str, Any] | None = None
 
 
+class Shortcut(Interaction):
+    type: Literal["shortcut"]
+    user: Person
+    team: Person
+    trigger_id: str = Field(min_length=1, max_length=255)
+
+
 class Action(Shape):
     action_id: str = Field(min_length=1, max_length=255)
     value: str | None = Field(default=None, max_length=2000)
@@ -143,6 +150,7 @@ class Challenge(Shape):
 SHAPES: dict[str, type[Shape]] = {
     "block_actions": BlockActions,
     "view_submission": ViewSubmission,
+    "shortcut": Shortcut,
     "event_callback": EventCallback,
     "url_verification": Challenge,
 }

@@ -9,10 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.blocks.home import home_view
+from bot.renderers import home_for
 from bot.runtime import Runtime
 from handlers.listener import Incoming, Kind, listener
-from models.services import roster, views
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +27,9 @@ def register(app: App, rt: Runtime) -> None:
 
 def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> None:
     try:
-        with rt.session() as s:
-            pending = views.pending_signoffs(s, team_id, user_id, rt.policy)
-            mine = roster.my_projects(s, team_id, user_id)
-        client.views_publish(user_id=user_id, view=home_view(pending, mine))
+        with rt.session(reading=True) as s:
+            view = home_for(s, team_id, user_id, rt.policy)
+        client.views_publish(user_id=user_id, view=view)
     except SQLAlchemyError as exc:
         log.error("App Home not refreshed: database error: %s", type(exc).__name__)
     except SlackApiError as exc:

@@ -30,3 +30,11 @@ class PacketInvalid(DomainError):
         self.errors = errors
         listed = "; ".join(f"{key}: {why}" for key, why in errors.items())
         super().__init__(f"The hand-off packet is incomplete: {listed}")
+
+
+class FormInvalid(DomainError):
+    """Problems with a form's fields, keyed by field, so each shows beside its input."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__(" ".join(errors.values()))

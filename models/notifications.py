@@ -159,6 +159,12 @@ class RoleAssigned(Notification):
     by: str
 
 
+class HomeRefresh(Notification):
+    """The person's App Home, published again (views.publish) from current state."""
+
+    topic: ClassVar[str] = "home.refresh"
+
+
 # -- scheduled ------------------------------------------------------------------------------------
 class DigestPost(Notification):
     """A snapshot: what was true when the digest was built, however late it is delivered."""

@@ -40,6 +40,12 @@ def project_key(key: str) -> str:
     raise DomainError(reason)
 
 
+def key_from_name(name: str) -> str:
+    """The project key a display name suggests: "Churn model v2" → "churn-model-v2"."""
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    return "-".join(words)[:40].strip("-")
+
+
 def metric_name(name: str) -> str:
     if METRIC_NAME.fullmatch(name):
         return name

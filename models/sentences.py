@@ -116,6 +116,8 @@ ATTEMPTS: dict[str, str] = {
     "home.open": "open Baton's home",
     "command.run": "run a command",
     "project.create": "create a project",
+    "project.setup": "set up a project",
+    "project.edit_roles": "edit the roles of {project}",
     "project.archive": "archive {project}",
     "project.link_model": "link a model to {project}",
     "project.overseer": "name the overseer of {project}",

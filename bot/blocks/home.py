@@ -1,38 +1,125 @@
-"""The App Home tab: my pending sign-offs with their buttons, my projects and roles."""
+"""The App Home tab, the cockpit: what waits on me first (with its SLA), then my projects with
+their buttons; New project and Request a hand-off at the top."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
-from bot.blocks.handoff import card_blocks
-from bot.blocks.kit import Block, context, divider, header, home, section
+from bot.blocks.handoff import decision_buttons
+from bot.blocks.kit import Block, actions, button, context, divider, header, home, modal, section
 from bot.blocks.replies import STAGE_ICON
-from bot.blocks.text import escape, slash_command
+from bot.blocks.text import cut, escape, slash_command, user
 from models.schemas import HandoffView, MyProject
 
-CARDS_SHOWN = 8  # a card is ~7 blocks; a home view holds 100
+CARDS_SHOWN = 8  # four blocks each; a home view holds 100
+PROJECTS_SHOWN = 20  # two blocks each
+NEW_PROJECT, CHOOSE_HANDOFF = "home.new_project", "home.choose_handoff"
+STATUS, REQUEST_HANDOFF, EDIT_ROLES = "home.status", "home.request_handoff", "home.edit_roles"
+CHOICE_CALLBACK, CHOICE_BLOCK = "home.handoff_choice", "project"
 
 
-def home_view(pending: list[HandoffView], projects: list[MyProject]) -> dict[str, Any]:
-    blocks: list[Block] = [header(f"Waiting on your sign-off ({len(pending)})")]
+def home_view(
+    pending: list[HandoffView], projects: list[MyProject], now: datetime
+) -> dict[str, Any]:
+    blocks: list[Block] = [
+        actions(
+            "home.top",
+            button("New project", NEW_PROJECT, "", "primary"),
+            button("Request a hand-off", CHOOSE_HANDOFF, ""),
+        ),
+        header(f"Waiting on your sign-off ({len(pending)})"),
+    ]
     if not pending:
         blocks.append(context("Nothing waits on you. :tada:"))
     for view in pending[:CARDS_SHOWN]:
-        blocks += [*card_blocks(view), divider()]
+        blocks += [*waiting_blocks(view, now), divider()]
     if len(pending) > CARDS_SHOWN:
-        blocks.append(
-            context(
-                f"…and {len(pending) - CARDS_SHOWN} more: `{slash_command()} signoffs` lists them all."
-            )
-        )
+        more = len(pending) - CARDS_SHOWN
+        blocks.append(context(f"…and {more} more: `{slash_command()} signoffs` lists them all."))
     blocks.append(header(f"My projects ({len(projects)})"))
     if not projects:
-        blocks.append(context("You hold no role yet. A project's creator assigns roles."))
-    lines = [
-        f"{STAGE_ICON[p.stage]} `{p.key}` *{escape(p.name)}*: {p.stage.value} · "
-        + ", ".join(r.label + (" (lead)" if r in p.lead_of else "") for r in p.roles)
-        for p in projects
-    ]
-    for i in range(0, len(lines), 15):
-        blocks.append(section("\n".join(lines[i : i + 15])))
+        blocks.append(context("You hold no role yet. *New project* sets one up."))
+    for project in projects[:PROJECTS_SHOWN]:
+        blocks += project_blocks(project)
+    if len(projects) > PROJECTS_SHOWN:
+        blocks.append(
+            context(
+                f"…and {len(projects) - PROJECTS_SHOWN} more: `{slash_command()} project list`."
+            )
+        )
     return home(blocks)
+
+
+def countdown(due: datetime, now: datetime) -> str:
+    """'due in 3 h' or 'overdue 5 h' (minutes under an hour, days past two)."""
+    seconds = (due - now).total_seconds()
+    minutes = int(abs(seconds) // 60)
+    if minutes < 60:
+        span = f"{max(minutes, 1)} min"
+    elif minutes < 48 * 60:
+        span = f"{minutes // 60} h"
+    else:
+        span = f"{minutes // (24 * 60)} d"
+    return f"due in {span}" if seconds >= 0 else f"overdue {span}"
+
+
+def waiting_blocks(view: HandoffView, now: datetime) -> list[Block]:
+    due = countdown(view.due_at, now)
+    icon = ":hourglass_flowing_sand:" if view.due_at >= now else ":rotating_light:"
+    line = (
+        f"{icon} *{escape(view.project_name)}* (`{view.project_key}`) · {view.transition} · "
+        f"*{due}*\nrequested by {user(view.requested_by)}, round {view.round}"
+    )
+    packet = [f"*{escape(p.label)}*: {cut(escape(p.value), 120)}" for p in view.packet[:2]]
+    return [section(line), context(*packet) if packet else context(" "), decision_buttons(view.id)]
+
+
+def project_blocks(p: MyProject) -> list[Block]:
+    roles = ", ".join(r.label + (" (lead)" if r in p.lead_of else "") for r in p.roles)
+    line = f"{STAGE_ICON[p.stage]} *{escape(p.name)}* (`{p.key}`): {p.stage.value}\n{escape(roles)}"
+    return [
+        section(line),
+        actions(
+            f"home.project.{p.key}",
+            button("Status", STATUS, p.key),
+            button("Request hand-off", REQUEST_HANDOFF, p.key),
+            button("Edit roles", EDIT_ROLES, p.key),
+        ),
+    ]
+
+
+def handoff_choice_view(projects: list[MyProject]) -> Block:
+    """Which project the hand-off is for; submitting it opens that project's hand-off form."""
+    options = [
+        {
+            "text": {
+                "type": "plain_text",
+                "text": cut(f"{p.name} ({p.key}) · {p.stage.value}", 75),
+            },
+            "value": p.key,
+        }
+        for p in projects[:100]
+    ]
+    select = {
+        "type": "input",
+        "block_id": CHOICE_BLOCK,
+        "label": {"type": "plain_text", "text": "Project"},
+        "element": {"type": "static_select", "action_id": "value", "options": options},
+    }
+    blocks = [section("The hand-off goes to the project's next stage."), select]
+    return modal(
+        "Request a hand-off",
+        CHOICE_CALLBACK,
+        blocks,
+        submit="Next",
+        private_metadata=json.dumps({}),
+    )
+
+
+def status_view(message: dict[str, Any]) -> Block:
+    """A status card, shown in a modal when asked for from App Home."""
+    return modal(
+        "Project status", "home.status_card", list(message.get("blocks") or []), submit=None
+    )

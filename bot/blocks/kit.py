@@ -179,6 +179,35 @@ def _initial(element: Block, key: str, value: str) -> Block:
     return element
 
 
+PICKER_INITIAL = {
+    "users_select": "initial_user",
+    "multi_users_select": "initial_users",
+    "conversations_select": "initial_conversation",
+}
+
+
+def picker_input(
+    block_id: str,
+    label: str,
+    kind: str,
+    *,
+    initial: str | list[str] | None = None,
+    optional: bool = False,
+    **extra: Any,
+) -> Block:
+    """An input block holding a people or conversation picker (kind: a key of PICKER_INITIAL)."""
+    element: Block = {"type": kind, "action_id": "value", **extra}
+    if initial:
+        element[PICKER_INITIAL[kind]] = initial
+    return {
+        "type": "input",
+        "block_id": block_id[:BLOCK_ID_MAX],
+        "label": plain(label, INPUT_LABEL_MAX),
+        "element": element,
+        "optional": optional,
+    }
+
+
 def modal(
     title: str,
     callback_id: str,

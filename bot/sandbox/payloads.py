@@ -21,6 +21,9 @@ _CHANNEL = re.compile(r"(?<![\w#<|])#([a-z0-9_-]+)")
 _BROADCAST = {"here", "channel", "everyone"}
 
 
+# Where each kind of input reports its answer in a view's state.
+
+
 @dataclass(frozen=True)
 class Click:
     """A person acting on an interactive element: where it is and, for inputs, their choice."""
@@ -173,7 +176,12 @@ def state_values(view: View, typed: dict[str, str]) -> dict[str, Json]:
 
 
 # Where each input element reports its value in view.state (null when left empty).
-STATE_KEYS = {"datepicker": "selected_date", "users_select": "selected_user"}
+STATE_KEYS = {
+    "datepicker": "selected_date",
+    "users_select": "selected_user",
+    "conversations_select": "selected_conversation",
+}
+ANSWERS = ("value", "selected_option", "selected_users", *STATE_KEYS.values())
 
 
 def state_entry(element: Json, raw: str) -> Json:
@@ -181,7 +189,9 @@ def state_entry(element: Json, raw: str) -> Json:
     kind = str(element.get("type", ""))
     if kind == "static_select":
         return {"type": kind, "selected_option": option_for(element, raw)}
-    return {"type": kind, STATE_KEYS.get(kind, "value"): raw or None}
+    if kind == "multi_users_select":
+        return {"type": kind, "selected_users": [u for u in raw.split(",") if u]}
+    return {"type": kind, STATE_KEYS.get(kind, "value"): raw or None}  # Slack: null when empty
 
 
 def missing_required(view: View, values: dict[str, Json]) -> dict[str, str]:
@@ -190,7 +200,7 @@ def missing_required(view: View, values: dict[str, Json]) -> dict[str, str]:
         if block.get("optional"):
             continue
         entry = next(iter((values.get(block["block_id"]) or {}).values()), {})
-        if not any(entry.get(k) for k in ("value", "selected_option", *STATE_KEYS.values())):
+        if not any(entry.get(k) for k in ANSWERS):
             missing[block["block_id"]] = REQUIRED_MISSING
     return missing
 

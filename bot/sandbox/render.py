@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.mrkdwn import Directory, esc, mrkdwn_to_html, plain_to_html
+from bot.sandbox.workspace import BOT_USER
 
 Block = dict[str, Any]
 REQUIRED_MISSING = "Please fill out this field."
@@ -197,17 +198,6 @@ def _select(element: Block, attrs: str, names: Directory, current: Any) -> str:
     return f'<select class="bk-control"{attrs}>{"".join(options)}</select>'
 
 
-def _users_select(element: Block, attrs: str, names: Directory, current: Any) -> str:
-    """A people picker over the workspace's members, by whole name."""
-    chosen = (current or {}).get("selected_user") or element.get("initial_user") or ""
-    people = sorted(names.users.items(), key=lambda person: person[1])
-    options = ['<option value="">Select a person</option>'] + [
-        f'<option value="{esc(uid)}"{" selected" if uid == chosen else ""}>{esc(name)}</option>'
-        for uid, name in people
-    ]
-    return f'<select class="bk-control"{attrs}>{"".join(options)}</select>'
-
-
 def _options(element: Block) -> list[Block]:
     found = list(element.get("options") or [])
     for group in element.get("option_groups") or []:
@@ -218,6 +208,44 @@ def _options(element: Block) -> list[Block]:
 def _datepicker(element: Block, attrs: str, names: Directory, current: Any) -> str:
     value = (current or {}).get("selected_date") or element.get("initial_date") or ""
     return f'<input type="date" class="bk-control" value="{esc(str(value))}"{attrs}>'
+
+
+def _users_select(element: Block, attrs: str, names: Directory, current: Any) -> str:
+    chosen = (current or {}).get("selected_user") if current else element.get("initial_user")
+    return _picker(attrs, _people(names), {str(chosen or "")}, "Pick a person", multiple=False)
+
+
+def _multi_users_select(element: Block, attrs: str, names: Directory, current: Any) -> str:
+    chosen = (current or {}).get("selected_users") if current else element.get("initial_users")
+    picked = {str(u) for u in chosen or []}
+    return _picker(attrs, _people(names), picked, "", multiple=True)
+
+
+def _conversations_select(element: Block, attrs: str, names: Directory, current: Any) -> str:
+    if current:
+        chosen = current.get("selected_conversation")
+    else:
+        chosen = element.get("initial_conversation")
+    channels = sorted(names.channels.items(), key=lambda item: item[1])
+    options = [(cid, f"# {name}") for cid, name in channels]
+    return _picker(attrs, options, {str(chosen or "")}, "Pick a channel", multiple=False)
+
+
+def _people(names: Directory) -> list[tuple[str, str]]:
+    """Everyone a people picker offers: the workspace's people, not the app itself."""
+    found = [(uid, name) for uid, name in names.users.items() if uid != BOT_USER]
+    return sorted(found, key=lambda item: item[1])
+
+
+def _picker(
+    attrs: str, options: list[tuple[str, str]], chosen: set[str], prompt: str, *, multiple: bool
+) -> str:
+    items = [] if multiple else [f'<option value="">{esc(prompt)}</option>']
+    for value, label in options:
+        mark = " selected" if value in chosen else ""
+        items.append(f'<option value="{esc(value)}"{mark}>{esc(label)}</option>')
+    extra = ' multiple size="3"' if multiple else ""
+    return f'<select class="bk-control"{attrs}{extra}>{"".join(items)}</select>'
 
 
 def _plain(obj: Any) -> str:
@@ -241,4 +269,6 @@ _ELEMENTS: dict[str, Callable[[Block, str, Directory, Any], str]] = {
     "static_select": _select,
     "users_select": _users_select,
     "datepicker": _datepicker,
+    "multi_users_select": _multi_users_select,
+    "conversations_select": _conversations_select,
 }

@@ -62,6 +62,7 @@ class DemoProject:
     channel: str
     stage: Stage  # where the seed leaves it
     objective: str
+    packet: dict[str, str]  # this project's own packet values, over VALUES
     open_handoff: bool = False  # request the next hand-off and leave it waiting
     monitor: bool = False
 
@@ -73,6 +74,11 @@ DEMO_PROJECTS = (
         "CCHURN",
         Stage.MANAGE,
         "Predict which customers leave within 30 days",
+        {
+            "success_metric": "AUC ≥ 0.85 on the March holdout",
+            "data_sources": "warehouse.customers, events stream, support tickets",
+            "target_date": "2026-06-30",
+        },
         open_handoff=True,
     ),
     DemoProject(
@@ -81,6 +87,16 @@ DEMO_PROJECTS = (
         "CFRAUD",
         Stage.DEPLOY,
         "Flag card payments that look fraudulent before they settle",
+        {
+            "success_metric": "Recall ≥ 0.90 at 1% false positives",
+            "data_sources": "payments ledger, chargebacks, device fingerprints",
+            "target_date": "2026-04-15",
+            "training_data": "payments@2026-01-31",
+            "data_source": "s3://lake/payments/2026-01-31",
+            "evaluation": "recall 0.92 at 1% FPR, precision 0.41",
+            "limitations": "Few examples of new card types",
+            "model_version": "7",
+        },
     ),
     DemoProject(
         "demand-forecast",
@@ -88,6 +104,17 @@ DEMO_PROJECTS = (
         "CDEMAND",
         Stage.MONITOR,
         "Forecast next week's orders per warehouse",
+        {
+            "success_metric": "MAPE ≤ 0.15 per warehouse and week",
+            "data_sources": "orders history, promotions calendar, weather feed",
+            "target_date": "2026-03-31",
+            "training_data": "orders@2026-02-15",
+            "data_source": "s3://lake/orders/2026-02-15",
+            "evaluation": "MAPE 0.11 on the last 8 weeks",
+            "limitations": "Holiday weeks are forecast less well",
+            "model_version": "12",
+            "deployed_version": "12",
+        },
         monitor=True,
     ),
 )
@@ -164,8 +191,9 @@ def _approve_all(rt: Runtime, key: str) -> None:
 
 
 def packet(transition: Transition, demo: DemoProject) -> dict[str, str]:
+    values = {**VALUES, **demo.packet}
     return {
-        f.key: VALUES.get(f.key, _stand_in(f)).format(key=demo.key, objective=demo.objective)
+        f.key: values.get(f.key, _stand_in(f)).format(key=demo.key, objective=demo.objective)
         for f in transition.fields
     }
 

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from bot.blocks import replies
 from bot.blocks.text import escape
-from handlers.registry import CommandContext, Reply, Subcommand, subcommand
+from handlers.project_setup import FORM_FAILED as SETUP_FAILED
+from handlers.project_setup import setup_form
+from handlers.registry import CommandContext, OpenView, Reply, Subcommand, subcommand
 from models.base import utcnow
 from models.services import digest, projects
 from models.services.integrations import link_model
@@ -18,19 +20,24 @@ if TYPE_CHECKING:
 
 @subcommand(
     "project create",
-    "{cmd} project create <key> [display name]",
-    "Create a project whose home channel is this channel",
+    "{cmd} project create [<key> [display name]]",
+    "Create a project whose home channel is this channel; with no key, open the set-up form "
+    "(channel and every role lead picked there)",
 )
 @dataclass(frozen=True, slots=True)
 class ProjectCreate(Subcommand):
-    key: str
+    key: str = ""  # none: the set-up form, its home channel defaulting to this one
     name: str | None = None
 
     @classmethod
     def parse(cls, args: Args) -> ProjectCreate:
+        if not args.remaining():
+            return cls()
         return cls(args.new_key(), args.display_name())
 
-    def run(self, ctx: CommandContext) -> Reply:
+    def run(self, ctx: CommandContext) -> Reply | OpenView:
+        if not self.key:
+            return OpenView(setup_form(ctx.rt, ctx.channel_id), SETUP_FAILED)
         summary = projects.create_project(ctx.s, ctx.actor, self.key, self.name, ctx.channel_id)
         return {**replies.project_created(summary), "response_type": "in_channel"}
 

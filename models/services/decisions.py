@@ -76,6 +76,9 @@ def decide(
     if handoff.status != HandoffStatus.PENDING:
         webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
     handoff.version += 1
+    leads = leads_of(s, project)
+    signers = [leads[r] for r in handoff.required if r in leads]
+    outbox.refresh_home(s, project.team_id, *signers, handoff.requested_by)
     note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
     outbox.to_channel(s, project.team_id, project.channel_id, note)
     view = handoff_view(s, handoff, policy, project=project)

@@ -206,6 +206,8 @@ def close_cancelled(s: Session, actor: Actor, project: Project, handoff: Handoff
     handoff.version += 1
     audit.record(s, actor, "handoff.cancelled", project, handoff_id=handoff.id)
     webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
+    leads = leads_of(s, project)
+    outbox.refresh_home(s, project.team_id, *(leads[r] for r in handoff.required if r in leads))
     note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
     outbox.to_channel(s, project.team_id, project.channel_id, note)
     announce_closed(s, project, handoff, actor.user_id)
@@ -303,5 +305,7 @@ def _announce(
     ids = {"project_id": project.id, "handoff_id": handoff.id}
     outbox.to_channel(s, project.team_id, project.channel_id, kind(**ids))
     leads = leads_of(s, project)
-    for user in dict.fromkeys(leads[Role(r)] for r in handoff.required_roles):
+    signers = list(dict.fromkeys(leads[Role(r)] for r in handoff.required_roles))
+    for user in signers:
         outbox.to_user(s, project.team_id, user, SignoffRequested(**ids))
+    outbox.refresh_home(s, project.team_id, *signers)

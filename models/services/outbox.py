@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from models.notifications import Notification
+from models.notifications import HomeRefresh, Notification
 from models.outbox import SLACK_SINK, OutboxMessage
 
 
@@ -28,6 +28,13 @@ def to_sink(s: Session, team_id: str, target: str, note: Notification) -> Outbox
     if note.sink == SLACK_SINK:
         raise ValueError(f"{type(note).__name__} goes to Slack: queue it to a channel or user")
     return _queue(s, team_id, note, sink=note.sink, sink_target=f"{note.sink}:{target}")
+
+
+def refresh_home(s: Session, team_id: str, *user_ids: str) -> None:
+    """Each person's App Home is published again, rendered when delivered: something that
+    concerns them changed (a sign-off asked of them or decided, a role given or taken)."""
+    for user_id in dict.fromkeys(user_ids):
+        to_user(s, team_id, user_id, HomeRefresh())
 
 
 def _queue(s: Session, team_id: str, note: Notification, **where: str) -> OutboxMessage:

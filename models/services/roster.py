@@ -19,6 +19,7 @@ from models.services.common import (
     active_assignments,
     get_active_project,
     get_project,
+    leads_of,
     require_project_manager,
 )
 
@@ -50,6 +51,7 @@ def assign_role(
     audit.record(s, actor, "role.assigned", project, role=role, user=user_id, lead=lead)
     note = RoleAssigned(project_id=project.id, role=role, lead=lead, by=actor.user_id)
     outbox.to_user(s, project.team_id, user_id, note)
+    outbox.refresh_home(s, project.team_id, user_id)
     return holders(s, project)
 
 
@@ -64,6 +66,18 @@ def remove_role(s: Session, actor: Actor, key: str, role: Role, user_id: str) ->
         s, actor, "role.removed", project, role=role, user=user_id, was_lead=current.is_lead
     )
     s.flush()
+    outbox.refresh_home(s, project.team_id, user_id)
+    return holders(s, project)
+
+
+def step_down_lead(s: Session, actor: Actor, key: str, role: Role) -> list[RoleHolders]:
+    """The role's lead stays on as a plain member; the role has no lead until one is named."""
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    require_project_manager(s, project, actor, "change leads")
+    lead = leads_of(s, project).get(role)
+    if lead is not None:
+        _demote_lead(s, project, role, actor)
+        outbox.refresh_home(s, project.team_id, lead)
     return holders(s, project)
 
 

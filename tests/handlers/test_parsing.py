@@ -24,6 +24,7 @@ HAPPY: list[tuple[str, p.Command]] = [
     ("help Role  Assign", p.Help("role assign")),
     ('help "digest schedule"', p.Help("digest schedule")),
     ("help handoffs", p.Help("handoffs")),
+    ("project create", p.ProjectCreate()),
     ("project create churn-model", p.ProjectCreate("churn-model")),
     ("project create churn-model Churn model v2", p.ProjectCreate("churn-model", "Churn model v2")),
     ('project create churn "Churn   model"', p.ProjectCreate("churn", "Churn model")),

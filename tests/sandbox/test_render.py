@@ -12,7 +12,7 @@ from bot.blocks import kit
 from bot.blocks.handoff import card_message, form_view
 from bot.blocks.text import escape
 from bot.sandbox.mrkdwn import Directory, mrkdwn_to_html
-from bot.sandbox.payloads import state_values
+from bot.sandbox.payloads import missing_required, state_values
 from bot.sandbox.render import Form, blocks_html
 from bot.sandbox.surfaces import message_html, modal_html
 from bot.sandbox.workspace import Message, View
@@ -309,3 +309,40 @@ def _handoff(project_name: str, objective: str) -> HandoffView:
         closed_at=None,
         version=1,
     )
+
+
+def test_people_and_channel_pickers_offer_the_workspace_and_show_initial_choices():
+    names = Directory(
+        users={"UDANA": "Dana Reyes", "ULENA": "Lena <Fischer>", "UBATON": "Baton"},
+        channels={"CCHURN": "churn-model"},
+    )
+    blocks = [
+        kit.picker_input("lead", "Lead", "users_select", initial="ULENA"),
+        kit.picker_input("members", "Members", "multi_users_select", initial=["UDANA", "ULENA"]),
+        kit.picker_input("channel", "Channel", "conversations_select", initial="CCHURN"),
+    ]
+    html = blocks_html(blocks, names)
+    assert '<option value="ULENA" selected>Lena &lt;Fischer&gt;</option>' in html
+    assert html.count(" selected>") == 4  # one lead, two members, one channel
+    assert 'multiple size="3"' in html
+    assert '<option value="CCHURN" selected># churn-model</option>' in html
+    assert "UBATON" not in html  # the app itself is nobody's pick
+
+
+def test_a_picker_form_reports_its_state_as_slack_does():
+    payload = kit.modal(
+        "New project",
+        "project.setup",
+        [
+            kit.picker_input("lead", "Lead", "users_select"),
+            kit.picker_input("members", "Members", "multi_users_select", optional=True),
+            kit.picker_input("channel", "Channel", "conversations_select"),
+        ],
+    )
+    view = View("V1", "UDANA", payload, "h1")
+    typed = {"lead": "ULENA", "members": "UDANA,UARI", "channel": ""}
+    values = state_values(view, typed)
+    assert values["lead"]["value"] == {"type": "users_select", "selected_user": "ULENA"}
+    assert values["members"]["value"]["selected_users"] == ["UDANA", "UARI"]
+    assert values["channel"]["value"]["selected_conversation"] is None
+    assert missing_required(view, values) == {"channel": "Please fill out this field."}

@@ -160,6 +160,12 @@ class BotClient:
     ) -> requests.Response:
         """`forged`: block_id → element state sent as given (what no Slack client would send)."""
         state = _state(view, values) | {k: {"value": v} for k, v in (forged or {}).items()}
+        return self.submit_state(view, state, user=user, team=team)
+
+    def submit_state(
+        self, view: dict[str, Any], state: dict[str, Any], *, user: str, team: str = HOME
+    ) -> requests.Response:
+        """A submission whose state Slack reports as given (pickers, selects, text)."""
         payload = {
             "type": "view_submission",
             "team": {"id": team, "domain": "acme"},
@@ -167,6 +173,18 @@ class BotClient:
             "api_app_id": "A1",
             "trigger_id": self.trigger(),
             "view": {**view, "id": "V1", "state": {"values": state}},
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def shortcut(self, callback_id: str, *, user: str, team: str = HOME) -> requests.Response:
+        payload = {
+            "type": "shortcut",
+            "team": {"id": team, "domain": "acme"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A1",
+            "callback_id": callback_id,
+            "action_ts": "1",
+            "trigger_id": self.trigger(),
         }
         return self.post(urlencode({"payload": json.dumps(payload)}))
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
-from models.enums import HandoffStatus
+from models.enums import HandoffStatus, Role
 from models.handoff import Handoff
+from models.schemas import Actor
+from models.services import projects, roster
 from models.workspace import ReceivedEvent
-from tests.slackbot.flow import PACKETS, buttons, request_handoff, text_of
+from tests.slackbot.flow import PACKETS, buttons, request_handoff, text_of, wait_for_modal
+from tests.slackbot.harness import HOME
 
 
 def _open_home(bot, user: str, event_id: str, **kw):
@@ -16,15 +21,29 @@ def _open_home(bot, user: str, event_id: str, **kw):
     )
 
 
+def _opened_home(bot, user: str, event_id: str):
+    """The home Baton publishes for `user` when they open it (not an earlier refresh)."""
+    before = _homes_published(bot.fake).get(user, 0)
+    assert _open_home(bot, user, event_id).status_code == 200
+    bot.fake.wait_for(lambda: _homes_published(bot.fake).get(user, 0) > before)
+    return bot.fake.home(user)
+
+
 def test_home_shows_pending_signoffs_with_buttons_and_my_projects(bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
-    assert _open_home(bot, seeded.domain, "Ev1").status_code == 200
-    home = slack.wait_for(lambda: slack.views("home"))[-1]
+    home = _opened_home(bot, seeded.domain, "Ev1")
     said = text_of(home)
     assert "Waiting on your sign-off (1)" in said
     assert "Predict churn 30 days ahead" in said
-    assert buttons(home) == ["Approve", "Request changes", "Reject"]
+    assert buttons(home) == [
+        *("New project", "Request a hand-off"),
+        *("Approve", "Request changes", "Reject"),
+        *("Status", "Request hand-off", "Edit roles"),
+    ]
     assert "churn-model" in said and "Domain expert / business translator (lead)" in said
+    # What waits on me comes first, with its SLA: the default policy gives manage → develop 48 h.
+    assert said.index("Waiting on your sign-off") < said.index("My projects")
+    assert "due in 47 h" in said
 
 
 def test_home_for_someone_with_nothing_pending(bot, slack, db, seeded):
@@ -38,8 +57,10 @@ def test_approving_from_home_refreshes_it(bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
     with db.session() as s:
         handoff_id = s.scalars(select(Handoff.id)).one()
+    before = _homes_published(slack).get(seeded.domain, 0)
     bot.click("handoff.approve", str(handoff_id), user=seeded.domain, home=True)
-    home = slack.wait_for(lambda: slack.views("home"))[-1]
+    slack.wait_for(lambda: _homes_published(slack).get(seeded.domain, 0) > before)
+    home = slack.home(seeded.domain)
     assert "Waiting on your sign-off (0)" in text_of(home)
     with db.session() as s:
         assert s.get(Handoff, handoff_id).status == HandoffStatus.PENDING
@@ -62,3 +83,80 @@ def test_event_retries_are_handled_once(bot, slack, db, seeded):
     assert published_for == [seeded.intern, seeded.architect]
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(ReceivedEvent)) == 2
+
+
+def _homes_published(slack) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for call in slack.calls_to("views.publish"):
+        counts[call.params["user_id"]] = counts.get(call.params["user_id"], 0) + 1
+    return counts
+
+
+def test_an_overdue_signoff_says_by_how_much(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    with db.session() as s:
+        handoff = s.scalars(select(Handoff)).one()
+        handoff.due_at = handoff.requested_at - timedelta(hours=5, minutes=10)
+    said = text_of(_opened_home(bot, seeded.architect, "EvLate"))
+    assert "overdue 5 h" in said
+
+
+def test_homes_are_republished_when_what_concerns_them_changes(bot, slack, db, seeded):
+    bot.deliver()  # the seed's own role changes republished everyone's home once
+    seen = _homes_published(slack)
+
+    def since() -> dict[str, int]:
+        now = _homes_published(slack)
+        return {u: n - seen.get(u, 0) for u, n in now.items() if n > seen.get(u, 0)}
+
+    # Nobody opened a home: a sign-off asked of them republishes the leads' homes.
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    assert since() == {seeded.domain: 1, seeded.architect: 1}
+    assert "Waiting on your sign-off (1)" in text_of(slack.home(seeded.architect))
+
+    with db.session() as s:
+        handoff_id = s.scalars(select(Handoff.id)).one()
+    bot.click("handoff.approve", str(handoff_id), user=seeded.domain)
+    bot.deliver()
+    # Decided: the requester's and every required lead's home, once each.
+    assert since() == {seeded.domain: 2, seeded.architect: 2, seeded.ds: 1}
+    assert "Waiting on your sign-off (0)" in text_of(slack.home(seeded.domain))
+
+    bot.reply(f"role assign {seeded.key} compliance <@UJON> lead", user=seeded.creator)
+    bot.deliver()
+    assert since()["UJON"] == 1
+    assert "Legal / compliance (lead)" in text_of(slack.home("UJON"))
+
+
+def test_request_handoff_from_home_opens_the_form_for_the_next_stage(bot, slack, db, seeded):
+    opened = len(slack.calls_to("views.open"))
+    bot.click("home.request_handoff", seeded.key, user=seeded.ds, home=True)
+    form = wait_for_modal(bot, opened)
+    assert form["callback_id"] == "handoff.submit"
+    assert "manage → develop" in text_of(form)
+
+    bot.click("home.status", seeded.key, user=seeded.ds, home=True)
+    status = wait_for_modal(bot, opened + 1)
+    assert status["title"]["text"] == "Project status" and "churn-model" in text_of(status)
+
+
+def test_request_a_handoff_asks_which_project_when_there_are_several(bot, slack, db, seeded):
+    with db.session() as s:
+        projects.create_project(s, Actor(HOME, seeded.creator), "fraud", "Fraud", "CFRAUD")
+        roster.assign_role(s, Actor(HOME, seeded.creator), "fraud", Role.DATA_SCIENTIST, seeded.ds)
+    opened = len(slack.calls_to("views.open"))
+    bot.click("home.choose_handoff", "", user=seeded.ds, home=True)
+    choice = wait_for_modal(bot, opened)
+    options = [
+        o["value"]
+        for b in choice["blocks"]
+        if b["type"] == "input"
+        for o in b["element"]["options"]
+    ]
+    assert options == [seeded.key, "fraud"]
+    state = {
+        "project": {"value": {"type": "static_select", "selected_option": {"value": seeded.key}}}
+    }
+    answer = bot.submit_state(choice, state, user=seeded.ds).json()
+    assert answer["response_action"] == "update"
+    assert answer["view"]["callback_id"] == "handoff.submit"

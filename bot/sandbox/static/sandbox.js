@@ -76,7 +76,9 @@ function renderSidebar(state) {
   page.shown.sidebar = key;
   const switcher = $("user-switcher");
   switcher.replaceChildren(...state.people.map((p) => {
-    const option = new Option(`${p.name} — ${p.title}`, p.id);
+    // Whole names fit the sidebar; the role is shown under the switcher and in the header.
+    const option = new Option(p.name, p.id);
+    option.title = p.title;
     option.selected = p.id === state.me.id;
     return option;
   }));
@@ -84,6 +86,7 @@ function renderSidebar(state) {
   $("dm-list").replaceChildren(convItem(state.dm.id, `● ${state.dm.name}`, state.dm.unread));
   $("home-tab").classList.toggle("active", page.conv === HOME);
   $("me").textContent = `${state.me.name} · ${state.me.title}`;
+  $("me-title").textContent = state.me.title;
 }
 
 function convItem(id, label, unread) {
@@ -166,7 +169,11 @@ async function act(element, selected) {
 
 function formValues(form) {
   const values = {};
-  for (const control of form.querySelectorAll("[data-input]")) values[control.dataset.blockId] = control.value;
+  for (const control of form.querySelectorAll("[data-input]")) {
+    // A multi-select answers with every picked option, comma-separated (Slack ids hold no comma).
+    const picked = control.multiple ? [...control.selectedOptions].map((o) => o.value).join(",") : control.value;
+    values[control.dataset.blockId] = picked;
+  }
   return values;
 }
 
@@ -208,6 +215,14 @@ document.addEventListener("keydown", (event) => {
     const form = $("modal-layer").querySelector("form");
     if (form) post("close", { view_id: form.dataset.viewId });
   }
+});
+
+// The first screen says what to try; once dismissed it stays away in this browser.
+const WELCOME_GONE = "baton-sandbox-welcome-dismissed";
+$("welcome").hidden = localStorage.getItem(WELCOME_GONE) === "1";
+$("welcome-close").addEventListener("click", () => {
+  localStorage.setItem(WELCOME_GONE, "1");
+  $("welcome").hidden = true;
 });
 
 pollForever();

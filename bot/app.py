@@ -15,10 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.runtime import Runtime
 from handlers import actions, commands, envelope, events, home, project_setup, views, workflow
 from handlers.context import TRY_AGAIN
-from models.inserts import insert_or_ignore
 from models.schemas import Actor
-from models.services import audit
-from models.workspace import ReceivedEvent
+from models.services import audit, receipts
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +109,5 @@ def _drop_event_retries(rt: Runtime) -> Callable[..., Any]:
 
 
 def _first_delivery(rt: Runtime, event_id: str, team_id: str) -> bool:
-    values = {"event_id": event_id[:64], "team_id": team_id}
     with rt.session() as s:
-        result = s.execute(
-            insert_or_ignore(s, ReceivedEvent, values, ["event_id"]).returning(
-                ReceivedEvent.event_id
-            )
-        )
-        return result.scalar_one_or_none() is not None
+        return receipts.first_receipt(s, event_id, team_id)

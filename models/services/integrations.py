@@ -4,7 +4,6 @@ alias (challenger). What follows the decision is models/services/mlflow_gate.py.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,13 +23,11 @@ from models.lineage import ModelVersion
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, View
-from models.services import audit, handoffs
+from models.services import audit, handoffs, receipts
 from models.services.common import get_active_project, leads_of, require_project_manager
-from models.workspace import ReceivedEvent
 
 log = logging.getLogger(__name__)
 
-DELIVERY_KEY_MAX = 64  # received_events.event_id
 MLFLOW_ACTOR = "mlflow"  # who the audit trail names for what MLflow told us
 VERSION_RECORDED = "mlflow.version_recorded"
 
@@ -99,18 +96,7 @@ def _linked_elsewhere_or_same(
 
 def first_delivery(s: Session, delivery_id: str) -> bool:
     """False if this MLflow delivery was handled before (a replay or a retry of a success)."""
-    # MLflow sends UUIDs; anything longer than the column is keyed by its hash instead.
-    key = f"mlflow:{delivery_id}"
-    if len(key) > DELIVERY_KEY_MAX:
-        key = "mlflow:" + hashlib.sha256(delivery_id.encode()).hexdigest()[: DELIVERY_KEY_MAX - 7]
-    if s.get(ReceivedEvent, key) is not None:
-        return False
-    try:
-        with s.begin_nested():
-            s.add(ReceivedEvent(event_id=key, team_id=MLFLOW_ACTOR))
-    except IntegrityError:
-        return False
-    return True
+    return receipts.first_receipt(s, f"mlflow:{delivery_id}", MLFLOW_ACTOR)
 
 
 def record_mlflow_version(s: Session, mv: MlflowVersion) -> list[Outcome]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from models import JobRun
+from models import JobRun, ReceivedEvent
 from models.inserts import insert_or_ignore
 from tests.conftest import Database
 
@@ -40,3 +40,21 @@ def test_any_conflict_is_ignored_when_no_columns_are_named(db: Database) -> None
             s.execute(insert_or_ignore(s, JobRun, values))
     with db.session() as s:
         assert len(s.scalars(select(JobRun)).all()) == 1
+
+
+def test_a_delivery_counts_once_whatever_its_source_and_length(db):
+    """Slack's event ids and MLflow's delivery ids share one rule: the first receipt is True,
+    every redelivery False; a key too long for the column is kept as its hash, still once."""
+    from models.services import receipts
+
+    long_key = "mlflow:" + "x" * 300
+    with db.session() as s:
+        firsts = [receipts.first_receipt(s, k, "T1") for k in ("Ev1", "mlflow:abc", long_key)]
+    with db.session() as s:
+        again = [receipts.first_receipt(s, k, "T1") for k in ("Ev1", "mlflow:abc", long_key)]
+    with db.session() as s:
+        stored = sorted(s.scalars(select(ReceivedEvent.event_id)))
+    assert firsts == [True, True, True] and again == [False, False, False]
+    assert len(stored) == 3 and all(len(k) <= receipts.KEY_MAX for k in stored)
+    hashed = next(k for k in stored if k.startswith("mlflow:") and k != "mlflow:abc")
+    assert hashed != long_key[:64]

@@ -273,7 +273,7 @@ def test_champion_set_without_sign_off_is_reported_and_audited(hooked, slack, li
     warning = text_of(slack.last_message(linked.channel))
     assert "`champion` was set on *churn-xgb* version `3` *without sign-off*" in warning
     history = text_of(hooked.reply(f"history {linked.key}", user=linked.ds))
-    assert "mlflow.alias_without_signoff" in history
+    assert "MLflow moved the alias champion to churn-xgb version 3 without a sign-off" in history
 
 
 def test_champion_on_a_signed_off_version_is_not_reported(hooked, slack, linked, db):
@@ -314,7 +314,7 @@ def test_only_project_managers_link_models_and_a_model_feeds_one_project(hooked,
     taken = hooked.reply(f"project link-model fraud-model {MODEL}", user=seeded.creator)
     assert "already linked to 'churn-model'" in text_of(taken)
     history = text_of(hooked.reply(f"history {seeded.key}", user=seeded.ds))
-    assert history.count("project.model_linked") == 1
+    assert history.count(f"linked churn-model to the MLflow model {MODEL}") == 1
 
 
 def test_a_database_outage_asks_mlflow_to_retry(hooked, linked, db, tmp_path):

@@ -39,7 +39,7 @@ from models.project import Project
 from models.roster import RoleAssignment
 from models.services.common import get_project
 from models.services.digest_monitors import monitor_lines
-from models.services.projects import project_card
+from models.services.projects import card_of
 
 LEAD_TIME_WINDOW = timedelta(days=90)
 LIFECYCLE = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
@@ -304,8 +304,9 @@ def percentile(ordered: Sequence[float], q: float) -> float:
 
 def project_status(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:
     """The card `/mlops status` shows: stage, owners, open hand-off, monitors, lead times."""
-    card = project_card(s, team_id, key, policy)
-    scope = _scope(s, team_id, None, key)
+    project = get_project(s, team_id, key)
+    card = card_of(s, project, policy)
+    scope = _Scope(team_id, None, project.id)  # the project read once, for card and scope
     return StatusView(
         card=card,
         monitors=monitor_lines(s, scope, None),

@@ -71,7 +71,7 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
 
     for server, kinds in r.get("latency", {}).get("ratios", {}).items():
         for kind, limit in RATIO_LIMITS.items():
-            for conc, q in kinds[kind].items():
+            for conc, q in kinds.get(kind, {}).items():
                 worst = max(q.values())
                 name = f"{server} {kind} at concurrency {conc}: p50 and p99 ratio <= {limit:g}"
                 check(name, worst <= limit, f"{worst:.2f}")

@@ -84,9 +84,12 @@ def _digest(prev_hash: str | None, e: AuditEvent) -> str:
 def _locked_head(s: Session, team_id: str) -> AuditChainHead:
     """The workspace's chain head, locked until commit: the next writer waits here and then
     links to this transaction's last event. (SQLite: writers are serialised, bot/db.py.)"""
+    params = {"team_id": team_id}
+    if (head := s.scalars(_LOCKED_HEAD, params).one_or_none()) is not None:
+        return head  # every transaction but a workspace's first: one statement, not two
     create = _CREATE_HEAD_SQLITE if s.get_bind().dialect.name == "sqlite" else _CREATE_HEAD_PG
-    s.execute(create, {"team_id": team_id})
-    return s.scalars(_LOCKED_HEAD, {"team_id": team_id}).one()
+    s.execute(create, params)  # a racing first writer's row: its insert waits, then no-ops
+    return s.scalars(_LOCKED_HEAD, params).one()
 
 
 # Built once: every audited transaction runs these (composing costs more than running).

@@ -28,7 +28,8 @@ _OPEN_HANDOFF = (
 _HANDOFF_BY_ID = select(Handoff).where(
     Handoff.team_id == bindparam("team_id"), Handoff.id == bindparam("handoff_id")
 )
-# Deciders queue here, so each reads the sign-offs the previous one committed.
+# Deciders queue here, so each reads the sign-offs the previous one committed. (Not joined:
+# after the lock wait, PostgreSQL re-reads the locked row but not rows joined to it.)
 _HANDOFF_BY_ID_LOCKED = _HANDOFF_BY_ID.with_for_update().execution_options(populate_existing=True)
 
 

@@ -12,19 +12,16 @@ not even in lead times: the digest describes the work that is still live.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, and_, case, false, func, select, type_coerce
+from sqlalchemy import ColumnElement, Row, and_, select
 from sqlalchemy.orm import Session
 
 from models.digest import (
-    ApprovedLine,
     DigestView,
     LeadTime,
     OpenHandoffLine,
@@ -39,11 +36,9 @@ from models.policy import Policy
 from models.project import Project
 from models.roster import RoleAssignment
 from models.services.common import get_project
+from models.services.digest_approvals import LIFECYCLE, approvals, lead_times_in, transition
 from models.services.digest_monitors import monitor_lines
 from models.services.projects import card_of
-
-LEAD_TIME_WINDOW = timedelta(days=90)
-LIFECYCLE = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ def build_digest(
     decided = _decided_roles(s, scope)
     leads = _leads(s, scope)
     waiting = {row.id: _waiting_on(row, decided, leads) for row in opened}
-    lead, approved = _approvals(s, scope, now, since)
+    lead, approved = approvals(s, scope, now, since)
     return DigestView(
         team_id=team_id,
         channel_id=channel_id,
@@ -179,77 +174,7 @@ def _leads(s: Session, scope: _Scope) -> dict[tuple[int, Role], str]:
     return {(pid, Role(role)): user for pid, role, user in rows}
 
 
-def _seconds_taken(s: Session) -> ColumnElement[float]:
-    """Request to approval in seconds, computed by the database: the lead times of 100,000
-    hand-offs are then numbers to sort, not 200,000 timestamps to parse."""
-    if s.get_bind().dialect.name == "sqlite":
-        days = func.julianday(Handoff.closed_at) - func.julianday(Handoff.requested_at)
-        return days * 86400.0
-    return func.extract("epoch", Handoff.closed_at - Handoff.requested_at)
-
-
-def lead_times_in(s: Session, scope: _Scope, now: datetime) -> list[LeadTime]:
-    """Request-to-approval hours per transition over the last 90 days (one query)."""
-    return _approvals(s, scope, now, None)[0]
-
-
-def _approvals(
-    s: Session, scope: _Scope, now: datetime, since: datetime | None
-) -> tuple[list[LeadTime], list[ApprovedLine]]:
-    """Lead times over the window and the approvals since the last digest, in one query: the
-    key and time of approval come back only for the new ones (NULL, unparsed, for the rest)."""
-    window = now - LEAD_TIME_WINDOW
-    new = Handoff.closed_at > since if since is not None else false()
-    rows = s.execute(
-        select(  # stages as stored: a handful of pairs to convert, not 90,000 rows
-            type_coerce(Handoff.from_stage, String),
-            type_coerce(Handoff.to_stage, String),
-            _seconds_taken(s),
-            case((Handoff.closed_at >= window, True), else_=False),
-            case((new, Project.key)),
-            case((new, Handoff.closed_at)),
-        )
-        .join(Project, Project.id == Handoff.project_id)
-        .where(
-            *scope.projects(),
-            Handoff.team_id == scope.team_id,
-            Handoff.status == HandoffStatus.APPROVED,
-            Handoff.closed_at >= (min(window, since) if since is not None else window),
-            Handoff.closed_at <= now,
-        )
-    )
-    durations: dict[tuple[str, str], list[float]] = defaultdict(list)
-    approved: list[tuple[datetime, str, str, str, float]] = []
-    for from_stage, to_stage, seconds, in_window, key, closed_at in rows:
-        # to the microsecond, as timedelta keeps it: julianday's float is off by nanoseconds
-        hours = round(float(seconds), 6) / 3600
-        if in_window:
-            durations[(from_stage, to_stage)].append(hours)
-        if closed_at is not None:
-            approved.append((closed_at, key, from_stage, to_stage, hours))
-    return _lead_times(durations), [
-        ApprovedLine.model_construct(
-            project_key=key,
-            transition=_transition(Stage(a), Stage(b)),
-            approved_at=closed_at,
-            hours=round(hours, 2),
-        )
-        for closed_at, key, a, b, hours in sorted(approved)
-    ]
-
-
-def _lead_times(durations: dict[tuple[str, str], list[float]]) -> list[LeadTime]:
-    pairs = {(Stage(a), Stage(b)): hours for (a, b), hours in durations.items()}
-    order = sorted(pairs, key=lambda pair: (LIFECYCLE.index(pair[0]), LIFECYCLE.index(pair[1])))
-    return [_lead_time(pair, sorted(pairs[pair])) for pair in order]
-
-
 # -- assembling lines in Python ----------------------------------------------------------------
-
-
-@cache  # a handful of stage pairs, asked for once per line of a digest
-def _transition(from_stage: Stage, to_stage: Stage) -> str:
-    return f"{Stage(from_stage).value} → {Stage(to_stage).value}"
 
 
 def _hours(delta: timedelta) -> float:
@@ -271,7 +196,7 @@ def _waiting_on(
 def _open_line(row: Row[Any], waiting: list[WaitingOn], now: datetime) -> OpenHandoffLine:
     return OpenHandoffLine.model_construct(
         project_key=row.key,
-        transition=_transition(row.from_stage, row.to_stage),
+        transition=transition(row.from_stage, row.to_stage),
         status=row.status,
         requested_by=row.requested_by,
         requested_at=row.requested_at,
@@ -290,7 +215,7 @@ def _overdue(
     lines = [
         OverdueLine.model_construct(
             project_key=row.key,
-            transition=_transition(row.from_stage, row.to_stage),
+            transition=transition(row.from_stage, row.to_stage),
             role=w.role,
             label=w.label,
             lead=w.lead,
@@ -300,26 +225,6 @@ def _overdue(
         for w in waiting[row.id]
     ]
     return sorted(lines, key=lambda line: -line.hours_overdue)
-
-
-def _lead_time(pair: tuple[Stage, Stage], hours: list[float]) -> LeadTime:
-    return LeadTime(
-        transition=_transition(*pair),
-        count=len(hours),
-        median_hours=round(percentile(hours, 0.5), 2),
-        p90_hours=round(percentile(hours, 0.9), 2),
-    )
-
-
-def percentile(ordered: Sequence[float], q: float) -> float:
-    """Linear interpolation between the closest ranks (numpy's default, Excel's PERCENTILE.INC):
-    it uses every sample, so small counts still move smoothly; the median is the usual one."""
-    if not ordered:
-        raise ValueError("no values")
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def project_status(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from models.services.digest import percentile as ranked_percentile
+from models.services.digest_approvals import percentile as ranked_percentile
 
 QUICK = os.environ.get("BENCH_QUICK", "").lower() in ("1", "true", "yes")
 

@@ -22,6 +22,7 @@ import requests
 from sqlalchemy import func, select
 
 from bench import memory, percentile, scaled, seed
+from bench.burst import BURST, burst
 from bench.servers import SECRET, THREADS, TOKEN, WORKERS, Server, bare_server, baton_server
 from bot.db import make_engine
 from models import SignOff
@@ -110,15 +111,16 @@ def measure(url: str, bodies: list[tuple[str, str | None]], concurrency: int) ->
     }
 
 
-def load(server: Server, bodies: Bodies) -> dict[str, Any]:
+def load(server: Server, bodies: Bodies, kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
     url = f"{server.url}/slack/events"
     out: dict[str, Any] = {}
-    for kind in KINDS:
+    for kind in kinds:
         measure(url, bodies(kind, WARMUP), 4)
         out[kind] = {
             str(c): _measure_cpu(server, url, bodies(kind, REQUESTS), c) for c in CONCURRENCY
         }
     out["memory"] = memory.peak_rss(server.proc.pid)  # after the load, while it still runs
+    out["burst"] = burst(server, bodies("status", BURST))  # after: the peak stays comparable
     return out
 
 
@@ -135,7 +137,7 @@ def _measure_cpu(
 # -- targets -----------------------------------------------------------------------------------
 
 
-def run_bare(fake: FakeSlack, tmp: Path) -> dict[str, Any]:
+def run_bare(fake: FakeSlack, tmp: Path, kinds: tuple[str, ...]) -> dict[str, Any]:
     slack = Requests(fake)
 
     def bodies(kind: str, n: int) -> list[tuple[str, str | None]]:
@@ -145,10 +147,10 @@ def run_bare(fake: FakeSlack, tmp: Path) -> dict[str, Any]:
         return [(slack.command(text), None) for _ in range(n)]
 
     with bare_server(fake, tmp) as server:
-        return load(server, bodies)
+        return load(server, bodies, kinds)
 
 
-def run_baton(fake: FakeSlack, backend: str, tmp: Path) -> dict[str, Any]:
+def run_baton(fake: FakeSlack, backend: str, tmp: Path, kinds: tuple[str, ...]) -> dict[str, Any]:
     slack, clicks = Requests(fake), WARMUP + REQUESTS * len(CONCURRENCY)
     with seed.database(backend) as url:
         handoffs = iter(seed.awaiting_approval(url, PROJECTS))
@@ -163,12 +165,13 @@ def run_baton(fake: FakeSlack, backend: str, tmp: Path) -> dict[str, Any]:
             return [(slack.command(f"status {k}"), k) for k in itertools.islice(keys, n)]
 
         with baton_server(fake, url, tmp, f"baton-{backend}") as server:
-            result = load(server, bodies)
+            result = load(server, bodies, kinds)
         engine = make_engine(url)
         with engine.connect() as conn:
             recorded = conn.scalar(select(func.count()).select_from(SignOff))
         engine.dispose()
-    result["approvals"] = {"clicks": clicks, "recorded": recorded}
+    if "approve" in kinds:
+        result["approvals"] = {"clicks": clicks, "recorded": recorded}
     return result
 
 
@@ -182,15 +185,17 @@ def ratios(baton: dict[str, Any], bare: dict[str, Any]) -> dict[str, Any]:
             for c in baton[kind]
         }
         for kind in KINDS
+        if kind in baton
     }
 
 
-def run(backends: list[str], tmp: Path) -> dict[str, Any]:
+def run(backends: list[str], tmp: Path, kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
+    """Every kind's latency rows and the burst; kinds=() for the burst alone."""
     servers: dict[str, Any] = {}
     with FakeSlack(token=TOKEN, team_id=seed.TEAM) as fake:
-        servers["bare"] = run_bare(fake, tmp)
+        servers["bare"] = run_bare(fake, tmp, kinds)
         for backend in backends:
-            servers[f"baton-{backend}"] = run_baton(fake, backend, tmp)
+            servers[f"baton-{backend}"] = run_baton(fake, backend, tmp, kinds)
     return {
         "settings": {
             "workers": WORKERS,

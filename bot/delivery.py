@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import bindparam, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import sinks
@@ -148,11 +148,14 @@ class Deliverer:
     # -- one pass --------------------------------------------------------------------------
     def deliver_due(self) -> int:
         """Try every due row once, oldest first; returns how many were tried."""
-        with self._lock, self._heartbeat():  # one pass at a time here; others skip-lock
+        with self._lock:  # one pass at a time here; others skip-lock
             ids = self._claim(utcnow())
-            held: set[str] = set()
-            for row_id in ids:
-                self._deliver_one(row_id, held)
+            if not ids:  # an idle pass starts no heartbeat thread
+                return 0
+            with self._heartbeat():  # its first beat is HEARTBEAT_SECONDS in, well inside LEASE
+                held: set[str] = set()
+                for row_id in ids:
+                    self._deliver_one(row_id, held)
             return len(ids)
 
     @contextmanager
@@ -189,19 +192,7 @@ class Deliverer:
     def _claim(self, now: datetime) -> list[int]:
         with self.rt.session() as s:
             waiting = _first_waiting_per_target(s, now)
-            rows = s.scalars(
-                select(OutboxMessage)
-                .where(
-                    or_(
-                        OutboxMessage.status == OutboxStatus.PENDING,
-                        OutboxMessage.status == OutboxStatus.SENDING,  # lease expired
-                    ),
-                    OutboxMessage.next_attempt_at <= now,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
+            rows = s.scalars(_DUE, {"now": now}).all()
             # Never overtake an earlier message to the same place that is waiting to retry.
             claimed = [r for r in rows if waiting.get(_target(r), r.id + 1) > r.id]
             for row in claimed:
@@ -233,6 +224,9 @@ class Deliverer:
                 return
             if isinstance(plan, Plan):
                 plan.outbox_id, plan.look_since = row.id, row.attempt_started_at
+                if not plan.calls and not plan.look_since:
+                    _sent_without_calls(row)  # every copy current: no second transaction
+                    return
                 if any(isinstance(call, Post) for call in plan.calls) and not plan.look_since:
                     row.attempt_started_at = utcnow()  # committed before the post leaves
         self._send_and_record(row_id, plan, target, held)
@@ -290,6 +284,12 @@ class Deliverer:
         held.add(target)
 
 
+def _sent_without_calls(row: OutboxMessage) -> None:
+    """What `_send_and_record` writes for a plan that calls nothing and so cannot fail."""
+    row.attempts += 1
+    row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
+
+
 def _target(row: OutboxMessage) -> str:
     return row.channel_id or row.user_id or row.sink_target or ""
 
@@ -302,13 +302,32 @@ def _sink_send(send: sinks.Send) -> Sent:
     return Sent()
 
 
-def _first_waiting_per_target(s: Session, now: datetime) -> dict[str, int]:
-    rows = s.execute(
-        select(outbox_target, func.min(OutboxMessage.id))
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at > now)
-        .group_by(outbox_target)
+# Built once: every pass, idle or not, runs these two (composing costs more than running).
+_DUE = (
+    select(OutboxMessage)
+    .where(
+        or_(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.status == OutboxStatus.SENDING,  # lease expired
+        ),
+        OutboxMessage.next_attempt_at <= bindparam("now"),
     )
-    return {str(t): int(i) for t, i in rows}
+    .order_by(OutboxMessage.id)
+    .limit(BATCH)
+    .with_for_update(skip_locked=True)
+)
+_FIRST_WAITING = (
+    select(outbox_target, func.min(OutboxMessage.id))
+    .where(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at > bindparam("now"),
+    )
+    .group_by(outbox_target)
+)
+
+
+def _first_waiting_per_target(s: Session, now: datetime) -> dict[str, int]:
+    return {str(t): int(i) for t, i in s.execute(_FIRST_WAITING, {"now": now})}
 
 
 def _held_until(s: Session, target: str) -> datetime:

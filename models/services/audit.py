@@ -63,12 +63,7 @@ def _chain_at_commit(s: Session) -> None:
             last_hash = digest
         # Core, not the ORM: audit rows are append-only to the ORM (models/audit.py), and
         # these rows were inserted by this very transaction. One executemany for all.
-        s.execute(
-            update(AuditEvent.__table__)
-            .where(AuditEvent.__table__.c.id == bindparam("row"))
-            .values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash"), seq=bindparam("seq")),
-            links,
-        )
+        s.execute(_LINK_EVENTS, links)
         head.head_hash, head.head_event_id, head.events = last_hash, mine[-1].id, count
         head.updated_at = mine[-1].created_at
 
@@ -89,13 +84,26 @@ def _digest(prev_hash: str | None, e: AuditEvent) -> str:
 def _locked_head(s: Session, team_id: str) -> AuditChainHead:
     """The workspace's chain head, locked until commit: the next writer waits here and then
     links to this transaction's last event. (SQLite: writers are serialised, bot/db.py.)"""
+    params = {"team_id": team_id}
+    if (head := s.scalars(_LOCKED_HEAD, params).one_or_none()) is not None:
+        return head  # every transaction but a workspace's first: one statement, not two
+    # A racing first writer's row: its insert waits, then does nothing.
     s.execute(insert_or_ignore(s, AuditChainHead, {"team_id": team_id, "events": 0}))
-    return s.scalars(
-        select(AuditChainHead)
-        .where(AuditChainHead.team_id == team_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return s.scalars(_LOCKED_HEAD, params).one()
+
+
+# Built once: every audited transaction runs these (composing costs more than running).
+_LINK_EVENTS = (
+    update(AuditEvent.__table__)
+    .where(AuditEvent.__table__.c.id == bindparam("row"))
+    .values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash"), seq=bindparam("seq"))
+)
+_LOCKED_HEAD = (
+    select(AuditChainHead)
+    .where(AuditChainHead.team_id == bindparam("team_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
 
 
 def record_refusal(s: Session, actor: Actor, action: str, reason: str, **detail: Any) -> None:

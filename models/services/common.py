@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.enums import Role, Stage
@@ -13,12 +13,25 @@ from models.project import Project
 from models.roster import RoleAssignment
 from models.schemas import Actor
 
+# Built once: composing a select costs more CPU than SQLite takes to run it, on every request.
+_PROJECT_BY_KEY = select(Project).where(
+    Project.team_id == bindparam("team_id"), Project.key == bindparam("key")
+)
+_PROJECT_BY_KEY_LOCKED = _PROJECT_BY_KEY.with_for_update()
+_ACTIVE_ASSIGNMENTS = (
+    select(RoleAssignment)
+    .where(
+        RoleAssignment.team_id == bindparam("team_id"),
+        RoleAssignment.project_id == bindparam("project_id"),
+        RoleAssignment.removed_at.is_(None),
+    )
+    .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
+)
+
 
 def get_project(s: Session, team_id: str, key: str, *, lock: bool = False) -> Project:
-    query = select(Project).where(Project.team_id == team_id, Project.key == key)
-    if lock:
-        query = query.with_for_update()
-    project = s.scalars(query).one_or_none()
+    query = _PROJECT_BY_KEY_LOCKED if lock else _PROJECT_BY_KEY
+    project = s.scalars(query, {"team_id": team_id, "key": key}).one_or_none()
     if project is None:
         raise NotFound(f"No project '{key}' in this workspace.{_closest_key(s, team_id, key)}")
     return project
@@ -39,17 +52,8 @@ def get_active_project(s: Session, team_id: str, key: str, *, lock: bool = False
 
 
 def active_assignments(s: Session, project: Project) -> list[RoleAssignment]:
-    return list(
-        s.scalars(
-            select(RoleAssignment)
-            .where(
-                RoleAssignment.team_id == project.team_id,
-                RoleAssignment.project_id == project.id,
-                RoleAssignment.removed_at.is_(None),
-            )
-            .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
-        )
-    )
+    params = {"team_id": project.team_id, "project_id": project.id}
+    return list(s.scalars(_ACTIVE_ASSIGNMENTS, params))
 
 
 def leads_of(s: Session, project: Project) -> dict[Role, str]:

@@ -39,12 +39,13 @@ def decide(
     handoff = get_handoff(s, actor.team_id, handoff_id, lock=True)
     project = s.get(Project, handoff.project_id)
     assert project is not None
-    roles = _roles_decided_by(s, project, handoff, actor)
+    leads = leads_of(s, project)  # read once: for the roles, the admin flag and the view
+    by_project = {(project.id, role): user for role, user in leads.items()}
+    roles = _roles_decided_by(leads, handoff, actor)
     decided = handoff.signoffs_this_round()
     if roles and all(r in decided and decided[r].decision == decision for r in roles):
-        return DecisionResult(
-            handoff=handoff_view(s, handoff, policy, project=project), changed=False
-        )
+        view = handoff_view(s, handoff, policy, by_project, project)
+        return DecisionResult(handoff=view, changed=False)
     _refuse_unless_decidable(handoff, roles, decided, decision)
     reason = _reason(decision, reason)
     undecided = [r for r in roles if r not in decided]
@@ -58,7 +59,7 @@ def decide(
                 user_id=actor.user_id,
                 decision=decision,
                 reason=reason,
-                as_admin=actor.is_admin and leads_of(s, project).get(role) != actor.user_id,
+                as_admin=actor.is_admin and leads.get(role) != actor.user_id,
             )
         )
     s.flush()
@@ -76,12 +77,11 @@ def decide(
     if handoff.status != HandoffStatus.PENDING:
         webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
     handoff.version += 1
-    leads = leads_of(s, project)
     signers = [leads[r] for r in handoff.required if r in leads]
     outbox.refresh_home(s, project.team_id, *signers, handoff.requested_by)
     note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
     outbox.to_channel(s, project.team_id, project.channel_id, note)
-    view = handoff_view(s, handoff, policy, project=project)
+    view = handoff_view(s, handoff, policy, by_project, project)
     return DecisionResult(handoff=view, changed=True, advanced=advanced)
 
 
@@ -90,12 +90,11 @@ def check_may_decide(s: Session, actor: Actor, handoff_id: int, decision: Decisi
     handoff = get_handoff(s, actor.team_id, handoff_id)
     project = s.get(Project, handoff.project_id)
     assert project is not None
-    roles = _roles_decided_by(s, project, handoff, actor)
+    roles = _roles_decided_by(leads_of(s, project), handoff, actor)
     _refuse_unless_decidable(handoff, roles, handoff.signoffs_this_round(), decision)
 
 
-def _roles_decided_by(s: Session, project: Project, handoff: Handoff, actor: Actor) -> list[Role]:
-    leads = leads_of(s, project)
+def _roles_decided_by(leads: dict[Role, str], handoff: Handoff, actor: Actor) -> list[Role]:
     led = [r for r in handoff.required if leads.get(r) == actor.user_id]
     if led or not actor.is_admin:
         return led

@@ -12,7 +12,6 @@ not even in lead times: the digest describes the work that is still live.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from sqlalchemy import ColumnElement, Row, and_, select
 from sqlalchemy.orm import Session
 
 from models.digest import (
-    ApprovedLine,
     DigestView,
     LeadTime,
     OpenHandoffLine,
@@ -38,11 +36,9 @@ from models.policy import Policy
 from models.project import Project
 from models.roster import RoleAssignment
 from models.services.common import get_project
+from models.services.digest_approvals import LIFECYCLE, approvals, lead_times_in, transition
 from models.services.digest_monitors import monitor_lines
-from models.services.projects import project_card
-
-LEAD_TIME_WINDOW = timedelta(days=90)
-LIFECYCLE = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
+from models.services.projects import card_of
 
 
 @dataclass(frozen=True)
@@ -87,9 +83,8 @@ def build_digest(
     opened = _open_rows(s, scope)
     decided = _decided_roles(s, scope)
     leads = _leads(s, scope)
-    start = min(now - LEAD_TIME_WINDOW, since) if since is not None else now - LEAD_TIME_WINDOW
-    approved = _approved_rows(s, scope, start, now)
     waiting = {row.id: _waiting_on(row, decided, leads) for row in opened}
+    lead, approved = approvals(s, scope, now, since)
     return DigestView(
         team_id=team_id,
         channel_id=channel_id,
@@ -99,8 +94,8 @@ def build_digest(
         projects_by_stage=_projects_by_stage(s, scope),
         open_handoffs=[_open_line(row, waiting[row.id], now) for row in opened],
         overdue_signoffs=_overdue(opened, waiting, now),
-        lead_times=_lead_times(approved, now),
-        approved_since=_approved_since(approved, since),
+        lead_times=lead,
+        approved_since=approved,
         monitors=monitor_lines(s, scope, since),
     )
 
@@ -109,8 +104,7 @@ def lead_times(
     s: Session, team_id: str, now: datetime, project_key: str | None = None
 ) -> list[LeadTime]:
     """Request-to-approval hours per transition over the last 90 days (one query)."""
-    scope = _scope(s, team_id, None, project_key)
-    return _lead_times(_approved_rows(s, scope, now - LEAD_TIME_WINDOW, now), now)
+    return lead_times_in(s, _scope(s, team_id, None, project_key), now)
 
 
 # -- queries -----------------------------------------------------------------------------------
@@ -180,32 +174,7 @@ def _leads(s: Session, scope: _Scope) -> dict[tuple[int, Role], str]:
     return {(pid, Role(role)): user for pid, role, user in rows}
 
 
-def _approved_rows(s: Session, scope: _Scope, start: datetime, now: datetime) -> Sequence[Row[Any]]:
-    return s.execute(
-        select(
-            Project.key,
-            Handoff.from_stage,
-            Handoff.to_stage,
-            Handoff.requested_at,
-            Handoff.closed_at,
-        )
-        .join(Project, Project.id == Handoff.project_id)
-        .where(
-            *scope.projects(),
-            Handoff.team_id == scope.team_id,
-            Handoff.status == HandoffStatus.APPROVED,
-            Handoff.closed_at >= start,
-            Handoff.closed_at <= now,
-        )
-        .order_by(Handoff.closed_at, Project.key)
-    ).all()
-
-
 # -- assembling lines in Python ----------------------------------------------------------------
-
-
-def _transition(from_stage: Stage, to_stage: Stage) -> str:
-    return f"{Stage(from_stage).value} → {Stage(to_stage).value}"
 
 
 def _hours(delta: timedelta) -> float:
@@ -219,14 +188,15 @@ def _waiting_on(
         return []  # changes requested: it waits on the requester, not on a sign-off
     undecided = [Role(r) for r in row.required_roles if Role(r) not in decided[row.id]]
     return [
-        WaitingOn(role=r, label=r.label, lead=leads.get((row.project_id, r))) for r in undecided
+        WaitingOn.model_construct(role=r, label=r.label, lead=leads.get((row.project_id, r)))
+        for r in undecided
     ]
 
 
 def _open_line(row: Row[Any], waiting: list[WaitingOn], now: datetime) -> OpenHandoffLine:
-    return OpenHandoffLine(
+    return OpenHandoffLine.model_construct(
         project_key=row.key,
-        transition=_transition(row.from_stage, row.to_stage),
+        transition=transition(row.from_stage, row.to_stage),
         status=row.status,
         requested_by=row.requested_by,
         requested_at=row.requested_at,
@@ -243,9 +213,9 @@ def _overdue(
     """One line per undecided role of each pending hand-off past due, the latest first."""
     late = [row for row in opened if row.status == HandoffStatus.PENDING and now > row.due_at]
     lines = [
-        OverdueLine(
+        OverdueLine.model_construct(
             project_key=row.key,
-            transition=_transition(row.from_stage, row.to_stage),
+            transition=transition(row.from_stage, row.to_stage),
             role=w.role,
             label=w.label,
             lead=w.lead,
@@ -257,57 +227,13 @@ def _overdue(
     return sorted(lines, key=lambda line: -line.hours_overdue)
 
 
-def _approved_since(rows: Sequence[Row[Any]], since: datetime | None) -> list[ApprovedLine]:
-    if since is None:
-        return []
-    return [
-        ApprovedLine(
-            project_key=row.key,
-            transition=_transition(row.from_stage, row.to_stage),
-            approved_at=row.closed_at,
-            hours=_hours(row.closed_at - row.requested_at),
-        )
-        for row in rows
-        if row.closed_at > since
-    ]
-
-
-def _lead_times(rows: Sequence[Row[Any]], now: datetime) -> list[LeadTime]:
-    durations: dict[tuple[Stage, Stage], list[float]] = defaultdict(list)
-    for row in rows:
-        if row.closed_at >= now - LEAD_TIME_WINDOW:
-            hours = (row.closed_at - row.requested_at).total_seconds() / 3600
-            durations[(Stage(row.from_stage), Stage(row.to_stage))].append(hours)
-    order = sorted(durations, key=lambda pair: (LIFECYCLE.index(pair[0]), LIFECYCLE.index(pair[1])))
-    return [_lead_time(pair, sorted(durations[pair])) for pair in order]
-
-
-def _lead_time(pair: tuple[Stage, Stage], hours: list[float]) -> LeadTime:
-    return LeadTime(
-        transition=_transition(*pair),
-        count=len(hours),
-        median_hours=round(percentile(hours, 0.5), 2),
-        p90_hours=round(percentile(hours, 0.9), 2),
-    )
-
-
-def percentile(ordered: Sequence[float], q: float) -> float:
-    """Linear interpolation between the closest ranks (numpy's default, Excel's PERCENTILE.INC):
-    it uses every sample, so small counts still move smoothly; the median is the usual one."""
-    if not ordered:
-        raise ValueError("no values")
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def project_status(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:
     """The card `/mlops status` shows: stage, owners, open hand-off, monitors, lead times."""
-    card = project_card(s, team_id, key, policy)
-    scope = _scope(s, team_id, None, key)
+    project = get_project(s, team_id, key)
+    card = card_of(s, project, policy)
+    scope = _Scope(team_id, None, project.id)  # the project read once, for card and scope
     return StatusView(
         card=card,
         monitors=monitor_lines(s, scope, None),
-        lead_times=_lead_times(_approved_rows(s, scope, now - LEAD_TIME_WINDOW, now), now),
+        lead_times=lead_times_in(s, scope, now),
     )

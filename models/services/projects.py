@@ -14,7 +14,12 @@ from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, ProjectCard, ProjectHomes, ProjectSummary
 from models.services import audit, handoffs, oversight, roster, webhooks
-from models.services.common import get_active_project, get_project, require_project_manager
+from models.services.common import (
+    active_assignments,
+    get_active_project,
+    get_project,
+    require_project_manager,
+)
 from models.services.views import handoff_view, open_handoff_of
 
 NAME_MAX = 80
@@ -102,12 +107,21 @@ def set_overseer(s: Session, actor: Actor, key: str, user_id: str | None) -> Pro
 
 
 def project_card(s: Session, team_id: str, key: str, policy: Policy) -> ProjectCard:
-    project = get_project(s, team_id, key)
+    return card_of(s, get_project(s, team_id, key), policy)
+
+
+def card_of(s: Session, project: Project, policy: Policy) -> ProjectCard:
+    """The card of a project already read: its roster is read once, for roles and leads."""
+    assignments = active_assignments(s, project)
     handoff = open_handoff_of(s, project)
+    view = None
+    if handoff is not None:
+        leads = {(project.id, a.role): a.user_id for a in assignments if a.is_lead}
+        view = handoff_view(s, handoff, policy, leads, project)
     return ProjectCard(
         project=summary(project),
-        roles=roster.holders(s, project),
-        open_handoff=handoff_view(s, handoff, policy) if handoff is not None else None,
+        roles=roster.holders_of(assignments),
+        open_handoff=view,
         next_stages=policy.targets_from(project.stage),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -83,9 +84,14 @@ def step_down_lead(s: Session, actor: Actor, key: str, role: Role) -> list[RoleH
 
 def holders(s: Session, project: Project) -> list[RoleHolders]:
     """Every role, in the canonical order, with its lead and members (empty roles included)."""
+    return holders_of(active_assignments(s, project))
+
+
+def holders_of(assignments: Iterable[RoleAssignment]) -> list[RoleHolders]:
+    """`holders` from a project's active assignments, already read."""
     members: dict[Role, list[str]] = defaultdict(list)
     leads: dict[Role, str] = {}
-    for a in active_assignments(s, project):
+    for a in assignments:
         members[a.role].append(a.user_id)
         if a.is_lead:
             leads[a.role] = a.user_id

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from models.columns import fits_row_id
 from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role
@@ -15,25 +15,35 @@ from models.schemas import HandoffView, PacketLine, SignOffLine
 from models.services.common import get_project, leads_by_project
 from models.services.policy_history import rules_in_force
 
+# Built once (composing a select costs more CPU than running it); parameters per call.
+_OPEN_HANDOFF = (
+    select(Handoff)
+    .options(joinedload(Handoff.signoffs))  # one statement, not a second select for these
+    .where(
+        Handoff.team_id == bindparam("team_id"),
+        Handoff.project_id == bindparam("project_id"),
+        Handoff.status.in_(OPEN_HANDOFF_STATUSES),
+    )
+)
+_HANDOFF_BY_ID = select(Handoff).where(
+    Handoff.team_id == bindparam("team_id"), Handoff.id == bindparam("handoff_id")
+)
+# Deciders queue here, so each reads the sign-offs the previous one committed. (Not joined:
+# after the lock wait, PostgreSQL re-reads the locked row but not rows joined to it.)
+_HANDOFF_BY_ID_LOCKED = _HANDOFF_BY_ID.with_for_update().execution_options(populate_existing=True)
+
 
 def open_handoff_of(s: Session, project: Project) -> Handoff | None:
-    return s.scalars(
-        select(Handoff).where(
-            Handoff.team_id == project.team_id,
-            Handoff.project_id == project.id,
-            Handoff.status.in_(OPEN_HANDOFF_STATUSES),
-        )
-    ).one_or_none()
+    """The open hand-off with its sign-offs."""
+    params = {"team_id": project.team_id, "project_id": project.id}
+    return s.scalars(_OPEN_HANDOFF, params).unique().one_or_none()
 
 
 def get_handoff(s: Session, team_id: str, handoff_id: int, *, lock: bool = False) -> Handoff:
     if not fits_row_id(handoff_id):  # no row has it, and PostgreSQL's integer cannot compare it
         raise NotFound("That hand-off does not exist in this workspace.")
-    query = select(Handoff).where(Handoff.team_id == team_id, Handoff.id == handoff_id)
-    if lock:
-        # Deciders queue here, so each reads the sign-offs the previous one committed.
-        query = query.with_for_update().execution_options(populate_existing=True)
-    handoff = s.scalars(query).one_or_none()
+    query = _HANDOFF_BY_ID_LOCKED if lock else _HANDOFF_BY_ID
+    handoff = s.scalars(query, {"team_id": team_id, "handoff_id": handoff_id}).one_or_none()
     if handoff is None:
         raise NotFound("That hand-off does not exist in this workspace.")
     return handoff

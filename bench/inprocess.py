@@ -1,0 +1,141 @@
+"""`python -m bench.inprocess [status|approve|help] [sqlite|postgresql] [--profile]`: one
+request's own cost, without the noise of a loaded machine.
+
+Builds Baton in this process exactly as `baton serve` does (`assemble`), on a database seeded
+as the latency benchmark seeds it, and sends N signed requests through its WSGI app (Flask's
+test client: the same signature check, middleware and listeners, no sockets). Bolt's listener
+pool is replaced by one that runs each listener at once on the request's thread, so one
+request's whole work (and, for an Approve, the outbox delivery it causes: the deliverer runs
+after each click) is on one thread, where CPU time, SQL statements and cProfile see it.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import itertools
+import pstats
+import statistics
+import sys
+import time
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from sqlalchemy import event
+
+from bench import seed
+from bench.latency import Requests
+from bench.servers import SECRET, TOKEN
+from bot.config import Settings
+from bot.server import Baton, assemble
+from tests.fakeslack import FakeSlack
+from tests.slackbot.harness import SlackSigner
+
+PROJECTS, REQUESTS, WARMUP = 1000, 200, 20
+
+
+class InlineExecutor(Executor):
+    """Runs each submitted call at once, on the caller's thread."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _bodies(kind: str, slack: Requests, handoffs: Any, keys: Any, n: int) -> list[str]:
+    if kind == "approve":
+        return [slack.approve(next(handoffs)) for _ in range(n)]
+    if kind == "help":
+        return [slack.command("help") for _ in range(n)]
+    return [slack.command(f"status {next(keys)}") for _ in range(n)]
+
+
+def _inline(baton: Baton) -> None:
+    runner = baton.app._listener_runner  # bolt has no public setter
+    runner.listener_executor = runner.lazy_listener_runner.executor = InlineExecutor()
+
+
+def measure(
+    baton: Baton, bodies: list[str], deliver: bool, profile: cProfile.Profile | None = None
+) -> dict[str, Any]:
+    """CPU ms and SQL statements per request (delivery included), over `bodies`."""
+    client, signer = baton.web.test_client(), SlackSigner(SECRET)
+    content = {"Content-Type": "application/x-www-form-urlencoded"}
+    counts: list[int] = []
+    sent = [0]
+
+    last: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent[0] += 1
+        last.append(" ".join(statement.split())[:160])
+
+    event.listen(baton.rt.engine, "before_cursor_execute", count)
+    cpu: list[float] = []
+    try:
+        for body in bodies:
+            headers = {**content, **signer.headers(body)}
+            sent[0] = 0
+            last.clear()
+            start = time.process_time()
+            if profile:
+                profile.enable()
+            r = client.post("/slack/events", data=body, headers=headers)
+            if deliver:
+                baton.deliverer.deliver_due()  # what the click queued, as the deliverer would
+            if profile:
+                profile.disable()
+            cpu.append(time.process_time() - start)
+            counts.append(sent[0])
+            assert r.status_code == 200, r.data
+    finally:
+        event.remove(baton.rt.engine, "before_cursor_execute", count)
+    return {
+        "n": len(bodies),
+        "cpu_ms_mean": round(statistics.mean(cpu) * 1000, 3),
+        "cpu_ms_median": round(statistics.median(cpu) * 1000, 3),
+        "statements_mean": round(statistics.mean(counts), 2),
+        "statements_max": max(counts),
+        "last_statements": list(last),
+    }
+
+
+def run(kind: str, backend: str, profile: bool = False) -> dict[str, Any]:
+    with FakeSlack(token=TOKEN, team_id=seed.TEAM) as fake, seed.database(backend) as url:
+        handoffs = iter(seed.awaiting_approval(url, PROJECTS))
+        keys = itertools.cycle(f"p-{i:05d}" for i in range(PROJECTS))
+        settings = Settings(
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url=fake.base_url,
+            baton_database_url=url,
+            baton_scheduler="off",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        baton = assemble(settings)
+        _inline(baton)
+        slack = Requests(fake)
+        try:
+            deliver = kind == "approve"  # only a click queues card edits
+            measure(baton, _bodies(kind, slack, handoffs, keys, WARMUP), deliver)
+            prof = cProfile.Profile(time.process_time) if profile else None  # CPU, not waits
+            result = measure(baton, _bodies(kind, slack, handoffs, keys, REQUESTS), deliver, prof)
+        finally:
+            baton.rt.engine.dispose()
+    if prof:
+        stats = pstats.Stats(prof).sort_stats("cumulative")
+        stats.print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+    return result
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    result = run(*(args or ["status", "sqlite"]), profile="--profile" in sys.argv)
+    statements = result.pop("last_statements")
+    print(result)
+    if "--sql" in sys.argv:
+        print("\n".join(statements))

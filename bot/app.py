@@ -26,6 +26,9 @@ FOREIGN_WORKSPACE = "This Slack workspace is not connected to Baton, so nothing 
 def build_app(rt: Runtime, *, socket_mode: bool = False) -> App:
     secret = rt.settings.slack_signing_secret
     app = App(
+        # Named here: without a name bolt reads the whole call stack (inspect.stack(), source
+        # lines and all) to name the app after its caller's file, tens of milliseconds a call.
+        name="baton",
         client=rt.client,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=not socket_mode,

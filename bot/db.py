@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,9 +100,17 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+@functools.cache
+def _head_revision() -> str | None:
+    """The code's head revision: the migration scripts are read once per process."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; every migration keeps existing rows."""
     with engine.begin() as conn:
+        if revision == "head" and _current_revision(conn) == _head_revision():
+            return  # nothing to do, and alembic would read every script again to learn it
         config = alembic_config(engine)
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
@@ -109,10 +118,12 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     """(revision the database is at, head revision of the code)."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    return current, head
+        return _current_revision(conn), _head_revision()
+
+
+def _current_revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
 
 
 class SchemaNotReady(Exception):

@@ -81,7 +81,10 @@ def postgres_schema_engine(prefix: str) -> tuple[Engine, str]:
             pytest.fail(f"PostgreSQL at {PG_URL} is unreachable in CI: {exc.orig}", pytrace=False)
         pytest.skip(f"PostgreSQL unreachable at {PG_URL} (runs in CI)")
     admin.dispose()
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    # synchronous_commit=off, for this suite's sessions only: a commit is visible exactly as
+    # before, it just does not wait for the shared server's WAL flush (1.8 ms -> 0.1 ms here).
+    options = f"-csearch_path={schema} -csynchronous_commit=off"
+    engine = make_engine(PG_URL, connect_args={"options": options})
     return engine, schema
 
 

@@ -157,10 +157,11 @@ def test_the_api_answers_what_its_openapi_document_promises(hooked, db, seeded, 
         @GENERATED
         @given(case=operation.as_strategy(generation_mode=mode))
         def call(case) -> None:
-            before = _rows(db)
+            refused = mode is GenerationMode.NEGATIVE  # refused input changes nothing
+            before = _rows(db) if refused else None  # a dump costs more than the call
             response = case.call(base_url=hooked.url, headers={"Authorization": f"Bearer {token}"})
             case.validate_response(response, checks=checks)
-            if mode is GenerationMode.NEGATIVE:  # refused input changes nothing
+            if refused:
                 assert _rows(db) == before
 
         call()

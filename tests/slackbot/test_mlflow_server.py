@@ -52,6 +52,10 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
         "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
         "MLFLOW_WEBHOOK_CACHE_TTL": "0",  # each test adds its own webhook: list them afresh
+        # Webhooks and aliases need neither: the job runner starts seven huey consumers, each
+        # importing MLflow (tens of CPU seconds at the first request), telemetry calls home.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
     }
     argv = [str(binary), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     argv += ["--backend-store-uri", f"sqlite:///{tmp_path}/mlflow.db"]
@@ -70,7 +74,8 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _registry(tracking: str, webhook_url: str, secret: str, model: str, alias: str = "") -> dict:
     python = MLFLOW_ENV / "bin" / "python"
     argv = [str(python), str(CLIENT), tracking, webhook_url, secret, model, alias]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}  # a client that calls no one else
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

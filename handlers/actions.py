@@ -99,6 +99,6 @@ def _ask_reason(rt: Runtime, req: Incoming, decision: Decision) -> None:
     req.detail["handoff"] = req.button_value()
     handoff_id = req.button_id(HANDOFF)
     with rt.session(reading=True) as s:
-        decisions.check_may_decide(s, req.actor, handoff_id, decision)
+        decisions.check_may_decide(s, req.actor, handoff_id, decision, rt.policy)
         view = views.view_by_id(s, req.actor.team_id, handoff_id, rt.policy)
     req.open_view(handoff_blocks.reason_view(handoff_id, decision, view), FORM_FAILED)

@@ -3,7 +3,7 @@
 from models.audit import AuditChainHead, AuditEvent
 from models.base import Base
 from models.gates import MlflowPromotion, WorkflowStep
-from models.handoff import Handoff, SignOff
+from models.handoff import Handoff, SignOff, SignoffSnooze
 from models.integrations import ApiToken, ModelLink
 from models.lineage import ModelVersion
 from models.monitor import Alert, Monitor, Observation
@@ -38,6 +38,7 @@ __all__ = [
     "ReminderSent",
     "RoleAssignment",
     "SignOff",
+    "SignoffSnooze",
     "SlackUser",
     "WebhookSubscription",
     "WorkflowStep",

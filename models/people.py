@@ -19,4 +19,5 @@ class SlackUser(TeamScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
+    tz: Mapped[str | None] = mapped_column(String(64))  # Slack profile's IANA zone
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)

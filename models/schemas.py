@@ -62,6 +62,11 @@ class SignOffLine(View):
     decided_by: str | None = None
     reason: str | None = None
     decided_at: datetime | None = None
+    # Who signs while pending: the lead, or a stand-in (standing_in says why); None: an admin.
+    signer: str | None = None
+    standing_in: str | None = None
+    on_behalf_of: str | None = None  # decided by a stand-in for this lead
+    as_admin: bool = False
 
 
 class HandoffView(View):

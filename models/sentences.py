@@ -35,9 +35,19 @@ TEMPLATES: dict[str, str] = {
     "handoff.rejected": "{transition} was rejected",
     "signoff.approved": "{actor} approved {transition} (round {round}) as {roles}",
     "signoff.approved:reason": "{actor} approved {transition} (round {round}) as {roles}: “{reason}”",
+    "signoff.approved:stand_in": (
+        "{actor} approved {transition} (round {round}) as {roles} for {user}, who requested it"
+    ),
     "signoff.rejected": "{actor} rejected {transition} (round {round}): “{reason}”",
+    "signoff.rejected:stand_in": (
+        "{actor} rejected {transition} (round {round}) for {user}, who requested it: “{reason}”"
+    ),
     "signoff.changes_requested": (
         "{actor} asked for changes to {transition} (round {round}): “{reason}”"
+    ),
+    "signoff.changes_requested:stand_in": (
+        "{actor} asked for changes to {transition} (round {round}) for {user}, who requested "
+        "it: “{reason}”"
     ),
     "metric.recorded": "{actor} recorded {metric} = {value} ({source})",
     "metric.pushed": "{actor} pushed {count} metric value(s) for {metrics} ({source})",
@@ -65,7 +75,11 @@ TEMPLATES: dict[str, str] = {
 
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "role.assigned": lambda d: "lead" if d.get("lead") else None,
-    "signoff.approved": lambda d: "reason" if d.get("reason") else None,
+    "signoff.approved": lambda d: (
+        "stand_in" if d.get("standing_in") else "reason" if d.get("reason") else None
+    ),
+    "signoff.rejected": lambda d: "stand_in" if d.get("standing_in") else None,
+    "signoff.changes_requested": lambda d: "stand_in" if d.get("standing_in") else None,
 }
 
 # What a refused request was trying to do, by the name the refusal was recorded under.

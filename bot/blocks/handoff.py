@@ -68,17 +68,40 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
     return blocks
 
 
+STAND_IN_WHY = {"requester": "who requested it"}
+
+
 def checklist_line(line: SignOffLine) -> str:
-    lead = user(line.lead) if line.lead else "_no lead_"
     if line.state is None:
-        return f"{STATE_ICON[None]} *{escape(line.label)}*: pending, {lead}"
+        return f"{STATE_ICON[None]} *{escape(line.label)}*: pending, {_pending_signer(line)}"
     verb = {
         Decision.APPROVED: "approved",
         Decision.CHANGES_REQUESTED: "changes requested",
         Decision.REJECTED: "rejected",
     }[line.state]
     reason = f": “{cut(escape(line.reason), 200)}”" if line.reason else ""
-    return f"{STATE_ICON[line.state]} *{escape(line.label)}*: {verb} by {user(line.decided_by or '')}{reason}"
+    return f"{STATE_ICON[line.state]} *{escape(line.label)}*: {verb} by {_decider(line)}{reason}"
+
+
+def _pending_signer(line: SignOffLine) -> str:
+    if not line.lead:
+        return "_no lead_"
+    if not line.standing_in:
+        return user(line.lead)
+    signer = user(line.signer) if line.signer else "a Baton admin"
+    return (
+        f"{signer} for {user(line.lead)} ({STAND_IN_WHY.get(line.standing_in, line.standing_in)})"
+    )
+
+
+def _decider(line: SignOffLine) -> str:
+    who = user(line.decided_by or "")
+    if line.as_admin:
+        return f"{who} (admin)"
+    if line.on_behalf_of:
+        why = STAND_IN_WHY.get(line.standing_in or "", line.standing_in or "")
+        return f"{who} for {user(line.on_behalf_of)} ({why})"
+    return who
 
 
 def decision_buttons(handoff_id: int) -> Block:

@@ -15,13 +15,14 @@ from models.enums import HandoffStatus, Role, Stage
 from models.errors import Conflict, DomainError, PacketInvalid, PermissionDenied
 from models.handoff import Handoff
 from models.policy import Policy, Transition
-from models.policy_versions import transition_snapshot
+from models.policy_versions import rules_of, transition_snapshot
 from models.project import Project
 from models.schemas import Actor, HandoffView
 from models.services import audit, outbox, webhooks
 from models.services.common import get_active_project, leads_of, require_member
 from models.services.policy_history import note_version, rules_in_force
 from models.services.views import get_handoff, handoff_view, open_handoff_of
+from models.signers import signers
 
 FIELD_VALUE_MAX = 3000
 NAME_AT_VERSION = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -262,8 +263,13 @@ def _announce(s: Session, project: Project, handoff: Handoff, topic: str) -> Non
     outbox.to_channel(
         s, project.team_id, topic, project.channel_id, project_id=project.id, handoff_id=handoff.id
     )
-    leads = leads_of(s, project)
-    for user in dict.fromkeys(leads[Role(r)] for r in handoff.required_roles):
+    chart = signers(
+        handoff.required,
+        leads_of(s, project),
+        handoff.requested_by,
+        rules_of(handoff.policy_snapshot),
+    )
+    for user in dict.fromkeys(sg.user for sg in chart if sg.user):
         outbox.to_user(
             s,
             project.team_id,

@@ -14,6 +14,7 @@ from models.project import Project
 from models.schemas import HandoffView, PacketLine, SignOffLine
 from models.services.common import get_project, leads_by_project
 from models.services.policy_history import rules_in_force
+from models.signers import signer_for
 
 
 def open_handoff_of(s: Session, project: Project) -> Handoff | None:
@@ -60,7 +61,7 @@ def handoff_view(
         status=h.status,
         round=h.round,
         packet=packet_lines(h, policy),
-        checklist=_checklist(h, leads),
+        checklist=_checklist(h, leads, policy),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
         due_at=h.due_at,
@@ -95,7 +96,7 @@ def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> 
     mine = []
     for view in open_handoffs(s, team_id, policy):
         if view.status == HandoffStatus.PENDING and any(
-            line.lead == user_id for line in view.waiting_on
+            line.signer == user_id for line in view.waiting_on
         ):
             mine.append(view)
     return mine
@@ -115,20 +116,27 @@ def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
     ]
 
 
-def _checklist(h: Handoff, leads: dict[tuple[int, Role], str]) -> list[SignOffLine]:
+def _checklist(h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy) -> list[SignOffLine]:
     decided = h.signoffs_this_round()
+    own = {role: user for (pid, role), user in leads.items() if pid == h.project_id}
+    rules = rules_in_force(h, policy)
     lines = []
     for role in h.required:
         signoff = decided.get(role)
+        signer = signer_for(role, own, h.requested_by, rules)
         lines.append(
             SignOffLine(
                 role=role,
                 label=role.label,
-                lead=leads.get((h.project_id, role)),
+                lead=signer.lead,
                 state=signoff.decision if signoff else None,
                 decided_by=signoff.user_id if signoff else None,
                 reason=signoff.reason if signoff else None,
                 decided_at=signoff.decided_at if signoff else None,
+                signer=signer.user,
+                standing_in=signoff.standing_in if signoff else signer.standing_in,
+                on_behalf_of=signoff.on_behalf_of if signoff else None,
+                as_admin=signoff.as_admin if signoff else False,
             )
         )
     return lines

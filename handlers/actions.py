@@ -90,7 +90,9 @@ def _register_alert_buttons(app: App, rt: Runtime) -> None:
         req.detail["alert"] = req.button_value()
         with rt.session() as s:
             form = monitoring.retrain_form(s, req.actor, req.button_id(ALERT), rt.policy)
-        view = handoff_blocks.form_view(form.key, form.transition, form.prefill, form.resubmit)
+        view = handoff_blocks.form_view(
+            form.key, form.transition, form.prefill, form.resubmit, form.stand_ins
+        )
         req.open_view(view, FORM_FAILED)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks.kit import (
@@ -23,6 +24,7 @@ from bot.blocks.text import cut, escape, slash_command, user
 from models.enums import Decision, HandoffStatus
 from models.policy import Transition
 from models.schemas import HandoffView, SignOffLine
+from models.signers import Signer
 
 APPROVE, REQUEST_CHANGES, REJECT = "handoff.approve", "handoff.request_changes", "handoff.reject"
 FORM_CALLBACK, REASON_CALLBACK = "handoff.submit", "handoff.reason"
@@ -94,6 +96,15 @@ def _pending_signer(line: SignOffLine) -> str:
     )
 
 
+def stand_in_note(transition: Transition, signer: Signer) -> str:
+    """Said on the form before submit: whose sign-off goes to someone else, and why."""
+    who = f"{user(signer.user)} (ML architect lead)" if signer.user else "a Baton admin"
+    return (
+        f":scales: You lead {escape(signer.role.label)}, and self sign-off is not allowed on "
+        f"{transition.name}: {who} signs for {escape(signer.role.label)} instead."
+    )
+
+
 def _decider(line: SignOffLine) -> str:
     who = user(line.decided_by or "")
     if line.as_admin:
@@ -159,12 +170,19 @@ def role_assigned_message(key: str, role_label: str, lead: bool, by: str) -> dic
     return message(f"You are now {what} on {key}", [section(text)])
 
 
-def form_view(key: str, transition: Transition, prefill: dict[str, str], resubmit: bool) -> Block:
+def form_view(
+    key: str,
+    transition: Transition,
+    prefill: dict[str, str],
+    resubmit: bool,
+    stand_ins: Sequence[Signer] = (),
+) -> Block:
     intro = (
         f"*{escape(key)}*: {transition.name}. Sign-off by "
         + ", ".join(r.label for r in transition.signoff)
         + f"; SLA {transition.sla_hours:g} h."
     )
+    notes = [context(stand_in_note(transition, signer)) for signer in stand_ins]
     inputs = [
         text_input(
             f.key, f.label, initial=prefill.get(f.key, ""), multiline=f.multiline, hint=f.hint
@@ -176,7 +194,7 @@ def form_view(key: str, transition: Transition, prefill: dict[str, str], resubmi
     return modal(
         f"{verb} hand-off",
         FORM_CALLBACK,
-        [section(intro), *inputs],
+        [section(intro), *notes, *inputs],
         submit=verb,
         private_metadata=metadata,
     )

@@ -22,7 +22,7 @@ from models.services import audit, outbox, webhooks
 from models.services.common import get_active_project, leads_of, require_member
 from models.services.policy_history import note_version, rules_in_force
 from models.services.views import get_handoff, handoff_view, open_handoff_of
-from models.signers import signers
+from models.signers import Signer, signers
 
 FIELD_VALUE_MAX = 3000
 NAME_AT_VERSION = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -36,6 +36,8 @@ class Form:
     transition: Transition
     prefill: dict[str, str]
     resubmit: bool
+    # Roles the requester leads but may not sign (separation of duties), and who signs them.
+    stand_ins: tuple[Signer, ...] = ()
 
 
 def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy: Policy) -> Form:
@@ -45,11 +47,18 @@ def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy:
     current = open_handoff_of(s, project)
     if current is not None and current.status == HandoffStatus.CHANGES_REQUESTED:
         transition = _rules(project, current, policy)
-        return Form(key, transition, {k: str(v) for k, v in current.packet.items()}, True)
+        prefill = {k: str(v) for k, v in current.packet.items()}
+        chart = signers(current.required, leads_of(s, project), current.requested_by, transition)
+        return Form(key, transition, prefill, True, _stand_ins(chart))
     _refuse_second_open(s, project)
     transition = _transition(project, to_stage, policy)
-    _required_roles(s, project, transition)
-    return Form(key, transition, _last_packet(s, project, transition), False)
+    required = _required_roles(s, project, transition)
+    chart = signers(required, leads_of(s, project), actor.user_id, transition)
+    return Form(key, transition, _last_packet(s, project, transition), False, _stand_ins(chart))
+
+
+def _stand_ins(chart: list[Signer]) -> tuple[Signer, ...]:
+    return tuple(signer for signer in chart if signer.is_stand_in)
 
 
 def _last_packet(s: Session, project: Project, transition: Transition) -> dict[str, str]:

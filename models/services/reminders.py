@@ -28,6 +28,7 @@ from models.schemas import Actor
 from models.services import audit, outbox
 from models.services.common import leads_by_project
 from models.services.policy_history import rules_in_force
+from models.signers import signer_for
 
 REMINDER, ESCALATION = "reminder", "escalation"
 
@@ -101,9 +102,11 @@ def _owed(h: Handoff, p: Project, leads: Leads, policy: Policy, now: datetime) -
         kinds.append(ESCALATION)
     architect = leads.get((p.id, Role.ML_ARCHITECT))
     hours = int((now - h.due_at).total_seconds() // 3600)
+    own = {role: user for (pid, role), user in leads.items() if pid == p.id}
+    rules = rules_in_force(h, policy)
     owed = []
     for role in h.pending_roles():
-        lead = leads.get((p.id, role))
+        lead = signer_for(role, own, h.requested_by, rules).user  # a stand-in if the lead may not
         for kind in kinds:
             if kind == REMINDER and lead is None:
                 continue  # nobody to remind; the escalation still names the gap

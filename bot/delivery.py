@@ -344,7 +344,7 @@ def _record_sent(s: Session, row: OutboxMessage, sent: Sent) -> None:
                 )
             )
     for upd in sent.updated:
-        ref = s.get(MessageRef, upd.ref_id)
+        ref = s.get(MessageRef, upd.ref_id) if upd.ref_id is not None else None
         if ref is not None and ref.rendered_version < upd.version:
             ref.rendered_version = upd.version
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.mlflow_registry import MlflowRegistry, RegistryError
 from bot.runtime import Runtime
 from bot.sinks import Send, SinkFailed, register
+from models.notifications import SetProductionAlias
 from models.outbox import OutboxMessage
 from models.services import mlflow_gate
 
@@ -24,9 +25,9 @@ log = logging.getLogger(__name__)
 NOT_CONFIGURED = "MLFLOW_TRACKING_URI is not set, so Baton cannot reach MLflow"
 
 
-@register(mlflow_gate.SINK)
-def prepare(rt: Runtime, s: Session, row: OutboxMessage) -> Send:
-    task = mlflow_gate.promotion_task(s, row.team_id, int(row.data["promotion_id"]))
+@register(SetProductionAlias)
+def prepare(rt: Runtime, s: Session, row: OutboxMessage, note: SetProductionAlias) -> Send:
+    task = mlflow_gate.promotion_task(s, row.team_id, note.promotion_id)
     settings = rt.settings
     token = settings.mlflow_tracking_token
     registry = (

@@ -1,125 +1,251 @@
-"""Outbox topic → the message it becomes, rendered from current state at delivery time.
+"""Notification class → what delivering it asks of Slack, rendered from current state.
 
-Hand-off cards are not here: they are posted once and then edited in place (bot/delivery.py).
+One registry, keyed by the classes of models/notifications.py: `@renders(Kind)` on a function
+`(delivery, note) -> Plan`. Hand-off cards are posted once and then edited in place: their
+posts keep a message ref, and an update edits every ref older than the hand-off's version.
+tests/bot/test_notifications.py checks every Slack notification has exactly one renderer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
-from models.enums import Role
+from bot.blocks.digest import digest_message
+from bot.blocks.reminders import escalation_message, reminder_message
+from bot.plans import Plan, Post, Update
+from models.enums import OutboxStatus
+from models.handoff import Handoff
 from models.monitor_views import AlertView
+from models.notifications import (
+    AlertEscalated,
+    AlertOpened,
+    AlertResolved,
+    AlertUpdated,
+    ChangesRequested,
+    DigestPost,
+    HandoffClosed,
+    HandoffReceived,
+    HandoffRequested,
+    HandoffResubmitted,
+    HandoffUpdated,
+    MlflowAliasFailed,
+    MlflowAliasSet,
+    MlflowAliasUnsigned,
+    Notification,
+    ProjectAdvanced,
+    RoleAssigned,
+    SignoffEscalation,
+    SignoffReminder,
+    SignoffRequested,
+)
 from models.outbox import OutboxMessage
 from models.policy import Policy
 from models.project import Project
 from models.schemas import HandoffView
 from models.services.monitoring import alert_view
 from models.services.views import view_by_id
+from models.workspace import MessageRef
 
 Payload = dict[str, Any]
-Renderer = Callable[[Session, OutboxMessage, Policy], Payload]
+N = TypeVar("N", bound=Notification)
+Renderer = Callable[["Delivery", Any], Plan]
+
+RENDERERS: dict[type[Notification], Renderer] = {}
+CARD_POSTS = (HandoffRequested, SignoffRequested)
 
 
-def _view(s: Session, row: OutboxMessage, policy: Policy) -> HandoffView:
-    assert row.handoff_id is not None
-    return view_by_id(s, row.team_id, row.handoff_id, policy)
+def renders(*kinds: type[N]) -> Callable[[Callable[[Delivery, N], Plan]], Renderer]:
+    def add(render: Callable[[Delivery, N], Plan]) -> Renderer:
+        for kind in kinds:
+            if kind in RENDERERS:
+                raise TypeError(f"{kind.__name__} has a renderer already")
+            RENDERERS[kind] = render
+        return render
+
+    return add
 
 
-def _key(s: Session, row: OutboxMessage) -> str:
-    project = s.get(Project, row.project_id) if row.project_id is not None else None
-    return project.key if project is not None else "?"
+@dataclass(frozen=True)
+class Delivery:
+    """The row being delivered, and the reads its renderer needs."""
+
+    s: Session
+    row: OutboxMessage
+    policy: Policy
+
+    @property
+    def target(self) -> str:
+        return self.row.channel_id or self.row.user_id or ""
+
+    def handoff(self, handoff_id: int) -> HandoffView:
+        return view_by_id(self.s, self.row.team_id, handoff_id, self.policy)
+
+    def alert(self, alert_id: int) -> AlertView:
+        return alert_view(self.s, self.row.team_id, alert_id)
+
+    def project_key(self, project_id: int) -> str:
+        project = self.s.get(Project, project_id)
+        return project.key if project is not None else "?"
+
+    def post(self, payload: Payload, **keep: Any) -> Plan:
+        return Plan([Post(self.target, payload, **keep)])
 
 
-def project_advanced(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    d = row.data
-    return handoff_blocks.advanced_message(_key(s, row), d["stage_from"], d["stage_to"])
+# -- hand-off cards ------------------------------------------------------------------------------
+@renders(*CARD_POSTS)
+def card_post(d: Delivery, note: HandoffRequested | SignoffRequested) -> Plan:
+    view = d.handoff(note.handoff_id)
+    return d.post(handoff_blocks.card_message(view), handoff_id=view.id, version=view.version)
 
 
-def handoff_received(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    return handoff_blocks.received_message(_view(s, row, policy))
+@renders(HandoffUpdated, HandoffResubmitted)
+def card_update(d: Delivery, note: HandoffUpdated | HandoffResubmitted) -> Plan:
+    """Every posted copy not yet showing the hand-off's current version, edited in place."""
+    if _card_unposted(d, note.handoff_id):
+        return Plan(defer_seconds=2.0)
+    team = d.row.team_id
+    version = d.s.scalar(
+        select(Handoff.version).where(Handoff.team_id == team, Handoff.id == note.handoff_id)
+    )
+    refs = d.s.scalars(
+        select(MessageRef).where(
+            MessageRef.team_id == team,
+            MessageRef.handoff_id == note.handoff_id,
+            MessageRef.rendered_version < (version or 0),  # coalesced: shown already → skip
+        )
+    ).all()
+    if not refs:  # nothing posted, or every copy already current: no need to render
+        return Plan()
+    view = d.handoff(note.handoff_id)
+    payload = handoff_blocks.card_message(view)
+    return Plan([Update(r.id, r.channel_id, r.ts, payload, view.version) for r in refs])
 
 
-def changes_requested(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    return handoff_blocks.changes_requested_message(_view(s, row, policy), row.data["by"])
+def _card_unposted(d: Delivery, handoff_id: int) -> bool:
+    """An earlier post of this card still queued: the update waits for its message ref."""
+    earlier = d.s.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.handoff_id == handoff_id,
+            OutboxMessage.topic.in_([kind.topic for kind in CARD_POSTS]),
+            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+            OutboxMessage.id < d.row.id,
+        )
+    )
+    return earlier is not None
 
 
-def role_assigned(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    d = row.data
-    label = Role(d["role"]).label
-    return handoff_blocks.role_assigned_message(_key(s, row), label, d["lead"], d["by"])
+@renders(SignoffReminder)
+def signoff_reminder(d: Delivery, note: SignoffReminder) -> Plan:
+    # A reminder carries the card's buttons, so it is a copy updated in place like the others.
+    view = d.handoff(note.handoff_id)
+    payload = reminder_message(view, note.role, note.hours_overdue)
+    return d.post(payload, handoff_id=view.id, version=view.version)
 
 
-def digest(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    from bot.blocks.digest import digest_message
-
-    return digest_message(row.data["digest"])
-
-
-def signoff_reminder(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    from bot.blocks.reminders import reminder_message
-
-    return reminder_message(_view(s, row, policy), row.data)
+@renders(SignoffEscalation)
+def signoff_escalation(d: Delivery, note: SignoffEscalation) -> Plan:
+    view = d.handoff(note.handoff_id)
+    return d.post(escalation_message(view, note.role, note.approver, note.architect))
 
 
-def signoff_escalation(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    from bot.blocks.reminders import escalation_message
-
-    return escalation_message(_view(s, row, policy), row.data)
-
-
-def _alert(s: Session, row: OutboxMessage) -> AlertView:
-    return alert_view(s, row.team_id, int(row.data["alert_id"]))
+# -- hand-off outcomes ---------------------------------------------------------------------------
+@renders(ChangesRequested)
+def changes_requested(d: Delivery, note: ChangesRequested) -> Plan:
+    view = d.handoff(note.handoff_id)
+    return d.post(handoff_blocks.changes_requested_message(view, note.by))
 
 
-def alert_opened(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    return alert_blocks.opened_message(_alert(s, row))
+@renders(HandoffClosed)
+def handoff_closed(d: Delivery, note: HandoffClosed) -> Plan:
+    view = d.handoff(note.handoff_id)
+    to_requester = d.row.user_id is not None
+    return d.post(handoff_blocks.closed_message(view, note.by, to_requester=to_requester))
 
 
-def alert_resolved(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    return alert_blocks.resolved_message(_alert(s, row), float(row.data["value"]))
+@renders(ProjectAdvanced)
+def project_advanced(d: Delivery, note: ProjectAdvanced) -> Plan:
+    key = d.project_key(note.project_id)
+    return d.post(handoff_blocks.advanced_message(key, note.stage_from, note.stage_to))
 
 
-def alert_escalated(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    return alert_blocks.escalated_message(_alert(s, row), row.data.get("architect"))
+@renders(HandoffReceived)
+def handoff_received(d: Delivery, note: HandoffReceived) -> Plan:
+    return d.post(handoff_blocks.received_message(d.handoff(note.handoff_id)))
 
 
-def mlflow_alias_set(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    d = row.data
-    return mlflow_blocks.alias_set_message(
-        _key(s, row), d["model"], d["version"], d["alias"], int(row.handoff_id or 0)
+@renders(RoleAssigned)
+def role_assigned(d: Delivery, note: RoleAssigned) -> Plan:
+    key = d.project_key(note.project_id)
+    return d.post(handoff_blocks.role_assigned_message(key, note.role.label, note.lead, note.by))
+
+
+@renders(DigestPost)
+def digest(d: Delivery, note: DigestPost) -> Plan:
+    return d.post(digest_message(note.digest))
+
+
+# -- alerts --------------------------------------------------------------------------------------
+@renders(AlertOpened)
+def alert_opened(d: Delivery, note: AlertOpened) -> Plan:
+    return d.post(alert_blocks.opened_message(d.alert(note.alert_id)), alert_id=note.alert_id)
+
+
+@renders(AlertResolved)
+def alert_resolved(d: Delivery, note: AlertResolved) -> Plan:
+    """The answer in the alert's thread, and the alert itself edited: recovered, no buttons."""
+    view = d.alert(note.alert_id)
+    reply = Post(d.target, alert_blocks.resolved_message(view, note.value))
+    return Plan([reply, *_alert_edits(view)])
+
+
+@renders(AlertUpdated)
+def alert_updated(d: Delivery, note: AlertUpdated) -> Plan:
+    return Plan(_alert_edits(d.alert(note.alert_id)))
+
+
+def _alert_edits(view: AlertView) -> list[Post | Update]:
+    """The alert's message, edited to the alert as it stands (nothing while unposted: its
+    post, queued earlier to the same channel, renders the current state itself)."""
+    if not (view.message_ts and view.message_channel):
+        return []
+    payload = alert_blocks.opened_message(view)
+    return [Update(None, view.message_channel, view.message_ts, payload)]
+
+
+@renders(AlertEscalated)
+def alert_escalated(d: Delivery, note: AlertEscalated) -> Plan:
+    return d.post(alert_blocks.escalated_message(d.alert(note.alert_id), note.architect))
+
+
+# -- MLflow --------------------------------------------------------------------------------------
+@renders(MlflowAliasSet)
+def mlflow_alias_set(d: Delivery, note: MlflowAliasSet) -> Plan:
+    key = d.project_key(note.project_id)
+    handoff = note.handoff_id or 0
+    return d.post(
+        mlflow_blocks.alias_set_message(key, note.model, note.version, note.alias, handoff)
     )
 
 
-def mlflow_alias_failed(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    d = row.data
-    return mlflow_blocks.alias_failed_message(
-        _key(s, row), d["model"], d["version"], d["alias"], d["error"], bool(d["final"])
+@renders(MlflowAliasFailed)
+def mlflow_alias_failed(d: Delivery, note: MlflowAliasFailed) -> Plan:
+    key = d.project_key(note.project_id)
+    return d.post(
+        mlflow_blocks.alias_failed_message(
+            key, note.model, note.version, note.alias, note.error, note.final
+        )
     )
 
 
-def mlflow_alias_unsigned(s: Session, row: OutboxMessage, policy: Policy) -> Payload:
-    d = row.data
-    return mlflow_blocks.alias_unsigned_message(_key(s, row), d["model"], d["version"], d["alias"])
-
-
-RENDERERS: dict[str, Renderer] = {
-    "project.advanced": project_advanced,
-    "handoff.received": handoff_received,
-    "handoff.changes_requested": changes_requested,
-    "role.assigned": role_assigned,
-    "digest.post": digest,
-    "signoff.reminder": signoff_reminder,
-    "signoff.escalation": signoff_escalation,
-    "alert.opened": alert_opened,
-    "alert.resolved": alert_resolved,
-    "alert.escalated": alert_escalated,
-    "mlflow.alias_set": mlflow_alias_set,
-    "mlflow.alias_failed": mlflow_alias_failed,
-    "mlflow.alias_unsigned": mlflow_alias_unsigned,
-}
+@renders(MlflowAliasUnsigned)
+def mlflow_alias_unsigned(d: Delivery, note: MlflowAliasUnsigned) -> Plan:
+    key = d.project_key(note.project_id)
+    return d.post(mlflow_blocks.alias_unsigned_message(key, note.model, note.version, note.alias))

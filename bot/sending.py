@@ -13,55 +13,23 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.blocks import handoff as handoff_blocks
-from bot.renderers import RENDERERS
-from models.enums import OutboxStatus
-from models.handoff import Handoff
+from bot.plans import Plan, Post, Update
+from bot.renderers import RENDERERS, Delivery
+from models import notifications
 from models.outbox import OutboxMessage
 from models.policy import Policy
-from models.services.views import view_by_id
-from models.workspace import MessageRef
+
+__all__ = ["Plan", "Post", "SendFailed", "Sent", "Update", "execute", "plan_for"]
 
 log = logging.getLogger(__name__)
 
-CARD_POSTS = ("handoff.requested", "handoff.signoff_requested")
-CARD_UPDATES = ("handoff.updated", "handoff.resubmitted")
-ALERT_POSTS = ("alert.opened",)
 # Every post carries its outbox id as message metadata, so a retry can find it in Slack.
 METADATA_EVENT = "baton_outbox"
 HISTORY_PAGE = 200
 HISTORY_PAGES = 5  # at most 1,000 recent messages are read before posting again
 CLOCK_SKEW = timedelta(minutes=1)  # our clock against Slack's, for the history window
-
-
-@dataclass
-class Post:
-    target: str
-    payload: dict[str, Any]
-    handoff_id: int | None = None  # set for cards, whose channel and ts are kept for updates
-    version: int = 0
-    alert_id: int | None = None  # set for alerts, whose ts later replies thread under
-
-
-@dataclass
-class Update:
-    ref_id: int
-    channel: str
-    ts: str
-    payload: dict[str, Any]
-    version: int
-
-
-@dataclass
-class Plan:
-    calls: list[Post | Update] = field(default_factory=list)
-    defer_seconds: float | None = None  # an update waiting for its original post
-    outbox_id: int | None = None  # sent as the posts' metadata
-    # When an earlier attempt whose outcome is unknown started: look for its post first.
-    look_since: datetime | None = None
 
 
 @dataclass
@@ -82,60 +50,12 @@ class SendFailed(Exception):
 
 
 def plan_for(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
-    target = row.channel_id or row.user_id or ""
-    if row.topic in CARD_POSTS:
-        view = view_by_id(s, row.team_id, _handoff_id(row), policy)
-        return Plan([Post(target, handoff_blocks.card_message(view), view.id, view.version)])
-    if row.topic in CARD_UPDATES:
-        return _update_plan(s, row, policy)
-    if row.topic == "signoff.reminder":
-        # A reminder carries the card's buttons, so it is a copy updated in place like the others.
-        view = view_by_id(s, row.team_id, _handoff_id(row), policy)
-        payload = RENDERERS[row.topic](s, row, policy)
-        return Plan([Post(target, payload, view.id, view.version)])
-    if row.topic in RENDERERS:
-        alert_id = int(row.data["alert_id"]) if row.topic in ALERT_POSTS else None
-        return Plan([Post(target, RENDERERS[row.topic](s, row, policy), alert_id=alert_id)])
-    raise ValueError(f"unknown outbox topic {row.topic!r}")
-
-
-def _update_plan(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
-    handoff_id = _handoff_id(row)
-    if _original_unsent(s, row, handoff_id):
-        return Plan(defer_seconds=2.0)
-    version = s.scalar(
-        select(Handoff.version).where(Handoff.team_id == row.team_id, Handoff.id == handoff_id)
-    )
-    refs = s.scalars(
-        select(MessageRef).where(
-            MessageRef.team_id == row.team_id,
-            MessageRef.handoff_id == handoff_id,
-            MessageRef.rendered_version < (version or 0),  # coalesced: shown already → skip
-        )
-    ).all()
-    if not refs:  # nothing posted, or every copy already current: no need to render
-        return Plan()
-    view = view_by_id(s, row.team_id, handoff_id, policy)
-    payload = handoff_blocks.card_message(view)
-    return Plan([Update(r.id, r.channel_id, r.ts, payload, view.version) for r in refs])
-
-
-def _original_unsent(s: Session, row: OutboxMessage, handoff_id: int) -> bool:
-    earlier = s.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.handoff_id == handoff_id,
-            OutboxMessage.topic.in_(CARD_POSTS),
-            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-            OutboxMessage.id < row.id,
-        )
-    )
-    return earlier is not None
-
-
-def _handoff_id(row: OutboxMessage) -> int:
-    if row.handoff_id is None:
-        raise ValueError(f"outbox row {row.id} ({row.topic}) names no hand-off")
-    return row.handoff_id
+    """The row read back into its notification, rendered by its class's renderer."""
+    note = notifications.read(row)
+    render = RENDERERS.get(type(note))
+    if render is None:
+        raise LookupError(f"no renderer for outbox topic {row.topic!r}")
+    return render(Delivery(s, row, policy), note)
 
 
 def execute(client: WebClient, plan: Plan) -> Sent:

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
 from bot.sinks import Send, SinkFailed, register
+from models.notifications import WebhookDelivery
 from models.outbox import OutboxMessage
 from models.webhooks import WebhookSubscription
 
-SINK = "webhook"
 DELIVERY_HEADER = "X-Baton-Delivery-Id"
 TIMESTAMP_HEADER = "X-Baton-Timestamp"
 SIGNATURE_HEADER = "X-Baton-Signature"
@@ -39,14 +39,14 @@ def sign(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
     return f"v1,{base64.b64encode(digest).decode()}"
 
 
-@register(SINK)
-def prepare(rt: Runtime, s: Session, row: OutboxMessage) -> Send:
-    sub = s.get(WebhookSubscription, int(row.data["subscription_id"]))
+@register(WebhookDelivery)
+def prepare(rt: Runtime, s: Session, row: OutboxMessage, note: WebhookDelivery) -> Send:
+    sub = s.get(WebhookSubscription, note.subscription_id)
     if sub is None or sub.team_id != row.team_id or not sub.active:
-        raise LookupError(f"webhook {row.data['subscription_id']} was removed")
+        raise LookupError(f"webhook {note.subscription_id} was removed")
     url, secret = sub.url, sub.secret
-    delivery_id, event = str(row.data["delivery_id"]), str(row.data["event"])
-    body = json.dumps(row.data["body"], separators=(",", ":"), sort_keys=True).encode()
+    delivery_id, event = note.delivery_id, note.event
+    body = json.dumps(note.body, separators=(",", ":"), sort_keys=True).encode()
 
     def send() -> None:
         stamp = int(time.time())

@@ -23,6 +23,7 @@ from bot.blocks.text import plain
 from bot.runtime import Runtime
 from bot.sinks import Send, SinkFailed, register
 from bot.slack import make_client
+from models.notifications import WorkflowCompletion
 from models.outbox import OutboxMessage
 from models.services import workflow_steps
 from models.services.workflow_steps import Completion
@@ -46,9 +47,9 @@ GIVE_UP = frozenset(
 )
 
 
-@register(workflow_steps.SINK)
-def prepare(rt: Runtime, s: Session, row: OutboxMessage) -> Send:
-    step_id = int(row.data["step_id"])
+@register(WorkflowCompletion)
+def prepare(rt: Runtime, s: Session, row: OutboxMessage, note: WorkflowCompletion) -> Send:
+    step_id = note.step_id
     done = workflow_steps.completion(s, row.team_id, step_id)
     card = _card(s, row.team_id, done)
     # The deliverer's kind of client: no sleeping retry handlers, the outbox reschedules.

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
+from bot.blocks import replies
 from bot.runtime import Runtime
 from handlers.events import publish_home
 from handlers.listener import Incoming, Kind, listener
 from models.enums import Decision
-from models.services import decisions, monitoring, views
+from models.schemas import Actor, HandoffView
+from models.services import decisions, handoffs, monitoring, views
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +36,14 @@ def register(app: App, rt: Runtime) -> None:
         req.detail["handoff"] = req.button_value()
         # A few milliseconds of database work, well inside Slack's 3 s, then the answer.
         with rt.session() as s:
-            decisions.decide(s, req.actor, req.button_id(HANDOFF), Decision.APPROVED, rt.policy)
+            result = decisions.decide(
+                s, req.actor, req.button_id(HANDOFF), Decision.APPROVED, rt.policy
+            )
         req.ack()
         if (req.body.get("view") or {}).get("type") == "home":
             publish_home(rt, req.client, req.actor.team_id, req.actor.user_id)
+        reply = ephemeral_reply_url(req.body)
+        replace_ephemeral_card(rt, req.actor, reply, result.handoff, Decision.APPROVED)
 
     @app.action(handoff_blocks.REQUEST_CHANGES)
     @listener(rt, Kind.ACTION, "handoff.request_changes")
@@ -49,8 +57,46 @@ def register(app: App, rt: Runtime) -> None:
         req.ack()
         _ask_reason(rt, req, Decision.REJECTED)
 
+    @app.action(handoff_blocks.RESUBMIT)
+    @listener(rt, Kind.ACTION, "handoff.resubmit")
+    def on_resubmit(req: Incoming) -> None:
+        req.ack()
+        req.detail["handoff"] = req.button_value()
+        with rt.session(reading=True) as s:
+            form = handoffs.resubmit_form(s, req.actor, req.button_id(HANDOFF), rt.policy)
+        view = handoff_blocks.form_view(form.key, form.transition, form.prefill, form.resubmit)
+        req.open_view(view, FORM_FAILED)
+
     _register_alert_buttons(app, rt)
     _register_unknown_buttons(app, rt)
+
+
+def ephemeral_reply_url(body: dict[str, Any]) -> str | None:
+    """The response_url of a click on an ephemeral message (the `signoffs` answer), which
+    only that URL can replace; None for messages chat.update reaches."""
+    container = body.get("container") or {}
+    url = body.get("response_url")
+    if container.get("is_ephemeral") is True and isinstance(url, str) and url.startswith("http"):
+        return url
+    return None
+
+
+def replace_ephemeral_card(
+    rt: Runtime, actor: Actor, url: str | None, decided: HandoffView, decision: Decision
+) -> None:
+    """Replace the ephemeral answer a decision was made from with the card as it stands and
+    what still waits on the person; never raises (the decision stands either way)."""
+    if url is None:
+        return
+    try:
+        with rt.session(reading=True) as s:
+            pending = views.pending_signoffs(s, actor.team_id, actor.user_id, rt.policy)
+        answer = replies.signoffs_after_decision(decided, decision, pending)
+        sent = WebhookClient(url, timeout=5).send_dict({"replace_original": True, **answer})
+        if sent.status_code != 200:
+            log.warning("could not replace the ephemeral card: HTTP %s", sent.status_code)
+    except Exception as exc:  # only the view lags behind
+        log.warning("could not replace the ephemeral card: %s", type(exc).__name__)
 
 
 def _register_unknown_buttons(app: App, rt: Runtime) -> None:
@@ -103,4 +149,5 @@ def _ask_reason(rt: Runtime, req: Incoming, decision: Decision) -> None:
     with rt.session(reading=True) as s:
         decisions.check_may_decide(s, req.actor, handoff_id, decision, rt.policy)
         view = views.view_by_id(s, req.actor.team_id, handoff_id, rt.policy)
-    req.open_view(handoff_blocks.reason_view(handoff_id, decision, view), FORM_FAILED)
+    reply = ephemeral_reply_url(req.body)  # the modal's submission replaces that card
+    req.open_view(handoff_blocks.reason_view(handoff_id, decision, view, reply), FORM_FAILED)

@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.blocks import handoff as handoff_blocks
 from bot.runtime import Runtime
+from handlers.actions import replace_ephemeral_card
 from handlers.envelope import Unreadable, read_object
 from handlers.listener import Incoming, Kind, listener, row_id
 from models.enums import Decision, Stage
@@ -75,4 +76,8 @@ def _submit_reason(rt: Runtime, req: Incoming) -> None:
     req.detail["handoff"] = meta.get("handoff")
     handoff_id = row_id(meta.get("handoff"), "That hand-off does not exist.")
     with rt.session() as s:
-        decisions.decide(s, req.actor, handoff_id, decision, rt.policy, reason=reason)
+        result = decisions.decide(s, req.actor, handoff_id, decision, rt.policy, reason=reason)
+    req.ack()  # the modal closes now; replacing the card it came from may take a moment
+    reply = meta.get("reply")
+    url = reply if isinstance(reply, str) else None
+    replace_ephemeral_card(rt, req.actor, url, result.handoff, decision)

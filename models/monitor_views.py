@@ -109,6 +109,9 @@ class AlertView(View):
     escalated_at: datetime | None
     resolved_at: datetime | None
     message_ts: str | None
+    message_channel: str | None = None  # where message_ts is (the channel it was posted to)
+    resolved_value: float | None = None  # the value that ended it, while its observation is kept
+    retrain_blocked: str | None = None  # why "Open retrain hand-off" does not apply now
 
     @property
     def is_open(self) -> bool:

@@ -86,6 +86,7 @@ class HandoffView(View):
     due_at: datetime
     closed_at: datetime | None
     version: int
+    closed_by: str | None = None
 
     @property
     def is_open(self) -> bool:

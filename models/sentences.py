@@ -110,6 +110,7 @@ ATTEMPTS: dict[str, str] = {
     "handoff.cancel": "cancel a hand-off",
     "handoff.request_changes": "ask for changes to {transition}",
     "handoff.reject": "reject {transition}",
+    "handoff.resubmit": "resubmit {transition}",
     "button.click": "use a button",
     "home.open": "open Baton's home",
     "command.run": "run a command",

@@ -1,7 +1,9 @@
 """Alert messages in the project channel: opened (with its buttons), resolved, escalated.
 
 Rendered at delivery from the alert as it stands, so an alert delivered late after someone
-acknowledged it says so. Resolution and escalation answer in the alert's thread.
+acknowledged it says so, and the alert's own message is edited to that state whenever it
+changes (acknowledged, recovered, retrain no longer possible). Resolution and escalation
+answer in the alert's thread.
 """
 
 from __future__ import annotations
@@ -34,14 +36,19 @@ def opened_message(view: AlertView) -> dict[str, Any]:
         section(text),
         context(f"opened {slack_date(view.opened_at)}", status_line(view)),
     ]
-    if view.is_open:
-        blocks.append(alert_buttons(view))
+    if view.is_open and view.retrain_blocked:
+        blocks.append(context(f"No retrain from here: {escape(view.retrain_blocked)}."))
+    buttons = alert_buttons(view) if view.is_open else None
+    if buttons is not None:
+        blocks.append(buttons)
     return message(f"Alert: {title(view)}", blocks)
 
 
 def status_line(view: AlertView) -> str:
     if view.status == "resolved":
-        return ":white_check_mark: resolved"
+        back = f": back to *{view.resolved_value:g}*" if view.resolved_value is not None else ""
+        when = f" at {slack_date(view.resolved_at, '{time}')}" if view.resolved_at else ""
+        return f":white_check_mark: resolved{back}{when}"
     if view.status == "acknowledged":
         return f":eyes: acknowledged by {user(view.acknowledged_by or '')}"
     if view.escalated_at is not None:
@@ -49,12 +56,15 @@ def status_line(view: AlertView) -> str:
     return ":hourglass_flowing_sand: open, waiting for someone to acknowledge"
 
 
-def alert_buttons(view: AlertView) -> Block:
+def alert_buttons(view: AlertView) -> Block | None:
+    """Acknowledge while nobody has; retrain while the project can start one. None: neither."""
     value = str(view.id)
-    elements = [button("Open retrain hand-off", RETRAIN, value)]
+    elements = []
     if view.status == "open":
-        elements.insert(0, button("Acknowledge", ACK, value, "primary"))
-    return actions(f"alert.{view.id}", *elements)
+        elements.append(button("Acknowledge", ACK, value, "primary"))
+    if view.retrain_blocked is None:
+        elements.append(button("Open retrain hand-off", RETRAIN, value))
+    return actions(f"alert.{view.id}", *elements) if elements else None
 
 
 def resolved_message(view: AlertView, value: float) -> dict[str, Any]:

@@ -20,13 +20,14 @@ from bot.blocks.kit import (
     slack_date,
     text_input,
 )
-from bot.blocks.text import cut, escape, slash_command, user
+from bot.blocks.text import cut, escape, user
 from models.enums import Decision, HandoffStatus
 from models.policy import Transition
 from models.schemas import HandoffView, SignOffLine
 from models.signers import Signer
 
 APPROVE, REQUEST_CHANGES, REJECT = "handoff.approve", "handoff.request_changes", "handoff.reject"
+RESUBMIT = "handoff.resubmit"
 FORM_CALLBACK, REASON_CALLBACK = "handoff.submit", "handoff.reason"
 CARD_VALUE_MAX, DM_VALUE_MAX = 300, 1000
 
@@ -62,8 +63,8 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
             [f"*{escape(p.label)}*\n{cut(escape(p.value), CARD_VALUE_MAX)}" for p in view.packet]
         ),
         divider(),
-        section("*Sign-off*\n" + "\n".join(checklist_line(line) for line in view.checklist)),
-        context(STATUS_LINE[view.status]),
+        section("*Sign-off*\n" + checklist(view)),
+        context(status_line(view)),
     ]
     if with_buttons and view.status == HandoffStatus.PENDING:
         blocks.append(decision_buttons(view.id))
@@ -73,7 +74,21 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
 STAND_IN_WHY = {"requester": "who requested it"}
 
 
-def checklist_line(line: SignOffLine) -> str:
+def status_line(view: HandoffView) -> str:
+    """Who cancelled, when it was not the requester (an admin, a pipeline)."""
+    if view.status == HandoffStatus.CANCELLED and view.closed_by not in (None, view.requested_by):
+        return f":heavy_multiplication_x: Cancelled by {user(view.closed_by or '')}"
+    return STATUS_LINE[view.status]
+
+
+def checklist(view: HandoffView) -> str:
+    return "\n".join(checklist_line(line, closed=not view.is_open) for line in view.checklist)
+
+
+def checklist_line(line: SignOffLine, *, closed: bool = False) -> str:
+    """closed: the hand-off ended, so a role nobody decided is no longer waited on."""
+    if line.state is None and closed:
+        return f":heavy_minus_sign: *{escape(line.label)}*: not needed — closed"
     if line.state is None:
         return f"{STATE_ICON[None]} *{escape(line.label)}*: pending, {_pending_signer(line)}"
     verb = {
@@ -157,9 +172,36 @@ def changes_requested_message(view: HandoffView, by: str) -> dict[str, Any]:
     why = "\n".join(f"• {checklist_line(line)}" for line in reasons) or "(no reason given)"
     text = (
         f":memo: {user(by)} asked for changes to your *{escape(view.project_key)}* hand-off "
-        f"({view.transition}):\n{why}\nRun `{slash_command()} handoff {view.project_key}` to resubmit."
+        f"({view.transition}):\n{why}"
     )
-    return message(f"Changes requested on {view.project_key}", [section(text)])
+    blocks: list[Block] = [section(text)]
+    if view.status == HandoffStatus.CHANGES_REQUESTED:  # rendered late: resubmitted or closed
+        blocks += [
+            context("*Resubmit* opens the form with your packet filled in."),
+            actions(f"handoff.resubmit.{view.id}", button("Resubmit", RESUBMIT, str(view.id))),
+        ]
+    else:
+        blocks.append(context(STATUS_LINE[view.status]))
+    return message(f"Changes requested on {view.project_key}", blocks)
+
+
+def closed_message(view: HandoffView, by: str, *, to_requester: bool) -> dict[str, Any]:
+    """Rejected or cancelled, told to the requester (a DM) or the project channel."""
+    rejected = view.status == HandoffStatus.REJECTED
+    verb = "rejected" if rejected else "cancelled"
+    whose = "Your" if to_requester else "The"
+    reasons = [
+        f"“{cut(escape(line.reason), 300)}”"
+        for line in view.checklist
+        if line.state == Decision.REJECTED and line.reason
+    ]
+    why = f": {' '.join(reasons)}" if rejected and reasons else "."
+    text = (
+        f"{STATUS_LINE[view.status].split(' ', 1)[0]} {whose} *{escape(view.project_key)}* "
+        f"hand-off ({view.transition}, round {view.round}) was {verb} by {user(by)}{why}\n"
+        f"*{escape(view.project_name)}* stays in {view.from_stage.value}."
+    )
+    return message(f"Hand-off {verb}: {view.project_key} ({view.transition})", [section(text)])
 
 
 def role_assigned_message(key: str, role_label: str, lead: bool, by: str) -> dict[str, Any]:
@@ -200,9 +242,15 @@ def form_view(
     )
 
 
-def reason_view(handoff_id: int, decision: Decision, view: HandoffView) -> Block:
+def reason_view(
+    handoff_id: int, decision: Decision, view: HandoffView, reply: str | None = None
+) -> Block:
+    """reply: the response_url of the ephemeral card the click came from, replaced on submit."""
     verb = "Request changes" if decision == Decision.CHANGES_REQUESTED else "Reject"
-    metadata = json.dumps({"handoff": handoff_id, "decision": decision.value})
+    meta: dict[str, Any] = {"handoff": handoff_id, "decision": decision.value}
+    if reply:
+        meta["reply"] = reply
+    metadata = json.dumps(meta)
     blocks = [
         section(f"{verb} on *{escape(view.project_key)}* ({view.transition})."),
         text_input("reason", "Reason", multiline=True, hint="What has to change, or why not"),

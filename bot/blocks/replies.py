@@ -10,7 +10,7 @@ from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
 from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
 from bot.blocks.text import channel, cut, escape, slash_command, unescape, user
 from models.digest import StatusView
-from models.enums import HandoffStatus, Stage
+from models.enums import Decision, HandoffStatus, Stage
 from models.schemas import (
     AuditEntry,
     HandoffView,
@@ -154,6 +154,26 @@ def signoffs_reply(views: list[HandoffView]) -> dict[str, Any]:
         blocks += [*card_blocks(v), divider()]
     verb = "waits" if len(views) == 1 else "wait"
     return message(f"{_count(len(views), 'sign-off')} {verb} on you", blocks)
+
+
+DECIDED = {
+    Decision.APPROVED: ":white_check_mark: You approved",
+    Decision.CHANGES_REQUESTED: ":memo: You asked for changes to",
+    Decision.REJECTED: ":no_entry: You rejected",
+}
+
+
+def signoffs_after_decision(
+    decided: HandoffView, decision: Decision, pending: list[HandoffView]
+) -> dict[str, Any]:
+    """What replaces the `signoffs` answer once a card in it was decided: that card as it
+    stands now (no buttons left for you), then what still waits on you."""
+    said = f"{DECIDED[decision]} *{escape(decided.project_key)}* ({decided.transition})."
+    blocks: list[Block] = [section(said), *card_blocks(decided, with_buttons=False), divider()]
+    rest = signoffs_reply([v for v in pending if v.id != decided.id])
+    return message(
+        f"{DECIDED[decision].split(' ', 1)[1]} {decided.project_key}", blocks + rest["blocks"]
+    )
 
 
 def _count(n: int, noun: str) -> str:

@@ -19,6 +19,7 @@ EMOJI = {
     "hammer_and_wrench": "🛠️",
     "heavy_check_mark": "✔️",
     "heavy_multiplication_x": "✖️",
+    "heavy_minus_sign": "➖",
     "hourglass_flowing_sand": "⏳",
     "memo": "📝",
     "newspaper": "📰",

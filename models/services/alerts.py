@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.enums import Role, Stage
 from models.errors import DomainError, NotFound
-from models.monitor import Alert, Monitor
+from models.monitor import OPEN_ALERT_STATUSES, Alert, Monitor, Observation
 from models.monitor_views import AckResult, AlertView
+from models.notifications import AlertEscalated, AlertUpdated
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor
 from models.services import audit, handoffs, outbox
 from models.services.common import leads_by_project, require_member
+from models.services.views import open_handoff_of
 
 # How long an open alert may go unacknowledged before the ML architect lead is pinged: the one
 # default of BATON_ALERT_ESCALATION_MINUTES (bot/config.py) and of JobContext (jobs/context.py).
@@ -35,7 +37,25 @@ def system(team_id: str) -> Actor:
 
 def alert_view(s: Session, team_id: str, alert_id: int) -> AlertView:
     alert, monitor, project = _alert(s, team_id, alert_id)
-    return _view(alert, monitor, project)
+    return _view(s, alert, monitor, project)
+
+
+def refresh_cards(s: Session, project: Project) -> None:
+    """Its open alerts' messages are edited: whether a retrain applies changed (a hand-off
+    opened or closed, the stage moved). Queued to the channel the alerts are posted in, after
+    any alert still waiting to be posted there."""
+    ids = s.scalars(
+        select(Alert.id).where(
+            Alert.project_id == project.id, Alert.status.in_(OPEN_ALERT_STATUSES)
+        )
+    )
+    for alert_id in ids:
+        _tell_updated(s, project, alert_id)
+
+
+def _tell_updated(s: Session, project: Project, alert_id: int) -> None:
+    note = AlertUpdated(project_id=project.id, alert_id=alert_id)
+    outbox.to_channel(s, project.team_id, project.channel_id, note)
 
 
 def acknowledge(s: Session, actor: Actor, alert_id: int, now: datetime | None = None) -> AckResult:
@@ -48,11 +68,12 @@ def acknowledge(s: Session, actor: Actor, alert_id: int, now: datetime | None = 
             "within its threshold."
         )
     if alert.status == "acknowledged":
-        return AckResult(alert=_view(alert, monitor, project), changed=False)
+        return AckResult(alert=_view(s, alert, monitor, project), changed=False)
     alert.status, alert.acknowledged_by = "acknowledged", actor.user_id
     alert.acknowledged_at, alert.version = now or utcnow(), alert.version + 1
     audit.record(s, actor, "alert.acknowledged", project, alert_id=alert.id, metric=monitor.metric)
-    return AckResult(alert=_view(alert, monitor, project), changed=True)
+    _tell_updated(s, project, alert.id)  # every copy says who is on it; Acknowledge goes
+    return AckResult(alert=_view(s, alert, monitor, project), changed=True)
 
 
 def escalate_due(s: Session, now: datetime, delay_minutes: int) -> int:
@@ -91,7 +112,7 @@ def retrain_form(s: Session, actor: Actor, alert_id: int, policy: Policy) -> han
     form = handoffs.form_for(s, actor, project.key, Stage.DEVELOP, policy)
     if form.resubmit:  # a hand-off awaiting changes keeps its own packet
         return form
-    breach = _view(alert, monitor, project).breach_text
+    breach = _view(s, alert, monitor, project).breach_text
     override = {"issue": breach, "affected_metrics": monitor.metric}
     known = {f.key for f in form.transition.fields}
     return replace(
@@ -141,15 +162,8 @@ def _claim_escalation(s: Session, alert_id: int, now: datetime) -> bool:
 
 
 def _escalate(s: Session, alert: Alert, project: Project, architect: str | None) -> None:
-    outbox.to_channel(
-        s,
-        project.team_id,
-        "alert.escalated",
-        project.channel_id,
-        project_id=project.id,
-        alert_id=alert.id,
-        architect=architect,
-    )
+    note = AlertEscalated(project_id=project.id, alert_id=alert.id, architect=architect)
+    outbox.to_channel(s, project.team_id, project.channel_id, note)
     audit.record(
         s,
         system(project.team_id),
@@ -161,7 +175,7 @@ def _escalate(s: Session, alert: Alert, project: Project, architect: str | None)
     )
 
 
-def _view(alert: Alert, monitor: Monitor, project: Project) -> AlertView:
+def _view(s: Session, alert: Alert, monitor: Monitor, project: Project) -> AlertView:
     return AlertView(
         id=alert.id,
         team_id=alert.team_id,
@@ -181,4 +195,29 @@ def _view(alert: Alert, monitor: Monitor, project: Project) -> AlertView:
         escalated_at=alert.escalated_at,
         resolved_at=alert.resolved_at,
         message_ts=alert.message_ts,
+        message_channel=alert.channel_id,
+        resolved_value=_resolved_value(s, alert),
+        retrain_blocked=_retrain_blocked(s, project),
     )
+
+
+def _resolved_value(s: Session, alert: Alert) -> float | None:
+    """The value that ended the alert: the observation recorded at its resolution."""
+    if alert.resolved_at is None:
+        return None
+    return s.scalar(
+        select(Observation.value)
+        .where(Observation.monitor_id == alert.monitor_id)
+        .where(Observation.observed_at == alert.resolved_at, Observation.breach.is_(False))
+        .limit(1)
+    )
+
+
+def _retrain_blocked(s: Session, project: Project) -> str | None:
+    """Why a retrain hand-off (monitor → develop) cannot be opened from the alert, or None."""
+    if project.stage != Stage.MONITOR:
+        return f"the project is in {project.stage.value} now, not monitor"
+    current = open_handoff_of(s, project)
+    if current is not None:
+        return f"a hand-off is open ({current.from_stage.value} → {current.to_stage.value})"
+    return None

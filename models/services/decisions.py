@@ -8,12 +8,19 @@ from models.base import utcnow
 from models.enums import Decision, HandoffStatus, Role
 from models.errors import DomainError, PermissionDenied
 from models.handoff import Handoff, SignOff
+from models.notifications import (
+    ChangesRequested,
+    HandoffReceived,
+    HandoffUpdated,
+    ProjectAdvanced,
+)
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, DecisionResult
 from models.services import audit, lineage, outbox, webhooks
 from models.services.common import active_assignments, leads_of
 from models.services.gates import handoff_decided
+from models.services.handoffs import announce_closed, refresh_alerts
 from models.services.policy_history import rules_in_force
 from models.services.views import get_handoff, handoff_view
 from models.signers import Signer, signers
@@ -62,14 +69,8 @@ def decide(
     if handoff.status != HandoffStatus.PENDING:
         webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
     handoff.version += 1
-    outbox.to_channel(
-        s,
-        project.team_id,
-        "handoff.updated",
-        project.channel_id,
-        project_id=project.id,
-        handoff_id=handoff.id,
-    )
+    note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
+    outbox.to_channel(s, project.team_id, project.channel_id, note)
     view = handoff_view(s, handoff, policy, project=project)
     return DecisionResult(handoff=view, changed=True, advanced=advanced)
 
@@ -174,20 +175,14 @@ def _follow_up(
     """Move the hand-off on after a decision; True when the project advanced."""
     if decision == Decision.CHANGES_REQUESTED:
         handoff.status = HandoffStatus.CHANGES_REQUESTED
-        outbox.to_user(
-            s,
-            project.team_id,
-            "handoff.changes_requested",
-            handoff.requested_by,
-            project_id=project.id,
-            handoff_id=handoff.id,
-            by=actor.user_id,
-        )
+        note = ChangesRequested(project_id=project.id, handoff_id=handoff.id, by=actor.user_id)
+        outbox.to_user(s, project.team_id, handoff.requested_by, note)
         return False
     if decision == Decision.REJECTED:
         _close(handoff, HandoffStatus.REJECTED, actor)
         audit.record(s, actor, "handoff.rejected", project, handoff_id=handoff.id)
         handoff_decided(s, project, handoff)
+        announce_closed(s, project, handoff, actor.user_id)
         return False
     if not handoff.all_approved():
         return False
@@ -211,27 +206,19 @@ def _advance(s: Session, actor: Actor, project: Project, handoff: Handoff) -> No
     )
     lineage.record_from_handoff(s, project, handoff)
     webhooks.stage_changed(s, project, previous, handoff.id)
-    outbox.to_channel(
-        s,
-        project.team_id,
-        "project.advanced",
-        project.channel_id,
+    advanced = ProjectAdvanced(
         project_id=project.id,
         handoff_id=handoff.id,
         stage_from=previous.value,
         stage_to=project.stage.value,
     )
+    outbox.to_channel(s, project.team_id, project.channel_id, advanced)
+    refresh_alerts(s, project)  # a retrain applies only in monitor
     receivers = {Role(r) for r in handoff.receiving_roles}
     members = [a.user_id for a in active_assignments(s, project) if a.role in receivers]
     for user in dict.fromkeys(members):
-        outbox.to_user(
-            s,
-            project.team_id,
-            "handoff.received",
-            user,
-            project_id=project.id,
-            handoff_id=handoff.id,
-        )
+        received = HandoffReceived(project_id=project.id, handoff_id=handoff.id)
+        outbox.to_user(s, project.team_id, user, received)
 
 
 def _close(handoff: Handoff, status: HandoffStatus, actor: Actor) -> None:

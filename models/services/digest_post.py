@@ -13,11 +13,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from models.notifications import DigestPost
 from models.services import outbox, schedules, workspaces
 from models.services.common import get_project
 from models.services.digest import build_digest
-
-DIGEST_TOPIC = "digest.post"
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,7 @@ def post_digest(s: Session, target: DigestTarget, now: datetime, *, scheduled: b
         project_key=key,
         since=since,
     ).model_copy(update={"scheduled": scheduled})
-    row = outbox.to_channel(
-        s, target.team_id, DIGEST_TOPIC, channel, digest=view.model_dump(mode="json")
-    )
+    row = outbox.to_channel(s, target.team_id, channel, DigestPost(digest=view))
     s.flush()  # the id, for callers that deliver at once
     return row.id
 

@@ -14,6 +14,13 @@ from models.base import utcnow
 from models.enums import HandoffStatus, Role, Stage
 from models.errors import Conflict, DomainError, PacketInvalid, PermissionDenied
 from models.handoff import Handoff
+from models.notifications import (
+    HandoffClosed,
+    HandoffRequested,
+    HandoffResubmitted,
+    HandoffUpdated,
+    SignoffRequested,
+)
 from models.policy import Policy, Transition
 from models.policy_versions import rules_of, transition_snapshot
 from models.project import Project
@@ -59,6 +66,17 @@ def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy:
 
 def _stand_ins(chart: list[Signer]) -> tuple[Signer, ...]:
     return tuple(signer for signer in chart if signer.is_stand_in)
+
+
+def resubmit_form(s: Session, actor: Actor, handoff_id: int, policy: Policy) -> Form:
+    """What a Resubmit button opens: the hand-off's own packet, while it waits for changes."""
+    handoff = get_handoff(s, actor.team_id, handoff_id)
+    if handoff.status != HandoffStatus.CHANGES_REQUESTED:
+        state = handoff.status.value.replace("_", " ")
+        raise DomainError(f"This hand-off is {state} now, so there is nothing to resubmit.")
+    project = s.get(Project, handoff.project_id)
+    assert project is not None
+    return form_for(s, actor, project.key, None, policy)
 
 
 def _last_packet(s: Session, project: Project, transition: Transition) -> dict[str, str]:
@@ -143,7 +161,8 @@ def request_handoff(
         packet=clean,
         source=source,
     )
-    _announce(s, project, handoff, "handoff.requested")
+    _announce(s, project, handoff, HandoffRequested)
+    refresh_alerts(s, project)  # no retrain from an alert while this is open
     return handoff_view(s, handoff, policy, project=project)
 
 
@@ -170,7 +189,7 @@ def resubmit(
         round=handoff.round,
         packet=handoff.packet,
     )
-    _announce(s, project, handoff, "handoff.resubmitted")
+    _announce(s, project, handoff, HandoffResubmitted)
     return handoff_view(s, handoff, policy, project=project)
 
 
@@ -190,18 +209,29 @@ def cancel_handoff(s: Session, actor: Actor, key: str, policy: Policy) -> Handof
     handoff.version += 1
     audit.record(s, actor, "handoff.cancelled", project, handoff_id=handoff.id)
     webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
-    outbox.to_channel(
-        s,
-        project.team_id,
-        "handoff.updated",
-        project.channel_id,
-        project_id=project.id,
-        handoff_id=handoff.id,
-    )
+    note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
+    outbox.to_channel(s, project.team_id, project.channel_id, note)
+    announce_closed(s, project, handoff, actor.user_id)
     from models.services import gates  # gates' services request hand-offs through this module
 
     gates.handoff_decided(s, project, handoff)
     return handoff_view(s, handoff, policy, project=project)
+
+
+def announce_closed(s: Session, project: Project, handoff: Handoff, by: str) -> None:
+    """Rejected or cancelled: the channel hears it, and so does the requester, unless they
+    closed it themselves."""
+    note = HandoffClosed(project_id=project.id, handoff_id=handoff.id, by=by)
+    outbox.to_channel(s, project.team_id, project.channel_id, note)
+    if handoff.requested_by != by:
+        outbox.to_user(s, project.team_id, handoff.requested_by, note)
+    refresh_alerts(s, project)  # a retrain may apply again
+
+
+def refresh_alerts(s: Session, project: Project) -> None:
+    from models.services import alerts  # alerts' services open hand-off forms through this one
+
+    alerts.refresh_cards(s, project)
 
 
 def validate_packet(transition: Transition, packet: dict[str, str]) -> dict[str, str]:
@@ -267,23 +297,16 @@ def _required_roles(s: Session, project: Project, transition: Transition) -> lis
     return required
 
 
-def _announce(s: Session, project: Project, handoff: Handoff, topic: str) -> None:
+def _announce(
+    s: Session,
+    project: Project,
+    handoff: Handoff,
+    kind: type[HandoffRequested | HandoffResubmitted],
+) -> None:
     """The card in the project channel, and a direct message to each required lead."""
-    outbox.to_channel(
-        s, project.team_id, topic, project.channel_id, project_id=project.id, handoff_id=handoff.id
-    )
-    chart = signers(
-        handoff.required,
-        leads_of(s, project),
-        handoff.requested_by,
-        rules_of(handoff.policy_snapshot),
-    )
+    ids = {"project_id": project.id, "handoff_id": handoff.id}
+    outbox.to_channel(s, project.team_id, project.channel_id, kind(**ids))
+    rules = rules_of(handoff.policy_snapshot)
+    chart = signers(handoff.required, leads_of(s, project), handoff.requested_by, rules)
     for user in dict.fromkeys(sg.user for sg in chart if sg.user):
-        outbox.to_user(
-            s,
-            project.team_id,
-            "handoff.signoff_requested",
-            user,
-            project_id=project.id,
-            handoff_id=handoff.id,
-        )
+        outbox.to_user(s, project.team_id, user, SignoffRequested(**ids))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,12 @@ from models.base import utcnow
 from models.enums import Decision, HandoffStatus, Stage
 from models.gates import MlflowPromotion
 from models.handoff import Handoff
+from models.notifications import (
+    MlflowAliasFailed,
+    MlflowAliasSet,
+    MlflowAliasUnsigned,
+    SetProductionAlias,
+)
 from models.project import Project
 from models.schemas import Actor
 from models.services import audit, outbox
@@ -26,8 +33,6 @@ from models.services.integrations import MLFLOW_ACTOR, Outcome, linked_projects
 
 log = logging.getLogger(__name__)
 
-SINK = "mlflow"
-PROMOTE_TOPIC = "mlflow.set_alias"
 RECENT_APPROVALS = 50  # approved deploy hand-offs searched for a hand-promoted version
 
 
@@ -47,16 +52,10 @@ def queue_promotion(s: Session, project: Project, handoff: Handoff) -> None:
     promotion = _promotion_of(s, handoff.id)
     if promotion is None or handoff.status != HandoffStatus.APPROVED:
         return
-    outbox.to_sink(
-        s,
-        project.team_id,
-        PROMOTE_TOPIC,
-        SINK,
-        promotion.model_name[:50],  # one model's calls go in order
-        project_id=project.id,
-        handoff_id=handoff.id,
-        promotion_id=promotion.id,
+    note = SetProductionAlias(
+        project_id=project.id, handoff_id=handoff.id, promotion_id=promotion.id
     )
+    outbox.to_sink(s, project.team_id, promotion.model_name[:50], note)  # one model's in order
 
 
 def promotion_task(s: Session, team_id: str, promotion_id: int) -> PromotionTask:
@@ -92,7 +91,7 @@ def record_promoted(s: Session, promotion_id: int) -> None:
         version=promotion.version,
         alias=promotion.alias,
     )
-    _tell_channel(s, project, promotion, "mlflow.alias_set")
+    _tell_channel(s, project, promotion, MlflowAliasSet)
 
 
 def record_promotion_failed(s: Session, promotion_id: int, error: str, *, final: bool) -> None:
@@ -101,7 +100,7 @@ def record_promotion_failed(s: Session, promotion_id: int, error: str, *, final:
     first_failure = promotion.last_error is None
     promotion.last_error = error[:500]
     if first_failure or final:
-        _tell_channel(s, project, promotion, "mlflow.alias_failed", error=error[:300], final=final)
+        _tell_channel(s, project, promotion, MlflowAliasFailed, error=error[:300], final=final)
 
 
 def production_alias_set(s: Session, name: str, alias: str, version: str) -> list[Outcome]:
@@ -123,16 +122,10 @@ def production_alias_set(s: Session, name: str, alias: str, version: str) -> lis
             version=version,
             alias=alias,
         )
-        outbox.to_channel(
-            s,
-            project.team_id,
-            "mlflow.alias_unsigned",
-            project.channel_id,
-            project_id=project.id,
-            model=name,
-            version=version,
-            alias=alias,
+        unsigned = MlflowAliasUnsigned(
+            project_id=project.id, model=name, version=version, alias=alias
         )
+        outbox.to_channel(s, project.team_id, project.channel_id, unsigned)
         log.warning("MLflow %s v%s got %r without sign-off (%s)", name, version, alias, project.key)
         outcomes.append(
             Outcome(project=project.key, outcome="unsigned", note="no approved hand-off")
@@ -196,17 +189,18 @@ def _promotion_and_project(s: Session, promotion_id: int) -> tuple[MlflowPromoti
 
 
 def _tell_channel(
-    s: Session, project: Project, promotion: MlflowPromotion, topic: str, **data: object
+    s: Session,
+    project: Project,
+    promotion: MlflowPromotion,
+    kind: type[MlflowAliasSet | MlflowAliasFailed],
+    **detail: Any,
 ) -> None:
-    outbox.to_channel(
-        s,
-        project.team_id,
-        topic,
-        project.channel_id,
+    note = kind(
         project_id=project.id,
         handoff_id=promotion.handoff_id,
         model=promotion.model_name,
         version=promotion.version,
         alias=promotion.alias,
-        **data,
+        **detail,
     )
+    outbox.to_channel(s, project.team_id, project.channel_id, note)

@@ -20,6 +20,7 @@ from models.enums import Stage
 from models.errors import DomainError, NotFound
 from models.monitor import OPEN_ALERT_STATUSES, Alert, Monitor, Observation
 from models.monitor_views import BatchResult, MetricPoint, MonitorView, ObservationResult, breaches
+from models.notifications import AlertOpened, AlertResolved
 from models.project import Project
 from models.schemas import SYSTEM_USER, Actor
 from models.services import audit, outbox
@@ -204,9 +205,7 @@ def _open_alert(s: Session, actor: Actor, t: _Target, value: float, now: datetim
         threshold=m.threshold,
         owner=t.owner,
     )
-    outbox.to_channel(
-        s, p.team_id, "alert.opened", p.channel_id, project_id=p.id, alert_id=alert.id
-    )
+    outbox.to_channel(s, p.team_id, p.channel_id, AlertOpened(project_id=p.id, alert_id=alert.id))
     return alert.id
 
 
@@ -218,15 +217,8 @@ def _resolve_alert(s: Session, actor: Actor, t: _Target, value: float, now: date
     audit.record(
         s, actor, "alert.resolved", p, alert_id=alert.id, metric=t.monitor.metric, value=value
     )
-    outbox.to_channel(
-        s,
-        p.team_id,
-        "alert.resolved",
-        p.channel_id,
-        project_id=p.id,
-        alert_id=alert.id,
-        value=value,
-    )
+    resolved = AlertResolved(project_id=p.id, alert_id=alert.id, value=value)
+    outbox.to_channel(s, p.team_id, p.channel_id, resolved)
     return alert.id
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models.enums import HandoffStatus, Role, Stage
 from models.handoff import Handoff
 from models.inserts import insert_or_ignore
+from models.notifications import SignoffEscalation, SignoffReminder
 from models.policy import Policy
 from models.project import Project
 from models.schedule import ReminderSent
@@ -160,32 +161,19 @@ def _record_sent(s: Session, o: _Owed, now: datetime) -> bool:
 def _remind(s: Session, o: _Owed) -> None:
     assert o.lead is not None
     h, p = o.handoff, o.project
-    outbox.to_user(
-        s,
-        h.team_id,
-        "signoff.reminder",
-        o.lead,
-        project_id=p.id,
-        handoff_id=h.id,
-        role=o.role.value,
-        hours_overdue=o.hours_overdue,
+    reminder = SignoffReminder(
+        project_id=p.id, handoff_id=h.id, role=o.role, hours_overdue=o.hours_overdue
     )
+    outbox.to_user(s, h.team_id, o.lead, reminder)
     _audit(s, o, "signoff.reminded", lead=o.lead, hours_overdue=o.hours_overdue)
 
 
 def _escalate(s: Session, o: _Owed) -> None:
     h, p = o.handoff, o.project
-    outbox.to_channel(
-        s,
-        h.team_id,
-        "signoff.escalation",
-        p.channel_id,
-        project_id=p.id,
-        handoff_id=h.id,
-        role=o.role.value,
-        approver=o.lead,
-        architect=o.architect,
+    escalation = SignoffEscalation(
+        project_id=p.id, handoff_id=h.id, role=o.role, approver=o.lead, architect=o.architect
     )
+    outbox.to_channel(s, h.team_id, p.channel_id, escalation)
     _audit(s, o, "signoff.escalated", approver=o.lead, architect=o.architect)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.enums import Role, Stage
 from models.errors import DomainError, NotFound
+from models.notifications import RoleAssigned
 from models.project import Project
 from models.roster import RoleAssignment
 from models.schemas import Actor, MyProject, RoleHolders
@@ -47,16 +48,8 @@ def assign_role(
     )
     s.flush()
     audit.record(s, actor, "role.assigned", project, role=role, user=user_id, lead=lead)
-    outbox.to_user(
-        s,
-        project.team_id,
-        "role.assigned",
-        user_id,
-        project_id=project.id,
-        role=role.value,
-        lead=lead,
-        by=actor.user_id,
-    )
+    note = RoleAssigned(project_id=project.id, role=role, lead=lead, by=actor.user_id)
+    outbox.to_user(s, project.team_id, user_id, note)
     return holders(s, project)
 
 

@@ -66,6 +66,7 @@ def handoff_view(
         requested_at=h.requested_at,
         due_at=h.due_at,
         closed_at=h.closed_at,
+        closed_by=h.closed_by,
         version=h.version,
     )
 

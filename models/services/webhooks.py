@@ -16,12 +16,12 @@ from models.base import utcnow
 from models.enums import Decision, HandoffStatus, Stage
 from models.errors import DomainError, NotFound
 from models.handoff import Handoff
+from models.notifications import WebhookDelivery
 from models.project import Project
 from models.schemas import Actor, View
 from models.services import audit, outbox
 from models.webhooks import WebhookSubscription
 
-SINK = "webhook"  # bot/webhook_sink.py delivers these rows
 EVENTS = ("handoff.decided", "handoff.cancelled", "stage.changed")
 SECRET_PREFIX = "whsec_"
 URL_MAX = 2000
@@ -147,12 +147,7 @@ def emit(s: Session, project: Project, event: str, **data: Any) -> None:
             "project": project.key,
             "data": data,
         }
-        outbox.to_sink(
-            s,
-            project.team_id,
-            event,
-            SINK,
-            str(sub.id),
+        note = WebhookDelivery(
             project_id=project.id,
             handoff_id=data.get("handoff_id"),
             subscription_id=sub.id,
@@ -160,6 +155,7 @@ def emit(s: Session, project: Project, event: str, **data: Any) -> None:
             event=event,
             body=body,
         )
+        outbox.to_sink(s, project.team_id, str(sub.id), note)
 
 
 def _view(w: WebhookSubscription) -> WebhookView:

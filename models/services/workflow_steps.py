@@ -20,6 +20,7 @@ from models.enums import Decision, Stage
 from models.errors import DomainError
 from models.gates import WorkflowStep
 from models.handoff import Handoff
+from models.notifications import WorkflowCompletion
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, HandoffView
@@ -27,8 +28,6 @@ from models.services import handoffs, outbox
 from models.services.common import check_key
 from models.services.views import get_handoff, handoff_view
 
-SINK = "workflow"
-COMPLETE_TOPIC = "workflow.complete"
 SOURCE = "workflow"
 EXECUTION_ID = re.compile(r"^[A-Za-z0-9._-]{1,55}$")  # fits the outbox sink target
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,31}$")
@@ -129,16 +128,8 @@ def complete_waiting(s: Session, project: Project, handoff: Handoff) -> None:
     )
     for step in steps:
         step.outcome = handoff.status.value
-        outbox.to_sink(
-            s,
-            project.team_id,
-            COMPLETE_TOPIC,
-            SINK,
-            step.function_execution_id,
-            project_id=project.id,
-            handoff_id=handoff.id,
-            step_id=step.id,
-        )
+        note = WorkflowCompletion(project_id=project.id, handoff_id=handoff.id, step_id=step.id)
+        outbox.to_sink(s, project.team_id, step.function_execution_id, note)
 
 
 def completion(s: Session, team_id: str, step_id: int) -> Completion:

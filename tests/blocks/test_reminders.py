@@ -51,7 +51,7 @@ def action_ids(message: dict[str, Any]) -> list[str]:
 
 
 def test_the_reminder_says_how_late_and_carries_the_decision_buttons() -> None:
-    message = reminder_message(view(), {"role": "ml_architect", "hours_overdue": 5})
+    message = reminder_message(view(), Role.ML_ARCHITECT, 5)
     said = text_of(message)
     assert "*ML architect*" in said and "5 hours overdue" in said
     assert "churn-model" in message["text"]
@@ -61,16 +61,14 @@ def test_the_reminder_says_how_late_and_carries_the_decision_buttons() -> None:
 
 def test_a_reminder_delivered_after_the_decision_does_not_ask_again() -> None:
     decided = view(ml_architect=Decision.APPROVED)
-    said = text_of(reminder_message(decided, {"role": "ml_architect", "hours_overdue": 0}))
+    said = text_of(reminder_message(decided, Role.ML_ARCHITECT, 0))
     assert "no longer waits on you" in said and "overdue" not in said
-    closed = reminder_message(view(status=HandoffStatus.CANCELLED), {"role": "ml_architect"})
+    closed = reminder_message(view(status=HandoffStatus.CANCELLED), Role.ML_ARCHITECT)
     assert action_ids(closed) == []
 
 
 def test_the_escalation_names_the_approver_and_the_architect_lead() -> None:
-    message = escalation_message(
-        view(), {"role": "domain_expert", "approver": "UDOM", "architect": "UARCH"}
-    )
+    message = escalation_message(view(), Role.DOMAIN_EXPERT, "UDOM", "UARCH")
     said = text_of(message)
     assert "twice its sign-off time" in said and "*Domain expert / business translator*" in said
     assert "<@UDOM>" in said and "<@UARCH>, as ML architect lead" in said
@@ -79,9 +77,7 @@ def test_the_escalation_names_the_approver_and_the_architect_lead() -> None:
 
 
 def test_the_escalation_without_an_architect_lead_says_how_to_assign_one() -> None:
-    said = text_of(
-        escalation_message(view(), {"role": "domain_expert", "approver": None, "architect": None})
-    )
+    said = text_of(escalation_message(view(), Role.DOMAIN_EXPERT, None, None))
     assert "no ML architect lead" in said
     assert "/mlops role assign churn-model architect @user lead" in said
 
@@ -89,10 +85,8 @@ def test_the_escalation_without_an_architect_lead_says_how_to_assign_one() -> No
 def test_typed_names_cannot_ping_anyone() -> None:
     sneaky = view(name="<!channel> & <@U999>")
     for message in (
-        reminder_message(sneaky, {"role": "ml_architect", "hours_overdue": 1}),
-        escalation_message(
-            sneaky, {"role": "ml_architect", "approver": "UARCH", "architect": None}
-        ),
+        reminder_message(sneaky, Role.ML_ARCHITECT, 1),
+        escalation_message(sneaky, Role.ML_ARCHITECT, "UARCH", None),
     ):
         said = text_of(message)
         assert "<!channel>" not in said and "<@U999>" not in said

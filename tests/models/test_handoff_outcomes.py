@@ -81,6 +81,7 @@ def test_resubmit_takes_the_revised_packet_for_the_same_transition(db, seeded):
 
 def test_a_rejection_closes_the_hand_off_and_the_project_stays(db, seeded, clock):
     view = seeded.request()
+    before = len(messages(db))
 
     result = seeded.decide(ARCH, view.id, Decision.REJECTED, "Out of scope this quarter")
 
@@ -91,6 +92,11 @@ def test_a_rejection_closes_the_hand_off_and_the_project_stays(db, seeded, clock
         (ARCH, "Out of scope this quarter")
     ]
     assert actions(db)[-2:] == ["signoff.rejected", "handoff.rejected"]
+    assert messages(db)[before:] == [  # the requester and the channel are told, the card edited
+        ("handoff.closed", CHANNEL, None),
+        ("handoff.closed", None, view.requested_by),
+        ("handoff.updated", CHANNEL, None),
+    ]
     (row,) = rows(db, Handoff)
     assert (row.status, row.closed_by) == (HandoffStatus.REJECTED, ARCH)
     assert seeded.stage() == Stage.MANAGE
@@ -106,7 +112,11 @@ def test_the_requester_cancels_their_hand_off(db, seeded, clock):
         cancelled = handoffs.cancel_handoff(s, seeded.actor("U_DS2"), KEY, seeded.policy)
 
     assert (cancelled.id, cancelled.status) == (view.id, HandoffStatus.CANCELLED)
-    assert messages(db)[before:] == [("handoff.updated", CHANNEL, None)]
+    # The card is edited and the channel told; the requester cancelled it, so no DM.
+    assert messages(db)[before:] == [
+        ("handoff.updated", CHANNEL, None),
+        ("handoff.closed", CHANNEL, None),
+    ]
     assert actions(db)[-1] == "handoff.cancelled"
     (row,) = rows(db, Handoff)
     assert (row.status, row.closed_by, row.closed_at) == (

@@ -132,3 +132,28 @@ def test_app_home_lists_my_sign_offs_and_approving_there_updates_the_channel(pag
     assert pending_leads(card) == ["Mei Tanaka"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "sandbox-after-home-approval.png")
+
+
+def test_a_rejection_closes_the_card_and_reaches_the_requester(page: Page):
+    become(page, "Mei Tanaka")
+    card = page.locator("article.msg", has_text="churn-model · manage → develop")
+    card.get_by_role("button", name="Reject").click()
+    modal = page.locator("#modal-layer .modal")
+    modal.get_by_label("Reason").fill("Not this quarter")
+    modal.get_by_role("button", name="Reject").click()
+    expect(modal).to_be_hidden()
+
+    expect(card).to_contain_text("Rejected")
+    expect(card).to_contain_text("not needed — closed")
+    expect(card.get_by_role("button")).to_have_count(0)
+    assert pending_leads(card) == []
+    told = page.locator("article.msg", has_text="was rejected by @Mei Tanaka")
+    expect(told).to_contain_text("“Not this quarter”")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "sandbox-rejected.png")
+
+    become(page, "Dana Reyes")
+    page.locator("#dm-list button.conv").click()
+    dm = page.locator("article.msg", has_text="Your churn-model hand-off")
+    expect(dm).to_contain_text("was rejected by @Mei Tanaka")
+    page.screenshot(path=ARTIFACTS / "sandbox-rejected-dm.png")

@@ -104,7 +104,9 @@ class BotClient:
         team: str = HOME,
         message: dict[str, Any] | None = None,
         home: bool = False,
+        ephemeral: bool = False,
     ) -> requests.Response:
+        """ephemeral: a click on an ephemeral answer, which Slack sends without the message."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": team, "domain": "acme"},
@@ -131,7 +133,10 @@ class BotClient:
                 "channel_id": channel,
                 "message_ts": (message or {}).get("ts", "1.0"),
             }
-            payload["message"] = {"ts": (message or {}).get("ts", "1.0"), "text": ""}
+            if ephemeral:
+                payload["container"]["is_ephemeral"] = True
+            else:
+                payload["message"] = {"ts": (message or {}).get("ts", "1.0"), "text": ""}
             payload["response_url"] = self.fake.response_url(f"click-{user}")
         return self.post(urlencode({"payload": json.dumps(payload)}))
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.delivery import LEASE, Deliverer
 from models.enums import OutboxStatus
+from models.notifications import ProjectAdvanced
 from models.outbox import OutboxMessage
 from models.project import Project
 from models.services import outbox
@@ -23,15 +24,8 @@ def _queue(db, channel: str, numbers: range) -> None:
     with db.session() as s:
         project = s.scalars(select(Project)).first()
         for n in numbers:
-            outbox.to_channel(
-                s,
-                project.team_id,
-                "project.advanced",
-                channel,
-                project_id=project.id,
-                stage_from="manage",
-                stage_to=f"step-{n}",
-            )
+            step = ProjectAdvanced(project_id=project.id, stage_from="manage", stage_to=f"step-{n}")
+            outbox.to_channel(s, project.team_id, channel, step)
 
 
 def _steps(slack, channel: str) -> list[str]:
@@ -267,15 +261,8 @@ def _row_to(db, target: str) -> OutboxMessage:
 def _queue_dm(db, user: str) -> None:
     with db.session() as s:
         project = s.scalars(select(Project)).first()
-        outbox.to_user(
-            s,
-            project.team_id,
-            "project.advanced",
-            user,
-            project_id=project.id,
-            stage_from="manage",
-            stage_to="step-1",
-        )
+        step = ProjectAdvanced(project_id=project.id, stage_from="manage", stage_to="step-1")
+        outbox.to_user(s, project.team_id, user, step)
 
 
 def test_every_post_carries_its_outbox_id_as_message_metadata(bot, slack, db, seeded):

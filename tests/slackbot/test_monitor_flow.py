@@ -49,6 +49,7 @@ def _monitor(bot: BotClient, seeded) -> None:
 
 
 def test_breach_ack_recovery_and_escalation_through_slack(bot, slack, db, seeded, clock):
+    _in_monitor(db, seeded)  # where a retrain hand-off can start, so the alert offers one
     _monitor(bot, seeded)
     alert_msg = _breach(bot, seeded)
     said = text_of(alert_msg)
@@ -157,9 +158,13 @@ def test_commands_refuse_what_the_rules_refuse(bot, slack, db, seeded):
     assert db.dump()["alerts"] == []
 
 
-def test_open_retrain_hand_off_opens_the_prefilled_form(bot, slack, db, seeded):
+def _in_monitor(db, seeded) -> None:
     with db.session() as s:
         s.execute(update(Project).where(Project.key == seeded.key).values(stage=Stage.MONITOR))
+
+
+def test_open_retrain_hand_off_opens_the_prefilled_form(bot, slack, db, seeded):
+    _in_monitor(db, seeded)
     _monitor(bot, seeded)
     alert_msg = _breach(bot, seeded)
     opened = len(slack.calls_to("views.open"))

@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
 
 from bot import sinks
 from models.enums import OutboxStatus
+from models.notifications import Notification
 from models.outbox import OutboxMessage
 from models.services import outbox
 from tests.slackbot.harness import HOME
 
 SINK = "test-sink"
+
+
+class Numbered(Notification):
+    """A test sink's notification: a number, sent in order per target."""
+
+    topic: ClassVar[str] = "test.event"
+    sink: ClassVar[str] = SINK
+    n: int
+
+
+class Lost(Notification):
+    """A notification whose sink nobody registered."""
+
+    topic: ClassVar[str] = "test.lost"
+    sink: ClassVar[str] = "nowhere"
+    n: int
 
 
 class Recorder:
@@ -23,8 +41,8 @@ class Recorder:
         self.sent: list[tuple[str, int]] = []
         self.failures: dict[str, list[sinks.SinkFailed]] = {}  # by target, raised in turn
 
-    def prepare(self, rt, s, row: OutboxMessage) -> sinks.Send:
-        target, n = str(row.sink_target), int(row.data["n"])
+    def prepare(self, rt, s, row: OutboxMessage, note: Numbered) -> sinks.Send:
+        target, n = str(row.sink_target), note.n
 
         def send() -> None:
             if self.failures.get(target):
@@ -37,15 +55,15 @@ class Recorder:
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
     rec = Recorder()
-    sinks.SINKS[SINK] = rec.prepare
+    sinks.SINKS[Numbered] = rec.prepare
     yield rec
-    del sinks.SINKS[SINK]
+    del sinks.SINKS[Numbered]
 
 
 def _queue(db, target: str, numbers: range) -> None:
     with db.session() as s:
         for n in numbers:
-            outbox.to_sink(s, HOME, "test.event", SINK, target, n=n)
+            outbox.to_sink(s, HOME, target, Numbered(n=n))
 
 
 def _rows(db) -> list[tuple[str | None, str, str | None, int]]:
@@ -108,7 +126,7 @@ def test_a_permanent_failure_gives_up_with_its_reason(clock, bot, db, recorder):
 
 def test_a_row_for_an_unknown_sink_fails_without_blocking_others(bot, db, recorder):
     with db.session() as s:
-        outbox.to_sink(s, HOME, "test.event", "nowhere", "x", n=0)
+        outbox.to_sink(s, HOME, "x", Lost(n=0))
     _queue(db, "a", range(1, 2))
     bot.deliver()
     with db.session() as s:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
+from bot.blocks import roster as roster_blocks
 from bot.blocks.digest import digest_message
 from bot.blocks.reminders import escalation_message, reminder_message
 from bot.plans import Plan, Post, Update
@@ -42,6 +43,7 @@ from models.notifications import (
     Notification,
     ProjectAdvanced,
     RoleAssigned,
+    RosterCheck,
     SignoffEscalation,
     SignoffReminder,
     SignoffRequested,
@@ -185,6 +187,11 @@ def handoff_received(d: Delivery, note: HandoffReceived) -> Plan:
 def role_assigned(d: Delivery, note: RoleAssigned) -> Plan:
     key = d.project_key(note.project_id)
     return d.post(handoff_blocks.role_assigned_message(key, note.role.label, note.lead, note.by))
+
+
+@renders(RosterCheck)
+def roster_check(d: Delivery, note: RosterCheck) -> Plan:
+    return d.post(roster_blocks.roster_check_message(note.gap))
 
 
 @renders(DigestPost)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.blocks.home import home_view
 from bot.runtime import Runtime
 from handlers.listener import Incoming, Kind, listener
-from models.services import roster, views
+from models.services import roster, roster_health, views
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> 
         with rt.session() as s:
             pending = views.pending_signoffs(s, team_id, user_id, rt.policy)
             mine = roster.my_projects(s, team_id, user_id)
-        client.views_publish(user_id=user_id, view=home_view(pending, mine))
+            gaps = roster_health.gaps_by_key(s, team_id, [p.key for p in mine], rt.policy)
+        client.views_publish(user_id=user_id, view=home_view(pending, mine, gaps))
     except SQLAlchemyError as exc:
         log.error("App Home not refreshed: database error: %s", type(exc).__name__)
     except SlackApiError as exc:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from models.digest import DigestView
 from models.enums import Role
 from models.outbox import SLACK_SINK, OutboxMessage
+from models.schemas import RosterGap
 
 # Fields kept in the row's own columns rather than in `data`.
 COLUMNS = ("project_id", "handoff_id")
@@ -180,6 +181,14 @@ class SignoffEscalation(AboutHandoff):
     role: Role
     approver: str | None = None
     architect: str | None = None
+
+
+class RosterCheck(Notification):
+    """The weekly roster check, to a project's creator or ML architect lead: a snapshot."""
+
+    topic: ClassVar[str] = "roster.check"
+    project_id: int
+    gap: RosterGap
 
 
 # -- monitoring -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, UniqueConstraint
@@ -21,3 +22,11 @@ class SlackUser(TeamScoped, Base):
     name: Mapped[str] = mapped_column(String(200))
     tz: Mapped[str | None] = mapped_column(String(64))  # Slack profile's IANA zone
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What Baton reads of a person's Slack profile: their zone, and whether they left."""
+
+    tz: str | None = None
+    deleted: bool = False

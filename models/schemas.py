@@ -107,11 +107,32 @@ class DecisionResult(View):
     advanced: bool = False
 
 
+class DepartedLead(View):
+    role: Role
+    user: str
+
+
+class RosterGap(View):
+    """What keeps a project's next hand-off from being signed: roles it requires that nobody
+    leads, and leads who left the workspace."""
+
+    project_key: str
+    project_name: str
+    to_stage: Stage
+    vacant: list[Role]
+    departed: list[DepartedLead] = []
+
+    @property
+    def any(self) -> bool:
+        return bool(self.vacant or self.departed)
+
+
 class ProjectCard(View):
     project: ProjectSummary
     roles: list[RoleHolders]
     open_handoff: HandoffView | None
     next_stages: list[Stage]
+    gap: RosterGap | None = None  # the next hand-off's required roles nobody leads
 
 
 class MyProject(View):

@@ -69,6 +69,10 @@ TEMPLATES: dict[str, str] = {
     "webhook.added": "{actor} added a webhook to {url} for {events}",
     "webhook.removed": "{actor} removed the webhook to {url}",
     "observations.pruned": "{actor} pruned {count} monitoring observation(s) older than {before}",
+    "roster.gaps_reported": (
+        "{actor} told the managers of {project} what {stage} lacks: a lead for {vacant}; "
+        "leads gone from the workspace: {departed}"
+    ),
     "digest.scheduled": "{actor} scheduled the digest for {channel} ({cron}, {timezone})",
     "refused": "{actor} tried to {attempt} — refused: {reason}",
 }

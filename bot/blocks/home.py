@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot.blocks.handoff import card_blocks
 from bot.blocks.kit import Block, context, divider, header, home, section
 from bot.blocks.replies import STAGE_ICON
+from bot.blocks.roster import gap_summary
 from bot.blocks.text import escape, slash_command
-from models.schemas import HandoffView, MyProject
+from models.schemas import HandoffView, MyProject, RosterGap
 
 CARDS_SHOWN = 8  # a card is ~7 blocks; a home view holds 100
 
 
-def home_view(pending: list[HandoffView], projects: list[MyProject]) -> dict[str, Any]:
+def home_view(
+    pending: list[HandoffView],
+    projects: list[MyProject],
+    gaps: Mapping[str, RosterGap] | None = None,
+) -> dict[str, Any]:
+    gaps = gaps or {}
     blocks: list[Block] = [header(f"Waiting on your sign-off ({len(pending)})")]
     if not pending:
         blocks.append(context("Nothing waits on you. :tada:"))
@@ -31,6 +38,7 @@ def home_view(pending: list[HandoffView], projects: list[MyProject]) -> dict[str
     lines = [
         f"{STAGE_ICON[p.stage]} `{p.key}` *{escape(p.name)}*: {p.stage.value} · "
         + ", ".join(r.label + (" (lead)" if r in p.lead_of else "") for r in p.roles)
+        + (f"\n      {gap_summary(gaps[p.key])}" if p.key in gaps else "")
         for p in projects
     ]
     for i in range(0, len(lines), 15):

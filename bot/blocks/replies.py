@@ -8,6 +8,7 @@ from typing import Any
 from bot.blocks.digest import lead_time_line, monitor_line
 from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
 from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
+from bot.blocks.roster import gap_blocks
 from bot.blocks.text import channel, cut, escape, slash_command, unescape, user
 from models.digest import StatusView
 from models.enums import Decision, HandoffStatus, Stage
@@ -96,6 +97,7 @@ def status_card(status: StatusView, now: datetime) -> dict[str, Any]:
             f"next: {nxt}"
         ),
         *fields(_role_fields([h for h in card.roles if h.members])),
+        *gap_blocks(card.gap),
         divider(),
     ]
     h = card.open_handoff

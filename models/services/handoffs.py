@@ -291,8 +291,10 @@ def _required_roles(s: Session, project: Project, transition: Transition) -> lis
     if missing:
         names = ", ".join(r.label for r in missing)
         raise DomainError(
-            f"No lead for {names} on '{project.key}': every required sign-off needs one. "
-            f"Assign with `role assign {project.key} <role> @user lead`."
+            f"No lead for {names} on '{project.key}': {transition.to_stage.value} needs a "
+            f"{names} lead before this hand-off can be requested. The project's creator, its "
+            "ML architect lead or a Baton admin can assign one: "
+            f"`role assign {project.key} {missing[0].value} @user lead`."
         )
     return required
 

@@ -12,7 +12,7 @@ from models.errors import Conflict, DomainError
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, ProjectCard, ProjectSummary
-from models.services import audit, roster, webhooks
+from models.services import audit, roster, roster_health, webhooks
 from models.services.common import check_key, get_project, require_project_manager
 from models.services.views import handoff_view, open_handoff_of
 
@@ -75,6 +75,7 @@ def project_card(s: Session, team_id: str, key: str, policy: Policy) -> ProjectC
         roles=roster.holders(s, project),
         open_handoff=handoff_view(s, handoff, policy) if handoff is not None else None,
         next_stages=policy.targets_from(project.stage),
+        gap=roster_health.gap_of(s, project, policy),
     )
 
 

@@ -13,7 +13,7 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Runtime
-from handlers import actions, commands, envelope, events, views, workflow
+from handlers import actions, commands, envelope, events, snooze, views, workflow
 from handlers.context import TRY_AGAIN
 from models.inserts import insert_or_ignore
 from models.schemas import Actor
@@ -38,7 +38,14 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> App:
     app.use(_well_formed)  # socket mode's way in; over HTTP, bot/web.py checked already
     app.use(_only_installed_workspaces(rt))
     app.use(_drop_event_retries(rt))
-    for module in (commands, actions, views, events, workflow):
+    for module in (
+        commands,
+        snooze,
+        actions,
+        views,
+        events,
+        workflow,
+    ):  # actions ends in a catch-all
         module.register(app, rt)
     return app
 

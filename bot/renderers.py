@@ -155,7 +155,7 @@ def signoff_reminder(d: Delivery, note: SignoffReminder) -> Plan:
 @renders(SignoffEscalation)
 def signoff_escalation(d: Delivery, note: SignoffEscalation) -> Plan:
     view = d.handoff(note.handoff_id)
-    return d.post(escalation_message(view, note.role, note.approver, note.architect))
+    return d.post(escalation_message(view, note.role, note.approver, note.architect, note.snoozed))
 
 
 # -- hand-off outcomes ---------------------------------------------------------------------------

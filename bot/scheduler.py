@@ -46,6 +46,7 @@ def job_context(rt: Runtime) -> JobContext:
         metric_sources=rt.metric_sources or settings.metric_sources(),
         observation_retention_days=settings.baton_observation_retention_days,
         people=profile_lookup(rt.client, rt.session),
+        working_hours=settings.working_hours(),
     )
 
 

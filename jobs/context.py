@@ -13,6 +13,7 @@ from models.people import Profile
 from models.policy import Policy
 from models.services.alerts import ESCALATION_MINUTES
 from models.sources import SourcePolicy
+from models.working_hours import DEFAULT_WORKING_HOURS, WorkingHours
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class JobContext:
     observation_retention_days: int | None = None
     # Slack's profile of a person (users.info), for the roster check; None: nobody asked.
     people: Callable[[str, str], Profile | None] | None = None
+    # When reminders may reach a person, in their own zone (BATON_WORKING_HOURS).
+    working_hours: WorkingHours = field(
+        default_factory=lambda: WorkingHours.parse(DEFAULT_WORKING_HOURS)
+    )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -12,6 +12,7 @@ it. tests/bot/test_notifications.py fails while any class lacks its renderer.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -176,11 +177,19 @@ class SignoffReminder(AboutHandoff):
     hours_overdue: int = 0
 
 
+class SnoozeNote(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    user: str
+    until: datetime
+    reason: str | None = None
+
+
 class SignoffEscalation(AboutHandoff):
     topic: ClassVar[str] = "signoff.escalation"
     role: Role
     approver: str | None = None
     architect: str | None = None
+    snoozed: list[SnoozeNote] = []  # why it is late: who snoozed its reminders, until when
 
 
 class RosterCheck(Notification):

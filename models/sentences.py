@@ -49,6 +49,10 @@ TEMPLATES: dict[str, str] = {
         "{actor} asked for changes to {transition} (round {round}) for {user}, who requested "
         "it: “{reason}”"
     ),
+    "signoff.snoozed": "{actor} snoozed the reminders of {transition} (round {round}) until {until}",
+    "signoff.snoozed:reason": (
+        "{actor} snoozed the reminders of {transition} (round {round}) until {until}: “{reason}”"
+    ),
     "metric.recorded": "{actor} recorded {metric} = {value} ({source})",
     "metric.pushed": "{actor} pushed {count} metric value(s) for {metrics} ({source})",
     "monitor.added": "{actor} started monitoring {metric} ({direction} {threshold})",
@@ -82,6 +86,7 @@ VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "signoff.approved": lambda d: (
         "stand_in" if d.get("standing_in") else "reason" if d.get("reason") else None
     ),
+    "signoff.snoozed": lambda d: "reason" if d.get("reason") else None,
     "signoff.rejected": lambda d: "stand_in" if d.get("standing_in") else None,
     "signoff.changes_requested": lambda d: "stand_in" if d.get("standing_in") else None,
 }
@@ -114,6 +119,7 @@ ATTEMPTS: dict[str, str] = {
     "handoff.cancel": "cancel a hand-off",
     "handoff.request_changes": "ask for changes to {transition}",
     "handoff.reject": "reject {transition}",
+    "signoff.snooze": "snooze the reminders of {transition}",
     "handoff.resubmit": "resubmit {transition}",
     "button.click": "use a button",
     "home.open": "open Baton's home",

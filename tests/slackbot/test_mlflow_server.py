@@ -154,7 +154,7 @@ def test_challenger_is_signed_off_in_slack_then_baton_sets_champion_in_mlflow(
     assert missing.status_code == 400 and "champion" in missing.json()["message"]
 
     with caplog.at_level(logging.DEBUG, logger="bot.mlflow_registry"):
-        approve_all(hooked, handoff.id, [seeded.ds, seeded.domain])  # signed clicks
+        approve_all(hooked, handoff.id, [seeded.architect, seeded.domain])  # signed clicks
     champion = _version_by_alias(mlflow_server, model, "champion")
     assert champion["version"] == made["version"]
     assert "champion" in champion["aliases"] and "challenger" in champion["aliases"]

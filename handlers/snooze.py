@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import App
 
 from bot.blocks import reminders as reminder_blocks
@@ -16,7 +18,7 @@ def register(app: App, rt: Runtime) -> None:
         app.action(action_id)(listener(rt, Kind.ACTION, "signoff.snooze")(_snoozer(rt, choice)))
 
 
-def _snoozer(rt: Runtime, choice: str):  # noqa: ANN202 - a listener body
+def _snoozer(rt: Runtime, choice: str) -> Callable[[Incoming], None]:
     def on_snooze(req: Incoming) -> None:
         req.detail["handoff"] = req.button_value()
         with rt.session() as s:

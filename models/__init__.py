@@ -8,7 +8,7 @@ from models.integrations import ApiToken, ModelLink
 from models.lineage import ModelVersion
 from models.monitor import Alert, Monitor, Observation
 from models.outbox import OutboxMessage
-from models.people import SlackUser
+from models.people import Absence, SlackUser
 from models.policy_versions import PolicyVersion
 from models.project import Project
 from models.roster import RoleAssignment
@@ -17,6 +17,7 @@ from models.webhooks import WebhookSubscription
 from models.workspace import MessageRef, ReceivedEvent, Workspace
 
 __all__ = [
+    "Absence",
     "Alert",
     "ApiToken",
     "AuditChainHead",

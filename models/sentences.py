@@ -38,6 +38,19 @@ TEMPLATES: dict[str, str] = {
     "signoff.approved:stand_in": (
         "{actor} approved {transition} (round {round}) as {roles} for {user}, who requested it"
     ),
+    "signoff.approved:away": (
+        "{actor} approved {transition} (round {round}) as {roles} for {user}, who is away"
+    ),
+    "signoff.rejected:away": (
+        "{actor} rejected {transition} (round {round}) for {user}, who is away: “{reason}”"
+    ),
+    "signoff.changes_requested:away": (
+        "{actor} asked for changes to {transition} (round {round}) for {user}, who is away: "
+        "“{reason}”"
+    ),
+    "absence.started": "{actor} is away until {until}",
+    "absence.started:delegate": "{actor} is away until {until}; {user} signs for them",
+    "absence.ended": "{actor} is back",
     "signoff.rejected": "{actor} rejected {transition} (round {round}): “{reason}”",
     "signoff.rejected:stand_in": (
         "{actor} rejected {transition} (round {round}) for {user}, who requested it: “{reason}”"
@@ -83,13 +96,17 @@ TEMPLATES: dict[str, str] = {
 
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "role.assigned": lambda d: "lead" if d.get("lead") else None,
-    "signoff.approved": lambda d: (
-        "stand_in" if d.get("standing_in") else "reason" if d.get("reason") else None
-    ),
+    "signoff.approved": lambda d: _stood_in(d) or ("reason" if d.get("reason") else None),
     "signoff.snoozed": lambda d: "reason" if d.get("reason") else None,
-    "signoff.rejected": lambda d: "stand_in" if d.get("standing_in") else None,
-    "signoff.changes_requested": lambda d: "stand_in" if d.get("standing_in") else None,
+    "signoff.rejected": lambda d: _stood_in(d),
+    "signoff.changes_requested": lambda d: _stood_in(d),
+    "absence.started": lambda d: "delegate" if d.get("user") else None,
 }
+
+
+def _stood_in(detail: Mapping[str, Any]) -> str | None:
+    return {"requester": "stand_in", "away": "away"}.get(str(detail.get("standing_in") or ""))
+
 
 # What a refused request was trying to do, by the name the refusal was recorded under.
 ATTEMPTS: dict[str, str] = {
@@ -119,6 +136,8 @@ ATTEMPTS: dict[str, str] = {
     "handoff.cancel": "cancel a hand-off",
     "handoff.request_changes": "ask for changes to {transition}",
     "handoff.reject": "reject {transition}",
+    "absence.start": "mark themselves away",
+    "absence.end": "mark themselves back",
     "signoff.snooze": "snooze the reminders of {transition}",
     "handoff.resubmit": "resubmit {transition}",
     "button.click": "use a button",

@@ -15,6 +15,8 @@ from models.enums import Role
 from models.policy import Transition
 
 REQUESTER = "requester"  # SignOff.standing_in: the lead requested this hand-off
+AWAY = "away"  # the lead is away: their delegate, or the ML architect lead, signs
+Away = Mapping[str, str | None]  # who is away -> their delegate (None: none named)
 
 
 @dataclass(frozen=True)
@@ -30,17 +32,41 @@ class Signer:
 
 
 def signer_for(
-    role: Role, leads: Mapping[Role, str], requester: str, rules: Transition | None
+    role: Role,
+    leads: Mapping[Role, str],
+    requester: str,
+    rules: Transition | None,
+    away: Away | None = None,
+    required: list[Role] | None = None,
 ) -> Signer:
+    """`required`: the hand-off's roles, so a delegate who already signs one of them is passed
+    over (nobody signs twice for one hand-off)."""
+    away = away or {}
     lead = leads.get(role)
-    if lead is None or lead != requester or rules is None or rules.requester_may_sign:
-        return Signer(role, lead, lead)
+    forbidden = rules is not None and not rules.requester_may_sign
     architect = leads.get(Role.ML_ARCHITECT)
-    stand_in = architect if architect not in (None, requester) else None
-    return Signer(role, lead, stand_in, REQUESTER)
+
+    def may_sign(user: str | None) -> bool:
+        return user is not None and user not in away and not (forbidden and user == requester)
+
+    if lead is None:
+        return Signer(role, None, None)
+    if lead in away:
+        others = {leads.get(r) for r in (required or []) if r != role}
+        delegate = away[lead]
+        if may_sign(delegate) and delegate not in others and delegate != lead:
+            return Signer(role, lead, delegate, AWAY)
+        return Signer(role, lead, architect if may_sign(architect) else None, AWAY)
+    if forbidden and lead == requester:
+        return Signer(role, lead, architect if may_sign(architect) else None, REQUESTER)
+    return Signer(role, lead, lead)
 
 
 def signers(
-    roles: list[Role], leads: Mapping[Role, str], requester: str, rules: Transition | None
+    roles: list[Role],
+    leads: Mapping[Role, str],
+    requester: str,
+    rules: Transition | None,
+    away: Away | None = None,
 ) -> list[Signer]:
-    return [signer_for(r, leads, requester, rules) for r in roles]
+    return [signer_for(r, leads, requester, rules, away, roles) for r in roles]

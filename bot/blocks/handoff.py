@@ -71,7 +71,7 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
     return blocks
 
 
-STAND_IN_WHY = {"requester": "who requested it"}
+STAND_IN_WHY = {"requester": "who requested it", "away": "away"}
 
 
 def status_line(view: HandoffView) -> str:

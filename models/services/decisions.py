@@ -17,13 +17,13 @@ from models.notifications import (
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, DecisionResult
-from models.services import audit, lineage, outbox, webhooks
+from models.services import absences, audit, lineage, outbox, webhooks
 from models.services.common import active_assignments, leads_of
 from models.services.gates import handoff_decided
 from models.services.handoffs import announce_closed, refresh_alerts
 from models.services.policy_history import rules_in_force
 from models.services.views import get_handoff, handoff_view
-from models.signers import Signer, signers
+from models.signers import AWAY, Signer, signers
 
 REASON_MAX = 2000
 
@@ -89,7 +89,8 @@ def check_may_decide(
 def _signers(s: Session, project: Project, handoff: Handoff, policy: Policy) -> dict[Role, Signer]:
     """Who signs each required role, judged by the rules the hand-off was opened under."""
     rules = rules_in_force(handoff, policy)
-    chart = signers(handoff.required, leads_of(s, project), handoff.requested_by, rules)
+    away = absences.away_of(s, handoff.team_id, utcnow())
+    chart = signers(handoff.required, leads_of(s, project), handoff.requested_by, rules, away)
     return {signer.role: signer for signer in chart}
 
 
@@ -136,6 +137,11 @@ def _roles_decided_by(handoff: Handoff, chart: dict[Role, Signer], actor: Actor)
 
 def _separation_refusal(handoff: Handoff, barred: list[Signer]) -> str:
     labels = ", ".join(sg.role.label for sg in barred)
+    if barred[0].standing_in == AWAY:
+        return (
+            f"You are marked away, so your {labels} sign-off went to your stand-in. "
+            "Run `back` first to decide it yourself."
+        )
     who = "The project's ML architect lead" if barred[0].user else "A Baton admin"
     return (
         f"You requested this {handoff.from_stage.value} → {handoff.to_stage.value} hand-off, so "

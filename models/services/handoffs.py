@@ -26,6 +26,7 @@ from models.policy_versions import rules_of, transition_snapshot
 from models.project import Project
 from models.schemas import Actor, HandoffView
 from models.services import audit, outbox, webhooks
+from models.services.absences import away_of
 from models.services.common import get_active_project, leads_of, require_member
 from models.services.policy_history import note_version, rules_in_force
 from models.services.views import get_handoff, handoff_view, open_handoff_of
@@ -55,12 +56,16 @@ def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy:
     if current is not None and current.status == HandoffStatus.CHANGES_REQUESTED:
         transition = _rules(project, current, policy)
         prefill = {k: str(v) for k, v in current.packet.items()}
-        chart = signers(current.required, leads_of(s, project), current.requested_by, transition)
+        away = away_of(s, project.team_id, utcnow())
+        chart = signers(
+            current.required, leads_of(s, project), current.requested_by, transition, away
+        )
         return Form(key, transition, prefill, True, _stand_ins(chart))
     _refuse_second_open(s, project)
     transition = _transition(project, to_stage, policy)
     required = _required_roles(s, project, transition)
-    chart = signers(required, leads_of(s, project), actor.user_id, transition)
+    away = away_of(s, project.team_id, utcnow())
+    chart = signers(required, leads_of(s, project), actor.user_id, transition, away)
     return Form(key, transition, _last_packet(s, project, transition), False, _stand_ins(chart))
 
 
@@ -309,6 +314,7 @@ def _announce(
     ids = {"project_id": project.id, "handoff_id": handoff.id}
     outbox.to_channel(s, project.team_id, project.channel_id, kind(**ids))
     rules = rules_of(handoff.policy_snapshot)
-    chart = signers(handoff.required, leads_of(s, project), handoff.requested_by, rules)
+    away = away_of(s, project.team_id, utcnow())
+    chart = signers(handoff.required, leads_of(s, project), handoff.requested_by, rules, away)
     for user in dict.fromkeys(sg.user for sg in chart if sg.user):
         outbox.to_user(s, project.team_id, user, SignoffRequested(**ids))

@@ -133,7 +133,8 @@ def _owed(h: Handoff, p: Project, leads: Leads, policy: Policy, who: Reach) -> l
     rules = rules_in_force(h, policy)
     owed = []
     for role in h.pending_roles():
-        lead = signer_for(role, own, h.requested_by, rules).user  # a stand-in if the lead may not
+        away = who.away.get(p.team_id, {})
+        lead = signer_for(role, own, h.requested_by, rules, away, h.required).user  # or a stand-in
         for kind in _reminders_for(h, lead, p.team_id, who):
             owed.append(_Owed(h, p, role, kind, lead, architect, hours))
         if escalating and (architect is None or who.awake(p.team_id, architect)):

@@ -22,6 +22,7 @@ from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor
 from models.services import audit, people
+from models.services.absences import away_of
 from models.services.views import get_handoff, handoff_view
 from models.working_hours import WorkingHours, tomorrow_at_nine
 
@@ -94,6 +95,7 @@ class Reach:
     zones: dict[tuple[str, str], str]
     default_zone: str
     snoozes: dict[tuple[int, int], list[SignoffSnooze]] = field(default_factory=dict)
+    away: dict[str, dict[str, str | None]] = field(default_factory=dict)  # by workspace
 
     def awake(self, team_id: str, user: str) -> bool:
         return self.hours.is_open(self.now, self.zones.get((team_id, user), self.default_zone))
@@ -129,7 +131,8 @@ def reach(
         )
         for z in rows:
             snoozes[(z.handoff_id, z.round)].append(z)
-    return Reach(now, hours, zones, default_zone, dict(snoozes))
+    away = {team: away_of(s, team, now) for team in people_by_team}
+    return Reach(now, hours, zones, default_zone, dict(snoozes), away)
 
 
 def people_without_zone(s: Session, team_id: str, users: Iterable[str]) -> list[str]:

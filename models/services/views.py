@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.base import utcnow
 from models.columns import fits_row_id
 from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role
 from models.errors import NotFound
@@ -12,6 +13,7 @@ from models.handoff import Handoff
 from models.policy import Policy
 from models.project import Project
 from models.schemas import HandoffView, PacketLine, SignOffLine
+from models.services.absences import away_of
 from models.services.common import get_project, leads_by_project
 from models.services.policy_history import rules_in_force
 from models.signers import signer_for
@@ -61,7 +63,7 @@ def handoff_view(
         status=h.status,
         round=h.round,
         packet=packet_lines(h, policy),
-        checklist=_checklist(h, leads, policy),
+        checklist=_checklist(s, h, leads, policy),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
         due_at=h.due_at,
@@ -117,14 +119,17 @@ def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
     ]
 
 
-def _checklist(h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy) -> list[SignOffLine]:
+def _checklist(
+    s: Session, h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy
+) -> list[SignOffLine]:
     decided = h.signoffs_this_round()
     own = {role: user for (pid, role), user in leads.items() if pid == h.project_id}
     rules = rules_in_force(h, policy)
+    away = away_of(s, h.team_id, utcnow())
     lines = []
     for role in h.required:
         signoff = decided.get(role)
-        signer = signer_for(role, own, h.requested_by, rules)
+        signer = signer_for(role, own, h.requested_by, rules, away, h.required)
         lines.append(
             SignOffLine(
                 role=role,

@@ -1,5 +1,5 @@
 """sign-offs record whom a stand-in signed for (signoffs.on_behalf_of, signoffs.standing_in),
-snoozed reminders (signoff_snoozes), people's Slack time zones (slack_users.tz)
+snoozed reminders (signoff_snoozes), people's Slack time zones (slack_users.tz), absences
 
 Revision ID: 0012
 Revises: 0011
@@ -42,9 +42,24 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_signoff_snoozes_team_id"), "signoff_snoozes", ["team_id"])
     op.create_index(op.f("ix_signoff_snoozes_handoff_id"), "signoff_snoozes", ["handoff_id"])
+    op.create_table(
+        "absences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("until", sa.Date(), nullable=False),
+        sa.Column("delegate", sa.String(length=32), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("ended_at", sa.DateTime(), nullable=True),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_absences")),
+    )
+    op.create_index(op.f("ix_absences_team_id"), "absences", ["team_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_absences_team_id"), table_name="absences")
+    op.drop_table("absences")
     op.drop_index(op.f("ix_signoff_snoozes_handoff_id"), table_name="signoff_snoozes")
     op.drop_index(op.f("ix_signoff_snoozes_team_id"), table_name="signoff_snoozes")
     op.drop_table("signoff_snoozes")

@@ -92,7 +92,7 @@ def _approved(hooked, linked, db) -> int:
     send(hooked, created())
     send(hooked, aliased())
     (handoff,) = _mlflow_handoffs(db)
-    for lead in (linked.ds, linked.domain):
+    for lead in (linked.architect, linked.domain):  # for the ds, in whose name MLflow asked
         with db.session() as s:
             decisions.decide(s, Actor(HOME, lead), handoff.id, Decision.APPROVED, DEFAULT_POLICY)
     return handoff.id
@@ -140,7 +140,7 @@ def test_an_unreachable_mlflow_is_told_in_the_channel_and_retried_until_it_answe
     assert mlflow.received[-1][1] == {"name": MODEL, "alias": "champion", "version": "3"}
     tags = {body["key"]: body["value"] for path, body, _ in mlflow.received if "set-tag" in path}
     assert tags["baton.handoff_id"] == str(handoff_id)
-    assert tags["baton.approved_by"] == f"{linked.ds},{linked.domain}"
+    assert tags["baton.approved_by"] == f"{linked.architect},{linked.domain}"
     assert {auth for _p, _b, auth in mlflow.received} == {f"Bearer {TOKEN}"}
     said = _channel_texts(slack, linked.channel)
     assert sum("could not set" in t for t in said) == 1  # the retry did not repeat the notice

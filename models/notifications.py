@@ -191,6 +191,13 @@ class SignoffEscalation(AboutHandoff):
     architect: str | None = None
     snoozed: list[SnoozeNote] = []  # why it is late: who snoozed its reminders, until when
 
+    def data(self) -> dict[str, Any]:
+        """Without snoozes, stored exactly as escalations were before snoozes existed."""
+        stored = super().data()
+        if not self.snoozed:
+            stored.pop("snoozed")
+        return stored
+
 
 class RosterCheck(Notification):
     """The weekly roster check, to a project's creator or ML architect lead: a snapshot."""

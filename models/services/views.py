@@ -16,7 +16,7 @@ from models.schemas import HandoffView, PacketLine, SignOffLine
 from models.services.absences import away_of
 from models.services.common import get_project, leads_by_project
 from models.services.policy_history import rules_in_force
-from models.signers import signer_for
+from models.signers import Away, signer_for
 
 
 def open_handoff_of(s: Session, project: Project) -> Handoff | None:
@@ -48,6 +48,7 @@ def handoff_view(
     policy: Policy,
     leads: dict[tuple[int, Role], str] | None = None,
     project: Project | None = None,
+    away: Away | None = None,
 ) -> HandoffView:
     project = project or s.get(Project, h.project_id)
     assert project is not None
@@ -63,7 +64,9 @@ def handoff_view(
         status=h.status,
         round=h.round,
         packet=packet_lines(h, policy),
-        checklist=_checklist(s, h, leads, policy),
+        checklist=_checklist(
+            h, leads, policy, away_of(s, h.team_id, utcnow()) if away is None else away
+        ),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
         due_at=h.due_at,
@@ -91,7 +94,8 @@ def open_handoffs(
         query = query.where(Project.id == get_project(s, team_id, key).id)
     rows = s.execute(query).all()
     leads = leads_by_project(s, team_id, {p.id for _, p in rows})
-    return [handoff_view(s, h, policy, leads, p) for h, p in rows]
+    away = away_of(s, team_id, utcnow())  # once for the list, not per hand-off
+    return [handoff_view(s, h, policy, leads, p, away) for h, p in rows]
 
 
 def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> list[HandoffView]:
@@ -120,12 +124,11 @@ def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
 
 
 def _checklist(
-    s: Session, h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy
+    h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy, away: Away
 ) -> list[SignOffLine]:
     decided = h.signoffs_this_round()
     own = {role: user for (pid, role), user in leads.items() if pid == h.project_id}
     rules = rules_in_force(h, policy)
-    away = away_of(s, h.team_id, utcnow())
     lines = []
     for role in h.required:
         signoff = decided.get(role)

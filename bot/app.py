@@ -13,7 +13,17 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime import Runtime
-from handlers import actions, commands, envelope, events, home, project_setup, views, workflow
+from handlers import (
+    actions,
+    commands,
+    envelope,
+    events,
+    home,
+    project_setup,
+    snooze,
+    views,
+    workflow,
+)
 from handlers.context import TRY_AGAIN
 from models.schemas import Actor
 from models.services import audit, receipts
@@ -40,7 +50,7 @@ def build_app(rt: Runtime, *, socket_mode: bool = False) -> App:
     app.use(_only_installed_workspaces(rt))
     app.use(_drop_event_retries(rt))
     # Before actions: their buttons must match ahead of its catch-all listener.
-    for module in (commands, project_setup, home, actions, views, events, workflow):
+    for module in (commands, project_setup, home, snooze, actions, views, events, workflow):
         module.register(app, rt)
     return app
 

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from models.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from models.services.alerts import ESCALATION_MINUTES
 from models.sources import SourcePolicy
+from models.working_hours import DEFAULT_WORKING_HOURS, WorkingHours
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
     # A digest missed while no process ran is still sent if at most this late.
     baton_digest_grace_minutes: int = Field(default=60, ge=0)
     baton_alert_escalation_minutes: int = Field(default=ESCALATION_MINUTES, ge=1)
+    # Reminders and escalations reach a person only inside these hours, in their Slack zone.
+    baton_working_hours: str = DEFAULT_WORKING_HOURS
     # The secret given to MLflow when creating the webhook; without it /webhooks/mlflow answers 503.
     mlflow_webhook_secret: SecretStr | None = None
     # MLflow's REST API, for setting the production alias and the sign-off tags.
@@ -82,6 +85,15 @@ class Settings(BaseSettings):
                 "asks for sign-off, Baton sets the second after it"
             )
         return self
+
+    @field_validator("baton_working_hours")
+    @classmethod
+    def _working_hours(cls, value: str) -> str:
+        WorkingHours.parse(value)  # its ValueError names what is wrong
+        return value
+
+    def working_hours(self) -> WorkingHours:
+        return WorkingHours.parse(self.baton_working_hours)
 
     @field_validator("baton_timezone")
     @classmethod

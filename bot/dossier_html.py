@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 
-from models.dossier import Dossier, HandoffRecord, MonitorRecord, Person
+from models.dossier import DecisionLine, Dossier, HandoffRecord, MonitorRecord, Person
 
 CSS = """
 :root { --ink:#1d1c1d; --muted:#616061; --line:#dddddd; --ok:#1a7f37; --bad:#b42318; }
@@ -159,7 +159,7 @@ def _handoff(h: HandoffRecord) -> str:
             [
                 str(x.round),
                 _e(x.role) + (" <em>(as admin)</em>" if x.as_admin else ""),
-                _who(x.person),
+                _who(x.person) + _for(x),
                 f'<span class="{_e(x.decision)}">{_e(x.decision.replace("_", " "))}</span>',
                 _when(x.at),
                 _e(x.reason),
@@ -248,3 +248,14 @@ def _trail(d: Dossier) -> str:
         for e in d.events
     ]
     return "<h2>Audit trail</h2>" + _table(["#", "When", "What happened", "Hash"], rows)
+
+
+STOOD_IN = {"requester": "who requested it", "away": "away"}
+
+
+def _for(x: DecisionLine) -> str:
+    """ "for Lena (away)": a stand-in's decision names the lead it was signed for."""
+    if x.on_behalf_of is None:
+        return ""
+    why = STOOD_IN.get(x.standing_in or "", x.standing_in or "")
+    return f" for {_who(x.on_behalf_of)} ({_e(why)})"

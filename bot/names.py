@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from models.people import Profile
 from models.sentences import SYSTEM_ACTORS
 from models.services import people
 
@@ -48,3 +49,27 @@ def fill_names(
             for user_id, name in found.items():
                 people.remember(s, team_id, user_id, name)
     return len(found)
+
+
+def profile_lookup(
+    client: WebClient, session: Callable[[], AbstractContextManager[Session]]
+) -> Callable[[str, str], Profile | None]:
+    """users.info for one person, their zone cached beside their name; None when Slack cannot
+    say (down, unknown id), so a check never reports someone gone on a guess."""
+
+    def lookup(team_id: str, user_id: str) -> Profile | None:
+        try:
+            user = client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            log.info("profiles: users.info %s: %s", user_id, exc.response.get("error"))
+            return None
+        except OSError as exc:
+            log.warning("profiles: Slack unreachable (%s)", exc)
+            return None
+        profile = Profile(tz=user.get("tz") or None, deleted=bool(user.get("deleted")))
+        name = (user.get("profile") or {}).get("real_name") or user.get("name") or user_id
+        with session() as s:
+            people.remember(s, team_id, user_id, str(name), tz=profile.tz)
+        return profile
+
+    return lookup

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
+from bot.blocks import roster as roster_blocks
 from bot.blocks.digest import digest_message
 from bot.blocks.home import home_view
 from bot.blocks.reminders import escalation_message, reminder_message
@@ -45,6 +46,7 @@ from models.notifications import (
     Notification,
     ProjectAdvanced,
     RoleAssigned,
+    RosterCheck,
     SignoffEscalation,
     SignoffReminder,
     SignoffRequested,
@@ -53,7 +55,7 @@ from models.outbox import OutboxMessage
 from models.policy import Policy
 from models.project import Project
 from models.schemas import HandoffView
-from models.services import roster, views
+from models.services import roster, roster_health, views
 from models.services.monitoring import alert_view
 from models.services.views import view_by_id
 from models.workspace import MessageRef
@@ -157,7 +159,7 @@ def signoff_reminder(d: Delivery, note: SignoffReminder) -> Plan:
 @renders(SignoffEscalation)
 def signoff_escalation(d: Delivery, note: SignoffEscalation) -> Plan:
     view = d.handoff(note.handoff_id)
-    return d.post(escalation_message(view, note.role, note.approver, note.architect))
+    return d.post(escalation_message(view, note.role, note.approver, note.architect, note.snoozed))
 
 
 # -- hand-off outcomes ---------------------------------------------------------------------------
@@ -189,6 +191,11 @@ def handoff_received(d: Delivery, note: HandoffReceived) -> Plan:
 def role_assigned(d: Delivery, note: RoleAssigned) -> Plan:
     key = d.project_key(note.project_id)
     return d.post(handoff_blocks.role_assigned_message(key, note.role.label, note.lead, note.by))
+
+
+@renders(RosterCheck)
+def roster_check(d: Delivery, note: RosterCheck) -> Plan:
+    return d.post(roster_blocks.roster_check_message(note.gap))
 
 
 @renders(DigestPost)
@@ -277,4 +284,6 @@ def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
 def home_for(s: Session, team_id: str, user_id: str, policy: Policy) -> Payload:
     """One person's App Home view, from current state (published, not posted)."""
     pending = views.pending_signoffs(s, team_id, user_id, policy)
-    return home_view(pending, roster.my_projects(s, team_id, user_id), utcnow())
+    mine = roster.my_projects(s, team_id, user_id)
+    gaps = roster_health.gaps_by_key(s, team_id, [p.key for p in mine], policy)
+    return home_view(pending, mine, utcnow(), gaps)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.names import profile_lookup
 from bot.runtime import Runtime
 from jobs.context import JobContext
 from jobs.registry import JOBS, Job
@@ -44,6 +45,8 @@ def job_context(rt: Runtime) -> JobContext:
         alert_escalation_minutes=settings.baton_alert_escalation_minutes,
         metric_sources=rt.metric_sources or settings.metric_sources(),
         observation_retention_days=settings.baton_observation_retention_days,
+        people=profile_lookup(rt.client, rt.session),
+        working_hours=settings.working_hours(),
     )
 
 

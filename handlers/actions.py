@@ -136,7 +136,9 @@ def _register_alert_buttons(app: App, rt: Runtime) -> None:
         req.detail["alert"] = req.button_value()
         with rt.session() as s:
             form = monitoring.retrain_form(s, req.actor, req.button_id(ALERT), rt.policy)
-        view = handoff_blocks.form_view(form.key, form.transition, form.prefill, form.resubmit)
+        view = handoff_blocks.form_view(
+            form.key, form.transition, form.prefill, form.resubmit, form.stand_ins
+        )
         req.open_view(view, FORM_FAILED)
 
 
@@ -145,7 +147,7 @@ def _ask_reason(rt: Runtime, req: Incoming, decision: Decision) -> None:
     req.detail["handoff"] = req.button_value()
     handoff_id = req.button_id(HANDOFF)
     with rt.session(reading=True) as s:
-        decisions.check_may_decide(s, req.actor, handoff_id, decision)
+        decisions.check_may_decide(s, req.actor, handoff_id, decision, rt.policy)
         view = views.view_by_id(s, req.actor.team_id, handoff_id, rt.policy)
     reply = ephemeral_reply_url(req.body)  # the modal's submission replaces that card
     req.open_view(handoff_blocks.reason_view(handoff_id, decision, view, reply), FORM_FAILED)

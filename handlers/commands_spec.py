@@ -14,10 +14,10 @@ import functools
 import operator
 
 from handlers.registry import COMMANDS, DEFAULT_COMMAND, Subcommand, help_entries, usage_for, verbs
-from handlers.subcommands import digest, handoff, help, monitor, project, records, roster
+from handlers.subcommands import away, digest, handoff, help, monitor, project, records, roster
 from handlers.subcommands.records import DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT
 
-TOPICS = (help, project, roster, handoff, records, monitor, digest)  # help lists them so
+TOPICS = (help, project, roster, handoff, away, records, monitor, digest)  # help lists them so
 _ORDER = [m.__name__ for m in TOPICS]
 COMMANDS.sort(key=lambda c: _ORDER.index(c.__module__))  # stable: declaration order within one
 

@@ -27,7 +27,7 @@ def register(app: App, rt: Runtime) -> None:
 
 def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> None:
     try:
-        with rt.session(reading=True) as s:
+        with rt.session() as s:  # not read-only: the roster check may cache a user's profile
             view = home_for(s, team_id, user_id, rt.policy)
         client.views_publish(user_id=user_id, view=view)
     except SQLAlchemyError as exc:

@@ -375,6 +375,9 @@ class Args:
     def take_optional(self) -> str | None:
         return self._tokens.pop(0).value if self._tokens else None
 
+    def peek(self) -> str | None:
+        return self._tokens[0].value if self._tokens else None
+
     def take_rest(self) -> str | None:
         """Everything left, as the user typed it (one quoted token loses its quotes)."""
         rest, self._tokens = self._tokens, []

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.people import Profile
 from models.policy import Policy
 from models.services.alerts import ESCALATION_MINUTES
 from models.sources import SourcePolicy
+from models.working_hours import DEFAULT_WORKING_HOURS, WorkingHours
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,12 @@ class JobContext:
     resolve: Callable[[str, int], list[str]] | None = None  # DNS for sources; None: the system's
     # Observations older than this many days are pruned daily; None keeps them all.
     observation_retention_days: int | None = None
+    # Slack's profile of a person (users.info), for the roster check; None: nobody asked.
+    people: Callable[[str, str], Profile | None] | None = None
+    # When reminders may reach a person, in their own zone (BATON_WORKING_HOURS).
+    working_hours: WorkingHours = field(
+        default_factory=lambda: WorkingHours.parse(DEFAULT_WORKING_HOURS)
+    )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

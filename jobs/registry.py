@@ -21,10 +21,11 @@ from jobs import (
     metrics_pull,
     observations_prune,
     reminders,
+    roster_check,
 )
 from jobs.context import JobContext
 
-MINUTE, DAY = timedelta(minutes=1), timedelta(days=1)
+MINUTE, DAY, WEEK = timedelta(minutes=1), timedelta(days=1), timedelta(days=7)
 
 
 def always(ctx: JobContext) -> bool:
@@ -68,6 +69,7 @@ JOBS: tuple[Job, ...] = (
         enabled=observations_prune.wanted,
     ),
     Job("metrics_pull", metrics_pull, own_thread=True),
+    Job("roster_check", roster_check, claim_every=WEEK),
 )
 
 # Jobs no tick runs: `baton digest` runs this one (every home channel's digest, now).

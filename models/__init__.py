@@ -3,12 +3,12 @@
 from models.audit import AuditChainHead, AuditEvent
 from models.base import Base
 from models.gates import MlflowPromotion, WorkflowStep
-from models.handoff import Handoff, SignOff
+from models.handoff import Handoff, SignOff, SignoffSnooze
 from models.integrations import ApiToken, ModelLink
 from models.lineage import ModelVersion
 from models.monitor import Alert, Monitor, Observation
 from models.outbox import OutboxMessage
-from models.people import SlackUser
+from models.people import Absence, SlackUser
 from models.policy_versions import PolicyVersion
 from models.project import Project
 from models.roster import RoleAssignment
@@ -17,6 +17,7 @@ from models.webhooks import WebhookSubscription
 from models.workspace import MessageRef, ReceivedEvent, Workspace
 
 __all__ = [
+    "Absence",
     "Alert",
     "ApiToken",
     "AuditChainHead",
@@ -38,6 +39,7 @@ __all__ = [
     "ReminderSent",
     "RoleAssignment",
     "SignOff",
+    "SignoffSnooze",
     "SlackUser",
     "WebhookSubscription",
     "WorkflowStep",

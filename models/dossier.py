@@ -34,6 +34,8 @@ class DecisionLine(View):
     reason: str | None
     at: datetime
     as_admin: bool
+    on_behalf_of: Person | None = None  # a stand-in's decision: the lead it was signed for
+    standing_in: str | None = None  # why: "requester" (separation of duties) or "away"
 
 
 class EventLine(View):

@@ -86,6 +86,24 @@ class SignOff(TeamScoped, Base):
     decision: Mapped[Decision] = mapped_column(str_enum(Decision))
     reason: Mapped[str | None] = mapped_column(Text)
     as_admin: Mapped[bool] = mapped_column(default=False)
+    # A stand-in's decision: the lead it was signed for, and why ("requester": separation
+    # of duties kept that lead from signing the hand-off they requested).
+    on_behalf_of: Mapped[str | None] = mapped_column(String(32))
+    standing_in: Mapped[str | None] = mapped_column(String(16))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     handoff: Mapped[Handoff] = relationship(back_populates="signoffs")
+
+
+class SignoffSnooze(TeamScoped, Base):
+    """A signer asked not to be reminded of this round before `until`."""
+
+    __tablename__ = "signoff_snoozes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id"), index=True)
+    round: Mapped[int]
+    user_id: Mapped[str] = mapped_column(String(32))
+    until: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,7 @@ it. tests/bot/test_notifications.py fails while any class lacks its renderer.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from models.digest import DigestView
 from models.enums import Role
 from models.outbox import SLACK_SINK, OutboxMessage
+from models.schemas import RosterGap
 
 # Fields kept in the row's own columns rather than in `data`.
 COLUMNS = ("project_id", "handoff_id")
@@ -181,11 +183,34 @@ class SignoffReminder(AboutHandoff):
     hours_overdue: int = 0
 
 
+class SnoozeNote(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    user: str
+    until: datetime
+    reason: str | None = None
+
+
 class SignoffEscalation(AboutHandoff):
     topic: ClassVar[str] = "signoff.escalation"
     role: Role
     approver: str | None = None
     architect: str | None = None
+    snoozed: list[SnoozeNote] = []  # why it is late: who snoozed its reminders, until when
+
+    def data(self) -> dict[str, Any]:
+        """Without snoozes, stored exactly as escalations were before snoozes existed."""
+        stored = super().data()
+        if not self.snoozed:
+            stored.pop("snoozed")
+        return stored
+
+
+class RosterCheck(Notification):
+    """The weekly roster check, to a project's creator or ML architect lead: a snapshot."""
+
+    topic: ClassVar[str] = "roster.check"
+    project_id: int
+    gap: RosterGap
 
 
 # -- monitoring -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ can act on.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,6 +17,10 @@ from models.enums import Role, Stage
 from models.packet_fields import OPTION_MAX, OPTIONS_MAX, FieldType
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+
+SelfSignoff = Literal["forbidden", "allowed"]
+# Separation of duties where code reaches users: whoever requests these cannot sign them.
+SELF_SIGNOFF_FORBIDDEN = {(Stage.DEVELOP, Stage.DEPLOY), (Stage.DEPLOY, Stage.MONITOR)}
 
 
 class PacketField(BaseModel):
@@ -79,6 +83,24 @@ class Transition(BaseModel):
     receivers: tuple[Role, ...] = Field(min_length=1)
     fields: tuple[PacketField, ...] = Field(min_length=1)
     sla_hours: float = Field(gt=0, le=24 * 90)
+    # May the requester sign for a role they lead? Unset: the built-in rule for this pair.
+    self_signoff: SelfSignoff = "allowed"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _built_in_self_signoff(cls, data: Any) -> Any:
+        """Files and snapshots written before the setting get the built-in default."""
+        if not isinstance(data, dict) or data.get("self_signoff") is not None:
+            return data
+        try:
+            pair = (
+                Stage(data.get("from", data.get("from_stage"))),
+                Stage(data.get("to", data.get("to_stage"))),
+            )
+        except ValueError:
+            return data  # the field validators name the bad stage
+        forbidden = pair in SELF_SIGNOFF_FORBIDDEN
+        return {**data, "self_signoff": "forbidden" if forbidden else "allowed"}
 
     @field_validator("signoff", "signoff_if_assigned", "receivers", mode="before")
     @classmethod
@@ -103,6 +125,10 @@ class Transition(BaseModel):
     @property
     def name(self) -> str:
         return f"{self.from_stage.value} → {self.to_stage.value}"
+
+    @property
+    def requester_may_sign(self) -> bool:
+        return self.self_signoff == "allowed"
 
     def field(self, key: str) -> PacketField | None:
         return next((f for f in self.fields if f.key == key), None)

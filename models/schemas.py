@@ -63,6 +63,11 @@ class SignOffLine(View):
     decided_by: str | None = None
     reason: str | None = None
     decided_at: datetime | None = None
+    # Who signs while pending: the lead, or a stand-in (standing_in says why); None: an admin.
+    signer: str | None = None
+    standing_in: str | None = None
+    on_behalf_of: str | None = None  # decided by a stand-in for this lead
+    as_admin: bool = False
 
 
 class HandoffView(View):
@@ -103,11 +108,32 @@ class DecisionResult(View):
     advanced: bool = False
 
 
+class DepartedLead(View):
+    role: Role
+    user: str
+
+
+class RosterGap(View):
+    """What keeps a project's next hand-off from being signed: roles it requires that nobody
+    leads, and leads who left the workspace."""
+
+    project_key: str
+    project_name: str
+    to_stage: Stage
+    vacant: list[Role]
+    departed: list[DepartedLead] = []
+
+    @property
+    def any(self) -> bool:
+        return bool(self.vacant or self.departed)
+
+
 class ProjectCard(View):
     project: ProjectSummary
     roles: list[RoleHolders]
     open_handoff: HandoffView | None
     next_stages: list[Stage]
+    gap: RosterGap | None = None  # the next hand-off's required roles nobody leads
 
 
 class MyProject(View):

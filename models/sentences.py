@@ -46,9 +46,36 @@ TEMPLATES: dict[str, str] = {
     "handoff.rejected": "{transition} was rejected",
     "signoff.approved": "{actor} approved {transition} (round {round}) as {roles}",
     "signoff.approved:reason": "{actor} approved {transition} (round {round}) as {roles}: “{reason}”",
+    "signoff.approved:stand_in": (
+        "{actor} approved {transition} (round {round}) as {roles} for {user}, who requested it"
+    ),
+    "signoff.approved:away": (
+        "{actor} approved {transition} (round {round}) as {roles} for {user}, who is away"
+    ),
+    "signoff.rejected:away": (
+        "{actor} rejected {transition} (round {round}) for {user}, who is away: “{reason}”"
+    ),
+    "signoff.changes_requested:away": (
+        "{actor} asked for changes to {transition} (round {round}) for {user}, who is away: "
+        "“{reason}”"
+    ),
+    "absence.started": "{actor} is away until {until}",
+    "absence.started:delegate": "{actor} is away until {until}; {user} signs for them",
+    "absence.ended": "{actor} is back",
     "signoff.rejected": "{actor} rejected {transition} (round {round}): “{reason}”",
+    "signoff.rejected:stand_in": (
+        "{actor} rejected {transition} (round {round}) for {user}, who requested it: “{reason}”"
+    ),
     "signoff.changes_requested": (
         "{actor} asked for changes to {transition} (round {round}): “{reason}”"
+    ),
+    "signoff.changes_requested:stand_in": (
+        "{actor} asked for changes to {transition} (round {round}) for {user}, who requested "
+        "it: “{reason}”"
+    ),
+    "signoff.snoozed": "{actor} snoozed the reminders of {transition} (round {round}) until {until}",
+    "signoff.snoozed:reason": (
+        "{actor} snoozed the reminders of {transition} (round {round}) until {until}: “{reason}”"
     ),
     "metric.recorded": "{actor} recorded {metric} = {value} ({source})",
     "metric.pushed": "{actor} pushed {count} metric value(s) for {metrics} ({source})",
@@ -70,18 +97,31 @@ TEMPLATES: dict[str, str] = {
     "webhook.added": "{actor} added a webhook to {url} for {events}",
     "webhook.removed": "{actor} removed the webhook to {url}",
     "observations.pruned": "{actor} pruned {count} monitoring observation(s) older than {before}",
+    "roster.gaps_reported": (
+        "{actor} told the managers of {project} what {stage} lacks: a lead for {vacant}; "
+        "leads gone from the workspace: {departed}"
+    ),
     "digest.scheduled": "{actor} scheduled the digest for {channel} ({cron}, {timezone})",
     "refused": "{actor} tried to {attempt} — refused: {reason}",
 }
 
 VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "role.assigned": lambda d: "lead" if d.get("lead") else None,
-    "signoff.approved": lambda d: "reason" if d.get("reason") else None,
+    "signoff.approved": lambda d: _stood_in(d) or ("reason" if d.get("reason") else None),
+    "signoff.snoozed": lambda d: "reason" if d.get("reason") else None,
+    "signoff.rejected": lambda d: _stood_in(d),
+    "signoff.changes_requested": lambda d: _stood_in(d),
+    "absence.started": lambda d: "delegate" if d.get("user") else None,
     "project.overseer_set": lambda d: (
         "cleared" if not d.get("user") else "replaced" if d.get("previous_overseer") else None
     ),
     "oversight.archived": lambda d: "cancelled" if d.get("handoff_id") else None,
 }
+
+
+def _stood_in(detail: Mapping[str, Any]) -> str | None:
+    return {"requester": "stand_in", "away": "away"}.get(str(detail.get("standing_in") or ""))
+
 
 # What a refused request was trying to do, by the name the refusal was recorded under.
 ATTEMPTS: dict[str, str] = {
@@ -111,6 +151,9 @@ ATTEMPTS: dict[str, str] = {
     "handoff.cancel": "cancel a hand-off",
     "handoff.request_changes": "ask for changes to {transition}",
     "handoff.reject": "reject {transition}",
+    "absence.start": "mark themselves away",
+    "absence.end": "mark themselves back",
+    "signoff.snooze": "snooze the reminders of {transition}",
     "handoff.resubmit": "resubmit {transition}",
     "button.click": "use a button",
     "home.open": "open Baton's home",

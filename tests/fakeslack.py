@@ -129,6 +129,8 @@ class FakeSlack:
         self.app_token, self.socket_url = "xapp-test-app-token", ""
         self.bot_user_id, self.bot_id = bot_user_id, bot_id
         self.users: dict[str, str] = dict(users or {})
+        # users.info's other user fields a test sets, e.g. {"tz": "Europe/Berlin", "deleted": True}
+        self.user_fields: dict[str, Json] = {}
         self._clock = clock
         self._cond = threading.Condition(threading.RLock())
         self._stopping = threading.Event()
@@ -480,7 +482,8 @@ class FakeSlack:
         name = self.users[user_id]
         profile = {"real_name": name, "display_name": name}
         person = {"id": user_id, "team_id": self.team_id, "name": name, "real_name": name}
-        return {"ok": True, "user": {**person, "is_bot": False, "profile": profile}}
+        extra = self.user_fields.get(user_id, {})
+        return {"ok": True, "user": {**person, "is_bot": False, "profile": profile, **extra}}
 
     def _auth_test(self, p: Json) -> Json:
         return {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.blocks.kit import (
@@ -31,6 +31,7 @@ from models import packet_fields
 from models.enums import Decision, HandoffStatus
 from models.policy import PacketField, Transition
 from models.schemas import HandoffView, SignOffLine
+from models.signers import Signer
 
 APPROVE, REQUEST_CHANGES, REJECT = "handoff.approve", "handoff.request_changes", "handoff.reject"
 RESUBMIT = "handoff.resubmit"
@@ -77,6 +78,9 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
     return blocks
 
 
+STAND_IN_WHY = {"requester": "who requested it", "away": "away"}
+
+
 def status_line(view: HandoffView) -> str:
     """Who cancelled, when it was not the requester (an admin, a pipeline)."""
     if view.status == HandoffStatus.CANCELLED and view.closed_by not in (None, view.requested_by):
@@ -90,18 +94,47 @@ def checklist(view: HandoffView) -> str:
 
 def checklist_line(line: SignOffLine, *, closed: bool = False) -> str:
     """closed: the hand-off ended, so a role nobody decided is no longer waited on."""
-    lead = user(line.lead) if line.lead else "_no lead_"
     if line.state is None and closed:
         return f":heavy_minus_sign: *{escape(line.label)}*: not needed — closed"
     if line.state is None:
-        return f"{STATE_ICON[None]} *{escape(line.label)}*: pending, {lead}"
+        return f"{STATE_ICON[None]} *{escape(line.label)}*: pending, {_pending_signer(line)}"
     verb = {
         Decision.APPROVED: "approved",
         Decision.CHANGES_REQUESTED: "changes requested",
         Decision.REJECTED: "rejected",
     }[line.state]
     reason = f": “{cut(escape(line.reason), 200)}”" if line.reason else ""
-    return f"{STATE_ICON[line.state]} *{escape(line.label)}*: {verb} by {user(line.decided_by or '')}{reason}"
+    return f"{STATE_ICON[line.state]} *{escape(line.label)}*: {verb} by {_decider(line)}{reason}"
+
+
+def _pending_signer(line: SignOffLine) -> str:
+    if not line.lead:
+        return "_no lead_"
+    if not line.standing_in:
+        return user(line.lead)
+    signer = user(line.signer) if line.signer else "a Baton admin"
+    return (
+        f"{signer} for {user(line.lead)} ({STAND_IN_WHY.get(line.standing_in, line.standing_in)})"
+    )
+
+
+def stand_in_note(transition: Transition, signer: Signer) -> str:
+    """Said on the form before submit: whose sign-off goes to someone else, and why."""
+    who = f"{user(signer.user)} (ML architect lead)" if signer.user else "a Baton admin"
+    return (
+        f":scales: You lead {escape(signer.role.label)}, and self sign-off is not allowed on "
+        f"{transition.name}: {who} signs for {escape(signer.role.label)} instead."
+    )
+
+
+def _decider(line: SignOffLine) -> str:
+    who = user(line.decided_by or "")
+    if line.as_admin:
+        return f"{who} (admin)"
+    if line.on_behalf_of:
+        why = STAND_IN_WHY.get(line.standing_in or "", line.standing_in or "")
+        return f"{who} for {user(line.on_behalf_of)} ({why})"
+    return who
 
 
 def decision_buttons(handoff_id: int) -> Block:
@@ -186,19 +219,26 @@ def role_assigned_message(key: str, role_label: str, lead: bool, by: str) -> dic
     return message(f"You are now {what} on {key}", [section(text)])
 
 
-def form_view(key: str, transition: Transition, prefill: dict[str, str], resubmit: bool) -> Block:
+def form_view(
+    key: str,
+    transition: Transition,
+    prefill: dict[str, str],
+    resubmit: bool,
+    stand_ins: Sequence[Signer] = (),
+) -> Block:
     intro = (
         f"*{escape(key)}*: {transition.name}. Sign-off by "
         + ", ".join(r.label for r in transition.signoff)
         + f"; SLA {transition.sla_hours:g} h."
     )
+    notes = [context(stand_in_note(transition, signer)) for signer in stand_ins]
     inputs = [field_input(f, prefill.get(f.key, "")) for f in transition.fields]
     metadata = json.dumps({"key": key, "to": transition.to_stage.value})
     verb = "Resubmit" if resubmit else "Request"
     return modal(
         f"{verb} hand-off",
         FORM_CALLBACK,
-        [section(intro), *inputs],
+        [section(intro), *notes, *inputs],
         submit=verb,
         private_metadata=metadata,
     )

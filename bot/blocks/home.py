@@ -4,14 +4,16 @@ their buttons; New project and Request a hand-off at the top."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from bot.blocks.handoff import decision_buttons
 from bot.blocks.kit import Block, actions, button, context, divider, header, home, modal, section
 from bot.blocks.replies import STAGE_ICON
+from bot.blocks.roster import gap_summary
 from bot.blocks.text import cut, escape, slash_command, user
-from models.schemas import HandoffView, MyProject
+from models.schemas import HandoffView, MyProject, RosterGap
 
 CARDS_SHOWN = 8  # four blocks each; a home view holds 100
 PROJECTS_SHOWN = 20  # two blocks each
@@ -21,8 +23,12 @@ CHOICE_CALLBACK, CHOICE_BLOCK = "home.handoff_choice", "project"
 
 
 def home_view(
-    pending: list[HandoffView], projects: list[MyProject], now: datetime
+    pending: list[HandoffView],
+    projects: list[MyProject],
+    now: datetime,
+    gaps: Mapping[str, RosterGap] | None = None,
 ) -> dict[str, Any]:
+    gaps = gaps or {}
     blocks: list[Block] = [
         actions(
             "home.top",
@@ -42,7 +48,7 @@ def home_view(
     if not projects:
         blocks.append(context("You hold no role yet. *New project* sets one up."))
     for project in projects[:PROJECTS_SHOWN]:
-        blocks += project_blocks(project)
+        blocks += project_blocks(project, gaps.get(project.key))
     if len(projects) > PROJECTS_SHOWN:
         blocks.append(
             context(
@@ -76,9 +82,11 @@ def waiting_blocks(view: HandoffView, now: datetime) -> list[Block]:
     return [section(line), context(*packet) if packet else context(" "), decision_buttons(view.id)]
 
 
-def project_blocks(p: MyProject) -> list[Block]:
+def project_blocks(p: MyProject, gap: RosterGap | None = None) -> list[Block]:
     roles = ", ".join(r.label + (" (lead)" if r in p.lead_of else "") for r in p.roles)
     line = f"{STAGE_ICON[p.stage]} *{escape(p.name)}* (`{p.key}`): {p.stage.value}\n{escape(roles)}"
+    if gap is not None:
+        line += f"\n{gap_summary(gap)}"  # the next hand-off needs a lead nobody holds
     return [
         section(line),
         actions(

@@ -18,6 +18,7 @@ from bot.blocks.kit import (
     section,
     static_select,
 )
+from bot.blocks.roster import gap_blocks
 from bot.blocks.text import BLOCK_ID_MAX, channel, cut, escape, slash_command, unescape, user
 from models.digest import StatusView
 from models.enums import ROLE_ALIASES, Decision, HandoffStatus, Role, Stage
@@ -156,6 +157,7 @@ def status_card(status: StatusView, now: datetime) -> dict[str, Any]:
             f"next: {nxt}" + (f" · overseer {user(p.overseer)}" if p.overseer else "")
         ),
         *fields(_role_fields([h for h in card.roles if h.members])),
+        *gap_blocks(card.gap),
         divider(),
     ]
     h = card.open_handoff

@@ -184,10 +184,10 @@ def _approve_all(rt: Runtime, key: str) -> None:
     if handoff is None:
         raise RuntimeError(f"{key} has no open hand-off to approve")
     for line in handoff.waiting_on:
-        if line.lead is None:
+        if line.signer is None:
             raise RuntimeError(f"{key} has no lead for {line.label}")
         with rt.session() as s:
-            decisions.decide(s, _actor(line.lead), handoff.id, Decision.APPROVED, rt.policy)
+            decisions.decide(s, _actor(line.signer), handoff.id, Decision.APPROVED, rt.policy)
 
 
 def packet(transition: Transition, demo: DemoProject) -> dict[str, str]:

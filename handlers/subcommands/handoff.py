@@ -37,7 +37,9 @@ class HandoffOpen(Subcommand):
 
     def run(self, ctx: CommandContext) -> OpenView:
         form = handoffs.form_for(ctx.s, ctx.actor, self.key, self.to_stage, ctx.rt.policy)
-        view = handoff_blocks.form_view(form.key, form.transition, form.prefill, form.resubmit)
+        view = handoff_blocks.form_view(
+            form.key, form.transition, form.prefill, form.resubmit, form.stand_ins
+        )
         return OpenView(view, FORM_FAILED)
 
 

@@ -17,11 +17,13 @@ from models.notifications import (
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, DecisionResult
-from models.services import audit, lineage, outbox, webhooks
+from models.services import absences, audit, lineage, outbox, webhooks
 from models.services.common import active_assignments, leads_of
 from models.services.gates import handoff_decided
 from models.services.handoffs import announce_closed, refresh_alerts
+from models.services.policy_history import rules_in_force
 from models.services.views import get_handoff, handoff_view
+from models.signers import AWAY, Signer, signers
 
 REASON_MAX = 2000
 
@@ -39,29 +41,17 @@ def decide(
     handoff = get_handoff(s, actor.team_id, handoff_id, lock=True)
     project = s.get(Project, handoff.project_id)
     assert project is not None
-    leads = leads_of(s, project)  # read once: for the roles, the admin flag and the view
-    by_project = {(project.id, role): user for role, user in leads.items()}
-    roles = _roles_decided_by(leads, handoff, actor)
+    chart = _signers(s, project, handoff, policy)
+    roles = _roles_decided_by(handoff, chart, actor)
     decided = handoff.signoffs_this_round()
     if roles and all(r in decided and decided[r].decision == decision for r in roles):
-        view = handoff_view(s, handoff, policy, by_project, project)
+        view = handoff_view(s, handoff, policy, project=project)
         return DecisionResult(handoff=view, changed=False)
     _refuse_unless_decidable(handoff, roles, decided, decision)
     reason = _reason(decision, reason)
     undecided = [r for r in roles if r not in decided]
     for role in undecided:
-        s.add(
-            SignOff(
-                team_id=handoff.team_id,
-                handoff=handoff,
-                round=handoff.round,
-                role=role,
-                user_id=actor.user_id,
-                decision=decision,
-                reason=reason,
-                as_admin=actor.is_admin and leads.get(role) != actor.user_id,
-            )
-        )
+        s.add(_signoff(handoff, chart[role], actor, decision, reason))
     s.flush()
     audit.record(
         s,
@@ -72,32 +62,71 @@ def decide(
         round=handoff.round,
         roles=undecided,
         reason=reason,
+        **_stand_in_detail([chart[r] for r in undecided], actor),
     )
     advanced = _follow_up(s, actor, project, handoff, decision)
     if handoff.status != HandoffStatus.PENDING:
         webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
     handoff.version += 1
-    signers = [leads[r] for r in handoff.required if r in leads]
+    signers = [sg.user for sg in chart.values() if sg.user]
     outbox.refresh_home(s, project.team_id, *signers, handoff.requested_by)
     note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
     outbox.to_channel(s, project.team_id, project.channel_id, note)
-    view = handoff_view(s, handoff, policy, by_project, project)
+    view = handoff_view(s, handoff, policy, project=project)
     return DecisionResult(handoff=view, changed=True, advanced=advanced)
 
 
-def check_may_decide(s: Session, actor: Actor, handoff_id: int, decision: Decision) -> None:
+def check_may_decide(
+    s: Session, actor: Actor, handoff_id: int, decision: Decision, policy: Policy
+) -> None:
     """The refusal `decide` would give, raised before anyone types a reason for nothing."""
     handoff = get_handoff(s, actor.team_id, handoff_id)
     project = s.get(Project, handoff.project_id)
     assert project is not None
-    roles = _roles_decided_by(leads_of(s, project), handoff, actor)
+    roles = _roles_decided_by(handoff, _signers(s, project, handoff, policy), actor)
     _refuse_unless_decidable(handoff, roles, handoff.signoffs_this_round(), decision)
 
 
-def _roles_decided_by(leads: dict[Role, str], handoff: Handoff, actor: Actor) -> list[Role]:
-    led = [r for r in handoff.required if leads.get(r) == actor.user_id]
-    if led or not actor.is_admin:
-        return led
+def _signers(s: Session, project: Project, handoff: Handoff, policy: Policy) -> dict[Role, Signer]:
+    """Who signs each required role, judged by the rules the hand-off was opened under."""
+    rules = rules_in_force(handoff, policy)
+    away = absences.away_of(s, handoff.team_id, utcnow())
+    chart = signers(handoff.required, leads_of(s, project), handoff.requested_by, rules, away)
+    return {signer.role: signer for signer in chart}
+
+
+def _signoff(
+    handoff: Handoff, signer: Signer, actor: Actor, decision: Decision, reason: str | None
+) -> SignOff:
+    own = signer.user == actor.user_id  # the lead, or the stand-in the rules name
+    return SignOff(
+        team_id=handoff.team_id,
+        handoff=handoff,
+        round=handoff.round,
+        role=signer.role,
+        user_id=actor.user_id,
+        decision=decision,
+        reason=reason,
+        as_admin=actor.is_admin and not own,
+        on_behalf_of=signer.lead if own and signer.is_stand_in else None,
+        standing_in=signer.standing_in if own else None,
+    )
+
+
+def _stand_in_detail(chart: list[Signer], actor: Actor) -> dict[str, str]:
+    stood_in = [sg for sg in chart if sg.is_stand_in and sg.user == actor.user_id]
+    if not stood_in:
+        return {}
+    return {"user": stood_in[0].lead or "", "standing_in": stood_in[0].standing_in or ""}
+
+
+def _roles_decided_by(handoff: Handoff, chart: dict[Role, Signer], actor: Actor) -> list[Role]:
+    mine = [role for role, signer in chart.items() if signer.user == actor.user_id]
+    barred = [sg for sg in chart.values() if sg.is_stand_in and sg.lead == actor.user_id]
+    if barred and not mine:
+        raise PermissionDenied(_separation_refusal(handoff, barred))
+    if mine or not actor.is_admin:
+        return mine
     # An admin leading none decides every pending role; once decided, a repeat of the same
     # click must see the roles it decided, so it is a no-op rather than a refusal.
     pending = handoff.pending_roles()
@@ -105,6 +134,21 @@ def _roles_decided_by(leads: dict[Role, str], handoff: Handoff, actor: Actor) ->
         return pending
     decided = handoff.signoffs_this_round()
     return [r for r, signoff in decided.items() if signoff.user_id == actor.user_id]
+
+
+def _separation_refusal(handoff: Handoff, barred: list[Signer]) -> str:
+    labels = ", ".join(sg.role.label for sg in barred)
+    if barred[0].standing_in == AWAY:
+        return (
+            f"You are marked away, so your {labels} sign-off went to your stand-in. "
+            "Run `back` first to decide it yourself."
+        )
+    who = "The project's ML architect lead" if barred[0].user else "A Baton admin"
+    return (
+        f"You requested this {handoff.from_stage.value} → {handoff.to_stage.value} hand-off, so "
+        f"you cannot sign it off as {labels} lead: the policy forbids self sign-off here. "
+        f"{who} signs for {labels} instead."
+    )
 
 
 def _refuse_unless_decidable(

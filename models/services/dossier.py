@@ -90,6 +90,7 @@ def _people_in(project, handoffs, events, alerts, monitors, assignments) -> set[
     ids = {project.created_by, project.overseer or ""}
     for h in handoffs:
         ids |= {h.requested_by, h.closed_by or ""} | {so.user_id for so in h.signoffs}
+        ids |= {so.on_behalf_of for so in h.signoffs if so.on_behalf_of}
     for e in events:
         ids |= people_named(e.actor, e.detail)
     for a in alerts:
@@ -167,6 +168,8 @@ def _handoff(
                 reason=so.reason,
                 at=so.decided_at,
                 as_admin=so.as_admin,
+                on_behalf_of=book.person(so.on_behalf_of),
+                standing_in=so.standing_in,
             )
             for so in h.signoffs
         ],

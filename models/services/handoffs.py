@@ -22,13 +22,15 @@ from models.notifications import (
     SignoffRequested,
 )
 from models.policy import Policy, Transition
-from models.policy_versions import transition_snapshot
+from models.policy_versions import rules_of, transition_snapshot
 from models.project import Project
 from models.schemas import Actor, HandoffView
 from models.services import audit, outbox, oversight, webhooks
+from models.services.absences import away_of
 from models.services.common import get_active_project, leads_of
 from models.services.policy_history import note_version, rules_in_force
 from models.services.views import get_handoff, handoff_view, open_handoff_of
+from models.signers import Signer, signers
 
 FIELD_VALUE_MAX = 3000
 
@@ -41,6 +43,8 @@ class Form:
     transition: Transition
     prefill: dict[str, str]
     resubmit: bool
+    # Roles the requester leads but may not sign (separation of duties), and who signs them.
+    stand_ins: tuple[Signer, ...] = ()
 
 
 def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy: Policy) -> Form:
@@ -50,11 +54,22 @@ def form_for(s: Session, actor: Actor, key: str, to_stage: Stage | None, policy:
     current = open_handoff_of(s, project)
     if current is not None and current.status == HandoffStatus.CHANGES_REQUESTED:
         transition = _rules(project, current, policy)
-        return Form(key, transition, {k: str(v) for k, v in current.packet.items()}, True)
+        prefill = {k: str(v) for k, v in current.packet.items()}
+        away = away_of(s, project.team_id, utcnow())
+        chart = signers(
+            current.required, leads_of(s, project), current.requested_by, transition, away
+        )
+        return Form(key, transition, prefill, True, _stand_ins(chart))
     _refuse_second_open(s, project)
     transition = _transition(project, to_stage, policy)
-    _required_roles(s, project, transition)
-    return Form(key, transition, _last_packet(s, project, transition), False)
+    required = _required_roles(s, project, transition)
+    away = away_of(s, project.team_id, utcnow())
+    chart = signers(required, leads_of(s, project), actor.user_id, transition, away)
+    return Form(key, transition, _last_packet(s, project, transition), False, _stand_ins(chart))
+
+
+def _stand_ins(chart: list[Signer]) -> tuple[Signer, ...]:
+    return tuple(signer for signer in chart if signer.is_stand_in)
 
 
 def resubmit_form(s: Session, actor: Actor, handoff_id: int, policy: Policy) -> Form:
@@ -289,8 +304,10 @@ def _required_roles(s: Session, project: Project, transition: Transition) -> lis
     if missing:
         names = ", ".join(r.label for r in missing)
         raise DomainError(
-            f"No lead for {names} on '{project.key}': every required sign-off needs one. "
-            f"Assign with `role assign {project.key} <role> @user lead`."
+            f"No lead for {names} on '{project.key}': {transition.to_stage.value} needs a "
+            f"{names} lead before this hand-off can be requested. The project's creator, its "
+            "ML architect lead or a Baton admin can assign one: "
+            f"`role assign {project.key} {missing[0].value} @user lead`."
         )
     return required
 
@@ -304,8 +321,10 @@ def _announce(
     """The card in the project channel, and a direct message to each required lead."""
     ids = {"project_id": project.id, "handoff_id": handoff.id}
     outbox.to_channel(s, project.team_id, project.channel_id, kind(**ids))
-    leads = leads_of(s, project)
-    signers = list(dict.fromkeys(leads[Role(r)] for r in handoff.required_roles))
-    for user in signers:
+    rules = rules_of(handoff.policy_snapshot)
+    away = away_of(s, project.team_id, utcnow())
+    chart = signers(handoff.required, leads_of(s, project), handoff.requested_by, rules, away)
+    users = list(dict.fromkeys(sg.user for sg in chart if sg.user))
+    for user in users:
         outbox.to_user(s, project.team_id, user, SignoffRequested(**ids))
-    outbox.refresh_home(s, project.team_id, *signers)
+    outbox.refresh_home(s, project.team_id, *users)

@@ -13,7 +13,7 @@ from models.errors import Conflict, DomainError
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, ProjectCard, ProjectHomes, ProjectSummary
-from models.services import audit, handoffs, oversight, roster, webhooks
+from models.services import audit, handoffs, oversight, roster, roster_health, webhooks
 from models.services.common import (
     active_assignments,
     get_active_project,
@@ -123,6 +123,7 @@ def card_of(s: Session, project: Project, policy: Policy) -> ProjectCard:
         roles=roster.holders_of(assignments),
         open_handoff=view,
         next_stages=policy.targets_from(project.stage),
+        gap=roster_health.gap_of(s, project, policy),
     )
 
 

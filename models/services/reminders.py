@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.enums import HandoffStatus, Role, Stage
-from models.handoff import Handoff
+from models.handoff import Handoff, SignoffSnooze
 from models.inserts import insert_or_ignore
-from models.notifications import SignoffEscalation, SignoffReminder
+from models.notifications import SignoffEscalation, SignoffReminder, SnoozeNote
 from models.policy import Policy
 from models.project import Project
 from models.schedule import ReminderSent
@@ -29,8 +29,13 @@ from models.schemas import Actor
 from models.services import audit, outbox
 from models.services.common import leads_by_project
 from models.services.policy_history import rules_in_force
+from models.services.snoozes import Reach, reach
+from models.signers import signer_for
+from models.working_hours import DEFAULT_WORKING_HOURS, WorkingHours
 
 REMINDER, ESCALATION = "reminder", "escalation"
+SNOOZE_ENDED = "snooze-"  # + the snooze's id: the reminder owed when it ran out
+DEFAULT_HOURS = WorkingHours.parse(DEFAULT_WORKING_HOURS)
 
 Leads = dict[tuple[int, Role], str]
 SentKey = tuple[int, int, Role, str]
@@ -47,15 +52,39 @@ class _Owed:
     lead: str | None
     architect: str | None
     hours_overdue: int
+    snoozed: tuple[SignoffSnooze, ...] = ()  # what an escalation names: why it is late
 
 
-def send_due(s: Session, policy: Policy, now: datetime) -> int:
-    """Queue every reminder and escalation owed at `now`; returns how many were queued."""
+def send_due(
+    s: Session,
+    policy: Policy,
+    now: datetime,
+    *,
+    hours: WorkingHours = DEFAULT_HOURS,
+    default_zone: str = "UTC",
+) -> int:
+    """Queue every reminder and escalation owed at `now` to people inside their working hours
+    and not snoozed; returns how many were queued. What waits is owed again at later ticks."""
     rows = _overdue(s, now)
     leads = _leads(s, rows)
     sent = _already_sent(s, [h.id for h, _ in rows])
-    owed = [o for h, p in rows for o in _owed(h, p, leads, policy, now) if _key(o) not in sent]
+    who = reach(s, now, hours, default_zone, [h.id for h, _ in rows], _people(rows, leads))
+    owed = [o for h, p in rows for o in _owed(h, p, leads, policy, who) if _key(o) not in sent]
     return sum(_send_once(s, o, now) for o in owed)
+
+
+def recipients(s: Session, now: datetime) -> dict[str, set[str]]:
+    """Who reminders may reach now, by workspace: their zones must be known first."""
+    rows = _overdue(s, now)
+    return _people(rows, _leads(s, rows))
+
+
+def _people(rows: list[tuple[Handoff, Project]], leads: Leads) -> dict[str, set[str]]:
+    team_of = {p.id: p.team_id for _, p in rows}
+    found: dict[str, set[str]] = defaultdict(set)
+    for (project_id, _role), user in leads.items():
+        found[team_of[project_id]].add(user)
+    return dict(found)
 
 
 def _overdue(s: Session, now: datetime) -> list[tuple[Handoff, Project]]:
@@ -96,20 +125,29 @@ def _already_sent(s: Session, handoff_ids: list[int]) -> set[SentKey]:
     return {(h, r, role, kind) for h, r, role, kind in rows}
 
 
-def _owed(h: Handoff, p: Project, leads: Leads, policy: Policy, now: datetime) -> list[_Owed]:
-    kinds = [REMINDER]
-    if now >= _escalation_due(h, policy):
-        kinds.append(ESCALATION)
+def _owed(h: Handoff, p: Project, leads: Leads, policy: Policy, who: Reach) -> list[_Owed]:
+    escalating = who.now >= _escalation_due(h, policy)
     architect = leads.get((p.id, Role.ML_ARCHITECT))
-    hours = int((now - h.due_at).total_seconds() // 3600)
+    hours = int((who.now - h.due_at).total_seconds() // 3600)
+    own = {role: user for (pid, role), user in leads.items() if pid == p.id}
+    rules = rules_in_force(h, policy)
     owed = []
     for role in h.pending_roles():
-        lead = leads.get((p.id, role))
-        for kind in kinds:
-            if kind == REMINDER and lead is None:
-                continue  # nobody to remind; the escalation still names the gap
+        away = who.away.get(p.team_id, {})
+        lead = signer_for(role, own, h.requested_by, rules, away, h.required).user  # or a stand-in
+        for kind in _reminders_for(h, lead, p.team_id, who):
             owed.append(_Owed(h, p, role, kind, lead, architect, hours))
+        if escalating and (architect is None or who.awake(p.team_id, architect)):
+            snoozed = tuple(who.of(h.id, h.round))
+            owed.append(_Owed(h, p, role, ESCALATION, lead, architect, hours, snoozed))
     return owed
+
+
+def _reminders_for(h: Handoff, lead: str | None, team_id: str, who: Reach) -> list[str]:
+    """The first reminder, then one more after each snooze ends; only while they work."""
+    if lead is None or not who.awake(team_id, lead) or who.snoozed(h.id, h.round, lead):
+        return []  # nobody to remind (the escalation names the gap), asleep, or snoozed
+    return [REMINDER] + [f"{SNOOZE_ENDED}{z.id}" for z in who.ended(h.id, h.round, lead)]
 
 
 def _escalation_due(h: Handoff, policy: Policy) -> datetime:
@@ -133,7 +171,7 @@ def _send_once(s: Session, o: _Owed, now: datetime) -> int:
     """Only the run whose reminders_sent insert lands queues the message and audits it."""
     if not _record_sent(s, o, now):
         return 0
-    if o.kind == REMINDER:
+    if o.kind == REMINDER or o.kind.startswith(SNOOZE_ENDED):
         _remind(s, o)
     else:
         _escalate(s, o)
@@ -168,10 +206,22 @@ def _remind(s: Session, o: _Owed) -> None:
 def _escalate(s: Session, o: _Owed) -> None:
     h, p = o.handoff, o.project
     escalation = SignoffEscalation(
-        project_id=p.id, handoff_id=h.id, role=o.role, approver=o.lead, architect=o.architect
+        project_id=p.id,
+        handoff_id=h.id,
+        role=o.role,
+        approver=o.lead,
+        architect=o.architect,
+        snoozed=[SnoozeNote(user=z.user_id, until=z.until, reason=z.reason) for z in o.snoozed],
     )
     outbox.to_channel(s, h.team_id, p.channel_id, escalation)
-    _audit(s, o, "signoff.escalated", approver=o.lead, architect=o.architect)
+    _audit(
+        s,
+        o,
+        "signoff.escalated",
+        approver=o.lead,
+        architect=o.architect,
+        snoozed_by=sorted({z.user_id for z in o.snoozed}),
+    )
 
 
 def _audit(s: Session, o: _Owed, action: str, **detail: Any) -> None:

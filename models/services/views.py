@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
+from models.base import utcnow
 from models.columns import fits_row_id
 from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role
 from models.errors import NotFound
@@ -12,8 +13,10 @@ from models.handoff import Handoff
 from models.policy import Policy
 from models.project import Project
 from models.schemas import HandoffView, PacketLine, SignOffLine
+from models.services.absences import away_of
 from models.services.common import get_project, leads_by_project
 from models.services.policy_history import rules_in_force
+from models.signers import Away, signer_for
 
 # Built once (composing a select costs more CPU than running it); parameters per call.
 _OPEN_HANDOFF = (
@@ -55,6 +58,7 @@ def handoff_view(
     policy: Policy,
     leads: dict[tuple[int, Role], str] | None = None,
     project: Project | None = None,
+    away: Away | None = None,
 ) -> HandoffView:
     project = project or s.get(Project, h.project_id)
     assert project is not None
@@ -70,7 +74,9 @@ def handoff_view(
         status=h.status,
         round=h.round,
         packet=packet_lines(h, policy),
-        checklist=_checklist(h, leads),
+        checklist=_checklist(
+            h, leads, policy, away_of(s, h.team_id, utcnow()) if away is None else away
+        ),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
         due_at=h.due_at,
@@ -98,7 +104,8 @@ def open_handoffs(
         query = query.where(Project.id == get_project(s, team_id, key).id)
     rows = s.execute(query).all()
     leads = leads_by_project(s, team_id, {p.id for _, p in rows})
-    return [handoff_view(s, h, policy, leads, p) for h, p in rows]
+    away = away_of(s, team_id, utcnow())  # once for the list, not per hand-off
+    return [handoff_view(s, h, policy, leads, p, away) for h, p in rows]
 
 
 def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> list[HandoffView]:
@@ -106,7 +113,7 @@ def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> 
     mine = []
     for view in open_handoffs(s, team_id, policy):
         if view.status == HandoffStatus.PENDING and any(
-            line.lead == user_id for line in view.waiting_on
+            line.signer == user_id for line in view.waiting_on
         ):
             mine.append(view)
     return mine
@@ -126,20 +133,29 @@ def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
     ]
 
 
-def _checklist(h: Handoff, leads: dict[tuple[int, Role], str]) -> list[SignOffLine]:
+def _checklist(
+    h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy, away: Away
+) -> list[SignOffLine]:
     decided = h.signoffs_this_round()
+    own = {role: user for (pid, role), user in leads.items() if pid == h.project_id}
+    rules = rules_in_force(h, policy)
     lines = []
     for role in h.required:
         signoff = decided.get(role)
+        signer = signer_for(role, own, h.requested_by, rules, away, h.required)
         lines.append(
             SignOffLine(
                 role=role,
                 label=role.label,
-                lead=leads.get((h.project_id, role)),
+                lead=signer.lead,
                 state=signoff.decision if signoff else None,
                 decided_by=signoff.user_id if signoff else None,
                 reason=signoff.reason if signoff else None,
                 decided_at=signoff.decided_at if signoff else None,
+                signer=signer.user,
+                standing_in=signoff.standing_in if signoff else signer.standing_in,
+                on_behalf_of=signoff.on_behalf_of if signoff else None,
+                as_admin=signoff.as_admin if signoff else False,
             )
         )
     return lines

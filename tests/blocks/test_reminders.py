@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.blocks.handoff import APPROVE, REJECT, REQUEST_CHANGES
 from bot.blocks.limits import violations_in_message
-from bot.blocks.reminders import escalation_message, reminder_message
+from bot.blocks.reminders import SNOOZES, escalation_message, reminder_message
 from models.enums import Decision, HandoffStatus, Role, Stage
 from models.schemas import HandoffView, PacketLine, SignOffLine
 from tests.slackbot.flow import text_of
@@ -55,7 +55,7 @@ def test_the_reminder_says_how_late_and_carries_the_decision_buttons() -> None:
     said = text_of(message)
     assert "*ML architect*" in said and "5 hours overdue" in said
     assert "churn-model" in message["text"]
-    assert action_ids(message) == [APPROVE, REQUEST_CHANGES, REJECT]
+    assert action_ids(message) == [APPROVE, REQUEST_CHANGES, REJECT, *SNOOZES]
     assert violations_in_message(message) == []
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
@@ -66,6 +66,12 @@ HAPPY: list[tuple[str, p.Command]] = [
     ("handoffs", p.Handoffs()),
     ("handoffs churn", p.Handoffs("churn")),
     ("signoffs", p.Signoffs()),
+    ("away until 2026-12-20", p.Away(date(2026, 12, 20))),
+    (
+        "away until 2026-12-20 delegate <@USAM|sam> on holiday",
+        p.Away(date(2026, 12, 20), "USAM", "on holiday"),
+    ),
+    ("back", p.Back()),
     ("history churn", p.History("churn", 20)),
     ("history churn 1", p.History("churn", 1)),
     ("history churn 200", p.History("churn", 200)),

@@ -15,6 +15,7 @@ from models.enums import Decision, Role
 from models.policy import DEFAULT_POLICY
 from models.schemas import Actor, HandoffView
 from models.services import decisions, handoffs, projects, roster
+from models.working_hours import WorkingHours
 from tests.conftest import Clock, Database
 
 T = "T_HOME"
@@ -30,8 +31,13 @@ PACKET = {
 SLA = timedelta(hours=48)  # manage → develop in the default policy
 
 
+# These tests are about the SLA clock; working hours are tested in
+# tests/slackbot/test_reminders_people_act_on.py, so here every day is a working day.
+EVERY_DAY = WorkingHours.parse("mon-sun 00:00-23:59")
+
+
 def ctx(db: Database) -> JobContext:
-    return JobContext(sessions=db.factory, policy=DEFAULT_POLICY)
+    return JobContext(sessions=db.factory, policy=DEFAULT_POLICY, working_hours=EVERY_DAY)
 
 
 def open_handoff(db: Database, key: str = "churn", channel: str = CHANNEL) -> HandoffView:

@@ -11,6 +11,7 @@ from jobs.context import JobContext
 from models.enums import Decision, Role, Stage
 from models.schemas import Actor
 from models.services import alerts, audit, handoffs, people
+from models.working_hours import WorkingHours
 from tests.conftest import Database
 from tests.models.conftest import (
     COMPLIANCE_LEAD,
@@ -80,7 +81,10 @@ def seed_lifecycle(db: Database) -> tuple[Seeded, list[int]]:
         alerts.acknowledge(s, seeded.actor(LEADS[Role.DATA_SCIENTIST]), result.alert_opened)
     ids.append(seeded.request().id)  # monitor → develop: the retrain hand-off, left open
     overdue = datetime.now(UTC) + timedelta(hours=9)  # its SLA is 8 h: a reminder is owed
-    assert reminders.run(JobContext(sessions=db.factory, policy=seeded.policy), overdue) == 1
+    # 17:00 + 9 h falls after working hours; the dossier is about the reminder, not when it went.
+    anytime = WorkingHours.parse("mon-sun 00:00-23:59")
+    ctx = JobContext(sessions=db.factory, policy=seeded.policy, working_hours=anytime)
+    assert reminders.run(ctx, overdue) == 1
     return seeded, ids
 
 

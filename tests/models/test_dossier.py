@@ -62,7 +62,8 @@ def test_lineage_monitors_and_the_retrain_handoff(db, clock):
     [version] = d.lineage
     assert (version.model_name, version.training_data) == ("churn-xgb", "customers@2026-02-01")
     assert version.data_source == "s3://lake/customers/2026-02-01"
-    assert {p.name for p in version.approvers} == {"Priya Raman", "Mei Tanaka"}
+    # Priya (data scientist) requested develop → deploy, so Lena (ML architect) signed for her
+    assert {p.name for p in version.approvers} == {"Lena Fischer", "Mei Tanaka"}
     [monitor] = d.monitors
     [alert] = monitor.alerts
     assert alert.acknowledged_by.name == "Priya Raman" and alert.value == 0.74

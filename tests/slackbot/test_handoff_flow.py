@@ -47,7 +47,8 @@ def test_form_has_one_input_per_policy_field_with_labels(bot, slack, seeded):
 def test_whole_lifecycle_through_slack(bot, slack, db, seeded):
     stages = [
         ("develop", [seeded.domain, seeded.architect]),
-        ("deploy", [seeded.ds, seeded.domain]),
+        # ds requested develop → deploy: the ML architect lead signs for the data scientist
+        ("deploy", [seeded.architect, seeded.domain]),
         ("monitor", [seeded.swe, seeded.devops, seeded.architect]),
         ("develop-again", [seeded.ds]),
     ]

@@ -124,7 +124,7 @@ def test_an_unreachable_mlflow_is_told_in_the_channel_and_retried_until_it_answe
     assert mlflow.received[-1][1] == {"name": MODEL, "alias": "champion", "version": "3"}
     tags = {body["key"]: body["value"] for path, body, _ in mlflow.received if "set-tag" in path}
     assert tags["baton.handoff_id"] == str(handoff_id)
-    assert tags["baton.approved_by"] == f"{linked.ds},{linked.domain}"
+    assert tags["baton.approved_by"] == f"{linked.architect},{linked.domain}"
     assert {auth for _p, _b, auth in mlflow.received} == {f"Bearer {TOKEN}"}
     said = _channel_texts(slack, linked.channel)
     assert sum("could not set" in t for t in said) == 1  # the retry did not repeat the notice

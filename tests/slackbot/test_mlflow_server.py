@@ -159,13 +159,13 @@ def test_challenger_is_signed_off_in_slack_then_baton_sets_champion_in_mlflow(
     assert missing.status_code == 400 and "champion" in missing.json()["message"]
 
     with caplog.at_level(logging.DEBUG, logger="bot.mlflow_registry"):
-        approve_all(hooked, handoff.id, [seeded.ds, seeded.domain])  # signed clicks
+        approve_all(hooked, handoff.id, [seeded.architect, seeded.domain])  # signed clicks
     champion = _version_by_alias(mlflow_server, model, "champion")
     assert champion["version"] == made["version"]
     assert "champion" in champion["aliases"] and "challenger" in champion["aliases"]
     tags = {t["key"]: t["value"] for t in champion["tags"]}
     assert tags["baton.handoff_id"] == str(handoff.id)
-    assert tags["baton.approved_by"] == f"{seeded.ds},{seeded.domain}"
+    assert tags["baton.approved_by"] == f"{seeded.architect},{seeded.domain}"
     assert tags["baton.approved_at"].startswith("20")
     sent = [r.getMessage() for r in caplog.records if r.name == "bot.mlflow_registry"]
     assert [m.split()[2] for m in sent] == [

@@ -1,0 +1,105 @@
+"""Roster health: the required roles of a project's next hand-off that nobody leads, and leads
+who left the workspace; the weekly check that tells each project's managers about them.
+
+"Next hand-off" is the policy's first transition out of the project's stage (what `handoff
+<key>` opens by default). Only `signoff` roles count: `signoff_if_assigned` roles are optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.enums import Role, Stage
+from models.notifications import RosterCheck
+from models.policy import Policy
+from models.project import Project
+from models.roster import RoleAssignment
+from models.schemas import Actor, DepartedLead, RosterGap
+from models.services import audit, outbox
+from models.services.common import leads_of
+
+Person = tuple[str, str]  # (team_id, user_id)
+
+
+def gap_of(
+    s: Session, project: Project, policy: Policy, departed: set[Person] | None = None
+) -> RosterGap | None:
+    """None when the project has no next hand-off (archived, or a stage the policy ends)."""
+    transition = policy.transition(project.stage) if project.stage != Stage.ARCHIVED else None
+    if transition is None:
+        return None
+    leads = leads_of(s, project)
+    gone = departed or set()
+    return RosterGap(
+        project_key=project.key,
+        project_name=project.name,
+        to_stage=transition.to_stage,
+        vacant=[r for r in transition.signoff if r not in leads],
+        departed=[
+            DepartedLead(role=role, user=user)
+            for role, user in leads.items()
+            if (project.team_id, user) in gone
+        ],
+    )
+
+
+def gaps_by_key(
+    s: Session, team_id: str, keys: Iterable[str], policy: Policy
+) -> dict[str, RosterGap]:
+    """The gaps of these projects (App Home lists a person's projects), the healthy left out."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    found = s.scalars(select(Project).where(Project.team_id == team_id, Project.key.in_(wanted)))
+    gaps = {p.key: gap_of(s, p, policy) for p in found}
+    return {key: gap for key, gap in gaps.items() if gap is not None and gap.any}
+
+
+def leads_everywhere(s: Session) -> list[Person]:
+    """Every current lead of a live project, once: whom the weekly check asks Slack about."""
+    rows = s.execute(
+        select(RoleAssignment.team_id, RoleAssignment.user_id)
+        .join(Project, Project.id == RoleAssignment.project_id)
+        .where(
+            RoleAssignment.is_lead.is_(True),
+            RoleAssignment.removed_at.is_(None),
+            Project.stage != Stage.ARCHIVED,
+        )
+        .distinct()
+    )
+    return sorted((team, user) for team, user in rows)
+
+
+def send_roster_check(s: Session, policy: Policy, now: datetime, departed: set[Person]) -> int:
+    """DM each live project's creator and ML architect lead about its gaps; returns the DMs."""
+    projects = s.scalars(
+        select(Project).where(Project.stage != Stage.ARCHIVED).order_by(Project.id)
+    )
+    sent = 0
+    for project in projects:
+        gap = gap_of(s, project, policy, departed)
+        if gap is None or not gap.any:
+            continue
+        for user in _managers(s, project, departed):
+            outbox.to_user(s, project.team_id, user, RosterCheck(project_id=project.id, gap=gap))
+            sent += 1
+        audit.record(
+            s,
+            Actor.system(project.team_id),
+            "roster.gaps_reported",
+            project,
+            stage=gap.to_stage,
+            vacant=[r.label for r in gap.vacant] or ["none"],
+            departed=[d.user for d in gap.departed] or ["none"],
+        )
+    return sent
+
+
+def _managers(s: Session, project: Project, departed: set[Person]) -> list[str]:
+    architect = leads_of(s, project).get(Role.ML_ARCHITECT)
+    people = [project.created_by, *([architect] if architect else [])]
+    return [u for u in dict.fromkeys(people) if (project.team_id, u) not in departed]

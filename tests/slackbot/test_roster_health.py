@@ -1,0 +1,93 @@
+"""Roster health through Slack: a required role of the next hand-off with no lead is flagged
+on the status card and App Home and refuses the hand-off before the form opens; the weekly
+roster check DMs each project's creator and ML architect lead, once across replicas."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.scheduler import Scheduler, job_context
+from models.audit import AuditEvent
+from models.enums import Role
+from models.handoff import Handoff
+from models.schemas import Actor
+from models.services import projects, roster
+from tests.slackbot.flow import text_of
+from tests.slackbot.harness import HOME
+
+GAP = "*develop* needs a Domain expert / business translator lead"
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _fraud_without_domain_lead(db, seeded) -> str:
+    """A second project whose next hand-off (manage → develop) lacks its domain expert."""
+    creator = Actor(HOME, seeded.creator)
+    with db.session() as s:
+        projects.create_project(s, creator, "fraud", "Fraud model", "CFRAUD")
+        roster.assign_role(s, creator, "fraud", Role.DATA_SCIENTIST, seeded.ds, lead=True)
+        roster.assign_role(s, creator, "fraud", Role.ML_ARCHITECT, seeded.architect, lead=True)
+    return "fraud"
+
+
+def _said(answer) -> str:
+    return text_of(answer) if isinstance(answer, dict) else str(answer)
+
+
+def test_status_card_flags_the_vacant_role_of_the_next_handoff(bot, slack, db, seeded):
+    key = _fraud_without_domain_lead(db, seeded)
+    said = _said(bot.reply(f"status {key}", user=seeded.ds))
+    assert GAP in said
+    assert "role assign fraud domain_expert @user lead" in said
+    assert GAP not in _said(bot.reply(f"status {seeded.key}", user=seeded.ds))  # fully staffed
+
+
+def test_requesting_a_handoff_with_a_vacant_role_is_refused_before_the_form(bot, slack, db, seeded):
+    key = _fraud_without_domain_lead(db, seeded)
+    forms = len(slack.calls_to("views.open"))
+    said = _said(bot.reply(f"handoff {key}", user=seeded.ds))
+    assert "No lead for Domain expert / business translator on 'fraud'" in said
+    assert "creator, its ML architect lead or a Baton admin can assign one" in said
+    assert len(slack.calls_to("views.open")) == forms
+    with db.session() as s:
+        assert s.scalars(select(Handoff)).all() == []
+
+
+def test_app_home_flags_the_gap_beside_the_project(bot, slack, db, seeded):
+    _fraud_without_domain_lead(db, seeded)
+    bot.event({"type": "app_home_opened", "user": seeded.ds, "tab": "home"}, event_id="EvG")
+    home = text_of(slack.wait_for(lambda: slack.views("home"))[-1])
+    assert "develop needs a Domain expert / business translator lead" in home
+
+
+def test_weekly_roster_check_dms_managers_once_across_two_replicas(bot, slack, db, seeded):
+    key = _fraud_without_domain_lead(db, seeded)
+    slack.users.update({u: u.title() for u in (seeded.ds, seeded.architect, seeded.domain)})
+    slack.user_fields[seeded.domain] = {"deleted": True}  # churn-model's domain lead left
+    rt = bot.baton.rt
+
+    def replica(name: str) -> Scheduler:
+        return Scheduler(replace(job_context(rt), replica=name))
+
+    a, b = replica("host-a:1"), replica("host-b:1")
+    assert a.tick(MONDAY)["roster_check"] == 4  # creator + architect, of both projects
+    assert b.tick(MONDAY + timedelta(minutes=1))["roster_check"] == 0
+    assert a.tick(MONDAY + timedelta(days=2))["roster_check"] == 0  # same week
+    bot.deliver()
+
+    for person in (seeded.creator, seeded.architect):
+        dms = [text_of(m) for m in slack.messages(person) if "roster check" in text_of(m)]
+        assert len(dms) == 2, person
+        fraud = next(d for d in dms if f"`{key}`" in d)
+        assert GAP in fraud
+        churn = next(d for d in dms if f"`{seeded.key}`" in d)
+        assert f"<@{seeded.domain}>, Domain expert / business translator lead, has left" in churn
+    assert not [m for m in slack.messages(seeded.domain) if "roster check" in text_of(m)]
+    with db.session() as s:
+        reported = s.scalars(
+            select(AuditEvent.project_key).where(AuditEvent.action == "roster.gaps_reported")
+        ).all()
+    assert sorted(reported) == sorted([key, seeded.key])
+    assert b.tick(MONDAY + timedelta(days=7))["roster_check"] == 4  # the next week

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.runtime import Runtime
 from handlers import actions, commands, envelope, events, views, workflow
 from handlers.context import TRY_AGAIN
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit
 from models.workspace import ReceivedEvent
 

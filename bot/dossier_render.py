@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from bot.dossier_html import render_html
 from bot.names import fill_names
 from models.base import utcnow
-from models.dossier import Dossier, HandoffRecord, Person
 from models.policy import Policy
+from models.schemas.dossier import Dossier, HandoffRecord, Person
 from models.services import dossier
 
 DOSSIER_FORMATS = ("html", "md", "json", "csv")

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from models.schemas import AuditEntry
+from models.schemas.projects import AuditEntry
 
 AUDIT_COLUMNS = ["id", "created_at", "project_key", "actor", "action", "detail"]
 AUDIT_FORMATS = ("json", "csv")

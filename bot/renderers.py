@@ -14,13 +14,13 @@ from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
 from models.enums import Role
-from models.monitor_views import AlertView
 from models.outbox import OutboxMessage
 from models.policy import Policy
 from models.project import Project
-from models.schemas import HandoffView
+from models.schemas.monitoring import AlertView
+from models.schemas.projects import HandoffView
+from models.services.handoff_queries import view_by_id
 from models.services.monitoring import alert_view
-from models.services.views import view_by_id
 
 Payload = dict[str, Any]
 Renderer = Callable[[Session, OutboxMessage, Policy], Payload]

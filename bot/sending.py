@@ -22,7 +22,7 @@ from models.enums import OutboxStatus
 from models.handoff import Handoff
 from models.outbox import OutboxMessage
 from models.policy import Policy
-from models.services.views import view_by_id
+from models.services.handoff_queries import view_by_id
 from models.workspace import MessageRef
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from handlers.events import publish_home
 from handlers.listener import Incoming, Kind, listener
 from models.enums import Decision
-from models.services import decisions, monitoring, views
+from models.services import decisions, handoff_queries, monitoring
 
 log = logging.getLogger(__name__)
 
@@ -100,5 +100,5 @@ def _ask_reason(rt: Runtime, req: Incoming, decision: Decision) -> None:
     handoff_id = req.button_id(HANDOFF)
     with rt.session(reading=True) as s:
         decisions.check_may_decide(s, req.actor, handoff_id, decision)
-        view = views.view_by_id(s, req.actor.team_id, handoff_id, rt.policy)
+        view = handoff_queries.view_by_id(s, req.actor.team_id, handoff_id, rt.policy)
     req.open_view(handoff_blocks.reason_view(handoff_id, decision, view), FORM_FAILED)

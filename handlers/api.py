@@ -35,7 +35,7 @@ from handlers.context import audit_refusal
 from models.base import utcnow
 from models.enums import Stage
 from models.errors import DomainError, NotFound, PacketInvalid, PermissionDenied
-from models.monitor_views import MetricPoint
+from models.schemas.monitoring import MetricPoint
 from models.services import audit, handoffs, tokens
 from models.services.common import get_project
 

@@ -20,7 +20,7 @@ from pydantic import (
 
 from models.enums import HandoffStatus, Role, Stage
 from models.policy import KEY_PATTERN
-from models.schemas import HandoffView, SignOffLine
+from models.schemas.projects import HandoffView, SignOffLine
 
 PROJECT_KEY = r"^[a-z0-9][a-z0-9-]{1,39}$"
 METRIC_NAME = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$"

@@ -24,18 +24,18 @@ from handlers.listener import Incoming, Kind, listener
 from jobs.digest import post_digest
 from models.base import utcnow
 from models.enums import Role
-from models.monitor_views import MonitorSource
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import MonitorSource
 from models.services import (
     audit,
     digest,
+    handoff_queries,
     handoffs,
     lineage,
     monitoring,
     projects,
     roster,
     schedules,
-    views,
 )
 from models.services.common import get_project
 from models.services.integrations import link_model
@@ -155,12 +155,14 @@ def handoff_cancel(ctx: CommandContext, cmd: p.HandoffCancel) -> Reply:
 
 
 def handoffs_list(ctx: CommandContext, cmd: p.Handoffs) -> Reply:
-    found = views.open_handoffs(ctx.s, ctx.actor.team_id, ctx.rt.policy, cmd.key)
+    found = handoff_queries.open_handoffs(ctx.s, ctx.actor.team_id, ctx.rt.policy, cmd.key)
     return replies.handoffs_reply(found, utcnow())
 
 
 def signoffs(ctx: CommandContext, cmd: p.Signoffs) -> Reply:
-    found = views.pending_signoffs(ctx.s, ctx.actor.team_id, ctx.actor.user_id, ctx.rt.policy)
+    found = handoff_queries.pending_signoffs(
+        ctx.s, ctx.actor.team_id, ctx.actor.user_id, ctx.rt.policy
+    )
     return replies.signoffs_reply(found)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.blocks.home import home_view
 from bot.runtime import Runtime
 from handlers.listener import Incoming, Kind, listener
-from models.services import roster, views
+from models.services import handoff_queries, roster
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def register(app: App, rt: Runtime) -> None:
 def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> None:
     try:
         with rt.session() as s:
-            pending = views.pending_signoffs(s, team_id, user_id, rt.policy)
+            pending = handoff_queries.pending_signoffs(s, team_id, user_id, rt.policy)
             mine = roster.my_projects(s, team_id, user_id)
         client.views_publish(user_id=user_id, view=home_view(pending, mine))
     except SQLAlchemyError as exc:

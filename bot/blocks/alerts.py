@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.blocks.kit import Block, actions, button, context, message, section, slack_date
 from bot.blocks.text import escape, user
-from models.monitor_views import AlertView
+from models.schemas.monitoring import AlertView
 
 ACK, RETRAIN = "alert.ack", "alert.retrain"
 

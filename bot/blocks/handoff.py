@@ -22,7 +22,7 @@ from bot.blocks.kit import (
 from bot.blocks.text import cut, escape, user
 from models.enums import Decision, HandoffStatus
 from models.policy import Transition
-from models.schemas import HandoffView, SignOffLine
+from models.schemas.projects import HandoffView, SignOffLine
 
 APPROVE, REQUEST_CHANGES, REJECT = "handoff.approve", "handoff.request_changes", "handoff.reject"
 FORM_CALLBACK, REASON_CALLBACK = "handoff.submit", "handoff.reason"

@@ -8,7 +8,7 @@ from bot.blocks.handoff import card_blocks
 from bot.blocks.kit import Block, context, divider, header, home, section
 from bot.blocks.replies import STAGE_ICON
 from bot.blocks.text import escape
-from models.schemas import HandoffView, MyProject
+from models.schemas.projects import HandoffView, MyProject
 
 CARDS_SHOWN = 8  # a card is ~7 blocks; a home view holds 100
 

@@ -12,7 +12,7 @@ from bot.blocks.handoff import card_blocks, checklist_line, title
 from bot.blocks.kit import Block, context, message, section, slack_date
 from bot.blocks.text import escape, user
 from models.enums import HandoffStatus, Role
-from models.schemas import HandoffView
+from models.schemas.projects import HandoffView
 
 
 def reminder_message(view: HandoffView, data: dict[str, Any]) -> dict[str, Any]:

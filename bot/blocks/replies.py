@@ -9,9 +9,9 @@ from bot.blocks.digest import lead_time_line, monitor_line
 from bot.blocks.handoff import STATUS_LINE, card_blocks, checklist_line
 from bot.blocks.kit import Block, age, context, divider, fields, header, message, section
 from bot.blocks.text import channel, cut, escape, unescape, user
-from models.digest import StatusView
 from models.enums import HandoffStatus, Stage
-from models.schemas import (
+from models.schemas.digest import StatusView
+from models.schemas.projects import (
     AuditEntry,
     HandoffView,
     LineageEntry,

@@ -16,10 +16,10 @@ from models.base import utcnow
 from models.enums import Role, Stage
 from models.errors import DomainError, NotFound
 from models.monitor import Alert, Monitor
-from models.monitor_views import AckResult, AlertView
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import AckResult, AlertView
 from models.services import audit, handoffs, outbox
 from models.services.common import leads_by_project, require_member
 

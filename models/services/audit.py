@@ -15,7 +15,8 @@ from models.audit import AuditChainHead, AuditEvent
 from models.audit_chain import event_hash
 from models.base import utcnow
 from models.project import Project
-from models.schemas import Actor, AuditEntry
+from models.schemas.base import Actor
+from models.schemas.projects import AuditEntry
 from models.sources import shown_error
 
 

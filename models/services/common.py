@@ -11,7 +11,7 @@ from models.enums import Role, Stage
 from models.errors import DomainError, NotFound, PermissionDenied
 from models.project import Project
 from models.roster import RoleAssignment
-from models.schemas import Actor
+from models.schemas.base import Actor
 
 PROJECT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 

@@ -10,11 +10,12 @@ from models.errors import DomainError, PermissionDenied
 from models.handoff import Handoff, SignOff
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, DecisionResult
+from models.schemas.base import Actor
+from models.schemas.projects import DecisionResult
 from models.services import audit, lineage, outbox, webhooks
 from models.services.common import active_assignments, leads_of
 from models.services.gates import handoff_decided
-from models.services.views import get_handoff, handoff_view
+from models.services.handoff_queries import get_handoff, handoff_view
 
 REASON_MAX = 2000
 

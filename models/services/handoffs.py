@@ -17,11 +17,12 @@ from models.handoff import Handoff
 from models.policy import Policy, Transition
 from models.policy_versions import transition_snapshot
 from models.project import Project
-from models.schemas import Actor, HandoffView
+from models.schemas.base import Actor
+from models.schemas.projects import HandoffView
 from models.services import audit, outbox, webhooks
 from models.services.common import get_active_project, leads_of, require_member
+from models.services.handoff_queries import get_handoff, handoff_view, open_handoff_of
 from models.services.policy_history import note_version, rules_in_force
-from models.services.views import get_handoff, handoff_view, open_handoff_of
 
 FIELD_VALUE_MAX = 3000
 NAME_AT_VERSION = re.compile(r"^[^@\s]+@[^@\s]+$")

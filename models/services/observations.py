@@ -19,9 +19,15 @@ from sqlalchemy.orm import Session
 from models.enums import Stage
 from models.errors import DomainError, NotFound
 from models.monitor import OPEN_ALERT_STATUSES, Alert, Monitor, Observation
-from models.monitor_views import BatchResult, MetricPoint, MonitorView, ObservationResult, breaches
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import (
+    BatchResult,
+    MetricPoint,
+    MonitorView,
+    ObservationResult,
+    breaches,
+)
 from models.services import audit, outbox
 from models.services.alerts import SYSTEM_USER, system
 from models.services.common import get_active_project, leads_by_project, require_member

@@ -11,10 +11,11 @@ from models.enums import Stage
 from models.errors import Conflict, DomainError
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, ProjectCard, ProjectSummary
+from models.schemas.base import Actor
+from models.schemas.projects import ProjectCard, ProjectSummary
 from models.services import audit, roster, webhooks
 from models.services.common import check_key, get_project, require_project_manager
-from models.services.views import handoff_view, open_handoff_of
+from models.services.handoff_queries import handoff_view, open_handoff_of
 
 NAME_MAX = 80
 

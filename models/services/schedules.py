@@ -18,7 +18,7 @@ from models.cron import next_fire, normalise
 from models.enums import Stage
 from models.project import Project
 from models.schedule import DEFAULT_DIGEST_CRON, DigestSchedule
-from models.schemas import Actor, View
+from models.schemas.base import Actor, View
 from models.services import audit
 
 SYSTEM_USER = "baton"  # created_by of the default schedules nobody typed

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +16,8 @@ from models.enums import Decision, HandoffStatus, Stage
 from models.errors import DomainError, NotFound
 from models.handoff import Handoff
 from models.project import Project
-from models.schemas import Actor, View
+from models.schemas.base import Actor
+from models.schemas.integrations import WebhookView
 from models.services import audit, outbox
 from models.webhooks import WebhookSubscription
 
@@ -25,15 +25,6 @@ SINK = "webhook"  # bot/webhook_sink.py delivers these rows
 EVENTS = ("handoff.decided", "handoff.cancelled", "stage.changed")
 SECRET_PREFIX = "whsec_"
 URL_MAX = 2000
-
-
-class WebhookView(View):
-    id: int
-    url: str
-    events: list[str]
-    created_by: str
-    created_at: datetime
-    active: bool
 
 
 def add_subscription(

@@ -22,10 +22,11 @@ from models.gates import WorkflowStep
 from models.handoff import Handoff
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, HandoffView
+from models.schemas.base import Actor
+from models.schemas.projects import HandoffView
 from models.services import handoffs, outbox
 from models.services.common import check_key
-from models.services.views import get_handoff, handoff_view
+from models.services.handoff_queries import get_handoff, handoff_view
 
 SINK = "workflow"
 COMPLETE_TOPIC = "workflow.complete"

@@ -30,7 +30,7 @@ from jobs.claims import claim
 from jobs.context import JobContext
 from models import Alert, AuditEvent, DigestSchedule, JobRun, OutboxMessage, ReminderSent
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import alerts, projects, schedules
 from tests.conftest import Clock, Database
 from tests.jobs.test_reminders import open_handoff

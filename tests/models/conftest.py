@@ -16,7 +16,8 @@ from sqlalchemy import select
 from models import AuditEvent, OutboxMessage
 from models.enums import Decision, Role, Stage
 from models.policy import DEFAULT_POLICY, Policy
-from models.schemas import Actor, DecisionResult, HandoffView, ProjectCard
+from models.schemas.base import Actor
+from models.schemas.projects import DecisionResult, HandoffView, ProjectCard
 from models.services import decisions, handoffs, projects, roster
 from tests.conftest import Database
 

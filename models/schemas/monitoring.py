@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from models.enums import Role
-from models.schemas import View
+from models.schemas.base import View
 from models.sources import parse_source_url
 
 Direction = Literal["min", "max"]

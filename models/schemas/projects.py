@@ -1,27 +1,14 @@
-"""Plain results the services return; renderers and APIs read these, never ORM rows."""
+"""Projects and their hand-offs as the services return them: the card, the roster, a
+hand-off with its packet and sign-offs, the audit trail and the lineage."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from models.enums import Decision, HandoffStatus, Role, Stage
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking, in which workspace; admins come from configuration, not the database."""
-
-    team_id: str
-    user_id: str
-    is_admin: bool = False
-
-
-class View(BaseModel):
-    model_config = ConfigDict(frozen=True)
+from models.schemas.base import View
+from models.schemas.monitoring import MonitorView
 
 
 class ProjectSummary(View):
@@ -129,3 +116,8 @@ class LineageEntry(View):
     origin: str
     recorded_by: str
     recorded_at: datetime
+
+
+class ProjectState(View):
+    card: ProjectCard
+    monitors: list[MonitorView]

@@ -25,7 +25,7 @@ from handlers import (
     workflow,
 )
 from handlers.context import TRY_AGAIN
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit, receipts
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 
-from models.dossier import DecisionLine, Dossier, HandoffRecord, MonitorRecord, Person
+from models.schemas.dossier import DecisionLine, Dossier, HandoffRecord, MonitorRecord, Person
 
 CSS = """
 :root { --ink:#1d1c1d; --muted:#616061; --line:#dddddd; --ok:#1a7f37; --bad:#b42318; }

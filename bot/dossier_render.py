@@ -17,8 +17,8 @@ from bot.dossier_html import render_html
 from bot.exports import AUDIT_COLUMNS
 from bot.names import fill_names
 from models.base import utcnow
-from models.dossier import Dossier, HandoffRecord, Person
 from models.policy import Policy
+from models.schemas.dossier import Dossier, HandoffRecord, Person
 from models.services import dossier
 
 DOSSIER_FORMATS = ("html", "md", "json", "csv")

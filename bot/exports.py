@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.names import fill_names
-from models.schemas import AuditEntry
+from models.schemas.projects import AuditEntry
 from models.services import trail
 from models.services.common import get_project
 

@@ -26,7 +26,6 @@ from bot.plans import Plan, Post, Publish, Update
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.handoff import Handoff
-from models.monitor_views import AlertView
 from models.notifications import (
     AlertEscalated,
     AlertOpened,
@@ -54,10 +53,11 @@ from models.notifications import (
 from models.outbox import OutboxMessage
 from models.policy import Policy
 from models.project import Project
-from models.schemas import HandoffView
-from models.services import roster, roster_health, views
+from models.schemas.monitoring import AlertView
+from models.schemas.projects import HandoffView
+from models.services import handoff_queries, roster, roster_health
+from models.services.handoff_queries import view_by_id
 from models.services.monitoring import alert_view
-from models.services.views import view_by_id
 from models.workspace import MessageRef
 
 Payload = dict[str, Any]
@@ -283,7 +283,7 @@ def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
 
 def home_for(s: Session, team_id: str, user_id: str, policy: Policy) -> Payload:
     """One person's App Home view, from current state (published, not posted)."""
-    pending = views.pending_signoffs(s, team_id, user_id, policy)
+    pending = handoff_queries.pending_signoffs(s, team_id, user_id, policy)
     mine = roster.my_projects(s, team_id, user_id)
     gaps = roster_health.gaps_by_key(s, team_id, [p.key for p in mine], policy)
     return home_view(pending, mine, utcnow(), gaps)

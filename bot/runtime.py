@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.db import make_engine, make_session_factory, read_only, session_scope
 from bot.slack import make_client
 from models.policy import Policy
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.sources import SourcePolicy
 from models.workspace import Workspace
 

@@ -17,8 +17,9 @@ from bot.runtime import Runtime
 from handlers.events import publish_home
 from handlers.listener import Incoming, Kind, listener
 from models.enums import Decision
-from models.schemas import Actor, HandoffView
-from models.services import decisions, handoffs, monitoring, views
+from models.schemas.base import Actor
+from models.schemas.projects import HandoffView
+from models.services import decisions, handoff_queries, handoffs, monitoring
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def replace_ephemeral_card(
         return
     try:
         with rt.session(reading=True) as s:
-            pending = views.pending_signoffs(s, actor.team_id, actor.user_id, rt.policy)
+            pending = handoff_queries.pending_signoffs(s, actor.team_id, actor.user_id, rt.policy)
         answer = replies.signoffs_after_decision(decided, decision, pending)
         sent = WebhookClient(url, timeout=5).send_dict({"replace_original": True, **answer})
         if sent.status_code != 200:
@@ -148,6 +149,6 @@ def _ask_reason(rt: Runtime, req: Incoming, decision: Decision) -> None:
     handoff_id = req.button_id(HANDOFF)
     with rt.session(reading=True) as s:
         decisions.check_may_decide(s, req.actor, handoff_id, decision, rt.policy)
-        view = views.view_by_id(s, req.actor.team_id, handoff_id, rt.policy)
+        view = handoff_queries.view_by_id(s, req.actor.team_id, handoff_id, rt.policy)
     reply = ephemeral_reply_url(req.body)  # the modal's submission replaces that card
     req.open_view(handoff_blocks.reason_view(handoff_id, decision, view, reply), FORM_FAILED)

@@ -34,7 +34,7 @@ from models import rules
 from models.base import utcnow
 from models.enums import Stage
 from models.errors import DomainError, NotFound, PacketInvalid, PermissionDenied
-from models.monitor_views import MetricPoint
+from models.schemas.monitoring import MetricPoint
 from models.services import handoffs, tokens
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 
 from handlers.api_schemas import SLACK_USER, Body, handoff_fields, signoff_state
 from models.enums import HandoffStatus, Role, Stage
-from models.schemas import HandoffView
-from models.services.handoff_reads import ProjectState
+from models.schemas.projects import HandoffView, ProjectState
 
 MAX_WAIT_SECONDS = 60
 

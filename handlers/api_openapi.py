@@ -28,7 +28,7 @@ from handlers.api_schemas import (
 )
 from models import rules
 from models.columns import ROW_ID_MAX
-from models.schemas import AuditEntry
+from models.schemas.projects import AuditEntry
 
 Schema = dict[str, Any]
 MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [

@@ -21,7 +21,7 @@ from pydantic import (
 from models.enums import HandoffStatus, Role, Stage
 from models.policy import KEY_PATTERN
 from models.rules import SLACK_USER_PATTERN, MetricName, ProjectKey
-from models.schemas import HandoffView, SignOffLine
+from models.schemas.projects import HandoffView, SignOffLine
 
 SLACK_USER = SLACK_USER_PATTERN
 MAX_BATCH = 1000

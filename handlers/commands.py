@@ -21,8 +21,10 @@ from handlers import parsing as p
 from handlers.envelope import Unreadable
 from handlers.listener import Incoming, Kind, listener
 from handlers.registry import CommandContext, OpenView, Reply, Subcommand
-from models.schemas import ProjectHomes
-from models.services import projects
+from models.schemas.projects import ProjectHomes
+from models.services import (
+    projects,
+)
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from bot.blocks.replies import error_reply
 from bot.runtime import Runtime
 from models.errors import DomainError, PermissionDenied
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit
 
 log = logging.getLogger(__name__)

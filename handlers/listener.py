@@ -33,7 +33,7 @@ from handlers.context import (
 from handlers.envelope import COULD_NOT_READ, Unreadable
 from models.columns import fits_row_id
 from models.errors import DomainError, NotFound
-from models.schemas import Actor
+from models.schemas.base import Actor
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,9 @@ from bot.runtime import Runtime
 from bot.webhook_sink import sign  # Standard Webhooks: Baton signs its own webhooks alike
 from handlers.envelope import read_object
 from models.rules import ModelName
+from models.schemas.integrations import Outcome
 from models.services import integrations, mlflow_gate
-from models.services.integrations import MlflowVersion, Outcome
+from models.services.integrations import MlflowVersion
 
 log = logging.getLogger(__name__)
 

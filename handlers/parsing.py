@@ -44,7 +44,7 @@ from handlers.registry import DEFAULT_COMMAND, Subcommand, by_name
 from models import cron, rules
 from models.enums import Role, Stage
 from models.errors import DomainError
-from models.schemas import ProjectHomes
+from models.schemas.projects import ProjectHomes
 
 __all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from sqlalchemy.orm import Session
 
 from bot.blocks.text import DEFAULT_SLASH_COMMAND
-from models.schemas import Actor
+from models.schemas.base import Actor
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from models.digest import DigestView
 from models.enums import Role
 from models.outbox import SLACK_SINK, OutboxMessage
-from models.schemas import RosterGap
+from models.schemas.digest import DigestView
+from models.schemas.projects import RosterGap
 
 # Fields kept in the row's own columns rather than in `data`.
 COLUMNS = ("project_id", "handoff_id")

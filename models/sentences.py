@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.enums import Role
-from models.schemas import SYSTEM_USER
+from models.schemas.base import SYSTEM_USER
 
 # Placeholders: {actor} {user} {role} {roles} {transition} {round} {reason} {project} and any
 # key of the event's details. A "name:variant" key is chosen by VARIANTS.

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.blocks.kit import Block, actions, button, context, message, section, slack_date
 from bot.blocks.text import escape, slash_command, user
-from models.monitor_views import AlertView
+from models.schemas.monitoring import AlertView
 
 ACK, RETRAIN = "alert.ack", "alert.retrain"
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from bot.blocks.kit import Block, context, header, message, section, slack_date
 from bot.blocks.text import channel, cut, escape, user
-from models.digest import (
+from models.enums import HandoffStatus, Stage
+from models.schemas.digest import (
     ApprovedLine,
     DigestView,
     LeadTime,
@@ -21,7 +22,6 @@ from models.digest import (
     ProjectLine,
     WaitingOn,
 )
-from models.enums import HandoffStatus, Stage
 
 # Shares of the message text budget (kit.TEXT_BUDGET, 11,000): together 9,800 leaves room for
 # the header, the context and the part titles; each stays under a section's 3,000.

@@ -30,7 +30,7 @@ from bot.blocks.text import cut, escape, user
 from models import packet_fields
 from models.enums import Decision, HandoffStatus
 from models.policy import PacketField, Transition
-from models.schemas import HandoffView, SignOffLine
+from models.schemas.projects import HandoffView, SignOffLine
 from models.signers import Signer
 
 APPROVE, REQUEST_CHANGES, REJECT = "handoff.approve", "handoff.request_changes", "handoff.reject"

@@ -13,7 +13,7 @@ from bot.blocks.kit import Block, actions, button, context, divider, header, hom
 from bot.blocks.replies import STAGE_ICON
 from bot.blocks.roster import gap_summary
 from bot.blocks.text import cut, escape, slash_command, user
-from models.schemas import HandoffView, MyProject, RosterGap
+from models.schemas.projects import HandoffView, MyProject, RosterGap
 
 CARDS_SHOWN = 8  # four blocks each; a home view holds 100
 PROJECTS_SHOWN = 20  # two blocks each

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.blocks.kit import Block, age, header, message, section
 from bot.blocks.text import cut, escape, slash_command, user
-from models.monitor_views import MonitorView, ObservationResult
+from models.schemas.monitoring import MonitorView, ObservationResult
 
 SECTION_BUDGET = 2800  # room under the section limit for the joining newlines
 ERROR_SHOWN_MAX = 200

@@ -12,7 +12,7 @@ from typing import Any
 from bot.blocks.kit import Block, context, modal, picker_input, section, text_input
 from bot.blocks.text import escape
 from models.enums import Role
-from models.schemas import ProjectSummary, RoleHolders
+from models.schemas.projects import ProjectSummary, RoleHolders
 
 CALLBACK = "project.setup"
 SHORTCUT = "project_setup"  # the global shortcut's callback id (bot/manifest.yml)

@@ -15,7 +15,7 @@ from bot.blocks.kit import Block, actions, button, context, message, section, sl
 from bot.blocks.text import cut, escape, slash_command, user
 from models.enums import HandoffStatus, Role
 from models.notifications import SnoozeNote
-from models.schemas import HandoffView
+from models.schemas.projects import HandoffView
 
 
 def reminder_message(view: HandoffView, role: Role, hours_overdue: int = 0) -> dict[str, Any]:

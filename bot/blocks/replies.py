@@ -20,9 +20,9 @@ from bot.blocks.kit import (
 )
 from bot.blocks.roster import gap_blocks
 from bot.blocks.text import BLOCK_ID_MAX, channel, cut, escape, slash_command, unescape, user
-from models.digest import StatusView
 from models.enums import ROLE_ALIASES, Decision, HandoffStatus, Role, Stage
-from models.schemas import (
+from models.schemas.digest import StatusView
+from models.schemas.projects import (
     AuditEntry,
     HandoffView,
     LineageEntry,

@@ -8,7 +8,7 @@ from typing import Any
 from bot.blocks.kit import Block, context, message, section
 from bot.blocks.text import escape, slash_command, user
 from models.enums import Role
-from models.schemas import RosterGap
+from models.schemas.projects import RosterGap
 
 
 def _a(label: str) -> str:

@@ -19,7 +19,7 @@ from models.base import utcnow
 from models.enums import Decision, Role, Stage
 from models.policy import PacketField, Transition
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import decisions, handoffs, projects, roster
 
 log = logging.getLogger(__name__)

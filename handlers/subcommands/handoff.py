@@ -10,7 +10,7 @@ from bot.blocks import replies
 from handlers.registry import CommandContext, OpenView, Reply, Subcommand, subcommand
 from models.base import utcnow
 from models.enums import Stage
-from models.services import handoffs, views
+from models.services import handoff_queries, handoffs
 
 if TYPE_CHECKING:
     from handlers.parsing import Args
@@ -66,7 +66,7 @@ class Handoffs(Subcommand):
     key: str | None = None
 
     def run(self, ctx: CommandContext) -> Reply:
-        found = views.open_handoffs(ctx.s, ctx.actor.team_id, ctx.rt.policy, self.key)
+        found = handoff_queries.open_handoffs(ctx.s, ctx.actor.team_id, ctx.rt.policy, self.key)
         return replies.handoffs_reply(found, utcnow())
 
 
@@ -74,5 +74,7 @@ class Handoffs(Subcommand):
 @dataclass(frozen=True, slots=True)
 class Signoffs(Subcommand):
     def run(self, ctx: CommandContext) -> Reply:
-        found = views.pending_signoffs(ctx.s, ctx.actor.team_id, ctx.actor.user_id, ctx.rt.policy)
+        found = handoff_queries.pending_signoffs(
+            ctx.s, ctx.actor.team_id, ctx.actor.user_id, ctx.rt.policy
+        )
         return replies.signoffs_reply(found)

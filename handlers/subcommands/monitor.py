@@ -9,7 +9,7 @@ from bot.blocks import monitors as monitor_blocks
 from handlers.registry import CommandContext, Reply, Subcommand, subcommand
 from models.base import utcnow
 from models.enums import Role
-from models.monitor_views import MonitorSource
+from models.schemas.monitoring import MonitorSource
 from models.services import monitoring
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from models.notifications import HandoffUpdated, SignoffRequested
 from models.people import Absence
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit, outbox
 from models.services.common import leads_of
 from models.services.policy_history import rules_in_force

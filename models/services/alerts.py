@@ -16,14 +16,14 @@ from models.base import utcnow
 from models.enums import Role, Stage
 from models.errors import DomainError, NotFound
 from models.monitor import OPEN_ALERT_STATUSES, Alert, Monitor, Observation
-from models.monitor_views import AckResult, AlertView
 from models.notifications import AlertEscalated, AlertUpdated
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import AckResult, AlertView
 from models.services import audit, handoffs, outbox
 from models.services.common import leads_by_project, require_member
-from models.services.views import open_handoff_of
+from models.services.handoff_queries import open_handoff_of
 
 # How long an open alert may go unacknowledged before the ML architect lead is pinged: the one
 # default of BATON_ALERT_ESCALATION_MINUTES (bot/config.py) and of JobContext (jobs/context.py).

@@ -15,7 +15,7 @@ from models.base import utcnow
 from models.inserts import insert_or_ignore
 from models.project import Project
 from models.refusals import subject_of
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services.trail import about
 
 

@@ -11,7 +11,7 @@ from models.enums import Role, Stage
 from models.errors import DomainError, NotFound, PermissionDenied
 from models.project import Project
 from models.roster import RoleAssignment
-from models.schemas import Actor
+from models.schemas.base import Actor
 
 # Built once: composing a select costs more CPU than SQLite takes to run it, on every request.
 _PROJECT_BY_KEY = select(Project).where(

@@ -16,13 +16,14 @@ from models.notifications import (
 )
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, DecisionResult
+from models.schemas.base import Actor
+from models.schemas.projects import DecisionResult
 from models.services import absences, audit, lineage, outbox, webhooks
 from models.services.common import active_assignments, leads_of
 from models.services.gates import handoff_decided
+from models.services.handoff_queries import get_handoff, handoff_view
 from models.services.handoffs import announce_closed, refresh_alerts
 from models.services.policy_history import rules_in_force
-from models.services.views import get_handoff, handoff_view
 from models.signers import AWAY, Signer, signers
 
 REASON_MAX = 2000

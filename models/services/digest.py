@@ -21,7 +21,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, select
 from sqlalchemy.orm import Session
 
-from models.digest import (
+from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role, Stage
+from models.handoff import Handoff, SignOff
+from models.policy import Policy
+from models.project import Project
+from models.roster import RoleAssignment
+from models.schemas.digest import (
     DigestView,
     LeadTime,
     OpenHandoffLine,
@@ -30,11 +35,6 @@ from models.digest import (
     StatusView,
     WaitingOn,
 )
-from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role, Stage
-from models.handoff import Handoff, SignOff
-from models.policy import Policy
-from models.project import Project
-from models.roster import RoleAssignment
 from models.services.common import get_project
 from models.services.digest_approvals import LIFECYCLE, approvals, lead_times_in, transition
 from models.services.digest_monitors import monitor_lines

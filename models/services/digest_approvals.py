@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, String, case, false, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from models.digest import ApprovedLine, LeadTime
 from models.enums import HandoffStatus, Stage
 from models.handoff import Handoff
 from models.project import Project
+from models.schemas.digest import ApprovedLine, LeadTime
 
 if TYPE_CHECKING:
     from models.services.digest import _Scope

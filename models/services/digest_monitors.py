@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from models.digest import MonitorLine
 from models.monitor import OPEN_ALERT_STATUSES, Alert, Monitor, Observation
 from models.project import Project
+from models.schemas.digest import MonitorLine
 from models.sources import shown_error
 
 if TYPE_CHECKING:

@@ -10,7 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
-from models.dossier import (
+from models.enums import Decision, Role, Stage
+from models.handoff import Handoff
+from models.monitor import Alert, Monitor
+from models.policy import Policy
+from models.project import Project
+from models.schedule import ReminderSent
+from models.schemas.dossier import (
     DecisionLine,
     Dossier,
     EventLine,
@@ -19,17 +25,11 @@ from models.dossier import (
     RoleLine,
     StageStep,
 )
-from models.enums import Decision, Role, Stage
-from models.handoff import Handoff
-from models.monitor import Alert, Monitor
-from models.policy import Policy
-from models.project import Project
-from models.schedule import ReminderSent
 from models.sentences import SYSTEM_ACTORS, people_named, sentence
 from models.services import people, trail
 from models.services.common import active_assignments, get_project
 from models.services.dossier_parts import Book, chain, lineage, monitor, rules
-from models.services.views import packet_lines
+from models.services.handoff_queries import packet_lines
 
 Rows = TypeVar("Rows", Handoff, Monitor, Alert)
 

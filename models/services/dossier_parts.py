@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.dossier import (
+from models.enums import Decision, Role
+from models.handoff import Handoff
+from models.lineage import ModelVersion
+from models.monitor import Alert, Monitor
+from models.policy import Policy
+from models.project import Project
+from models.schemas.dossier import (
     AlertRecord,
     ChainResult,
     LineageRecord,
@@ -13,12 +19,6 @@ from models.dossier import (
     Person,
     Rules,
 )
-from models.enums import Decision, Role
-from models.handoff import Handoff
-from models.lineage import ModelVersion
-from models.monitor import Alert, Monitor
-from models.policy import Policy
-from models.project import Project
 from models.sentences import Names
 from models.services import audit_verify, people
 from models.services.policy_history import rules_in_force

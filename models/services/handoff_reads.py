@@ -9,17 +9,12 @@ from sqlalchemy.orm import Session
 from models.columns import fits_row_id
 from models.errors import DomainError, NotFound
 from models.handoff import Handoff
-from models.monitor_views import MonitorView
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, HandoffView, ProjectCard, View
+from models.schemas.base import Actor
+from models.schemas.projects import HandoffView, ProjectState
 from models.services import handoffs, monitoring, projects
-from models.services.views import get_handoff, view_by_id
-
-
-class ProjectState(View):
-    card: ProjectCard
-    monitors: list[MonitorView]
+from models.services.handoff_queries import get_handoff, view_by_id
 
 
 def handoff_state(s: Session, team_id: str, handoff_id: int, policy: Policy) -> HandoffView:

@@ -24,12 +24,13 @@ from models.notifications import (
 from models.policy import Policy, Transition
 from models.policy_versions import rules_of, transition_snapshot
 from models.project import Project
-from models.schemas import Actor, HandoffView
+from models.schemas.base import Actor
+from models.schemas.projects import HandoffView
 from models.services import audit, outbox, oversight, webhooks
 from models.services.absences import away_of
 from models.services.common import get_active_project, leads_of
+from models.services.handoff_queries import get_handoff, handoff_view, open_handoff_of
 from models.services.policy_history import note_version, rules_in_force
-from models.services.views import get_handoff, handoff_view, open_handoff_of
 from models.signers import Signer, signers
 
 FIELD_VALUE_MAX = 3000

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +21,8 @@ from models.integrations import ModelLink
 from models.lineage import ModelVersion
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, View
+from models.schemas.base import Actor
+from models.schemas.integrations import ModelLinkView, Outcome
 from models.services import audit, handoffs, receipts
 from models.services.common import get_active_project, leads_of, require_project_manager
 
@@ -30,13 +30,6 @@ log = logging.getLogger(__name__)
 
 MLFLOW_ACTOR = "mlflow"  # who the audit trail names for what MLflow told us
 VERSION_RECORDED = "mlflow.version_recorded"
-
-
-class ModelLinkView(View):
-    project_key: str
-    registered_model: str
-    created_by: str
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -48,14 +41,6 @@ class MlflowVersion:
     source: str | None = None
     run_id: str | None = None
     tags: dict[str, str] | None = None
-
-
-class Outcome(View):
-    """What one webhook did to one linked project, for the response and the log."""
-
-    project: str
-    outcome: str  # recorded | already_recorded | requested | not_requested
-    note: str | None = None
 
 
 def link_model(s: Session, actor: Actor, key: str, model: str) -> ModelLinkView:

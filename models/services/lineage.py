@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from models.handoff import Handoff
 from models.lineage import ModelVersion
 from models.project import Project
-from models.schemas import LineageEntry
+from models.schemas.projects import LineageEntry
 from models.services.common import get_project
 
 

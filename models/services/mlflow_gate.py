@@ -27,9 +27,10 @@ from models.notifications import (
     SetProductionAlias,
 )
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.integrations import Outcome
 from models.services import audit, outbox
-from models.services.integrations import MLFLOW_ACTOR, Outcome, linked_projects
+from models.services.integrations import MLFLOW_ACTOR, linked_projects
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from models.base import utcnow
 from models.enums import Role
 from models.errors import Conflict, DomainError, NotFound
 from models.monitor import Monitor
-from models.monitor_views import MonitorSource, MonitorView
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import MonitorSource, MonitorView
 from models.services import audit
 from models.services.alerts import (  # noqa: F401  (re-exported)
     acknowledge,

@@ -19,10 +19,16 @@ from sqlalchemy.orm import Session
 from models.enums import Stage
 from models.errors import DomainError, NotFound
 from models.monitor import OPEN_ALERT_STATUSES, Alert, Monitor, Observation
-from models.monitor_views import BatchResult, MetricPoint, MonitorView, ObservationResult, breaches
 from models.notifications import AlertOpened, AlertResolved
 from models.project import Project
-from models.schemas import SYSTEM_USER, Actor
+from models.schemas.base import SYSTEM_USER, Actor
+from models.schemas.monitoring import (
+    BatchResult,
+    MetricPoint,
+    MonitorView,
+    ObservationResult,
+    breaches,
+)
 from models.services import audit, outbox
 from models.services.alerts import system
 from models.services.common import get_active_project, leads_by_project, require_member

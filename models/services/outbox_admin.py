@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models.enums import OutboxStatus
 from models.errors import Conflict, NotFound
 from models.outbox import OutboxMessage
-from models.schemas import View
+from models.schemas.base import View
 
 UNSENT, ALL = "unsent", "all"  # besides each OutboxStatus value
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from models.enums import Stage
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit
 from models.services.common import is_member, not_a_member
 

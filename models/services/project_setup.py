@@ -15,7 +15,8 @@ from models import rules
 from models.enums import Role
 from models.errors import Conflict, DomainError, FormInvalid
 from models.policy import Policy
-from models.schemas import Actor, ProjectSummary, RoleHolders
+from models.schemas.base import Actor
+from models.schemas.projects import ProjectSummary, RoleHolders
 from models.services import outbox, projects, roster
 from models.services.common import get_active_project, require_project_manager
 

@@ -12,7 +12,8 @@ from models.enums import Stage
 from models.errors import Conflict, DomainError
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, ProjectCard, ProjectHomes, ProjectSummary
+from models.schemas.base import Actor
+from models.schemas.projects import ProjectCard, ProjectHomes, ProjectSummary
 from models.services import audit, handoffs, oversight, roster, roster_health, webhooks
 from models.services.common import (
     active_assignments,
@@ -20,7 +21,7 @@ from models.services.common import (
     get_project,
     require_project_manager,
 )
-from models.services.views import handoff_view, open_handoff_of
+from models.services.handoff_queries import handoff_view, open_handoff_of
 
 NAME_MAX = 80
 

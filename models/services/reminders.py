@@ -25,7 +25,7 @@ from models.notifications import SignoffEscalation, SignoffReminder, SnoozeNote
 from models.policy import Policy
 from models.project import Project
 from models.schedule import ReminderSent
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit, outbox
 from models.services.common import leads_by_project
 from models.services.policy_history import rules_in_force

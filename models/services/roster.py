@@ -14,7 +14,8 @@ from models.errors import DomainError, NotFound
 from models.notifications import RoleAssigned
 from models.project import Project
 from models.roster import RoleAssignment
-from models.schemas import Actor, MyProject, RoleHolders
+from models.schemas.base import Actor
+from models.schemas.projects import MyProject, RoleHolders
 from models.services import audit, outbox
 from models.services.common import (
     active_assignments,

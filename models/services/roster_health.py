@@ -18,7 +18,8 @@ from models.notifications import RosterCheck
 from models.policy import Policy
 from models.project import Project
 from models.roster import RoleAssignment
-from models.schemas import Actor, DepartedLead, RosterGap
+from models.schemas.base import Actor
+from models.schemas.projects import DepartedLead, RosterGap
 from models.services import audit, outbox
 from models.services.common import leads_of
 

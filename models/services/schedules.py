@@ -17,7 +17,7 @@ from models.enums import Stage
 from models.inserts import dialect_insert, insert_or_ignore
 from models.project import Project
 from models.schedule import DEFAULT_DIGEST_CRON, DigestSchedule
-from models.schemas import SYSTEM_USER, Actor, View
+from models.schemas.base import SYSTEM_USER, Actor, View
 from models.services import audit
 
 # Rows per multi-row INSERT: 8 bound values each stays far under SQLite's variable limit.

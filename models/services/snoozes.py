@@ -20,10 +20,10 @@ from models.errors import DomainError, PermissionDenied
 from models.handoff import SignoffSnooze
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit, people
 from models.services.absences import away_of
-from models.services.views import get_handoff, handoff_view
+from models.services.handoff_queries import get_handoff, handoff_view
 from models.working_hours import WorkingHours, tomorrow_at_nine
 
 CHOICES = ("1h", "4h", "tomorrow")

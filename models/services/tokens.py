@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.errors import Conflict, DomainError, NotFound
 from models.integrations import ApiToken
-from models.schemas import Actor, View
+from models.schemas.base import Actor
+from models.schemas.integrations import TokenView
 from models.services import audit
 
 TOKEN_PREFIX = "baton_"
@@ -24,18 +25,6 @@ SHOWN_PREFIX_LENGTH = 12
 # token_urlsafe(32) is 43 characters; anything much longer is not one of ours (and is not hashed).
 TOKEN_MAX_LENGTH = 100
 TOKEN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-class TokenView(View):
-    name: str
-    prefix: str
-    created_at: datetime
-    last_used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
 
 
 def hash_token(plaintext: str) -> str:

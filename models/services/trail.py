@@ -17,7 +17,7 @@ from models.handoff import Handoff
 from models.monitor import Alert
 from models.project import Project
 from models.refusals import subject_of
-from models.schemas import AuditEntry
+from models.schemas.projects import AuditEntry
 from models.sentences import Names, people_named, sentence
 from models.services import people
 from models.sources import shown_error

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,22 +17,14 @@ from models.errors import DomainError, NotFound
 from models.handoff import Handoff
 from models.notifications import WebhookDelivery
 from models.project import Project
-from models.schemas import Actor, View
+from models.schemas.base import Actor
+from models.schemas.integrations import WebhookView
 from models.services import audit, outbox
 from models.webhooks import WebhookSubscription
 
 EVENTS = ("handoff.decided", "handoff.cancelled", "stage.changed")
 SECRET_PREFIX = "whsec_"
 URL_MAX = 2000
-
-
-class WebhookView(View):
-    id: int
-    url: str
-    events: list[str]
-    created_by: str
-    created_at: datetime
-    active: bool
 
 
 def add_subscription(

@@ -24,9 +24,10 @@ from models.handoff import Handoff
 from models.notifications import WorkflowCompletion
 from models.policy import Policy
 from models.project import Project
-from models.schemas import Actor, HandoffView
+from models.schemas.base import Actor
+from models.schemas.projects import HandoffView
 from models.services import handoffs, outbox
-from models.services.views import get_handoff, handoff_view
+from models.services.handoff_queries import get_handoff, handoff_view
 
 SOURCE = "workflow"
 EXECUTION_ID = re.compile(r"^[A-Za-z0-9._-]{1,55}$")  # fits the outbox sink target

@@ -8,7 +8,7 @@ from typing import Any
 from bot.blocks import alerts, monitors
 from bot.blocks.limits import violations_in_message
 from models.enums import Role
-from models.monitor_views import AlertView, MonitorView
+from models.schemas.monitoring import AlertView, MonitorView
 from tests.slackbot.flow import buttons, text_of
 
 OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.blocks.digest import digest_message
 from bot.blocks.limits import violations_in_message
-from models.digest import (
+from models.enums import HandoffStatus, Role
+from models.schemas.digest import (
     ApprovedLine,
     DigestView,
     LeadTime,
@@ -17,7 +18,6 @@ from models.digest import (
     ProjectLine,
     WaitingOn,
 )
-from models.enums import HandoffStatus, Role
 from tests.slackbot.flow import text_of
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from bot.blocks.handoff import APPROVE, REJECT, REQUEST_CHANGES
 from bot.blocks.limits import violations_in_message
 from bot.blocks.reminders import SNOOZES, escalation_message, reminder_message
 from models.enums import Decision, HandoffStatus, Role, Stage
-from models.schemas import HandoffView, PacketLine, SignOffLine
+from models.schemas.projects import HandoffView, PacketLine, SignOffLine
 from tests.slackbot.flow import text_of
 
 REQUESTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from bot.db import make_engine, make_session_factory, migrate, session_scope
 from models.enums import Role
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects, roster
 from tests.conftest import PG_URL
 from tests.fakeslack import FakeSlack

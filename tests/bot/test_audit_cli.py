@@ -10,7 +10,7 @@ from bot.db import make_engine, make_session_factory, session_scope
 from models.enums import Role
 from models.policy import DEFAULT_POLICY
 from models.policy_versions import policy_hash
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import handoffs, roster
 from tests.bot.test_cli import _seed, baton, db_url  # noqa: F401  (db_url is the fixture)
 

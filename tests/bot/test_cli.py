@@ -10,7 +10,7 @@ import pytest
 
 from bot.db import make_engine, make_session_factory, migrate, session_scope
 from models.enums import Role
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects, roster
 from tests.bot.cli import baton
 

@@ -15,7 +15,7 @@ from bot.db import make_engine, make_session_factory, migrate, session_scope
 from models.base import utcnow
 from models.enums import OutboxStatus, Role
 from models.outbox import OutboxMessage
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects, roster, schedules
 from tests.bot.cli import baton
 from tests.fakeslack import FakeSlack

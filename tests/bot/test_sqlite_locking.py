@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from bot.db import make_engine, make_session_factory, migrate, read_only, session_scope
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects
 
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers import parsing as p
-from models.schemas import ProjectHomes
+from models.schemas.projects import ProjectHomes
 
 HOMES = ProjectHomes(
     frozenset({"churn-model", "fraud-eu", "fraud-us", "old"}),

@@ -29,7 +29,7 @@ from jobs import reminders
 from jobs.context import JobContext
 from models import Alert, AuditEvent, DigestSchedule, JobRun, OutboxMessage, ReminderSent
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import alerts, projects, schedules
 from models.services import reminders as reminder_rules
 from models.services.job_runs import claim

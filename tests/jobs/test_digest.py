@@ -14,11 +14,12 @@ from jobs import digest as digest_job
 from jobs import digests_due
 from jobs.context import JobContext
 from models import DigestSchedule, Handoff, OutboxMessage, Project, RoleAssignment, SignOff
-from models.digest import DigestView, LeadTime, OverdueLine, ProjectLine
 from models.enums import Decision, HandoffStatus, Role, Stage
 from models.errors import NotFound
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor, HandoffView
+from models.schemas.base import Actor
+from models.schemas.digest import DigestView, LeadTime, OverdueLine, ProjectLine
+from models.schemas.projects import HandoffView
 from models.services import decisions, handoffs, monitoring, projects, roster
 from models.services.digest import build_digest, lead_times
 from models.services.digest_post import DigestTarget, post_digest

@@ -22,9 +22,9 @@ from jobs import metrics_pull
 from jobs.context import JobContext
 from models import Alert, AuditEvent, Monitor, Observation, Project
 from models.enums import Role, Stage
-from models.monitor_views import MonitorSource
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import MonitorSource
 from models.services import monitoring
 from models.sources import SourcePolicy
 from tests.conftest import Clock, Database

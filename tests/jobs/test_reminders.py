@@ -13,7 +13,8 @@ from jobs.context import JobContext
 from models import AuditEvent, OutboxMessage, ReminderSent
 from models.enums import Decision, Role
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor, HandoffView
+from models.schemas.base import Actor
+from models.schemas.projects import HandoffView
 from models.services import decisions, handoffs, projects, roster
 from models.working_hours import WorkingHours
 from tests.conftest import Clock, Database

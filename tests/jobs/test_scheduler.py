@@ -17,7 +17,7 @@ from jobs import digests_due
 from jobs.context import JobContext
 from models import DigestSchedule, JobRun, OutboxMessage
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects, schedules
 from tests.conftest import Database
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import AuditEvent, DigestSchedule
 from models.errors import DomainError
 from models.schedule import DEFAULT_DIGEST_CRON
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects, schedules
 from tests.conftest import Database
 

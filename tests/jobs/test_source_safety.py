@@ -29,9 +29,9 @@ from jobs import metrics_pull, source_http
 from jobs.context import JobContext
 from models import AuditEvent, Monitor, Observation
 from models.enums import Role
-from models.monitor_views import MonitorSource
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import MonitorSource
 from models.services import monitoring
 from models.sources import SourcePolicy
 from tests.conftest import Clock, Database

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bot.db import make_engine, make_session_factory, session_scope
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit
 
 GO_WAIT_SECONDS = 30.0

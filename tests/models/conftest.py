@@ -17,7 +17,8 @@ from models import AuditEvent, OutboxMessage
 from models.enums import Decision, Role, Stage
 from models.notifications import HomeRefresh
 from models.policy import DEFAULT_POLICY, Policy
-from models.schemas import Actor, DecisionResult, HandoffView, ProjectCard
+from models.schemas.base import Actor
+from models.schemas.projects import DecisionResult, HandoffView, ProjectCard
 from models.services import decisions, handoffs, projects, roster
 from tests.conftest import Database
 

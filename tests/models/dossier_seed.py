@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from jobs import reminders
 from jobs.context import JobContext
 from models.enums import Decision, Role, Stage
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import alerts, audit, handoffs, people
 from models.working_hours import WorkingHours
 from tests.conftest import Database

@@ -7,8 +7,8 @@ from typing import Any
 
 from models import Alert, Monitor, OutboxMessage
 from models.enums import Role
-from models.monitor_views import ObservationResult
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import ObservationResult
 from models.services import monitoring
 from tests.conftest import Database
 from tests.models.conftest import KEY, LEADS, T, rows

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from models import Monitor, Project
 from models.enums import Role, Stage
 from models.errors import DomainError, NotFound, PermissionDenied
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import monitoring
 from models.services.alerts import ESCALATION_MINUTES as DELAY
 from tests.conftest import Clock, Database

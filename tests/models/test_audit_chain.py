@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from models import AuditChainHead, AuditEvent
 from models.audit_chain import event_hash
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit, audit_verify
 from models.services.audit_verify import CHANGED, INSERTED, MISSING, TAIL_INSERTED, TAIL_MISSING
 from tests.models.conftest import T_OTHER, T, rows, seed_project

@@ -14,7 +14,7 @@ from models import AuditEvent, Handoff, Monitor, Project, RoleAssignment, SignOf
 from models.enums import Decision, HandoffStatus, Role, Stage
 from models.errors import PermissionDenied
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import decisions, handoffs, monitoring, projects, roster
 from tests.conftest import Database
 from tests.models.conftest import CREATOR, KEY, LEADS, MEMBERS, OUTSIDER, PACKETS, Seeded, T

@@ -14,7 +14,7 @@ from models import AuditEvent, Handoff, OutboxMessage, SignOff
 from models.enums import Decision, HandoffStatus, Role, Stage
 from models.errors import Conflict
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import decisions, handoffs
 from tests.conftest import Database
 from tests.models.conftest import KEY, LEADS, T, packet_for, rows, seed_project

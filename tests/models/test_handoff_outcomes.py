@@ -9,7 +9,7 @@ import pytest
 from models import Handoff, SignOff
 from models.enums import Decision, HandoffStatus, Role, Stage
 from models.errors import PermissionDenied
-from models.services import handoffs, views
+from models.services import handoff_queries, handoffs
 from tests.models.conftest import CHANNEL, KEY, LEADS, T, actions, messages, packet_for, rows
 
 DS, DOM, ARCH = LEADS[Role.DATA_SCIENTIST], LEADS[Role.DOMAIN_EXPERT], LEADS[Role.ML_ARCHITECT]
@@ -29,7 +29,7 @@ def test_request_changes_then_resubmit_starts_a_round_every_lead_signs_again(db,
     ]
     assert actions(db)[-1] == "signoff.changes_requested"
     with db.session() as s:
-        assert views.pending_signoffs(s, T, ARCH, seeded.policy) == []
+        assert handoff_queries.pending_signoffs(s, T, ARCH, seeded.policy) == []
     clock.advance(hours=30)
     before = len(messages(db))
 
@@ -70,7 +70,7 @@ def test_resubmit_takes_the_revised_packet_for_the_same_transition(db, seeded):
     packet = packet_for(Stage.MANAGE, Stage.DEVELOP, data_sources="warehouse.customers only")
 
     with db.session() as s:
-        handoff = views.get_handoff(s, T, view.id, lock=True)
+        handoff = handoff_queries.get_handoff(s, T, view.id, lock=True)
         again = handoffs.resubmit(s, seeded.actor(DS), handoff, packet, seeded.policy)
 
     assert (again.round, again.status, again.to_stage) == (2, HandoffStatus.PENDING, Stage.DEVELOP)
@@ -133,8 +133,10 @@ def test_a_new_lead_takes_over_a_pending_sign_off(db, seeded):
     seeded.assign(Role.DOMAIN_EXPERT, "U_DOM2", lead=True)
 
     with db.session() as s:
-        assert views.pending_signoffs(s, T, DOM, seeded.policy) == []
-        assert [v.id for v in views.pending_signoffs(s, T, "U_DOM2", seeded.policy)] == [view.id]
+        assert handoff_queries.pending_signoffs(s, T, DOM, seeded.policy) == []
+        assert [v.id for v in handoff_queries.pending_signoffs(s, T, "U_DOM2", seeded.policy)] == [
+            view.id
+        ]
     with pytest.raises(PermissionDenied):
         seeded.decide(DOM, view.id)
     seeded.decide("U_DOM2", view.id)

@@ -8,7 +8,7 @@ import pytest
 
 from models import AuditEvent, Handoff, ModelVersion, Project, SignOff
 from models.enums import Decision, HandoffStatus, Role, Stage
-from models.services import lineage, projects, views
+from models.services import handoff_queries, lineage, projects
 from models.services import trail as audit_trail
 from models.services.common import get_project
 from tests.models.conftest import (
@@ -69,9 +69,11 @@ def test_a_request_waits_on_each_required_lead_and_tells_them(db, seeded, clock)
         ["domain_expert", "ml_architect"],
     )
     with db.session() as s:
-        assert [v.id for v in views.open_handoffs(s, T, seeded.policy)] == [view.id]
-        assert [v.id for v in views.pending_signoffs(s, T, DOM, seeded.policy)] == [view.id]
-        assert views.pending_signoffs(s, T, DS, seeded.policy) == []
+        assert [v.id for v in handoff_queries.open_handoffs(s, T, seeded.policy)] == [view.id]
+        assert [v.id for v in handoff_queries.pending_signoffs(s, T, DOM, seeded.policy)] == [
+            view.id
+        ]
+        assert handoff_queries.pending_signoffs(s, T, DS, seeded.policy) == []
         shown = projects.project_card(s, T, KEY, seeded.policy).open_handoff
     # Read back from the database, the packet still follows the policy's field order.
     assert [line.key for line in shown.packet] == list(PACKETS[(Stage.MANAGE, Stage.DEVELOP)])
@@ -89,8 +91,10 @@ def test_the_last_approval_advances_the_project_and_tells_the_receivers(db, seed
     )
     assert [line.lead for line in first.handoff.waiting_on] == [ARCH]
     with db.session() as s:
-        assert views.pending_signoffs(s, T, DOM, seeded.policy) == []
-        assert [v.id for v in views.pending_signoffs(s, T, ARCH, seeded.policy)] == [view.id]
+        assert handoff_queries.pending_signoffs(s, T, DOM, seeded.policy) == []
+        assert [v.id for v in handoff_queries.pending_signoffs(s, T, ARCH, seeded.policy)] == [
+            view.id
+        ]
     before = len(messages(db))
 
     last = seeded.decide(ARCH, view.id)
@@ -119,7 +123,7 @@ def test_the_last_approval_advances_the_project_and_tells_the_receivers(db, seed
         (Role.ML_ARCHITECT, ARCH, Decision.APPROVED, 1),
     ]
     with db.session() as s:
-        assert views.open_handoffs(s, T, seeded.policy) == []
+        assert handoff_queries.open_handoffs(s, T, seeded.policy) == []
 
 
 def test_the_whole_lifecycle_loops_from_monitor_back_to_develop(db, seeded, clock):

@@ -35,7 +35,7 @@ import models
 from bot.db import alembic_config, make_engine, make_session_factory, migrate, schema_revision
 from models.enums import OutboxStatus, Stage
 from models.outbox import OutboxMessage
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import lineage, projects
 from tests.conftest import drop_postgres_schema, postgres_schema_engine
 

@@ -14,8 +14,8 @@ from sqlalchemy import event
 from models import Monitor, Observation
 from models.enums import Role
 from models.errors import Conflict, DomainError, NotFound, PermissionDenied
-from models.monitor_views import MetricPoint, MonitorSource
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import MetricPoint, MonitorSource
 from models.services import monitoring, observations, projects
 from models.sources import SourcePolicy
 from tests.conftest import Clock, Database

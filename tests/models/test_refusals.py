@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from models import SignOff
 from models.enums import Decision, HandoffStatus, Role, Stage
 from models.errors import Conflict, DomainError, NotFound, PacketInvalid, PermissionDenied
-from models.schemas import Actor
-from models.services import decisions, handoffs, lineage, projects, roster, views
+from models.schemas.base import Actor
+from models.services import decisions, handoff_queries, handoffs, lineage, projects, roster
 from tests.models.conftest import (
     CREATOR,
     KEY,
@@ -70,7 +70,7 @@ def closed_as(status: HandoffStatus) -> Callable[[Seeded], int]:
 
 def views_of(sd: Seeded, hid: int) -> Any:
     with sd.db.session() as s:
-        return views.view_by_id(s, T, hid, sd.policy)
+        return handoff_queries.view_by_id(s, T, hid, sd.policy)
 
 
 def archived(sd: Seeded) -> None:
@@ -189,14 +189,14 @@ CASES: dict[str, Refusal] = {
     "other workspace: request": Refusal(nothing, request(OTHER), N, NO_PROJECT),
     "other workspace: decide": Refusal(requested, lambda s, sd, hid: decisions.decide(
                                            s, OTHER, hid, Decision.APPROVED, sd.policy), N, NO_HANDOFF),
-    "other workspace: view": Refusal(requested, lambda s, sd, hid: views.view_by_id(s, T_OTHER, hid, sd.policy),
+    "other workspace: view": Refusal(requested, lambda s, sd, hid: handoff_queries.view_by_id(s, T_OTHER, hid, sd.policy),
                                      N, NO_HANDOFF),
     "other workspace: assign": Refusal(nothing, assign(OTHER), N, NO_PROJECT),
     "other workspace: cancel": Refusal(requested, cancel(OTHER), N, NO_PROJECT),
     "other workspace: archive": Refusal(nothing, archive(OTHER), N, NO_PROJECT),
     "other workspace: lineage": Refusal(nothing, lambda s, sd, g: lineage.lineage_of(s, T_OTHER, KEY), N, NO_PROJECT),
     "other workspace: roles": Refusal(nothing, lambda s, sd, g: roster.roster_of(s, T_OTHER, KEY), N, NO_PROJECT),
-    "other workspace: hand-offs of key": Refusal(requested, lambda s, sd, g: views.open_handoffs(
+    "other workspace: hand-offs of key": Refusal(requested, lambda s, sd, g: handoff_queries.open_handoffs(
                                                      s, T_OTHER, sd.policy, KEY), N, NO_PROJECT),
 }  # fmt: skip
 
@@ -235,8 +235,8 @@ def test_another_workspace_sees_none_of_our_open_hand_offs(db, seeded):
     seeded.request()
 
     with db.session() as s:
-        assert views.open_handoffs(s, T_OTHER, seeded.policy) == []
-        assert views.pending_signoffs(s, T_OTHER, DOM, seeded.policy) == []
+        assert handoff_queries.open_handoffs(s, T_OTHER, seeded.policy) == []
+        assert handoff_queries.pending_signoffs(s, T_OTHER, DOM, seeded.policy) == []
         assert roster.my_projects(s, T_OTHER, DS) == []
 
 

@@ -18,7 +18,7 @@ from bot.sandbox.surfaces import message_html, modal_html
 from bot.sandbox.workspace import Message, View
 from models.enums import HandoffStatus, Role, Stage
 from models.policy import DEFAULT_POLICY
-from models.schemas import HandoffView, PacketLine, SignOffLine
+from models.schemas.projects import HandoffView, PacketLine, SignOffLine
 
 NAMES = Directory(
     users={"UDANA": "Dana Reyes", "ULENA": "Lena Fischer"}, channels={"CCHURN": "churn-model"}

@@ -18,7 +18,7 @@ from bot.server import assemble
 from bot.slack import make_client
 from models.enums import Role
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects, roster
 from tests.fakeslack import FakeSlack
 from tests.slackbot.harness import HOME, SECRET, BotClient, Server

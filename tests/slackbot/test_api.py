@@ -19,7 +19,7 @@ from models.audit import AuditEvent
 from models.enums import Decision, HandoffStatus
 from models.handoff import Handoff
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import decisions, projects, tokens
 from tests.slackbot.api_client import Api, make_token
 from tests.slackbot.flow import PACKETS, buttons, card_messages, text_of

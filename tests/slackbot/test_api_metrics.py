@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from models.monitor import Alert, Observation
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import monitoring
 from tests.slackbot.api_client import Api, make_token
 from tests.slackbot.flow import text_of

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from bot import handoff_waits
 from models.handoff import Handoff
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import monitoring, projects
 from tests.slackbot.api_client import Api, make_token
 from tests.slackbot.flow import PACKETS

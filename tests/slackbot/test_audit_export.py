@@ -18,7 +18,7 @@ from bot.cli import main
 from models.audit import AuditEvent
 from models.enums import Decision, Role
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import audit, decisions, handoffs, monitoring, projects, roster
 from tests.conftest import Database
 from tests.slackbot.api_client import Api, make_token

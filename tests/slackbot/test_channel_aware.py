@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from models import Monitor
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects
 from tests.slackbot.flow import last_modal, text_of, wait_for_modal
 from tests.slackbot.harness import HOME

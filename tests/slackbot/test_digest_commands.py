@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.scheduler import job_context
 from jobs import digests_due
 from models import AuditEvent, DigestSchedule
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import monitoring, schedules
 from tests.slackbot.flow import PACKETS, request_handoff, text_of
 from tests.slackbot.harness import HOME

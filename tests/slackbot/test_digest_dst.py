@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.scheduler import Scheduler, job_context
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import schedules
 from tests.slackbot.flow import text_of
 from tests.slackbot.harness import HOME

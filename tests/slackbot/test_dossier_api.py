@@ -4,7 +4,7 @@ in Slack (users.info on the fake Slack) and cached beside the ids."""
 from __future__ import annotations
 
 from models import SlackUser
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects
 from tests.models.conftest import rows
 from tests.slackbot.api_client import Api, make_token

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from models.enums import HandoffStatus, Role
 from models.handoff import Handoff
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects, roster
 from models.workspace import ReceivedEvent
 from tests.slackbot.flow import PACKETS, buttons, request_handoff, text_of, wait_for_modal

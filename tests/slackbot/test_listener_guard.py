@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.db import make_engine, make_session_factory
 from models.audit import AuditEvent
 from models.handoff import SignOff
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import monitoring
 from tests.slackbot import malformed
 from tests.slackbot.api_client import Api, make_token

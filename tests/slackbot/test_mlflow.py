@@ -26,7 +26,7 @@ from models.handoff import Handoff
 from models.integrations import ModelLink
 from models.lineage import ModelVersion
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import decisions, handoffs
 from tests.slackbot.conftest import MLFLOW_SECRET as SECRET
 from tests.slackbot.flow import PACKETS, buttons, text_of

@@ -17,9 +17,9 @@ from bot.config import load_settings
 from jobs import metrics_pull
 from jobs.context import JobContext
 from models import AuditEvent, Monitor
-from models.monitor_views import MonitorSource
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import MonitorSource
 from models.services import monitoring
 from models.sources import SourcePolicy
 from tests.slackbot.conftest import ADMIN

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from models.outbox import OutboxMessage
 from models.policy import DEFAULT_POLICY
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import handoffs
 from tests.slackbot.flow import PACKETS, buttons, text_of
 from tests.slackbot.harness import HOME

@@ -10,7 +10,7 @@ from models.enums import Decision, HandoffStatus, Stage
 from models.handoff import Handoff
 from models.policy import DEFAULT_POLICY
 from models.project import Project
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import decisions, handoffs
 from tests.slackbot.flow import PACKETS, request_handoff, text_of
 from tests.slackbot.harness import HOME

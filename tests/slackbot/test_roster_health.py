@@ -13,7 +13,7 @@ from bot.scheduler import Scheduler, job_context
 from models.audit import AuditEvent
 from models.enums import Role
 from models.handoff import Handoff
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import projects, roster
 from tests.slackbot.flow import text_of
 from tests.slackbot.harness import HOME

@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from models import rules
 from models.errors import DomainError
-from models.monitor_views import MonitorSource
-from models.schemas import Actor
+from models.schemas.base import Actor
+from models.schemas.monitoring import MonitorSource
 from models.services import integrations, monitoring, projects
 from tests.slackbot.api_client import Api, make_token
 from tests.slackbot.harness import HOME

@@ -191,7 +191,7 @@ def test_a_replayed_request_changes_nothing_more(bot, slack, db, seeded):
 
 def test_button_pointing_at_another_workspaces_handoff_is_refused(bot, slack, db, seeded):
     from models.enums import Role
-    from models.schemas import Actor
+    from models.schemas.base import Actor
     from models.services import handoffs, projects, roster
 
     other = Actor("TOTHER", "UOWNER")

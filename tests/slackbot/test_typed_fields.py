@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from models.enums import Decision, HandoffStatus
 from models.handoff import Handoff
 from models.policy import DEFAULT_POLICY, parse_policy
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import decisions
 from tests.slackbot.api_client import Api, make_token
 from tests.slackbot.flow import PACKETS, open_form, prefilled, request_handoff

@@ -22,7 +22,7 @@ from models.enums import Decision
 from models.gates import WorkflowStep
 from models.handoff import Handoff
 from models.policy import DEFAULT_POLICY
-from models.schemas import Actor
+from models.schemas.base import Actor
 from models.services import decisions, handoffs
 from models.services.workflow_steps import StepRequest
 from tests.processes import POLL_SECONDS

@@ -1,4 +1,5 @@
-"""Plain results the services return; renderers and APIs read these, never ORM rows."""
+"""Projects and their hand-offs as the services return them: the card, the roster, a
+hand-off with its packet and sign-offs, the audit trail and the lineage."""
 
 from __future__ import annotations
 
@@ -6,29 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from models.enums import Decision, HandoffStatus, Role, Stage
-
-SYSTEM_USER = "baton"  # the user id of what nobody typed: jobs, default schedules, API pushes
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking, in which workspace; admins come from configuration, not the database."""
-
-    team_id: str
-    user_id: str
-    is_admin: bool = False
-
-    @classmethod
-    def system(cls, team_id: str) -> Actor:
-        """Baton itself: the actor of what nobody typed (jobs, defaults, escalations)."""
-        return cls(team_id, SYSTEM_USER)
-
-
-class View(BaseModel):
-    model_config = ConfigDict(frozen=True)
+from models.schemas.base import View
+from models.schemas.monitoring import MonitorView
 
 
 class ProjectSummary(View):
@@ -181,3 +162,8 @@ class ProjectHomes:
     def homed_in(self, channel_id: str) -> list[str]:
         """The keys of the active projects whose home channel is `channel_id`, sorted."""
         return sorted(k for k, c in self.homes.items() if c == channel_id)
+
+
+class ProjectState(View):
+    card: ProjectCard
+    monitors: list[MonitorView]

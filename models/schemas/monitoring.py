@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from models.enums import Role
 from models.rules import MetricName, PollSeconds, ProjectKey, SourceUrl
-from models.schemas import View
+from models.schemas.base import View
 
 Direction = Literal["min", "max"]
 SourceKind = Literal["prometheus", "json"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from models.enums import HandoffStatus, Role
-from models.schemas import ProjectCard, View
+from models.schemas.base import View
+from models.schemas.projects import ProjectCard
 
 
 class ProjectLine(View):

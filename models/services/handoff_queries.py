@@ -12,7 +12,7 @@ from models.errors import NotFound
 from models.handoff import Handoff
 from models.policy import Policy
 from models.project import Project
-from models.schemas import HandoffView, PacketLine, SignOffLine
+from models.schemas.projects import HandoffView, PacketLine, SignOffLine
 from models.services.absences import away_of
 from models.services.common import get_project, leads_by_project
 from models.services.policy_history import rules_in_force

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models.schemas import View
+from models.schemas.base import View
 
 
 class Person(View):

@@ -7,4 +7,5 @@ digest.py       a channel's digest and a project's status
 monitoring.py   monitors, metric points, alerts, observation results
 dossier.py      a project's evidence dossier
 integrations.py API tokens, webhook subscriptions, MLflow model links and webhook outcomes
+outbox.py       the operator's view of an outbox row
 """

@@ -11,19 +11,9 @@ from sqlalchemy.orm import Session
 from models.enums import OutboxStatus
 from models.errors import Conflict, NotFound
 from models.outbox import OutboxMessage
-from models.schemas.base import View
+from models.schemas.outbox import OutboxEntry
 
 UNSENT, ALL = "unsent", "all"  # besides each OutboxStatus value
-
-
-class OutboxEntry(View):
-    id: int
-    status: OutboxStatus
-    topic: str
-    target: str  # the channel, the user or the sink's target
-    attempts: int
-    last_error: str | None
-    next_attempt_at: datetime
 
 
 def list_messages(s: Session, status: str = UNSENT, limit: int = 100) -> list[OutboxEntry]:

@@ -120,7 +120,7 @@ def test_an_echoed_secret_reaches_neither_slack_nor_the_audit_trail_nor_the_logs
     listed = text_of(bot.reply(f"monitor list {seeded.key}", user=seeded.ds))
     assert "last pull failed: the value of 'data.value' is not a number" in listed
     history = text_of(bot.reply(f"history {seeded.key}", user=seeded.ds))
-    assert "monitor.source_failed" in history
+    assert "The source of auc started failing" in history
     bot.deliver()
     with db.session() as s:
         audited = [repr(d) for d in s.scalars(select(AuditEvent.detail))]

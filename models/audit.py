@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.audit_chain import event_hash
 from models.base import Base, TeamScoped, utcnow
 
 
@@ -31,6 +32,19 @@ class AuditEvent(TeamScoped, Base):
     # migration 0010 from the hand-off id or key its details hold. Outside the hash on purpose:
     # linking must not rewrite a chain operators may have anchored (docs/audit.md).
     linked_project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+
+    def chain_hash(self, prev_hash: str | None) -> str:
+        """This event's link after `prev_hash`: what the writer stores and verify recomputes."""
+        return event_hash(
+            prev_hash,
+            team_id=self.team_id,
+            project_id=self.project_id,
+            project_key=self.project_key,
+            actor=self.actor,
+            action=self.action,
+            detail=self.detail,
+            created_at=self.created_at,
+        )
 
 
 class AuditChainHead(Base):

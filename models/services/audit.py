@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.audit import AuditChainHead, AuditEvent
-from models.audit_chain import event_hash
 from models.base import utcnow
 from models.inserts import insert_or_ignore
 from models.project import Project
@@ -55,7 +54,7 @@ def _chain_at_commit(s: Session) -> None:
         links = []
         mine = [e for e in events if e.team_id == team_id]
         for e in mine:
-            digest = _digest(last_hash, e)
+            digest = e.chain_hash(last_hash)
             count += 1
             links.append({"row": e.id, "prev_hash": last_hash, "hash": digest, "seq": count})
             for key, value in (("prev_hash", last_hash), ("hash", digest), ("seq", count)):
@@ -66,19 +65,6 @@ def _chain_at_commit(s: Session) -> None:
         s.execute(_LINK_EVENTS, links)
         head.head_hash, head.head_event_id, head.events = last_hash, mine[-1].id, count
         head.updated_at = mine[-1].created_at
-
-
-def _digest(prev_hash: str | None, e: AuditEvent) -> str:
-    return event_hash(
-        prev_hash,
-        team_id=e.team_id,
-        project_id=e.project_id,
-        project_key=e.project_key,
-        actor=e.actor,
-        action=e.action,
-        detail=e.detail,
-        created_at=e.created_at,
-    )
 
 
 def _locked_head(s: Session, team_id: str) -> AuditChainHead:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditChainHead, AuditEvent
-from models.audit_chain import event_hash
 
 CHANGED = "content changed (its hash no longer matches what it says)"
 UNHASHED = "inserted outside Baton (it has no hash)"
@@ -85,16 +84,7 @@ def _link_problem(
     skipped = following is not None and (following.prev_hash or None) == expected
     if not e.hash:
         return UNHASHED
-    recomputed = event_hash(
-        e.prev_hash,
-        team_id=e.team_id,
-        project_id=e.project_id,
-        project_key=e.project_key,
-        actor=e.actor,
-        action=e.action,
-        detail=e.detail,
-        created_at=e.created_at,
-    )
+    recomputed = e.chain_hash(e.prev_hash)
     if recomputed != e.hash:
         return INSERTED if skipped else CHANGED  # the next event links past it: never in chain
     if (e.prev_hash or None) == expected:

@@ -82,7 +82,11 @@ def test_several_projects_here_ask_which_and_the_pick_runs_the_command(bot, slac
     answer = slack.wait_for(lambda: slack.responses())[-1]
     assert answer["replace_original"] is True
     said = text_of(answer)
-    assert "History · fraud-us" in said and "created project fraud-us" in said and "fraud-eu" not in said
+    assert (
+        "History · fraud-us" in said
+        and "created project fraud-us" in said
+        and "fraud-eu" not in said
+    )
 
 
 def test_a_tampered_pick_runs_nothing(bot, slack, db):

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.blocks.text import plain
+from bot.blocks.text import cut_plain
 from bot.runtime import Runtime
 from bot.sinks import Send, SinkFailed, register
 from bot.slack import make_client
@@ -83,7 +83,7 @@ def failure_text(done: Completion) -> str:
     """What Slackbot tells the person who ran the workflow (plain text, shown as is)."""
     what = f"The Baton hand-off of {done.project_key} ({done.transition}) was {done.decision}"
     why = f": {'; '.join(done.reasons)}" if done.reasons else "."
-    return plain(what + why, ERROR_TEXT_MAX)
+    return cut_plain(what + why, ERROR_TEXT_MAX)
 
 
 def _card(s: Session, team_id: str, done: Completion) -> tuple[str, str] | None:

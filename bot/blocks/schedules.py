@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.blocks.kit import message, section, slack_date
 from bot.blocks.text import channel, escape
-from models.services.schedules import ScheduleView
+from models.schemas.schedules import ScheduleView
 
 
 def digest_posted(channel_id: str, project_key: str | None) -> dict[str, Any]:

@@ -74,7 +74,7 @@ def cut(text: str, limit: int) -> str:
     return text[:end].rstrip() + ELLIPSIS
 
 
-def plain(text: str, limit: int = SECTION_TEXT_MAX) -> str:
+def cut_plain(text: str, limit: int = SECTION_TEXT_MAX) -> str:
     """Text for a plain_text object: Slack shows it literally, so it is only cut."""
     if len(text) <= limit:
         return text

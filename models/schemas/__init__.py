@@ -8,4 +8,5 @@ monitoring.py   monitors, metric points, alerts, observation results
 dossier.py      a project's evidence dossier
 integrations.py API tokens, webhook subscriptions, MLflow model links and webhook outcomes
 outbox.py       the operator's view of an outbox row
+schedules.py    a channel's digest schedule
 """

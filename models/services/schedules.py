@@ -17,22 +17,12 @@ from models.enums import Stage
 from models.inserts import dialect_insert, insert_or_ignore
 from models.project import Project
 from models.schedule import DEFAULT_DIGEST_CRON, DigestSchedule
-from models.schemas.base import SYSTEM_USER, Actor, View
+from models.schemas.base import SYSTEM_USER, Actor
+from models.schemas.schedules import ScheduleView
 from models.services import audit
 
 # Rows per multi-row INSERT: 8 bound values each stays far under SQLite's variable limit.
 INSERT_CHUNK = 500
-
-
-class ScheduleView(View):
-    id: int
-    team_id: str
-    channel_id: str
-    cron: str
-    timezone: str
-    next_run_at: datetime
-    last_sent_at: datetime | None
-    created_by: str
 
 
 def set_schedule(

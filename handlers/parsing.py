@@ -50,11 +50,11 @@ __all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "u
 
 _T = TypeVar("_T")
 QUOTES = frozenset('"“”')
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+MENTION = re.compile(rf"<@({rules.SLACK_USER_ID})(?:\|[^>]*)?>")
+CHANNEL = re.compile(rf"<#({rules.SLACK_CHANNEL_ID})(?:\|[^>]*)?>")
 SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
 SOURCE_KINDS = ("prometheus", "json")
-NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NUMBER = rules.NUMBER
 HANDOFF_TARGETS = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
 DISPLAY_NAME_MAX = 80
 

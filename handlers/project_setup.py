@@ -3,7 +3,6 @@ its submission sets the project up (or edits its roles) in one transaction."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slack_bolt import App
@@ -13,12 +12,13 @@ from bot.blocks.home import EDIT_ROLES, NEW_PROJECT
 from bot.runtime import Runtime
 from handlers.envelope import Unreadable, read_object
 from handlers.listener import Incoming, Kind, listener
+from models import rules
 from models.enums import Role
 from models.errors import FormInvalid
 from models.services import project_setup
 
 FORM_FAILED = "Slack did not open the set-up form in time. Nothing was changed; please try again."
-SLACK_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+SLACK_ID = rules.SLACK_ID
 
 
 def register(app: App, rt: Runtime) -> None:

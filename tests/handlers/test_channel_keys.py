@@ -34,7 +34,7 @@ def here(channel: str, chosen: str | None = None, calls: list[str] | None = None
         ("status old", "CCHURN", p.Status("old")),
         ("status churn-modle", "CCHURN", p.Status("churn-modle")),  # a typo: the service says so
         ("status <#CCHURN|churn-model>", "CELSEWHERE", p.Status("churn-model")),
-        ("role assign <@U1|ann> ds", "CCHURN", None),
+        ("role assign <@U01|ann> ds", "CCHURN", None),
         ("project create churn-v2", "CCHURN", p.ProjectCreate("churn-v2")),
         ("handoffs", "CCHURN", p.Handoffs(None)),
     ],
@@ -85,7 +85,7 @@ def test_the_projects_are_looked_up_only_when_a_key_is_read():
     st.lists(
         st.sampled_from(["status", "history", "monitor add", "metric", "auc", "min", "0.8",
                          "churn-model", "fraud-eu", "<#CFRAUD|f>", "<#CCHURN>", "5", "nope",
-                         "role assign", "ds", "<@U1>", "lead", "handoff", "deploy"]),
+                         "role assign", "ds", "<@U01>", "lead", "handoff", "deploy"]),
         max_size=6,
     ),
 )  # fmt: skip

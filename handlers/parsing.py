@@ -61,16 +61,23 @@ DISPLAY_NAME_MAX = 80
 
 # Slack's markup for what the user picked: shown back as they saw it (@dana, #churn-model).
 PICKED = re.compile(
-    r"<(@[UW][A-Z0-9]+|#[CG][A-Z0-9]+)(?:\|([^>]*))?>|<(https?://[^|>]+)(?:\|[^>]*)?>"
+    rf"<(@{rules.SLACK_USER_ID}|#{rules.SLACK_CHANNEL_ID})(?:\|([^>]*))?>"
+    r"|<(https?://[^|>]+)(?:\|[^>]*)?>"
+    r"|<!(here|channel|everyone)(?:\|[^>]*)?>"
+    r"|<!subteam\^[A-Z0-9]+(?:\|@?([^>]*))?>"
 )
 
 
 def as_typed(text: str) -> str:
-    """`<@U1|dana>` → `@dana`, `<#C1|churn>` → `#churn`, a link → its URL."""
+    """`<@U1|dana>` → `@dana`, `<#C1|churn>` → `#churn`, a link → its URL, `<!here>` →
+    `@here`, a user group → `@its-handle`: an error quotes what the user saw, never markup."""
 
     def shown(m: re.Match[str]) -> str:
-        if m.group(3):
-            return m.group(3)
+        link, broadcast, group = m.group(3, 4, 5)
+        if link:
+            return link
+        if m.group(1) is None:
+            return "@" + (broadcast or group or "group")
         sigil, label = m.group(1)[0], m.group(2)
         return sigil + label if label else m.group(1)
 
@@ -346,6 +353,10 @@ def _fail(reason: str) -> Never:
     raise _Invalid(reason)
 
 
+def _no_home(word: str) -> Never:
+    _fail(f"'{word}' is not the home channel of any project: give the project key")
+
+
 def _obeys(rule: Callable[[str], _T], word: str) -> _T:
     """The value a rule of models/rules.py returns, or its reason as _Invalid."""
     try:
@@ -404,6 +415,8 @@ class Args:
         if word is not None and (home := CHANNEL.fullmatch(word)):
             self._tokens.pop(0)
             return self._home_of(home.group(1), word)
+        if word is not None and word.startswith("#"):
+            _no_home(word)  # a #name Slack did not link: no channel it knows, so no home
         here = self._here
         if here is None or not here.may_imply or (word is not None and self._names_a_project(word)):
             return self.new_key()
@@ -432,13 +445,15 @@ class Args:
             _fail(f"'{word}' is a channel: give the project key")
         homed = self._homes.homed_in(channel_id)
         if not homed:
-            _fail(f"'{word}' is not the home channel of any project: give the project key")
+            _no_home(word)
         if len(homed) > 1:
             _fail(f"'{word}' is the home of several projects ({', '.join(homed)}): give the key")
         return homed[0]
 
     def optional_key(self) -> str | None:
         word = self.take_optional()
+        if word is not None and word.startswith(("#", "<#")):
+            _no_home(word)
         return _project_key(word) if word is not None else None
 
     def user(self, what: str = "the user") -> str:

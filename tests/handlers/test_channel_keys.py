@@ -70,6 +70,22 @@ def test_no_project_here_or_an_unclear_channel_is_a_usage_error(text, reason):
     assert caught.value.reason.startswith(reason)
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("status #some-channel", "'#some-channel' is not the home channel of any project"),
+        ("status <#CNONE|random>", "'#random' is not the home channel of any project"),
+        ("overseer <!here>", "'@here' is not a user"),
+        ("role assign ds <!channel>", "'@channel' is not a user"),
+    ],
+)
+def test_in_a_projects_channel_errors_quote_what_the_user_saw(text, reason):
+    with pytest.raises(p.UsageError) as caught:
+        p.parse(text, here=here("CCHURN"))
+    assert caught.value.reason.startswith(reason)
+    assert "<" not in caught.value.reason  # never Slack's markup
+
+
 def test_the_projects_are_looked_up_only_when_a_key_is_read():
     calls: list[str] = []
     p.parse("help", here=here("CCHURN", calls=calls))

@@ -51,7 +51,10 @@ HAPPY: list[tuple[str, p.Command]] = [
         p.RoleAssign("churn", Role.DEVOPS_ENGINEER, "W42ABC", True),
     ),
     ("role assign churn ml-architect <@U01|a b>", p.RoleAssign("churn", Role.ML_ARCHITECT, "U01")),
-    ('role assign churn "data scientist" <@U01>', p.RoleAssign("churn", Role.DATA_SCIENTIST, "U01")),
+    (
+        'role assign churn "data scientist" <@U01>',
+        p.RoleAssign("churn", Role.DATA_SCIENTIST, "U01"),
+    ),
     ("role assign churn Legal <@U01>", p.RoleAssign("churn", Role.COMPLIANCE, "U01")),
     (f"role remove churn analyst {ALICE}", p.RoleRemove("churn", Role.DATA_ANALYST, "U0ALICE")),
     ("roles churn", p.Roles("churn")),
@@ -179,6 +182,26 @@ ERRORS: list[tuple[str, str, str]] = [
         "overseer",
     ),
     ("overseer churn none <@U01>", "unexpected extra arguments: @U01", "overseer"),
+    (
+        "overseer churn <!here>",
+        "'@here' is not a user: type @ and pick them from the list Slack shows",
+        "overseer",
+    ),
+    (
+        "role assign churn ds <!subteam^S0123|@ml-team>",
+        "'@ml-team' is not a user: type @ and pick them from the list Slack shows",
+        "role assign",
+    ),
+    (
+        "status #some-channel",
+        "'#some-channel' is not the home channel of any project: give the project key",
+        "status",
+    ),
+    (
+        "handoffs <#C0123|ml>",
+        "'#ml' is not the home channel of any project: give the project key",
+        "handoffs",
+    ),
     ("handoff cancel", "missing the project key", "handoff cancel"),
     ("handoffs churn extra", "unexpected extra arguments: extra", "handoffs"),
     (

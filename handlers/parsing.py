@@ -31,22 +31,21 @@ from functools import cache, cached_property
 from typing import Literal, NamedTuple, Never, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from handlers import commands_spec, registry
 from handlers.commands_spec import *  # noqa: F403  (the command classes, for callers)
-from handlers.commands_spec import (
-    HELP,
-    USAGE,
-    VERBS,
-    Command,
-    help_entries,
-    usage_for,
-)
+from handlers.commands_spec import Command, help_entries, usage_for
 from handlers.registry import DEFAULT_COMMAND, Subcommand, by_name
 from models import cron, rules
 from models.enums import Role, Stage
 from models.errors import DomainError
 from models.schemas import ProjectHomes
 
-__all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
+__all__ = ["Command", "UsageError", "help_entries", "parse", "usage_for"]
+
+
+def __getattr__(name: str) -> object:
+    """`parsing.USAGE`, `.HELP`, `.VERBS`: the registry's tables, as commands_spec reads them."""
+    return getattr(commands_spec, name)
 
 _T = TypeVar("_T")
 QUOTES = frozenset('"“”')
@@ -201,19 +200,19 @@ def _usage_guess(text: str, command: str) -> str:
 def _resolve(tokens: list[Token], command: str) -> tuple[str, list[Token]]:
     if not tokens:
         return "help", []
-    head = tokens[0].value.lower()
+    head, known = tokens[0].value.lower(), registry.usages()
     verb = as_typed(tokens[1].value).lower() if len(tokens) > 1 else None
-    if f"{head} {verb}" in USAGE:
+    if f"{head} {verb}" in known:
         return f"{head} {verb}", tokens[2:]
-    if head in USAGE:
+    if head in known:
         return head, tokens[1:]
-    if head in VERBS:
+    if head in registry.verbs():
         raise _missing_verb(head, verb, command)
     raise _unknown(as_typed(tokens[0].value).lower(), command)  # <#C1|x> lower-cased is no link
 
 
 def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
-    verbs = VERBS[head]
+    verbs = registry.verbs()[head]
     usage = "\n".join(usage_for(f"{head} {v}", command) for v in verbs)
     if verb is None:
         return UsageError(f"'{command} {head}' needs one of: {', '.join(verbs)}", usage)
@@ -225,14 +224,15 @@ def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
 def _unknown(word: str, command: str) -> UsageError:
     """Did-you-mean, with the usage of the one command meant (help's when it is not clear)."""
     reason = f"'{word}' is not a {command} command"
-    guesses = [f"{head} {word}" for head, verbs in VERBS.items() if word in verbs]
-    guesses = guesses or difflib.get_close_matches(word, {n.split()[0] for n in USAGE}, n=1)
+    known, with_verbs = registry.usages(), registry.verbs()
+    guesses = [f"{head} {word}" for head, verbs in with_verbs.items() if word in verbs]
+    guesses = guesses or difflib.get_close_matches(word, {n.split()[0] for n in known}, n=1)
     if guesses:
         reason += "; did you mean " + " or ".join(f"'{g}'" for g in guesses) + "?"
     meant = guesses[0] if len(guesses) == 1 else "help"
-    if meant in VERBS and meant not in USAGE:
+    if meant in with_verbs and meant not in known:
         return UsageError(
-            reason, "\n".join(usage_for(f"{meant} {v}", command) for v in VERBS[meant])
+            reason, "\n".join(usage_for(f"{meant} {v}", command) for v in with_verbs[meant])
         )
     return UsageError(reason, usage_for(meant, command))
 

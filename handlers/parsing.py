@@ -47,6 +47,7 @@ def __getattr__(name: str) -> object:
     """`parsing.USAGE`, `.HELP`, `.VERBS`: the registry's tables, as commands_spec reads them."""
     return getattr(commands_spec, name)
 
+
 _T = TypeVar("_T")
 QUOTES = frozenset('"“”')
 MENTION = re.compile(rf"<@({rules.SLACK_USER_ID})(?:\|[^>]*)?>")

@@ -102,7 +102,7 @@ def test_a_pick_whose_answer_everyone_sees_takes_the_picker_away(bot, slack, db)
     assert posted["response_type"] == "in_channel" and not posted["replace_original"]
     assert "fraud-us" in text_of(posted) and "fraud-eu" not in text_of(posted)
     with db.session() as s:
-        overseers = dict(s.execute(select(Project.key, Project.overseer)).tuples())
+        overseers = {key: who for key, who in s.execute(select(Project.key, Project.overseer))}
     assert overseers == {"fraud-eu": None, "fraud-us": "UOVERSEER"}
 
 

@@ -43,6 +43,7 @@ from models.notifications import (
     MlflowAliasSet,
     MlflowAliasUnsigned,
     Notification,
+    OverseerNamed,
     ProjectAdvanced,
     RoleAssigned,
     SignoffEscalation,
@@ -189,6 +190,11 @@ def handoff_received(d: Delivery, note: HandoffReceived) -> Plan:
 def role_assigned(d: Delivery, note: RoleAssigned) -> Plan:
     key = d.project_key(note.project_id)
     return d.post(handoff_blocks.role_assigned_message(key, note.role.label, note.lead, note.by))
+
+
+@renders(OverseerNamed)
+def overseer_named(d: Delivery, note: OverseerNamed) -> Plan:
+    return d.post(handoff_blocks.overseer_named_message(d.project_key(note.project_id), note.by))
 
 
 @renders(DigestPost)

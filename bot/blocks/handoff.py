@@ -26,7 +26,7 @@ from bot.blocks.kit import (
     url_input,
     users_select,
 )
-from bot.blocks.text import cut, escape, user
+from bot.blocks.text import cut, escape, slash_command, user
 from models import packet_fields
 from models.enums import Decision, HandoffStatus
 from models.policy import PacketField, Transition
@@ -184,6 +184,15 @@ def role_assigned_message(key: str, role_label: str, lead: bool, by: str) -> dic
     if lead:
         text += " You sign off for this specialty when a hand-off needs it."
     return message(f"You are now {what} on {key}", [section(text)])
+
+
+def overseer_named_message(key: str, by: str) -> dict[str, Any]:
+    text = (
+        f"{user(by)} named you the overseer of *{escape(key)}*. You may stop it at any time: "
+        f"open a monitor → develop hand-off (`{slash_command()} handoff {escape(key)} develop`) "
+        f"or archive it (`{slash_command()} project archive {escape(key)}`)."
+    )
+    return message(f"You are now the overseer of {key}", [section(text)])
 
 
 def form_view(key: str, transition: Transition, prefill: dict[str, str], resubmit: bool) -> Block:

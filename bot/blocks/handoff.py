@@ -30,7 +30,7 @@ from bot.blocks.text import cut, escape, slash_command, user
 from models import packet_fields
 from models.enums import Decision, HandoffStatus
 from models.policy import PacketField, Transition
-from models.schemas import HandoffView, SignOffLine
+from models.schemas import HandoffView, PacketLine, SignOffLine
 
 APPROVE, REQUEST_CHANGES, REJECT = "handoff.approve", "handoff.request_changes", "handoff.reject"
 RESUBMIT = "handoff.resubmit"
@@ -65,9 +65,7 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
             f"round {view.round}",
             f"due {slack_date(view.due_at)}",
         ),
-        *fields(
-            [f"*{escape(p.label)}*\n{cut(escape(p.value), CARD_VALUE_MAX)}" for p in view.packet]
-        ),
+        *fields([f"*{escape(p.label)}*\n{packet_value(p, CARD_VALUE_MAX)}" for p in view.packet]),
         divider(),
         section("*Sign-off*\n" + checklist(view)),
         context(status_line(view)),
@@ -75,6 +73,11 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
     if with_buttons and view.status == HandoffStatus.PENDING:
         blocks.append(decision_buttons(view.id))
     return blocks
+
+
+def packet_value(line: PacketLine, limit: int) -> str:
+    """A `user` field is a mention (an id is all it holds); any other value is escaped text."""
+    return user(line.value) if line.type == "user" else cut(escape(line.value), limit)
 
 
 def status_line(view: HandoffView) -> str:
@@ -133,10 +136,7 @@ def received_message(view: HandoffView) -> dict[str, Any]:
             f"*{escape(view.project_name)}* moved {view.transition}. Here is the hand-off packet "
             f"from {user(view.requested_by)}:"
         ),
-        *[
-            section(f"*{escape(p.label)}*\n{cut(escape(p.value), DM_VALUE_MAX)}")
-            for p in view.packet
-        ],
+        *[section(f"*{escape(p.label)}*\n{packet_value(p, DM_VALUE_MAX)}") for p in view.packet],
     ]
     return message(f"{view.project_key} was handed to you ({view.transition})", blocks)
 

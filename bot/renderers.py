@@ -43,6 +43,7 @@ from models.notifications import (
     MlflowAliasSet,
     MlflowAliasUnsigned,
     Notification,
+    OverseerNamed,
     ProjectAdvanced,
     RoleAssigned,
     RosterCheck,
@@ -196,6 +197,11 @@ def role_assigned(d: Delivery, note: RoleAssigned) -> Plan:
 @renders(RosterCheck)
 def roster_check(d: Delivery, note: RosterCheck) -> Plan:
     return d.post(roster_blocks.roster_check_message(note.gap))
+
+
+@renders(OverseerNamed)
+def overseer_named(d: Delivery, note: OverseerNamed) -> Plan:
+    return d.post(handoff_blocks.overseer_named_message(d.project_key(note.project_id), note.by))
 
 
 @renders(DigestPost)

@@ -8,17 +8,14 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
-from bot.blocks import replies
 from bot.runtime import Runtime
 from handlers.events import publish_home
+from handlers.forms import replace_ephemeral_card
 from handlers.listener import Incoming, Kind, listener
 from models.enums import Decision
-from models.schemas.base import Actor
-from models.schemas.projects import HandoffView
 from models.services import decisions, handoff_queries, handoffs, monitoring
 
 log = logging.getLogger(__name__)
@@ -80,24 +77,6 @@ def ephemeral_reply_url(body: dict[str, Any]) -> str | None:
     if container.get("is_ephemeral") is True and isinstance(url, str) and url.startswith("http"):
         return url
     return None
-
-
-def replace_ephemeral_card(
-    rt: Runtime, actor: Actor, url: str | None, decided: HandoffView, decision: Decision
-) -> None:
-    """Replace the ephemeral answer a decision was made from with the card as it stands and
-    what still waits on the person; never raises (the decision stands either way)."""
-    if url is None:
-        return
-    try:
-        with rt.session(reading=True) as s:
-            pending = handoff_queries.pending_signoffs(s, actor.team_id, actor.user_id, rt.policy)
-        answer = replies.signoffs_after_decision(decided, decision, pending)
-        sent = WebhookClient(url, timeout=5).send_dict({"replace_original": True, **answer})
-        if sent.status_code != 200:
-            log.warning("could not replace the ephemeral card: HTTP %s", sent.status_code)
-    except Exception as exc:  # only the view lags behind
-        log.warning("could not replace the ephemeral card: %s", type(exc).__name__)
 
 
 def _register_unknown_buttons(app: App, rt: Runtime) -> None:

@@ -89,14 +89,20 @@ def _run(rt: Runtime, req: Incoming, command: Subcommand, channel: str) -> None:
 
 
 def _answer(req: Incoming, reply: Reply) -> None:
-    """A slash command's answer rides on its acknowledgement; a pick replaces the picker."""
+    """A slash command's answer rides on its acknowledgement; a pick replaces the picker, or,
+    for an answer everyone sees, deletes it (an ephemeral cannot become one in the channel)."""
     kind = reply.pop("response_type", "ephemeral")
     if req.kind is Kind.COMMAND:
         req.ack(response_type=kind, **reply)
         return
     req.ack()
-    if req.respond is not None:
-        req.respond(response_type=kind, replace_original=kind == "ephemeral", **reply)
+    if req.respond is None:
+        return
+    if kind == "ephemeral":
+        req.respond(response_type=kind, replace_original=True, **reply)
+        return
+    req.respond(delete_original=True)  # no live picker left to run the command twice
+    req.respond(response_type=kind, replace_original=False, **reply)
 
 
 def _picked(body: dict[str, Any]) -> tuple[str, str, str]:

@@ -31,46 +31,53 @@ from functools import cache, cached_property
 from typing import Literal, NamedTuple, Never, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from handlers import commands_spec, registry
 from handlers.commands_spec import *  # noqa: F403  (the command classes, for callers)
-from handlers.commands_spec import (
-    HELP,
-    USAGE,
-    VERBS,
-    Command,
-    help_entries,
-    usage_for,
-)
+from handlers.commands_spec import Command, help_entries, usage_for
 from handlers.registry import DEFAULT_COMMAND, Subcommand, by_name
 from models import cron, rules
 from models.enums import Role, Stage
 from models.errors import DomainError
 from models.schemas.projects import ProjectHomes
 
-__all__ = ["HELP", "USAGE", "Command", "UsageError", "help_entries", "parse", "usage_for"]
+__all__ = ["Command", "UsageError", "help_entries", "parse", "usage_for"]
+
+
+def __getattr__(name: str) -> object:
+    """`parsing.USAGE`, `.HELP`, `.VERBS`: the registry's tables, as commands_spec reads them."""
+    return getattr(commands_spec, name)
+
 
 _T = TypeVar("_T")
 QUOTES = frozenset('"“”')
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+MENTION = re.compile(rf"<@({rules.SLACK_USER_ID})(?:\|[^>]*)?>")
+CHANNEL = re.compile(rf"<#({rules.SLACK_CHANNEL_ID})(?:\|[^>]*)?>")
 SLACK_LINK = re.compile(r"<(https?://[^|>]+)(?:\|[^>]*)?>")
 SOURCE_KINDS = ("prometheus", "json")
-NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NUMBER = rules.NUMBER
 HANDOFF_TARGETS = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
 DISPLAY_NAME_MAX = 80
 
 
 # Slack's markup for what the user picked: shown back as they saw it (@dana, #churn-model).
 PICKED = re.compile(
-    r"<(@[UW][A-Z0-9]+|#[CG][A-Z0-9]+)(?:\|([^>]*))?>|<(https?://[^|>]+)(?:\|[^>]*)?>"
+    rf"<(@{rules.SLACK_USER_ID}|#{rules.SLACK_CHANNEL_ID})(?:\|([^>]*))?>"
+    r"|<(https?://[^|>]+)(?:\|[^>]*)?>"
+    r"|<!(here|channel|everyone)(?:\|[^>]*)?>"
+    r"|<!subteam\^[A-Z0-9]+(?:\|@?([^>]*))?>"
 )
 
 
 def as_typed(text: str) -> str:
-    """`<@U1|dana>` → `@dana`, `<#C1|churn>` → `#churn`, a link → its URL."""
+    """`<@U1|dana>` → `@dana`, `<#C1|churn>` → `#churn`, a link → its URL, `<!here>` →
+    `@here`, a user group → `@its-handle`: an error quotes what the user saw, never markup."""
 
     def shown(m: re.Match[str]) -> str:
-        if m.group(3):
-            return m.group(3)
+        link, broadcast, group = m.group(3, 4, 5)
+        if link:
+            return link
+        if m.group(1) is None:
+            return "@" + (broadcast or group or "group")
         sigil, label = m.group(1)[0], m.group(2)
         return sigil + label if label else m.group(1)
 
@@ -194,19 +201,19 @@ def _usage_guess(text: str, command: str) -> str:
 def _resolve(tokens: list[Token], command: str) -> tuple[str, list[Token]]:
     if not tokens:
         return "help", []
-    head = tokens[0].value.lower()
+    head, known = tokens[0].value.lower(), registry.usages()
     verb = as_typed(tokens[1].value).lower() if len(tokens) > 1 else None
-    if f"{head} {verb}" in USAGE:
+    if f"{head} {verb}" in known:
         return f"{head} {verb}", tokens[2:]
-    if head in USAGE:
+    if head in known:
         return head, tokens[1:]
-    if head in VERBS:
+    if head in registry.verbs():
         raise _missing_verb(head, verb, command)
     raise _unknown(as_typed(tokens[0].value).lower(), command)  # <#C1|x> lower-cased is no link
 
 
 def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
-    verbs = VERBS[head]
+    verbs = registry.verbs()[head]
     usage = "\n".join(usage_for(f"{head} {v}", command) for v in verbs)
     if verb is None:
         return UsageError(f"'{command} {head}' needs one of: {', '.join(verbs)}", usage)
@@ -218,14 +225,15 @@ def _missing_verb(head: str, verb: str | None, command: str) -> UsageError:
 def _unknown(word: str, command: str) -> UsageError:
     """Did-you-mean, with the usage of the one command meant (help's when it is not clear)."""
     reason = f"'{word}' is not a {command} command"
-    guesses = [f"{head} {word}" for head, verbs in VERBS.items() if word in verbs]
-    guesses = guesses or difflib.get_close_matches(word, {n.split()[0] for n in USAGE}, n=1)
+    known, with_verbs = registry.usages(), registry.verbs()
+    guesses = [f"{head} {word}" for head, verbs in with_verbs.items() if word in verbs]
+    guesses = guesses or difflib.get_close_matches(word, {n.split()[0] for n in known}, n=1)
     if guesses:
         reason += "; did you mean " + " or ".join(f"'{g}'" for g in guesses) + "?"
     meant = guesses[0] if len(guesses) == 1 else "help"
-    if meant in VERBS and meant not in USAGE:
+    if meant in with_verbs and meant not in known:
         return UsageError(
-            reason, "\n".join(usage_for(f"{meant} {v}", command) for v in VERBS[meant])
+            reason, "\n".join(usage_for(f"{meant} {v}", command) for v in with_verbs[meant])
         )
     return UsageError(reason, usage_for(meant, command))
 
@@ -346,6 +354,10 @@ def _fail(reason: str) -> Never:
     raise _Invalid(reason)
 
 
+def _no_home(word: str) -> Never:
+    _fail(f"'{word}' is not the home channel of any project: give the project key")
+
+
 def _obeys(rule: Callable[[str], _T], word: str) -> _T:
     """The value a rule of models/rules.py returns, or its reason as _Invalid."""
     try:
@@ -407,6 +419,8 @@ class Args:
         if word is not None and (home := CHANNEL.fullmatch(word)):
             self._tokens.pop(0)
             return self._home_of(home.group(1), word)
+        if word is not None and word.startswith("#"):
+            _no_home(word)  # a #name Slack did not link: no channel it knows, so no home
         here = self._here
         if here is None or not here.may_imply or (word is not None and self._names_a_project(word)):
             return self.new_key()
@@ -435,13 +449,15 @@ class Args:
             _fail(f"'{word}' is a channel: give the project key")
         homed = self._homes.homed_in(channel_id)
         if not homed:
-            _fail(f"'{word}' is not the home channel of any project: give the project key")
+            _no_home(word)
         if len(homed) > 1:
             _fail(f"'{word}' is the home of several projects ({', '.join(homed)}): give the key")
         return homed[0]
 
     def optional_key(self) -> str | None:
         word = self.take_optional()
+        if word is not None and word.startswith(("#", "<#")):
+            _no_home(word)
         return _project_key(word) if word is not None else None
 
     def user(self, what: str = "the user") -> str:

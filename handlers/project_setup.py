@@ -3,7 +3,6 @@ its submission sets the project up (or edits its roles) in one transaction."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slack_bolt import App
@@ -12,13 +11,15 @@ from bot.blocks import project_setup as setup_blocks
 from bot.blocks.home import EDIT_ROLES, NEW_PROJECT
 from bot.runtime import Runtime
 from handlers.envelope import Unreadable, read_object
+from handlers.forms import SETUP_FAILED as FORM_FAILED
+from handlers.forms import setup_form
 from handlers.listener import Incoming, Kind, listener
+from models import rules
 from models.enums import Role
 from models.errors import FormInvalid
 from models.services import project_setup
 
-FORM_FAILED = "Slack did not open the set-up form in time. Nothing was changed; please try again."
-SLACK_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+SLACK_ID = rules.SLACK_ID
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -53,11 +54,6 @@ def register(app: App, rt: Runtime) -> None:
 
 def open_setup(rt: Runtime, req: Incoming, channel_id: str | None) -> None:
     req.open_view(setup_form(rt, channel_id), FORM_FAILED)
-
-
-def setup_form(rt: Runtime, channel_id: str | None) -> dict[str, Any]:
-    """The empty set-up form; opened from a channel, that channel is the default home."""
-    return setup_blocks.setup_view(project_setup.required_roles(rt.policy), channel_id)
 
 
 def _submit(rt: Runtime, req: Incoming) -> None:

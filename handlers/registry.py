@@ -12,6 +12,7 @@ Usage templates hold a `{cmd}` placeholder for the configured slash command's na
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 from sqlalchemy.orm import Session
 
 from bot.blocks.text import DEFAULT_SLASH_COMMAND
+from handlers.subcommands import TOPICS
 from models.schemas.base import Actor
 
 if TYPE_CHECKING:
@@ -78,7 +80,7 @@ class Subcommand:
         raise NotImplementedError(f"{type(self).__name__} has no run()")
 
 
-COMMANDS: list[type[Subcommand]] = []  # in the order help lists them
+COMMANDS: list[type[Subcommand]] = []  # in the order help lists them: by topic, as declared
 C = TypeVar("C", bound=type[Subcommand])
 
 
@@ -95,10 +97,17 @@ def subcommand(
         if cls.parse.__func__ is Subcommand.parse.__func__ and not _default_parse_fits(cls):  # type: ignore[attr-defined]
             raise TypeError(f"{cls.__name__} has fields other than `key`: give it a parse()")
         cls.spec = Spec(name, usage, help, reads_only, refusal)
-        COMMANDS.append(cls)
+        bisect.insort(COMMANDS, cls, key=_topic_rank)  # after its topic's earlier ones
         return cls
 
     return register
+
+
+def _topic_rank(cls: type) -> int:
+    """Where help lists the class's topic module (one outside handlers/subcommands: last)."""
+    package, _, topic = cls.__module__.rpartition(".")
+    in_topics = package == "handlers.subcommands" and topic in TOPICS
+    return TOPICS.index(topic) if in_topics else len(TOPICS)
 
 
 def _default_parse_fits(cls: type) -> bool:
@@ -112,6 +121,11 @@ def _key_is_optional(cls: type) -> bool:
 
 def by_name() -> dict[str, type[Subcommand]]:
     return {c.spec.name: c for c in COMMANDS}
+
+
+def usages() -> dict[str, str]:
+    """Subcommand name → its usage template (with `{cmd}`), in help's order."""
+    return {c.spec.name: c.spec.usage for c in COMMANDS}
 
 
 def usage_for(name: str, command: str = DEFAULT_COMMAND) -> str:

@@ -8,8 +8,8 @@ from slack_bolt import App
 
 from bot.blocks import handoff as handoff_blocks
 from bot.runtime import Runtime
-from handlers.actions import replace_ephemeral_card
 from handlers.envelope import Unreadable, read_object
+from handlers.forms import replace_ephemeral_card
 from handlers.listener import Incoming, Kind, listener, row_id
 from models.enums import Decision, Stage
 from models.errors import PacketInvalid

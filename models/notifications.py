@@ -161,6 +161,14 @@ class RoleAssigned(Notification):
     by: str
 
 
+class OverseerNamed(Notification):
+    """A DM to the person just named a project's overseer: what they may now do."""
+
+    topic: ClassVar[str] = "project.overseer_named"
+    project_id: int
+    by: str
+
+
 class HomeRefresh(Notification):
     """The person's App Home, published again (views.publish) from current state."""
 

@@ -23,11 +23,11 @@ FIELD_TYPES: tuple[str, ...] = FieldType.__args__  # type: ignore[attr-defined]
 OPTIONS_MAX, OPTION_MAX = 100, 75  # what a Block Kit static_select holds
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NUMBER = rules.NUMBER
 # 3, 1.4.2, v2.0.1, 2.1.0-rc.1: digits first, as MLflow and semantic versions write them.
 VERSION = re.compile(r"v?[0-9]+(?:\.[0-9]+)*(?:[-+][0-9A-Za-z.-]+)?")
 NAME_AT_VERSION = re.compile(r"[^@\s]+@[^@\s]+")
-SLACK_USER = re.compile(rules.SLACK_USER_PATTERN)
+SLACK_USER = rules.SLACK_USER
 
 
 def _date(value: str) -> bool:

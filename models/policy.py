@@ -207,7 +207,7 @@ DEFAULT_POLICY_DATA: dict[str, Any] = {
             "signoff": ["software_developer", "devops_engineer", "ml_architect"],
             "receivers": ["data_scientist", "data_engineer"],
             "fields": [
-                _field("endpoint", "Endpoint"),
+                _field("endpoint", "Endpoint", "https://…", type="url"),
                 _field("deployed_version", "Deployed version", "e.g. 3", type="version"),
                 _field("dashboard_url", "Dashboard URL", "https://…", type="url"),
                 _field("runbook", "Runbook", "Link or steps", type="multiline"),

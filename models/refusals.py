@@ -1,8 +1,9 @@
 """What a refused request was about, read from the ids its audit details carry.
 
 A refused click names its hand-off or alert (the button value), a refused command or modal
-its project key. The service that records a refusal (models/services/audit.py) and migration
-0010, which links refusals recorded before they carried their project, read them the same way.
+its project key. The service that records a refusal (models/services/audit.py) reads them
+here; migration 0010 keeps a frozen copy of this reading, so changing it here never changes
+what a fresh upgrade links.
 """
 
 from __future__ import annotations

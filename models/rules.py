@@ -21,7 +21,16 @@ from models.sources import SourceRefused, parse_source_url
 PROJECT_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{1,39}$"
 METRIC_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$"
 URL_PATTERN = r"^https?://[^\s<>|]+$"
-SLACK_USER_PATTERN = r"^[UW][A-Z0-9]{2,31}$"  # a user id, as Slack writes them
+# Slack ids, as Slack writes them (at most 32 characters: their String(32) columns). The one
+# definition: text mentions, typed commands, pickers, packet fields and the API all use it.
+SLACK_USER_ID = r"[UW][A-Z0-9]{2,31}"  # a user id
+SLACK_CHANNEL_ID = r"[CGD][A-Z0-9]{2,31}"  # a channel, private channel or DM id
+SLACK_USER_PATTERN = rf"^{SLACK_USER_ID}$"
+SLACK_USER = re.compile(SLACK_USER_PATTERN)
+SLACK_CHANNEL = re.compile(rf"^{SLACK_CHANNEL_ID}$")
+SLACK_ID = re.compile(rf"^(?:{SLACK_USER_ID}|{SLACK_CHANNEL_ID})$")  # a user or a channel
+# A decimal number as people type it: 3, -1.5, .5, 2e-3 (finite checks are the caller's).
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 PROJECT_KEY = re.compile(PROJECT_KEY_PATTERN)
 METRIC_NAME = re.compile(METRIC_NAME_PATTERN)
 URL = re.compile(URL_PATTERN)

@@ -26,11 +26,11 @@ from bot.blocks.kit import (
     url_input,
     users_select,
 )
-from bot.blocks.text import cut, escape, user
+from bot.blocks.text import cut, escape, slash_command, user
 from models import packet_fields
 from models.enums import Decision, HandoffStatus
 from models.policy import PacketField, Transition
-from models.schemas.projects import HandoffView, SignOffLine
+from models.schemas.projects import HandoffView, PacketLine, SignOffLine
 from models.signers import Signer
 
 APPROVE, REQUEST_CHANGES, REJECT = "handoff.approve", "handoff.request_changes", "handoff.reject"
@@ -66,9 +66,7 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
             f"round {view.round}",
             f"due {slack_date(view.due_at)}",
         ),
-        *fields(
-            [f"*{escape(p.label)}*\n{cut(escape(p.value), CARD_VALUE_MAX)}" for p in view.packet]
-        ),
+        *fields([f"*{escape(p.label)}*\n{packet_value(p, CARD_VALUE_MAX)}" for p in view.packet]),
         divider(),
         section("*Sign-off*\n" + checklist(view)),
         context(status_line(view)),
@@ -79,6 +77,11 @@ def card_blocks(view: HandoffView, *, with_buttons: bool = True) -> list[Block]:
 
 
 STAND_IN_WHY = {"requester": "who requested it", "away": "away"}
+
+
+def packet_value(line: PacketLine, limit: int) -> str:
+    """A `user` field is a mention (an id is all it holds); any other value is escaped text."""
+    return user(line.value) if line.type == "user" else cut(escape(line.value), limit)
 
 
 def status_line(view: HandoffView) -> str:
@@ -166,10 +169,7 @@ def received_message(view: HandoffView) -> dict[str, Any]:
             f"*{escape(view.project_name)}* moved {view.transition}. Here is the hand-off packet "
             f"from {user(view.requested_by)}:"
         ),
-        *[
-            section(f"*{escape(p.label)}*\n{cut(escape(p.value), DM_VALUE_MAX)}")
-            for p in view.packet
-        ],
+        *[section(f"*{escape(p.label)}*\n{packet_value(p, DM_VALUE_MAX)}") for p in view.packet],
     ]
     return message(f"{view.project_key} was handed to you ({view.transition})", blocks)
 
@@ -217,6 +217,15 @@ def role_assigned_message(key: str, role_label: str, lead: bool, by: str) -> dic
     if lead:
         text += " You sign off for this specialty when a hand-off needs it."
     return message(f"You are now {what} on {key}", [section(text)])
+
+
+def overseer_named_message(key: str, by: str) -> dict[str, Any]:
+    text = (
+        f"{user(by)} named you the overseer of *{escape(key)}*. You may stop it at any time: "
+        f"open a monitor → develop hand-off (`{slash_command()} handoff {escape(key)} develop`) "
+        f"or archive it (`{slash_command()} project archive {escape(key)}`)."
+    )
+    return message(f"You are now the overseer of {key}", [section(text)])
 
 
 def form_view(

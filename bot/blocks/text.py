@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from models.rules import SLACK_CHANNEL, SLACK_USER
+
 # Block Kit and message limits (characters unless the name says otherwise).
 SECTION_TEXT_MAX = 3000
 HEADER_TEXT_MAX = 150
@@ -36,8 +38,6 @@ PLACEHOLDER_MAX = 150
 TOP_TEXT_MAX = 40000
 
 ELLIPSIS = "…"
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 # Longest entity `escape` produces is "&amp;" (5 characters).
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
 _ENTITY_LEN = 5
@@ -85,12 +85,12 @@ def cut_plain(text: str, limit: int = SECTION_TEXT_MAX) -> str:
 
 def user(user_id: str) -> str:
     """A mention for a Slack user id we trust; anything else is shown as escaped text."""
-    return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
+    return f"<@{user_id}>" if SLACK_USER.match(user_id) else escape(user_id)
 
 
 def channel(channel_id: str) -> str:
     """A channel link for a Slack channel id we trust; anything else is shown as escaped text."""
-    return f"<#{channel_id}>" if _CHANNEL_ID.match(channel_id) else escape(channel_id)
+    return f"<#{channel_id}>" if SLACK_CHANNEL.match(channel_id) else escape(channel_id)
 
 
 def _safe_end(text: str, end: int) -> int:

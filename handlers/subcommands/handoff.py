@@ -22,6 +22,7 @@ FORM_FAILED = "Slack did not open the hand-off form in time. Nothing was changed
     "handoff",
     "{cmd} handoff <key> [to-stage]",
     "Open the hand-off form; default: the next stage",
+    reads_only=True,  # the form is checked, not saved: its submission writes
     refusal="handoff.request",
 )
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.blocks import replies
 from bot.blocks.text import escape
-from handlers.project_setup import FORM_FAILED as SETUP_FAILED
-from handlers.project_setup import setup_form
+from handlers.forms import SETUP_FAILED, setup_form
 from handlers.registry import CommandContext, OpenView, Reply, Subcommand, subcommand
 from models.base import utcnow
 from models.services import digest, projects

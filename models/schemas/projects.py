@@ -34,6 +34,7 @@ class PacketLine(View):
     key: str
     label: str
     value: str
+    type: str = "text"  # the policy field's type (models/packet_fields.py): "user" is a mention
 
 
 class SignOffLine(View):

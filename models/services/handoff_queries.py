@@ -124,10 +124,14 @@ def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
     transition = rules_in_force(h, policy)
     fields = transition.fields if transition else ()
     labels = {f.key: f.label for f in fields}
+    types = {f.key: f.type for f in fields}
     keys = [f.key for f in fields if f.key in h.packet] + [k for k in h.packet if k not in labels]
     return [
         PacketLine(
-            key=k, label=labels.get(k, k.replace("_", " ").capitalize()), value=str(h.packet[k])
+            key=k,
+            label=labels.get(k, k.replace("_", " ").capitalize()),
+            value=str(h.packet[k]),
+            type=types.get(k, "text"),
         )
         for k in keys
     ]

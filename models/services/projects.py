@@ -10,11 +10,12 @@ from models import rules
 from models.base import utcnow
 from models.enums import Stage
 from models.errors import Conflict, DomainError
+from models.notifications import OverseerNamed
 from models.policy import Policy
 from models.project import Project
 from models.schemas.base import Actor
 from models.schemas.projects import ProjectCard, ProjectHomes, ProjectSummary
-from models.services import audit, handoffs, oversight, roster, roster_health, webhooks
+from models.services import audit, handoffs, outbox, oversight, roster, roster_health, webhooks
 from models.services.common import (
     active_assignments,
     get_active_project,
@@ -104,6 +105,9 @@ def set_overseer(s: Session, actor: Actor, key: str, user_id: str | None) -> Pro
     audit.record(
         s, actor, "project.overseer_set", project, user=user_id, previous_overseer=previous
     )
+    if user_id is not None:  # told what they may now do; the one cleared needs no DM
+        note = OverseerNamed(project_id=project.id, by=actor.user_id)
+        outbox.to_user(s, project.team_id, user_id, note)
     return summary(project)
 
 

@@ -91,3 +91,19 @@ def test_typed_names_cannot_ping_anyone() -> None:
         said = text_of(message)
         assert "<!channel>" not in said and "<@U999>" not in said
         assert "&lt;!channel&gt; &amp; &lt;@U999&gt;" in said
+
+
+def test_a_user_field_of_the_packet_is_a_mention_on_the_card_and_in_the_dm() -> None:
+    from bot.blocks.handoff import card_message, received_message
+
+    packet = [
+        PacketLine(key="owner", label="On-call owner", value="UONCALL", type="user"),
+        PacketLine(key="note", label="Note", value="<!channel> UONCALL", type="text"),
+        PacketLine(key="bad", label="Bad", value="<!here>", type="user"),
+    ]
+    shown = view().model_copy(update={"packet": packet})
+    for message in (card_message(shown), received_message(shown)):
+        said = text_of(message)
+        assert "*On-call owner*\n<@UONCALL>" in said
+        assert "&lt;!channel&gt; UONCALL" in said and "<@UONCALL> " not in said
+        assert "&lt;!here&gt;" in said and "<!here>" not in said  # not an id: text, no ping

@@ -34,7 +34,7 @@ def here(channel: str, chosen: str | None = None, calls: list[str] | None = None
         ("status old", "CCHURN", p.Status("old")),
         ("status churn-modle", "CCHURN", p.Status("churn-modle")),  # a typo: the service says so
         ("status <#CCHURN|churn-model>", "CELSEWHERE", p.Status("churn-model")),
-        ("role assign <@U1|ann> ds", "CCHURN", None),
+        ("role assign <@U01|ann> ds", "CCHURN", None),
         ("project create churn-v2", "CCHURN", p.ProjectCreate("churn-v2")),
         ("handoffs", "CCHURN", p.Handoffs(None)),
     ],
@@ -57,17 +57,31 @@ def test_several_projects_here_ask_which_once_the_rest_reads():
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"),
+    ("text", "channel", "reason"),
     [
-        ("status", "missing the project key"),
-        ("status <#CFRAUD|fraud>", "'#fraud' is the home of several projects (fraud-eu, fraud-us)"),
-        ("status <#CNONE|random>", "'#random' is not the home channel of any project"),
+        ("status", "CELSEWHERE", "missing the project key"),
+        (
+            "status <#CFRAUD|fraud>",
+            "CELSEWHERE",
+            "'#fraud' is the home of several projects (fraud-eu, fraud-us)",
+        ),
+        (
+            "status <#CNONE|random>",
+            "CELSEWHERE",
+            "'#random' is not the home channel of any project",
+        ),
+        # In a project's channel too, errors quote what the user saw, never Slack's markup.
+        ("status #some-channel", "CCHURN", "'#some-channel' is not the home channel of any"),
+        ("status <#CNONE|random>", "CCHURN", "'#random' is not the home channel of any project"),
+        ("overseer <!here>", "CCHURN", "'@here' is not a user"),
+        ("role assign ds <!channel>", "CCHURN", "'@channel' is not a user"),
     ],
 )
-def test_no_project_here_or_an_unclear_channel_is_a_usage_error(text, reason):
+def test_no_project_here_or_an_unclear_channel_is_a_usage_error(text, channel, reason):
     with pytest.raises(p.UsageError) as caught:
-        p.parse(text, here=here("CELSEWHERE"))
+        p.parse(text, here=here(channel))
     assert caught.value.reason.startswith(reason)
+    assert "<" not in caught.value.reason
 
 
 def test_the_projects_are_looked_up_only_when_a_key_is_read():
@@ -85,7 +99,7 @@ def test_the_projects_are_looked_up_only_when_a_key_is_read():
     st.lists(
         st.sampled_from(["status", "history", "monitor add", "metric", "auc", "min", "0.8",
                          "churn-model", "fraud-eu", "<#CFRAUD|f>", "<#CCHURN>", "5", "nope",
-                         "role assign", "ds", "<@U1>", "lead", "handoff", "deploy"]),
+                         "role assign", "ds", "<@U01>", "lead", "handoff", "deploy"]),
         max_size=6,
     ),
 )  # fmt: skip

@@ -50,9 +50,12 @@ HAPPY: list[tuple[str, p.Command]] = [
         "role assign churn ops <@W42ABC> LEAD",
         p.RoleAssign("churn", Role.DEVOPS_ENGINEER, "W42ABC", True),
     ),
-    ("role assign churn ml-architect <@U1|a b>", p.RoleAssign("churn", Role.ML_ARCHITECT, "U1")),
-    ('role assign churn "data scientist" <@U1>', p.RoleAssign("churn", Role.DATA_SCIENTIST, "U1")),
-    ("role assign churn Legal <@U1>", p.RoleAssign("churn", Role.COMPLIANCE, "U1")),
+    ("role assign churn ml-architect <@U01|a b>", p.RoleAssign("churn", Role.ML_ARCHITECT, "U01")),
+    (
+        'role assign churn "data scientist" <@U01>',
+        p.RoleAssign("churn", Role.DATA_SCIENTIST, "U01"),
+    ),
+    ("role assign churn Legal <@U01>", p.RoleAssign("churn", Role.COMPLIANCE, "U01")),
     (f"role remove churn analyst {ALICE}", p.RoleRemove("churn", Role.DATA_ANALYST, "U0ALICE")),
     ("roles churn", p.Roles("churn")),
     ("overseer churn <@U0GRACE|grace>", p.Overseer("churn", "U0GRACE")),
@@ -184,7 +187,27 @@ ERRORS: list[tuple[str, str, str]] = [
         "'grace' is not a user: type @ and pick them from the list Slack shows",
         "overseer",
     ),
-    ("overseer churn none <@U1>", "unexpected extra arguments: @U1", "overseer"),
+    ("overseer churn none <@U01>", "unexpected extra arguments: @U01", "overseer"),
+    (
+        "overseer churn <!here>",
+        "'@here' is not a user: type @ and pick them from the list Slack shows",
+        "overseer",
+    ),
+    (
+        "role assign churn ds <!subteam^S0123|@ml-team>",
+        "'@ml-team' is not a user: type @ and pick them from the list Slack shows",
+        "role assign",
+    ),
+    (
+        "status #some-channel",
+        "'#some-channel' is not the home channel of any project: give the project key",
+        "status",
+    ),
+    (
+        "handoffs <#C0123|ml>",
+        "'#ml' is not the home channel of any project: give the project key",
+        "handoffs",
+    ),
     ("handoff cancel", "missing the project key", "handoff cancel"),
     ("handoffs churn extra", "unexpected extra arguments: extra", "handoffs"),
     (
@@ -467,7 +490,7 @@ def test_bad_arguments_give_the_reason_and_the_usage_line(
         ),
         ("Statuss churn", "'statuss' is not a /mlops command; did you mean 'status'?", ["status"]),
         (
-            "assign churn ds <@U1>",
+            "assign churn ds <@U01>",
             "'assign' is not a /mlops command; did you mean 'role assign'?",
             ["role assign"],
         ),
@@ -552,7 +575,7 @@ def test_both_mention_forms_give_the_user_id() -> None:
     ],
 )
 def test_role_aliases(alias: str, role: Role) -> None:
-    assert p.parse(f"role remove churn {alias} <@U1>") == p.RoleRemove("churn", role, "U1")
+    assert p.parse(f"role remove churn {alias} <@U01>") == p.RoleRemove("churn", role, "U01")
 
 
 @pytest.mark.parametrize(
@@ -641,7 +664,7 @@ def test_every_help_topic_parses_and_has_entries(topic: str) -> None:
         ("a “b c” d", ["a", "b c", "d"]),
         ('x"y z"w', ["xy zw"]),
         ('""', [""]),
-        ("<@U1|Ann Lee> lead", ["<@U1|Ann Lee>", "lead"]),
+        ("<@U01|Ann Lee> lead", ["<@U01|Ann Lee>", "lead"]),
         ("a <b", ["a", "<b"]),
         ("tab\tand\nnewline\u00a0nbsp", ["tab", "and", "newline", "nbsp"]),
     ],

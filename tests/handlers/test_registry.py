@@ -71,3 +71,23 @@ def test_a_declaration_that_cannot_be_parsed_or_clashes_is_refused_at_import() -
     with pytest.raises(TypeError, match="does not start with"):
         subcommand("other", "{cmd} status <key>", "Usage of another")(parsing.Status)
     assert before == COMMANDS
+
+
+def test_help_order_does_not_depend_on_which_module_is_imported_first() -> None:
+    """The registry keeps help's order itself: a topic module imported early changes nothing."""
+    import subprocess
+    import sys
+
+    show = "from handlers.registry import COMMANDS; print([c.spec.name for c in COMMANDS])"
+    early = "import handlers.subcommands.digest, handlers.subcommands.help; "
+    names = subprocess.run(
+        [sys.executable, "-c", early + show], capture_output=True, text=True, check=True
+    ).stdout
+    topics = {"handlers.subcommands.help", "handlers.subcommands.digest"}
+    assert names == f"{[c.spec.name for c in COMMANDS if c.__module__ in topics]}\n"
+
+
+def test_the_tables_are_read_from_the_registry() -> None:
+    assert {c.spec.name: c.spec.usage for c in COMMANDS} == commands_spec.USAGE
+    assert [(c.spec.usage, c.spec.help) for c in COMMANDS] == commands_spec.HELP
+    assert parsing.VERBS == commands_spec.VERBS and parsing.VERBS["project"]

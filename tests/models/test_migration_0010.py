@@ -122,3 +122,21 @@ def test_0010_downgrade_drops_only_the_link(empty):  # noqa: F811
         assert audit_verify.verify(s, "T_HOME").ok
         churn = s.scalars(select(Project).where(Project.key == "churn-model")).one()
         assert len(trail.history(s, churn, 50)) == 2
+
+
+def test_migration_0010_imports_no_app_code():
+    """A revision runs frozen: app code it imported could change what a fresh upgrade links."""
+    import ast
+    from pathlib import Path
+
+    import models
+
+    versions = Path(models.__file__).parent / "migrations" / "versions"
+    source = next(versions.glob("0010_*.py")).read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert not {name for name in imported if name.split(".")[0] in {"models", "bot", "handlers"}}

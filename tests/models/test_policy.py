@@ -268,3 +268,14 @@ def test_a_bad_field_type_is_refused_with_its_line(field, says):
     (problem,) = refused.value.problems
     assert problem.startswith("line 8: transitions.0.fields.0"), problem
     assert says in problem
+
+
+def test_the_built_in_deploy_to_monitor_endpoint_is_a_link() -> None:
+    from models.packet_fields import problem
+
+    transition = DEFAULT_POLICY.transition(Stage.DEPLOY, Stage.MONITOR)
+    assert transition is not None
+    endpoint = next(f for f in transition.fields if f.key == "endpoint")
+    assert endpoint.type == "url"
+    assert problem(endpoint.type, endpoint.label, (), "https://models.acme/churn") is None
+    assert problem(endpoint.type, endpoint.label, (), "the churn box") is not None

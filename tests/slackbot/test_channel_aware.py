@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from models import Monitor
+from models.project import Project
 from models.schemas.base import Actor
 from models.services import projects
 from tests.slackbot.flow import last_modal, text_of, wait_for_modal
@@ -87,6 +88,26 @@ def test_several_projects_here_ask_which_and_the_pick_runs_the_command(bot, slac
         and "created project fraud-us" in said
         and "fraud-eu" not in said
     )
+
+
+def test_a_pick_whose_answer_everyone_sees_takes_the_picker_away(bot, slack, db):
+    _two_projects_in(db, SHARED)
+    reply = bot.reply("overseer <@UOVERSEER>", user="UCREATOR", channel=SHARED)
+    [block] = reply["blocks"]
+    bot.pick(
+        block["accessory"]["action_id"],
+        "fraud-us",
+        block_id=block["block_id"],
+        user="UCREATOR",
+        channel=SHARED,
+    )
+    deleted, posted = slack.wait_for(lambda: len(slack.responses()) >= 2 and slack.responses())
+    assert deleted["delete_original"] is True  # the picker goes: no second run from it
+    assert posted["response_type"] == "in_channel" and not posted["replace_original"]
+    assert "fraud-us" in text_of(posted) and "fraud-eu" not in text_of(posted)
+    with db.session() as s:
+        overseers = {key: who for key, who in s.execute(select(Project.key, Project.overseer))}
+    assert overseers == {"fraud-eu": None, "fraud-us": "UOVERSEER"}
 
 
 def test_a_tampered_pick_runs_nothing(bot, slack, db):

@@ -108,13 +108,13 @@ def test_role_assign_with_alias_and_both_mention_forms(bot, slack, db, seeded):
 def test_role_assign_refusals(bot, slack, db, seeded):
     before = db.dump()
     assert "unknown role" in _said(
-        bot.reply("role assign churn-model wizard <@UX>", user=seeded.creator)
+        bot.reply("role assign churn-model wizard <@UXY>", user=seeded.creator)
     )
     assert (
         "mention"
         in _said(bot.reply("role assign churn-model ds @bob", user=seeded.creator)).lower()
     )
-    said = _said(bot.reply("role assign churn-model ds <@UX>", user=seeded.intern))
+    said = _said(bot.reply("role assign churn-model ds <@UXY>", user=seeded.intern))
     assert "Only the creator" in said
     after = db.dump()
     assert {k: v for k, v in after.items() if k not in AUDIT_TABLES} == {

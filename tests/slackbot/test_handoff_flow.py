@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from bot.db import READ_ONLY
 from models.enums import HandoffStatus, Stage
 from models.handoff import Handoff, SignOff
 from models.policy import DEFAULT_POLICY
@@ -199,3 +200,18 @@ def test_a_new_form_is_prefilled_from_the_projects_last_packet(bot, slack, db, s
     bot.reply(f"handoff cancel {seeded.key}", user=seeded.ds)
     again = prefilled(open_form(bot, seeded.ds, seeded.key))
     assert again == PACKETS["develop"]
+
+
+def test_opening_the_form_only_reads(bot, db, seeded):
+    """Nothing is written to open a form, so on SQLite it never queues for the write lock."""
+    began: list[bool] = []
+
+    def on_begin(conn) -> None:
+        began.append(bool(conn.get_execution_options().get(READ_ONLY)))
+
+    event.listen(db.engine, "begin", on_begin)
+    try:
+        open_form(bot, seeded.ds, seeded.key)
+    finally:
+        event.remove(db.engine, "begin", on_begin)
+    assert began and all(began)

@@ -49,8 +49,15 @@ def test_the_overseer_is_named_and_shown_on_the_status_card(bot, slack, db, seed
     said = text_of(bot.reply(f"history {seeded.key}", user="UANY"))
     assert f"Cora Creator named Grace Kim overseer of {seeded.key}" in said
 
+    bot.deliver()
+    told = text_of(slack.last_message(GRACE))  # a DM: what the overseer may now do
+    assert f"<@{seeded.creator}> named you the overseer of *{seeded.key}*" in told
+    assert f"`/mlops handoff {seeded.key} develop`" in told and "monitor → develop" in told
+    assert f"`/mlops project archive {seeded.key}`" in told
+
     cleared = bot.reply(f"overseer {seeded.key} none", user=seeded.creator)
     assert "has no overseer now" in text_of(cleared)
+    assert bot.deliver() == 0  # the one cleared gets no DM
     assert _project(db).overseer is None
     assert "overseer" not in text_of(bot.reply(f"status {seeded.key}", user="UANY"))
 

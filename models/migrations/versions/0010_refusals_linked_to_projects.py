@@ -17,16 +17,22 @@ break the heads operators anchored outside the database, and the evidence the li
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
-
-from models.base import JSONType
-from models.refusals import subject_of
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
+
+# Frozen copies of what this revision needs (models.base.JSONType, models.refusals as of
+# 0010): a later change to the app's code must not change what a fresh upgrade links.
+_JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+_KEY_MAX = 40  # projects.key is String(40)
+_ROW_ID_MAX = 2**31 - 1  # integer primary keys are 32-bit on PostgreSQL
 
 _events = sa.table(
     "audit_events",
@@ -35,7 +41,7 @@ _events = sa.table(
     sa.column("project_id", sa.Integer),
     sa.column("project_key", sa.String),
     sa.column("action", sa.String),
-    sa.column("detail", JSONType),
+    sa.column("detail", _JSON),
     sa.column("linked_project_id", sa.Integer),
 )
 _projects = sa.table(
@@ -79,12 +85,12 @@ def _link_refusals() -> None:
     ).all()
     links = []
     for row in refusals:
-        subject = subject_of(row.detail, row.project_key)
+        handoff_id, alert_id, key = _subject_of(row.detail, row.project_key)
         team = row.team_id
         project_id = (
-            owners["handoff"].get((team, subject.handoff_id))
-            or owners["alert"].get((team, subject.alert_id))
-            or owners["key"].get((team, subject.project_key))
+            owners["handoff"].get((team, handoff_id))
+            or owners["alert"].get((team, alert_id))
+            or owners["key"].get((team, key))
         )
         if project_id is not None:
             links.append({"row": row.id, "project": project_id})
@@ -100,6 +106,27 @@ def _link_refusals() -> None:
 def _owners(bind: sa.Connection, table: sa.TableClause) -> dict[tuple[str, int], int]:
     rows = bind.execute(sa.select(table.c.id, table.c.team_id, table.c.project_id))
     return {(r.team_id, r.id): r.project_id for r in rows}
+
+
+def _subject_of(detail: Any, project_key: str | None) -> tuple[int | None, int | None, Any]:
+    """The hand-off id, alert id and project key a refusal names (None where no row could)."""
+    detail = detail or {}
+    key = project_key or detail.get("project_key")
+    could_be_key = isinstance(key, str) and 0 < len(key) <= _KEY_MAX and "\x00" not in key
+    return (
+        _row_id(detail.get("handoff", detail.get("handoff_id"))),
+        _row_id(detail.get("alert")),
+        key if could_be_key else None,
+    )
+
+
+def _row_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    text = str(value) if isinstance(value, int | str) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    return int(text) if 0 < int(text) <= _ROW_ID_MAX else None
 
 
 def downgrade() -> None:

@@ -185,3 +185,35 @@ def test_only_a_project_manager_may_edit_roles(bot, slack, db, seeded):
     with db.session() as s:
         refused = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("refused.%")))
         assert list(refused) == ["refused.project.edit_roles"]
+
+
+def test_the_architect_lead_may_hand_the_lead_on_and_change_a_later_role_at_once(
+    bot, slack, db, seeded
+):
+    # The ML-architect lead did not create the project; handing their lead on in the same
+    # submit must not get the later DevOps change refused and the whole submit rolled back.
+    opened = len(slack.calls_to("views.open"))
+    bot.click("home.edit_roles", seeded.key, user=seeded.architect, home=True)
+    modal = wait_for_modal(bot, opened)
+    leads = {
+        Role.DATA_SCIENTIST: seeded.ds,
+        Role.DATA_ENGINEER: seeded.de,
+        Role.DOMAIN_EXPERT: seeded.domain,
+        Role.ML_ARCHITECT: "UNEWARCH",
+        Role.SOFTWARE_DEVELOPER: seeded.swe,
+        Role.DEVOPS_ENGINEER: "UNEWOPS",
+    }
+    before = len(role_events(db))
+    response = bot.submit_state(
+        modal, picked_state(leads, {Role.DATA_ANALYST: [seeded.intern]}), user=seeded.architect
+    )
+    assert response.status_code == 200 and not response.text, response.text
+    assert leads_of(db, seeded.key)[Role.ML_ARCHITECT] == "UNEWARCH"
+    assert leads_of(db, seeded.key)[Role.DEVOPS_ENGINEER] == "UNEWOPS"
+    new = role_events(db)[before:]
+    assert sorted((e.action, e.detail["role"], e.detail["user"]) for e in new) == [
+        ("role.assigned", "devops_engineer", "UNEWOPS"),
+        ("role.assigned", "ml_architect", "UNEWARCH"),
+        ("role.removed", "devops_engineer", seeded.devops),
+        ("role.removed", "ml_architect", seeded.architect),
+    ]

@@ -276,5 +276,10 @@ def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
 
 def home_for(s: Session, team_id: str, user_id: str, policy: Policy) -> Payload:
     """One person's App Home view, from current state (published, not posted)."""
-    pending = views.pending_signoffs(s, team_id, user_id, policy)
-    return home_view(pending, roster.my_projects(s, team_id, user_id), utcnow())
+    open_now = views.open_handoffs(s, team_id, policy)  # read once, for all three parts
+    pending = views.pending_signoffs(s, team_id, user_id, policy, among=open_now)
+    mine = roster.my_projects(s, team_id, user_id)
+    keys = {p.key for p in mine}
+    open_mine = {v.project_key: v for v in open_now if v.project_key in keys}
+    resubmit = views.awaiting_resubmit(open_now, user_id)
+    return home_view(pending, mine, utcnow(), resubmit, open_mine)

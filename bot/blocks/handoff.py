@@ -104,6 +104,10 @@ def checklist_line(line: SignOffLine, *, closed: bool = False) -> str:
     return f"{STATE_ICON[line.state]} *{escape(line.label)}*: {verb} by {user(line.decided_by or '')}{reason}"
 
 
+def resubmit_button(handoff_id: int) -> Block:
+    return button("Resubmit", RESUBMIT, str(handoff_id))
+
+
 def decision_buttons(handoff_id: int) -> Block:
     value = str(handoff_id)
     return actions(
@@ -152,7 +156,7 @@ def changes_requested_message(view: HandoffView, by: str) -> dict[str, Any]:
     if view.status == HandoffStatus.CHANGES_REQUESTED:  # rendered late: resubmitted or closed
         blocks += [
             context("*Resubmit* opens the form with your packet filled in."),
-            actions(f"handoff.resubmit.{view.id}", button("Resubmit", RESUBMIT, str(view.id))),
+            actions(f"handoff.resubmit.{view.id}", resubmit_button(view.id)),
         ]
     else:
         blocks.append(context(STATUS_LINE[view.status]))

@@ -146,6 +146,8 @@ def my_projects(s: Session, team_id: str, user_id: str) -> list[MyProject]:
             stage=p.stage,
             roles=[a.role for a in assignments],
             lead_of=[a.role for a in assignments if a.is_lead],
+            manages=p.created_by == user_id
+            or any(a.is_lead and a.role == Role.ML_ARCHITECT for a in assignments),
         )
         for p, assignments in grouped.values()
     ]

@@ -13,11 +13,12 @@ from models.errors import Conflict, DomainError
 from models.policy import Policy
 from models.project import Project
 from models.schemas import Actor, ProjectCard, ProjectHomes, ProjectSummary
-from models.services import audit, handoffs, oversight, roster, webhooks
+from models.services import audit, handoffs, outbox, oversight, roster, webhooks
 from models.services.common import (
     active_assignments,
     get_active_project,
     get_project,
+    member_ids,
     require_project_manager,
 )
 from models.services.views import handoff_view, open_handoff_of
@@ -80,7 +81,10 @@ def archive_project(s: Session, actor: Actor, key: str) -> ProjectSummary:
             f"'{key}' has an open hand-off; cancel it first (`handoff cancel {key}`)."
         )
     if current is not None:
-        handoffs.close_cancelled(s, actor, project, current)
+        handoffs.close_cancelled(s, actor, project, current)  # refreshes its alert cards
+    else:
+        handoffs.refresh_alerts(s, project)  # a retrain no longer applies
+    outbox.refresh_home(s, project.team_id, *member_ids(s, project))  # gone from My projects
     project.stage_before_archive = project.stage
     project.stage = Stage.ARCHIVED
     project.archived_at = utcnow()

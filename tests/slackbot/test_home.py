@@ -7,13 +7,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from models.audit import AuditEvent
+from models.base import utcnow
 from models.enums import HandoffStatus, Role
 from models.handoff import Handoff
 from models.schemas import Actor
-from models.services import projects, roster
+from models.services import monitoring, projects, roster
 from models.workspace import ReceivedEvent
 from tests.slackbot.flow import (
     PACKETS,
+    approve_all,
     buttons,
     click_for_modal,
     request_handoff,
@@ -227,3 +229,29 @@ def test_a_handoff_sent_back_waits_on_its_requester_to_resubmit(bot, slack, db, 
     opened = len(slack.calls_to("views.open"))
     bot.click("handoff.resubmit", str(handoff_id), user=seeded.ds, home=True)
     assert wait_for_modal(bot, opened)["callback_id"] == "handoff.submit"
+
+
+def test_archiving_refreshes_every_members_home_and_the_alert_cards(bot, slack, db, seeded):
+    with db.session() as s:
+        ds = Actor(HOME, seeded.ds)
+        monitoring.add_monitor(s, ds, seeded.key, "auc", "min", 0.8)
+        monitoring.record_observation(s, ds, seeded.key, "auc", 0.7, "slack", utcnow())
+    bot.deliver()
+    assert "churn-model" in text_of(slack.home(seeded.intern))  # its role, in My projects
+    updates = len(slack.calls_to("chat.update"))
+    # No hand-off is open: nothing else would tell the cards or the homes.
+    assert "archived" in text_of(bot.reply("project archive churn-model", user=seeded.creator))
+    bot.deliver()
+    for member in (seeded.intern, seeded.devops, seeded.architect):
+        assert "You hold no role yet" in text_of(slack.home(member))
+    assert len(slack.calls_to("chat.update")) > updates  # the open alert's card, edited
+
+
+def test_a_stage_advance_refreshes_every_members_home(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    with db.session() as s:
+        handoff_id = s.scalars(select(Handoff.id)).one()
+    approve_all(bot, handoff_id, [seeded.domain, seeded.architect])
+    bot.deliver()
+    # The intern (a data analyst) neither signs nor requested: their home still moves on.
+    assert "churn-model`): develop" in text_of(slack.home(seeded.intern))

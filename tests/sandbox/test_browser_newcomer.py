@@ -113,7 +113,10 @@ def test_a_newcomer_sets_up_a_project_and_hands_it_off_without_a_command(newcome
 
     for lead in ("Lena Fischer", "Mei Tanaka"):
         newcomer.become(lead)
-        waiting = home.locator(".bk-section", has_text="manage → develop")
+        # The sign-off waiting on them (the project's own line shows the open hand-off too).
+        waiting = home.locator(".bk-section", has_text="manage → develop").filter(
+            has_text="requested by"
+        )
         expect(waiting).to_contain_text("due in 47 h")
         if lead == "Lena Fischer":
             newcomer.shot("5-lead-home-waiting")

@@ -151,6 +151,7 @@ def test_request_handoff_from_home_opens_the_form_for_the_next_stage(bot, slack,
     bot.click("home.status", seeded.key, user=seeded.ds, home=True)
     status = wait_for_modal(bot, opened + 1)
     assert status["title"]["text"] == "Project status" and "churn-model" in text_of(status)
+    assert "submit" not in status and status["close"]["text"] == "Close"  # its only button
 
 
 def test_request_a_handoff_asks_which_project_when_there_are_several(bot, slack, db, seeded):

@@ -158,3 +158,26 @@ def test_a_form_error_below_the_fold_is_scrolled_into_view(browser: Browser, san
     expect(errored).to_be_in_viewport()
     expect(errored.locator("[data-input]")).to_be_focused()
     page.close()
+
+
+def test_the_welcome_banner_folds_away_when_the_home_is_scrolled(
+    browser: Browser,  # noqa: F811
+    demo: Sandbox,
+):
+    page = browser.new_page(viewport={"width": 1280, "height": 600})
+    page.goto(demo.url)
+    page.locator("#home-tab").click()
+    welcome, steps = page.locator("#welcome"), page.locator("#welcome ol")
+    expect(steps).to_be_visible()
+    expect(page.locator(".home")).to_contain_text("My projects")
+    page.locator("#messages").evaluate("box => { box.scrollTop = 200; }")
+    expect(steps).to_be_hidden()
+    title = page.locator(".home .bk-section", has_text="Fraud detection")
+    title.scroll_into_view_if_needed()
+    banner, shown = welcome.bounding_box(), title.bounding_box()
+    assert banner is not None and shown is not None
+    assert shown["y"] >= banner["y"] + banner["height"]  # under the banner, not behind it
+    assert banner["height"] < 50  # one line
+    page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
+    expect(steps).to_be_visible()
+    page.close()

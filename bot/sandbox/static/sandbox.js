@@ -231,3 +231,8 @@ $("welcome-close").addEventListener("click", () => {
 });
 
 pollForever();
+// Scrolled down, the banner folds to its one-line heading: it sits above the scrolling list
+// and, at full height, hid the titles of the cards scrolled up under it.
+$("messages").addEventListener("scroll", (event) => {
+  $("welcome").classList.toggle("welcome-folded", event.target.scrollTop > 0);
+}, { passive: true });

@@ -163,8 +163,11 @@ def signoff_escalation(d: Delivery, note: SignoffEscalation) -> Plan:
 # -- hand-off outcomes ---------------------------------------------------------------------------
 @renders(ChangesRequested)
 def changes_requested(d: Delivery, note: ChangesRequested) -> Plan:
+    # A tracked copy, like a reminder: once resubmitted or closed it is edited into the card,
+    # so no stale Resubmit button is left in the requester's DM.
     view = d.handoff(note.handoff_id)
-    return d.post(handoff_blocks.changes_requested_message(view, note.by))
+    payload = handoff_blocks.changes_requested_message(view, note.by)
+    return d.post(payload, handoff_id=view.id, version=view.version)
 
 
 @renders(HandoffClosed)

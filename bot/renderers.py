@@ -84,6 +84,7 @@ class Delivery:
     s: Session
     row: OutboxMessage
     policy: Policy
+    admins: frozenset[str] = frozenset()  # from configuration: App Home offers them more
 
     @property
     def target(self) -> str:
@@ -274,14 +275,17 @@ def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
     )
     if later is not None or not row.user_id:
         return Plan()
-    return Plan([Publish(row.user_id, home_for(d.s, row.team_id, row.user_id, d.policy))])
+    home = home_for(d.s, row.team_id, row.user_id, d.policy, is_admin=row.user_id in d.admins)
+    return Plan([Publish(row.user_id, home)])
 
 
-def home_for(s: Session, team_id: str, user_id: str, policy: Policy) -> Payload:
+def home_for(
+    s: Session, team_id: str, user_id: str, policy: Policy, *, is_admin: bool = False
+) -> Payload:
     """One person's App Home view, from current state (published, not posted)."""
     open_now = views.open_handoffs(s, team_id, policy)  # read once, for all three parts
     pending = views.pending_signoffs(s, team_id, user_id, policy, among=open_now)
-    mine = roster.my_projects(s, team_id, user_id)
+    mine = roster.my_projects(s, team_id, user_id, is_admin=is_admin)
     keys = {p.key for p in mine}
     open_mine = {v.project_key: v for v in open_now if v.project_key in keys}
     resubmit = views.awaiting_resubmit(open_now, user_id)

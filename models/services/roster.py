@@ -124,7 +124,10 @@ def roster_of(s: Session, team_id: str, key: str) -> list[RoleHolders]:
     return holders(s, get_project(s, team_id, key))
 
 
-def my_projects(s: Session, team_id: str, user_id: str) -> list[MyProject]:
+def my_projects(
+    s: Session, team_id: str, user_id: str, *, is_admin: bool = False
+) -> list[MyProject]:
+    """The projects this user holds a role on; `manages`: they may edit its roles."""
     rows = s.execute(
         select(Project, RoleAssignment)
         .join(RoleAssignment, RoleAssignment.project_id == Project.id)
@@ -146,7 +149,8 @@ def my_projects(s: Session, team_id: str, user_id: str) -> list[MyProject]:
             stage=p.stage,
             roles=[a.role for a in assignments],
             lead_of=[a.role for a in assignments if a.is_lead],
-            manages=p.created_by == user_id
+            manages=is_admin
+            or p.created_by == user_id
             or any(a.is_lead and a.role == Role.ML_ARCHITECT for a in assignments),
         )
         for p, assignments in grouped.values()

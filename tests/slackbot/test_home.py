@@ -13,6 +13,7 @@ from models.handoff import Handoff
 from models.schemas import Actor
 from models.services import monitoring, projects, roster
 from models.workspace import ReceivedEvent
+from tests.slackbot.conftest import ADMIN
 from tests.slackbot.flow import (
     PACKETS,
     approve_all,
@@ -181,6 +182,15 @@ def test_edit_roles_is_offered_only_to_who_may_edit_them(bot, slack, db, seeded)
     assert buttons(_opened_home(bot, seeded.architect, "EvEdit2"))[-3:] == [
         *("Status", "Request hand-off", "Edit roles")
     ]
+
+
+def test_an_admin_is_offered_edit_roles_on_every_project_they_see(bot, slack, db, seeded):
+    with db.session() as s:
+        creator = Actor(HOME, seeded.creator)
+        roster.assign_role(s, creator, seeded.key, Role.DATA_ANALYST, ADMIN)
+    bot.deliver()  # the refresh the new role queued, rendered by the outbox
+    assert "Edit roles" in buttons(slack.home(ADMIN))
+    assert "Edit roles" in buttons(_opened_home(bot, ADMIN, "EvAdmin"))  # and when opened
 
 
 def test_a_refused_home_click_is_answered_on_screen(bot, slack, db, seeded):

@@ -210,7 +210,7 @@ class Deliverer:
                 return
             try:
                 plan: Plan | sinks.Send = (
-                    plan_for(s, row, self.rt.policy)
+                    plan_for(s, row, self.rt.policy, self.rt.admins)
                     if row.sink == SLACK_SINK
                     else sinks.prepare(self.rt, s, row)
                 )

@@ -87,6 +87,7 @@ class Delivery:
     s: Session
     row: OutboxMessage
     policy: Policy
+    admins: frozenset[str] = frozenset()  # from configuration: App Home offers them more
 
     @property
     def target(self) -> str:
@@ -166,8 +167,11 @@ def signoff_escalation(d: Delivery, note: SignoffEscalation) -> Plan:
 # -- hand-off outcomes ---------------------------------------------------------------------------
 @renders(ChangesRequested)
 def changes_requested(d: Delivery, note: ChangesRequested) -> Plan:
+    # A tracked copy, like a reminder: once resubmitted or closed it is edited into the card,
+    # so no stale Resubmit button is left in the requester's DM.
     view = d.handoff(note.handoff_id)
-    return d.post(handoff_blocks.changes_requested_message(view, note.by))
+    payload = handoff_blocks.changes_requested_message(view, note.by)
+    return d.post(payload, handoff_id=view.id, version=view.version)
 
 
 @renders(HandoffClosed)
@@ -284,12 +288,19 @@ def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
     )
     if later is not None or not row.user_id:
         return Plan()
-    return Plan([Publish(row.user_id, home_for(d.s, row.team_id, row.user_id, d.policy))])
+    home = home_for(d.s, row.team_id, row.user_id, d.policy, is_admin=row.user_id in d.admins)
+    return Plan([Publish(row.user_id, home)])
 
 
-def home_for(s: Session, team_id: str, user_id: str, policy: Policy) -> Payload:
+def home_for(
+    s: Session, team_id: str, user_id: str, policy: Policy, *, is_admin: bool = False
+) -> Payload:
     """One person's App Home view, from current state (published, not posted)."""
-    pending = handoff_queries.pending_signoffs(s, team_id, user_id, policy)
-    mine = roster.my_projects(s, team_id, user_id)
+    open_now = handoff_queries.open_handoffs(s, team_id, policy)  # read once, for all three parts
+    pending = handoff_queries.pending_signoffs(s, team_id, user_id, policy, among=open_now)
+    mine = roster.my_projects(s, team_id, user_id, is_admin=is_admin)
+    keys = {p.key for p in mine}
+    open_mine = {v.project_key: v for v in open_now if v.project_key in keys}
+    resubmit = handoff_queries.awaiting_resubmit(open_now, user_id)
     gaps = roster_health.gaps_by_key(s, team_id, [p.key for p in mine], policy)
-    return home_view(pending, mine, utcnow(), gaps)
+    return home_view(pending, mine, utcnow(), resubmit, open_mine, gaps)

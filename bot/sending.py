@@ -49,13 +49,15 @@ class SendFailed(Exception):
         self.sent, self.cause, self.looking = sent, cause, looking
 
 
-def plan_for(s: Session, row: OutboxMessage, policy: Policy) -> Plan:
+def plan_for(
+    s: Session, row: OutboxMessage, policy: Policy, admins: frozenset[str] = frozenset()
+) -> Plan:
     """The row read back into its notification, rendered by its class's renderer."""
     note = notifications.read(row)
     render = RENDERERS.get(type(note))
     if render is None:
         raise LookupError(f"no renderer for outbox topic {row.topic!r}")
-    return render(Delivery(s, row, policy), note)
+    return render(Delivery(s, row, policy, admins), note)
 
 
 def execute(client: WebClient, plan: Plan) -> Sent:

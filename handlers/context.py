@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot.blocks.replies import error_reply
+from bot.blocks.replies import error_reply, notice_view
 from bot.runtime import Runtime
 from models.errors import DomainError, PermissionDenied
 from models.schemas.base import Actor
@@ -51,15 +51,32 @@ def audit_refusal(rt: Runtime, actor: Actor, action: str, exc: DomainError, **de
 def tell_user(
     client: WebClient, body: dict[str, Any], respond: Callable[..., Any], text: str
 ) -> None:
-    """An ephemeral answer where the click happened; a direct message from App Home."""
+    """An ephemeral answer where the click happened; on screen in a small modal from App Home
+    (a direct message only if Slack will not open one: its trigger already used or expired)."""
     payload = error_reply(text)
     try:
         if body.get("response_url"):
             respond(response_type="ephemeral", replace_original=False, **payload)
-        else:
-            client.chat_postMessage(channel=body["user"]["id"], **payload)
+            return
+        if _from_home(body) and _notice_opened(client, body, payload):
+            return
+        client.chat_postMessage(channel=body["user"]["id"], **payload)
     except SlackApiError as exc:
         log.warning("could not tell the user: %s", exc.response.get("error"))
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    view = body.get("view")
+    return isinstance(view, dict) and view.get("type") == "home" and bool(body.get("trigger_id"))
+
+
+def _notice_opened(client: WebClient, body: dict[str, Any], payload: dict[str, Any]) -> bool:
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=notice_view(payload["blocks"]))
+    except SlackApiError as exc:
+        log.info("notice not opened (%s): sent as a message", exc.response.get("error"))
+        return False
+    return True
 
 
 def user_and_team(body: dict[str, Any]) -> tuple[str, str]:

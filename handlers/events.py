@@ -27,8 +27,8 @@ def register(app: App, rt: Runtime) -> None:
 
 def publish_home(rt: Runtime, client: WebClient, team_id: str, user_id: str) -> None:
     try:
-        with rt.session() as s:  # not read-only: the roster check may cache a user's profile
-            view = home_for(s, team_id, user_id, rt.policy)
+        with rt.session(reading=True) as s:
+            view = home_for(s, team_id, user_id, rt.policy, is_admin=user_id in rt.admins)
         client.views_publish(user_id=user_id, view=view)
     except SQLAlchemyError as exc:
         log.error("App Home not refreshed: database error: %s", type(exc).__name__)

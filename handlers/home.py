@@ -12,7 +12,6 @@ from bot.blocks import replies
 from bot.runtime import Runtime
 from handlers.listener import Incoming, Kind, listener
 from models.base import utcnow
-from models.errors import DomainError
 from models.services import digest, handoffs, roster
 
 FORM_FAILED = "Slack did not open the form in time. Nothing was changed; please click again."
@@ -43,8 +42,9 @@ def register(app: App, rt: Runtime) -> None:
         req.ack()
         with rt.session(reading=True) as s:
             mine = roster.my_projects(s, req.actor.team_id, req.actor.user_id)
-        if not mine:
-            raise DomainError(NO_PROJECT)
+        if not mine:  # nothing refused: there is just nothing to hand off yet
+            req.tell(NO_PROJECT)
+            return
         if len(mine) == 1:
             req.open_view(_form(rt, req, mine[0].key), FORM_FAILED)
             return

@@ -140,6 +140,10 @@ def _decider(line: SignOffLine) -> str:
     return who
 
 
+def resubmit_button(handoff_id: int) -> Block:
+    return button("Resubmit", RESUBMIT, str(handoff_id))
+
+
 def decision_buttons(handoff_id: int) -> Block:
     value = str(handoff_id)
     return actions(
@@ -185,7 +189,7 @@ def changes_requested_message(view: HandoffView, by: str) -> dict[str, Any]:
     if view.status == HandoffStatus.CHANGES_REQUESTED:  # rendered late: resubmitted or closed
         blocks += [
             context("*Resubmit* opens the form with your packet filled in."),
-            actions(f"handoff.resubmit.{view.id}", button("Resubmit", RESUBMIT, str(view.id))),
+            actions(f"handoff.resubmit.{view.id}", resubmit_button(view.id)),
         ]
     else:
         blocks.append(context(STATUS_LINE[view.status]))

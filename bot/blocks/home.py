@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.blocks.handoff import decision_buttons
+from bot.blocks.handoff import STATUS_LINE, decision_buttons, resubmit_button
 from bot.blocks.kit import Block, actions, button, context, divider, header, home, modal, section
 from bot.blocks.replies import STAGE_ICON
 from bot.blocks.roster import gap_summary
@@ -17,6 +17,7 @@ from models.schemas.projects import HandoffView, MyProject, RosterGap
 
 CARDS_SHOWN = 8  # four blocks each; a home view holds 100
 PROJECTS_SHOWN = 20  # two blocks each
+RESUBMITS_SHOWN = 3  # two blocks each
 NEW_PROJECT, CHOOSE_HANDOFF = "home.new_project", "home.choose_handoff"
 STATUS, REQUEST_HANDOFF, EDIT_ROLES = "home.status", "home.request_handoff", "home.edit_roles"
 CHOICE_CALLBACK, CHOICE_BLOCK = "home.handoff_choice", "project"
@@ -26,8 +27,12 @@ def home_view(
     pending: list[HandoffView],
     projects: list[MyProject],
     now: datetime,
+    resubmit: list[HandoffView] | None = None,
+    open_by_key: dict[str, HandoffView] | None = None,
     gaps: Mapping[str, RosterGap] | None = None,
 ) -> dict[str, Any]:
+    """`resubmit`: hand-offs sent back to this user; `open_by_key`: each project's open one;
+    `gaps`: the leads each project's next hand-off still needs."""
     gaps = gaps or {}
     blocks: list[Block] = [
         actions(
@@ -37,18 +42,24 @@ def home_view(
         ),
         header(f"Waiting on your sign-off ({len(pending)})"),
     ]
-    if not pending:
+    if not pending and not resubmit:
         blocks.append(context("Nothing waits on you. :tada:"))
     for view in pending[:CARDS_SHOWN]:
         blocks += [*waiting_blocks(view, now), divider()]
     if len(pending) > CARDS_SHOWN:
         more = len(pending) - CARDS_SHOWN
         blocks.append(context(f"…and {more} more: `{slash_command()} signoffs` lists them all."))
+    if resubmit:
+        blocks.append(header(f"Waiting on you to resubmit ({len(resubmit)})"))
+        for view in resubmit[:RESUBMITS_SHOWN]:
+            blocks += resubmit_blocks(view)
     blocks.append(header(f"My projects ({len(projects)})"))
     if not projects:
         blocks.append(context("You hold no role yet. *New project* sets one up."))
     for project in projects[:PROJECTS_SHOWN]:
-        blocks += project_blocks(project, gaps.get(project.key))
+        blocks += project_blocks(
+            project, (open_by_key or {}).get(project.key), gaps.get(project.key)
+        )
     if len(projects) > PROJECTS_SHOWN:
         blocks.append(
             context(
@@ -82,20 +93,31 @@ def waiting_blocks(view: HandoffView, now: datetime) -> list[Block]:
     return [section(line), context(*packet) if packet else context(" "), decision_buttons(view.id)]
 
 
-def project_blocks(p: MyProject, gap: RosterGap | None = None) -> list[Block]:
+def resubmit_blocks(view: HandoffView) -> list[Block]:
+    line = (
+        f":memo: *{escape(view.project_name)}* (`{view.project_key}`) · {view.transition} · "
+        f"changes requested, round {view.round}"
+    )
+    return [section(line), actions(f"home.resubmit.{view.id}", resubmit_button(view.id))]
+
+
+def project_blocks(
+    p: MyProject, open_handoff: HandoffView | None = None, gap: RosterGap | None = None
+) -> list[Block]:
+    """A project with its buttons; one with a hand-off open shows it instead of asking for one."""
     roles = ", ".join(r.label + (" (lead)" if r in p.lead_of else "") for r in p.roles)
     line = f"{STAGE_ICON[p.stage]} *{escape(p.name)}* (`{p.key}`): {p.stage.value}\n{escape(roles)}"
     if gap is not None:
         line += f"\n{gap_summary(gap)}"  # the next hand-off needs a lead nobody holds
-    return [
-        section(line),
-        actions(
-            f"home.project.{p.key}",
-            button("Status", STATUS, p.key),
-            button("Request hand-off", REQUEST_HANDOFF, p.key),
-            button("Edit roles", EDIT_ROLES, p.key),
-        ),
-    ]
+    buttons = [button("Status", STATUS, p.key)]
+    if open_handoff is None:
+        buttons.append(button("Request hand-off", REQUEST_HANDOFF, p.key))
+    else:
+        status = STATUS_LINE[open_handoff.status]
+        line += f"\nHand-off open ({open_handoff.transition}, round {open_handoff.round}): {status}"
+    if p.manages:
+        buttons.append(button("Edit roles", EDIT_ROLES, p.key))
+    return [section(line), actions(f"home.project.{p.key}", *buttons)]
 
 
 def handoff_choice_view(projects: list[MyProject]) -> Block:

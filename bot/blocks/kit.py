@@ -222,7 +222,8 @@ def modal(
         "type": "modal",
         "callback_id": callback_id[:ACTION_ID_MAX],
         "title": plain(title, MODAL_TITLE_MAX),
-        "close": plain("Cancel", VIEW_BUTTON_MAX),
+        # With nothing to submit there is nothing to cancel: the only button closes it.
+        "close": plain("Cancel" if submit else "Close", VIEW_BUTTON_MAX),
         "blocks": _capped(blocks, VIEW_BLOCKS_MAX),
         "private_metadata": private_metadata,
     }

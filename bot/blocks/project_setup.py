@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from bot.blocks.kit import Block, context, modal, picker_input, section, text_input
-from bot.blocks.text import escape
+from bot.blocks.text import channel, escape
 from models.enums import Role
 from models.schemas.projects import ProjectSummary, RoleHolders
 
@@ -48,7 +48,7 @@ def setup_view(required: list[Role], channel_id: str | None = None) -> Block:
 def edit_view(project: ProjectSummary, roles: list[RoleHolders], required: list[Role]) -> Block:
     blocks: list[Block] = [
         section(
-            f"*{escape(project.name)}* (`{project.key}`), home channel <#{project.channel_id}>"
+            f"*{escape(project.name)}* (`{project.key}`), home channel {channel(project.channel_id)}"
         ),
         context(
             "Each change is recorded in the project's history; unchanged roles stay as they are."

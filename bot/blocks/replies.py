@@ -15,6 +15,7 @@ from bot.blocks.kit import (
     fields,
     header,
     message,
+    modal,
     section,
     static_select,
 )
@@ -41,6 +42,11 @@ STAGE_ICON = {
 
 def text_reply(text: str) -> dict[str, Any]:
     return message(text, [section(text)])
+
+
+def notice_view(blocks: list[Block]) -> Block:
+    """A message shown on screen in a small modal, where a click has no channel to answer in."""
+    return modal("Baton", "baton.notice", blocks, submit=None)
 
 
 def error_reply(reason: str, usage: str | None = None) -> dict[str, Any]:

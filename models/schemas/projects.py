@@ -124,6 +124,7 @@ class MyProject(View):
     stage: Stage
     roles: list[Role]
     lead_of: list[Role]
+    manages: bool = False  # may edit its roles: its creator or its ML architect lead
 
 
 class AuditEntry(View):

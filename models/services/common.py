@@ -56,6 +56,11 @@ def active_assignments(s: Session, project: Project) -> list[RoleAssignment]:
     return list(s.scalars(_ACTIVE_ASSIGNMENTS, params))
 
 
+def member_ids(s: Session, project: Project) -> list[str]:
+    """Everyone holding a role on it, once each: whose App Home lists the project."""
+    return list(dict.fromkeys(a.user_id for a in active_assignments(s, project)))
+
+
 def leads_of(s: Session, project: Project) -> dict[Role, str]:
     return {a.role: a.user_id for a in active_assignments(s, project) if a.is_lead}
 

@@ -19,7 +19,7 @@ from models.project import Project
 from models.schemas.base import Actor
 from models.schemas.projects import DecisionResult
 from models.services import absences, audit, lineage, outbox, webhooks
-from models.services.common import active_assignments, leads_of
+from models.services.common import active_assignments, leads_of, member_ids
 from models.services.gates import handoff_decided
 from models.services.handoff_queries import get_handoff, handoff_view
 from models.services.handoffs import announce_closed, refresh_alerts
@@ -70,7 +70,9 @@ def decide(
         webhooks.handoff_closed(s, project, handoff, by=actor.user_id)
     handoff.version += 1
     signers = [sg.user for sg in chart.values() if sg.user]
-    outbox.refresh_home(s, project.team_id, *signers, handoff.requested_by)
+    # A stage advance changes the project in every member's My projects, not only signers'.
+    everyone = member_ids(s, project) if advanced else []
+    outbox.refresh_home(s, project.team_id, *signers, handoff.requested_by, *everyone)
     note = HandoffUpdated(project_id=project.id, handoff_id=handoff.id)
     outbox.to_channel(s, project.team_id, project.channel_id, note)
     view = handoff_view(s, handoff, policy, project=project)

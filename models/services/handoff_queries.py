@@ -108,15 +108,31 @@ def open_handoffs(
     return [handoff_view(s, h, policy, leads, p, away) for h, p in rows]
 
 
-def pending_signoffs(s: Session, team_id: str, user_id: str, policy: Policy) -> list[HandoffView]:
-    """Pending hand-offs with a still-undecided role that this user leads."""
+def pending_signoffs(
+    s: Session,
+    team_id: str,
+    user_id: str,
+    policy: Policy,
+    among: list[HandoffView] | None = None,
+) -> list[HandoffView]:
+    """Pending hand-offs with a still-undecided role that this user leads (`among`: the open
+    hand-offs, when the caller has already read them)."""
     mine = []
-    for view in open_handoffs(s, team_id, policy):
+    for view in among if among is not None else open_handoffs(s, team_id, policy):
         if view.status == HandoffStatus.PENDING and any(
             line.signer == user_id for line in view.waiting_on
         ):
             mine.append(view)
     return mine
+
+
+def awaiting_resubmit(open_now: list[HandoffView], user_id: str) -> list[HandoffView]:
+    """Of the open hand-offs, those this user requested that were sent back for changes."""
+    return [
+        view
+        for view in open_now
+        if view.status == HandoffStatus.CHANGES_REQUESTED and view.requested_by == user_id
+    ]
 
 
 def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:

@@ -1,8 +1,8 @@
 """Set up a project with every role in one go, and edit its roles: the set-up form's services.
 
-Each change is made through the roster's own services, so it is audited exactly as the typed
-`role assign` / `role remove` would audit it (one `role.*` event each); a role whose holders
-did not change writes nothing. All of it happens in the caller's one transaction.
+Who may edit is checked once per submit; each change is then made through the roster's own
+unchecked helpers, so it is audited exactly as the typed `role assign` / `role remove` would
+audit it (one `role.*` event each); a role whose holders did not change writes nothing. All of it happens in the caller's one transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from models import rules
 from models.enums import Role
 from models.errors import Conflict, DomainError, FormInvalid
 from models.policy import Policy
+from models.project import Project
 from models.schemas.base import Actor
 from models.schemas.projects import ProjectSummary, RoleHolders
 from models.services import outbox, projects, roster
@@ -90,20 +91,24 @@ def apply_roles(
     require_project_manager(s, project, actor, "edit its roles")
     now = {h.role: h for h in roster.holders(s, project)}
     for role, wish in wishes.items():
-        _apply_one(s, actor, key, now[role], wish)
+        _apply_one(s, actor, project, now[role], wish)
     return roster.holders(s, project)
 
 
-def _apply_one(s: Session, actor: Actor, key: str, now: RoleHolders, wish: RoleWish) -> None:
+def _apply_one(
+    s: Session, actor: Actor, project: Project, now: RoleHolders, wish: RoleWish
+) -> None:
     # Removals first, so a lead who leaves is not demoted to a member only to be removed.
+    # Permission was checked once for the whole submit (apply_roles): handing the
+    # ML-architect lead on must not make the same actor's next change in it refused.
     for user in now.members:
         if user not in wish.everyone():
-            roster.remove_role(s, actor, key, now.role, user)
+            roster.remove_unchecked(s, actor, project, now.role, user)
     lead_stays = now.lead is not None and now.lead in wish.everyone()
     if wish.lead and wish.lead != now.lead:
-        roster.assign_role(s, actor, key, now.role, wish.lead, lead=True)
+        roster.assign_unchecked(s, actor, project, now.role, wish.lead, lead=True)
     elif wish.lead is None and lead_stays:
-        roster.step_down_lead(s, actor, key, now.role)
+        roster.step_down_unchecked(s, actor, project, now.role)
     for user in wish.members:
         if user not in now.members and user != wish.lead:
-            roster.assign_role(s, actor, key, now.role, user)
+            roster.assign_unchecked(s, actor, project, now.role, user)

@@ -20,6 +20,7 @@ from models.services.common import (
     active_assignments,
     get_active_project,
     get_project,
+    member_ids,
     require_project_manager,
 )
 from models.services.handoff_queries import handoff_view, open_handoff_of
@@ -82,7 +83,10 @@ def archive_project(s: Session, actor: Actor, key: str) -> ProjectSummary:
             f"'{key}' has an open hand-off; cancel it first (`handoff cancel {key}`)."
         )
     if current is not None:
-        handoffs.close_cancelled(s, actor, project, current)
+        handoffs.close_cancelled(s, actor, project, current)  # refreshes its alert cards
+    else:
+        handoffs.refresh_alerts(s, project)  # a retrain no longer applies
+    outbox.refresh_home(s, project.team_id, *member_ids(s, project))  # gone from My projects
     project.stage_before_archive = project.stage
     project.stage = Stage.ARCHIVED
     project.archived_at = utcnow()

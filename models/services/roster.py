@@ -31,9 +31,36 @@ def assign_role(
 ) -> list[RoleHolders]:
     project = get_active_project(s, actor.team_id, key, lock=True)
     require_project_manager(s, project, actor, "assign roles")
+    assign_unchecked(s, actor, project, role, user_id, lead=lead)
+    return holders(s, project)
+
+
+def remove_role(s: Session, actor: Actor, key: str, role: Role, user_id: str) -> list[RoleHolders]:
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    require_project_manager(s, project, actor, "remove roles")
+    remove_unchecked(s, actor, project, role, user_id)
+    return holders(s, project)
+
+
+def step_down_lead(s: Session, actor: Actor, key: str, role: Role) -> list[RoleHolders]:
+    """The role's lead stays on as a plain member; the role has no lead until one is named."""
+    project = get_active_project(s, actor.team_id, key, lock=True)
+    require_project_manager(s, project, actor, "change leads")
+    step_down_unchecked(s, actor, project, role)
+    return holders(s, project)
+
+
+# The *_unchecked helpers make one audited change on a project already locked, for a caller
+# that has checked the actor may manage it once, before a batch of changes (the set-up form):
+# a batch that hands the ML-architect lead on must not be refused half-way by its own step.
+
+
+def assign_unchecked(
+    s: Session, actor: Actor, project: Project, role: Role, user_id: str, *, lead: bool = False
+) -> None:
     current = _assignment(s, project, role, user_id)
     if current is not None and (current.is_lead or not lead):
-        return holders(s, project)  # already holds it: nothing to change, nothing to audit
+        return  # already holds it: nothing to change, nothing to audit
     if lead:
         _demote_lead(s, project, role, actor)
     if current is not None:
@@ -54,33 +81,25 @@ def assign_role(
     note = RoleAssigned(project_id=project.id, role=role, lead=lead, by=actor.user_id)
     outbox.to_user(s, project.team_id, user_id, note)
     outbox.refresh_home(s, project.team_id, user_id)
-    return holders(s, project)
 
 
-def remove_role(s: Session, actor: Actor, key: str, role: Role, user_id: str) -> list[RoleHolders]:
-    project = get_active_project(s, actor.team_id, key, lock=True)
-    require_project_manager(s, project, actor, "remove roles")
+def remove_unchecked(s: Session, actor: Actor, project: Project, role: Role, user_id: str) -> None:
     current = _assignment(s, project, role, user_id)
     if current is None:
-        raise NotFound(f"That person does not hold the {role.label} role on '{key}'.")
+        raise NotFound(f"That person does not hold the {role.label} role on '{project.key}'.")
     _end(current, actor)
     audit.record(
         s, actor, "role.removed", project, role=role, user=user_id, was_lead=current.is_lead
     )
     s.flush()
     outbox.refresh_home(s, project.team_id, user_id)
-    return holders(s, project)
 
 
-def step_down_lead(s: Session, actor: Actor, key: str, role: Role) -> list[RoleHolders]:
-    """The role's lead stays on as a plain member; the role has no lead until one is named."""
-    project = get_active_project(s, actor.team_id, key, lock=True)
-    require_project_manager(s, project, actor, "change leads")
+def step_down_unchecked(s: Session, actor: Actor, project: Project, role: Role) -> None:
     lead = leads_of(s, project).get(role)
     if lead is not None:
         _demote_lead(s, project, role, actor)
         outbox.refresh_home(s, project.team_id, lead)
-    return holders(s, project)
 
 
 def holders(s: Session, project: Project) -> list[RoleHolders]:
@@ -106,7 +125,10 @@ def roster_of(s: Session, team_id: str, key: str) -> list[RoleHolders]:
     return holders(s, get_project(s, team_id, key))
 
 
-def my_projects(s: Session, team_id: str, user_id: str) -> list[MyProject]:
+def my_projects(
+    s: Session, team_id: str, user_id: str, *, is_admin: bool = False
+) -> list[MyProject]:
+    """The projects this user holds a role on; `manages`: they may edit its roles."""
     rows = s.execute(
         select(Project, RoleAssignment)
         .join(RoleAssignment, RoleAssignment.project_id == Project.id)
@@ -128,6 +150,9 @@ def my_projects(s: Session, team_id: str, user_id: str) -> list[MyProject]:
             stage=p.stage,
             roles=[a.role for a in assignments],
             lead_of=[a.role for a in assignments if a.is_lead],
+            manages=is_admin
+            or p.created_by == user_id
+            or any(a.is_lead and a.role == Role.ML_ARCHITECT for a in assignments),
         )
         for p, assignments in grouped.values()
     ]

@@ -113,7 +113,10 @@ def test_a_newcomer_sets_up_a_project_and_hands_it_off_without_a_command(newcome
 
     for lead in ("Lena Fischer", "Mei Tanaka"):
         newcomer.become(lead)
-        waiting = home.locator(".bk-section", has_text="manage → develop")
+        # The sign-off waiting on them (the project's own line shows the open hand-off too).
+        waiting = home.locator(".bk-section", has_text="manage → develop").filter(
+            has_text="requested by"
+        )
         expect(waiting).to_contain_text("due in 47 h")
         if lead == "Lena Fischer":
             newcomer.shot("5-lead-home-waiting")
@@ -133,3 +136,48 @@ def test_a_newcomer_sets_up_a_project_and_hands_it_off_without_a_command(newcome
     print(f"whole flow: {newcomer.clicks} clicks, {newcomer.typed} characters typed")
     assert setup == (14, len("Pricing engine"))
     assert newcomer.clicks <= 25
+
+
+def test_a_form_error_below_the_fold_is_scrolled_into_view(browser: Browser, sandbox: Sandbox):  # noqa: F811
+    # A short window: the set-up form scrolls. The ML architect lead, half-way down, is left
+    # empty; Create is clicked at the bottom. The error must be where the person looks.
+    page = browser.new_page(viewport={"width": 1280, "height": 560})
+    page.goto(sandbox.url)
+    page.locator("#home-tab").click()
+    page.locator(".home").get_by_role("button", name="New project").click()
+    modal = page.locator("#modal-layer .modal")
+    modal.get_by_label("Display name").fill("Pricing engine")
+    modal.get_by_label("Home channel").select_option(label="# general")
+    for role, person in LEADS.items():
+        if role != "ML architect":
+            modal.get_by_label(f"{role} lead").select_option(label=person)
+    modal.get_by_role("button", name="Create").click()
+    errored = modal.locator(".bk-has-error")
+    expect(errored).to_have_count(1)
+    expect(errored).to_contain_text("ML architect lead")
+    expect(errored).to_be_in_viewport()
+    expect(errored.locator("[data-input]")).to_be_focused()
+    page.close()
+
+
+def test_the_welcome_banner_folds_away_when_the_home_is_scrolled(
+    browser: Browser,  # noqa: F811
+    demo: Sandbox,
+):
+    page = browser.new_page(viewport={"width": 1280, "height": 600})
+    page.goto(demo.url)
+    page.locator("#home-tab").click()
+    welcome, steps = page.locator("#welcome"), page.locator("#welcome ol")
+    expect(page.locator(".home")).to_contain_text("My projects")
+    messages = page.locator("#messages")
+    messages.evaluate("box => { box.scrollTop = 0; }")  # the channel opened scrolled down
+    expect(steps).to_be_visible()
+    messages.evaluate("box => { box.scrollTop = 200; }")
+    expect(steps).to_be_hidden()
+    banner, listed = welcome.bounding_box(), messages.bounding_box()
+    assert banner is not None and listed is not None
+    assert banner["height"] < 50  # its one-line heading
+    assert listed["y"] >= banner["y"] + banner["height"]  # the list starts below it
+    page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
+    expect(steps).to_be_visible()
+    page.close()

@@ -6,12 +6,23 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from models.audit import AuditEvent
+from models.base import utcnow
 from models.enums import HandoffStatus, Role
 from models.handoff import Handoff
 from models.schemas.base import Actor
-from models.services import projects, roster
+from models.services import monitoring, projects, roster
 from models.workspace import ReceivedEvent
-from tests.slackbot.flow import PACKETS, buttons, request_handoff, text_of, wait_for_modal
+from tests.slackbot.conftest import ADMIN
+from tests.slackbot.flow import (
+    PACKETS,
+    approve_all,
+    buttons,
+    click_for_modal,
+    request_handoff,
+    text_of,
+    wait_for_modal,
+)
 from tests.slackbot.harness import HOME
 
 
@@ -35,11 +46,14 @@ def test_home_shows_pending_signoffs_with_buttons_and_my_projects(bot, slack, db
     said = text_of(home)
     assert "Waiting on your sign-off (1)" in said
     assert "Predict churn 30 days ahead" in said
+    # The project's hand-off is open: Home shows it, not a button asking for another; the
+    # domain expert may not edit roles, so that button is not offered.
     assert buttons(home) == [
         *("New project", "Request a hand-off"),
         *("Approve", "Request changes", "Reject"),
-        *("Status", "Request hand-off", "Edit roles"),
+        "Status",
     ]
+    assert "Hand-off open (manage → develop, round 1): :hourglass_flowing_sand:" in said
     assert "churn-model" in said and "Domain expert / business translator (lead)" in said
     # What waits on me comes first, with its SLA: the default policy gives manage → develop 48 h.
     assert said.index("Waiting on your sign-off") < said.index("My projects")
@@ -138,6 +152,7 @@ def test_request_handoff_from_home_opens_the_form_for_the_next_stage(bot, slack,
     bot.click("home.status", seeded.key, user=seeded.ds, home=True)
     status = wait_for_modal(bot, opened + 1)
     assert status["title"]["text"] == "Project status" and "churn-model" in text_of(status)
+    assert "submit" not in status and status["close"]["text"] == "Close"  # its only button
 
 
 def test_request_a_handoff_asks_which_project_when_there_are_several(bot, slack, db, seeded):
@@ -160,3 +175,94 @@ def test_request_a_handoff_asks_which_project_when_there_are_several(bot, slack,
     answer = bot.submit_state(choice, state, user=seeded.ds).json()
     assert answer["response_action"] == "update"
     assert answer["view"]["callback_id"] == "handoff.submit"
+
+
+def test_edit_roles_is_offered_only_to_who_may_edit_them(bot, slack, db, seeded):
+    assert "Edit roles" not in buttons(_opened_home(bot, seeded.intern, "EvEdit1"))
+    assert buttons(_opened_home(bot, seeded.architect, "EvEdit2"))[-3:] == [
+        *("Status", "Request hand-off", "Edit roles")
+    ]
+
+
+def test_an_admin_is_offered_edit_roles_on_every_project_they_see(bot, slack, db, seeded):
+    with db.session() as s:
+        creator = Actor(HOME, seeded.creator)
+        roster.assign_role(s, creator, seeded.key, Role.DATA_ANALYST, ADMIN)
+    bot.deliver()  # the refresh the new role queued, rendered by the outbox
+    assert "Edit roles" in buttons(slack.home(ADMIN))
+    assert "Edit roles" in buttons(_opened_home(bot, ADMIN, "EvAdmin"))  # and when opened
+
+
+def test_a_refused_home_click_is_answered_on_screen(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    bot.deliver()
+    messages_before = len(slack.messages())
+    opened = len(slack.calls_to("views.open"))
+    # A Home published before the hand-off opened still has the button.
+    bot.click("home.request_handoff", seeded.key, user=seeded.ds, home=True)
+    notice = wait_for_modal(bot, opened)
+    assert notice["callback_id"] == "baton.notice"
+    assert "already has an open hand-off" in text_of(notice)
+    assert len(slack.messages()) == messages_before  # no DM
+
+
+def test_request_a_handoff_with_no_project_is_a_plain_message(bot, slack, db, seeded):
+    opened = len(slack.calls_to("views.open"))
+    bot.click("home.choose_handoff", "", user="UNOBODY", home=True)
+    notice = wait_for_modal(bot, opened)
+    assert "You hold no role on any project yet" in text_of(notice)
+    with db.session() as s:
+        refused = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("refused.%")))
+        assert list(refused) == []  # nothing was refused: there was nothing to hand off
+
+
+def test_a_handoff_sent_back_waits_on_its_requester_to_resubmit(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    with db.session() as s:
+        handoff_id = s.scalars(select(Handoff.id)).one()
+    reason = click_for_modal(bot, "handoff.request_changes", handoff_id, seeded.architect)
+    bot.submit(reason, {"reason": "Too early"}, user=seeded.architect)
+    bot.deliver()
+    home = slack.home(seeded.ds)
+    said = text_of(home)
+    assert "Nothing waits on you" not in said
+    assert "Waiting on you to resubmit (1)" in said
+    resubmit = [
+        e
+        for b in home["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["text"]["text"] == "Resubmit"
+    ]
+    assert [(e["action_id"], e["value"]) for e in resubmit] == [
+        ("handoff.resubmit", str(handoff_id))
+    ]
+    opened = len(slack.calls_to("views.open"))
+    bot.click("handoff.resubmit", str(handoff_id), user=seeded.ds, home=True)
+    assert wait_for_modal(bot, opened)["callback_id"] == "handoff.submit"
+
+
+def test_archiving_refreshes_every_members_home_and_the_alert_cards(bot, slack, db, seeded):
+    with db.session() as s:
+        ds = Actor(HOME, seeded.ds)
+        monitoring.add_monitor(s, ds, seeded.key, "auc", "min", 0.8)
+        monitoring.record_observation(s, ds, seeded.key, "auc", 0.7, "slack", utcnow())
+    bot.deliver()
+    assert "churn-model" in text_of(slack.home(seeded.intern))  # its role, in My projects
+    updates = len(slack.calls_to("chat.update"))
+    # No hand-off is open: nothing else would tell the cards or the homes.
+    assert "archived" in text_of(bot.reply("project archive churn-model", user=seeded.creator))
+    bot.deliver()
+    for member in (seeded.intern, seeded.devops, seeded.architect):
+        assert "You hold no role yet" in text_of(slack.home(member))
+    assert len(slack.calls_to("chat.update")) > updates  # the open alert's card, edited
+
+
+def test_a_stage_advance_refreshes_every_members_home(bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    with db.session() as s:
+        handoff_id = s.scalars(select(Handoff.id)).one()
+    approve_all(bot, handoff_id, [seeded.domain, seeded.architect])
+    bot.deliver()
+    # The intern (a data analyst) neither signs nor requested: their home still moves on.
+    assert "churn-model`): develop" in text_of(slack.home(seeded.intern))

@@ -186,6 +186,7 @@ def test_an_app_home_button_in_a_warm_process_answers_try_again(warm, slack, out
     request_handoff(warm, seeded.ds, seeded.key, PACKETS["develop"])
     handoff_id = handoff_of(db)
     sent = len(slack.messages(seeded.domain))
+    opened = len(slack.calls_to("views.open"))
 
     response = during_outage(
         outage,
@@ -194,8 +195,10 @@ def test_an_app_home_button_in_a_warm_process_answers_try_again(warm, slack, out
     )
 
     assert response.status_code == 200
-    dm = slack.wait_for(lambda: slack.messages(seeded.domain)[sent:])[-1]
-    assert TRY_AGAIN in text_of(dm)
+    # App Home has no conversation to answer in: the answer is shown on screen, not as a DM.
+    notice = wait_for_modal(warm, opened)
+    assert notice["callback_id"] == "baton.notice" and TRY_AGAIN in text_of(notice)
+    assert len(slack.messages(seeded.domain)) == sent
 
 
 def test_a_modal_in_a_warm_process_answers_try_again(warm, outage, db, seeded):

@@ -13,7 +13,7 @@ from models.audit import AuditEvent
 from models.enums import Role
 from models.project import Project
 from models.roster import RoleAssignment
-from tests.slackbot.flow import last_modal, text_of, wait_for_modal
+from tests.slackbot.flow import text_of, wait_for_modal
 
 NEWCOMER = "UGRACE"  # the business manager; the sandbox's people lead the nine roles
 
@@ -175,13 +175,45 @@ def test_edit_roles_writes_exactly_the_changed_role_events(bot, slack, db, seede
 
 
 def test_only_a_project_manager_may_edit_roles(bot, slack, db, seeded):
+    # A stale Home (or a forged click): the refusal is shown on screen, not sent as a DM.
+    opened = len(slack.calls_to("views.open"))
     bot.click("home.edit_roles", seeded.key, user=seeded.intern, home=True)
-    refusal = slack.wait_for(
-        lambda: [m for m in slack.messages() if "can edit its roles" in text_of(m)]
-    )
-    assert refusal
-    modal = last_modal(bot) if slack.calls_to("views.open") else None
-    assert modal is None
+    notice = wait_for_modal(bot, opened)
+    assert notice["callback_id"] == "baton.notice" and "submit" not in notice
+    assert "can edit its roles" in text_of(notice) and notice["close"]["text"] == "Close"
+    assert not [m for m in slack.messages() if "can edit its roles" in text_of(m)]
     with db.session() as s:
         refused = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("refused.%")))
         assert list(refused) == ["refused.project.edit_roles"]
+
+
+def test_the_architect_lead_may_hand_the_lead_on_and_change_a_later_role_at_once(
+    bot, slack, db, seeded
+):
+    # The ML-architect lead did not create the project; handing their lead on in the same
+    # submit must not get the later DevOps change refused and the whole submit rolled back.
+    opened = len(slack.calls_to("views.open"))
+    bot.click("home.edit_roles", seeded.key, user=seeded.architect, home=True)
+    modal = wait_for_modal(bot, opened)
+    leads = {
+        Role.DATA_SCIENTIST: seeded.ds,
+        Role.DATA_ENGINEER: seeded.de,
+        Role.DOMAIN_EXPERT: seeded.domain,
+        Role.ML_ARCHITECT: "UNEWARCH",
+        Role.SOFTWARE_DEVELOPER: seeded.swe,
+        Role.DEVOPS_ENGINEER: "UNEWOPS",
+    }
+    before = len(role_events(db))
+    response = bot.submit_state(
+        modal, picked_state(leads, {Role.DATA_ANALYST: [seeded.intern]}), user=seeded.architect
+    )
+    assert response.status_code == 200 and not response.text, response.text
+    assert leads_of(db, seeded.key)[Role.ML_ARCHITECT] == "UNEWARCH"
+    assert leads_of(db, seeded.key)[Role.DEVOPS_ENGINEER] == "UNEWOPS"
+    new = role_events(db)[before:]
+    assert sorted((e.action, e.detail["role"], e.detail["user"]) for e in new) == [
+        ("role.assigned", "devops_engineer", "UNEWOPS"),
+        ("role.assigned", "ml_architect", "UNEWARCH"),
+        ("role.removed", "devops_engineer", seeded.devops),
+        ("role.removed", "ml_architect", seeded.architect),
+    ]

@@ -152,3 +152,31 @@ def test_rejecting_from_the_signoffs_answer_replaces_it_once_the_reason_is_in(
     assert replaced["replace_original"] is True and buttons(replaced) == []
     assert "You rejected *churn-model*" in said and "“Too early”" in said
     assert "pending" not in said and "not needed — closed" in said
+
+
+def test_the_changes_requested_dm_loses_its_resubmit_button_once_resubmitted(
+    bot, slack, db, seeded
+):
+    hid = requested(bot, db, seeded)
+    decide_with_reason(bot, "handoff.request_changes", hid, seeded.domain, "Name the metric")
+    dm = slack.last_message(seeded.ds)
+    assert buttons(dm) == ["Resubmit"]
+    opened = len(slack.calls_to("views.open"))
+    bot.click("handoff.resubmit", str(hid), user=seeded.ds, message=dm)
+    form = wait_for_modal(bot, opened)
+    assert bot.submit(form, PACKETS["develop"], user=seeded.ds).text == ""
+    bot.deliver()
+    edited = next(m for m in slack.messages(seeded.ds) if m["ts"] == dm["ts"])
+    assert "Resubmit" not in buttons(edited)
+    assert "Waiting for sign-off" in text_of(edited) and "round 2" in text_of(edited)
+
+
+def test_the_changes_requested_dm_shows_the_cancel(bot, slack, db, seeded):
+    hid = requested(bot, db, seeded)
+    decide_with_reason(bot, "handoff.request_changes", hid, seeded.domain, "Name the metric")
+    dm = slack.last_message(seeded.ds)
+    bot.reply(f"handoff cancel {seeded.key}", user=seeded.ds)
+    bot.deliver()
+    edited = next(m for m in slack.messages(seeded.ds) if m["ts"] == dm["ts"])
+    assert buttons(edited) == []
+    assert "Cancelled by the requester" in text_of(edited)

@@ -129,8 +129,13 @@ function renderModal(modal) {
   page.shown.modalKey = key;
   layer.hidden = !modal;
   layer.innerHTML = modal ? modal.html : "";
-  const first = layer.querySelector(".bk-has-error [data-input], [data-input]");
-  if (first) first.focus();
+  // The first field Baton found a problem with, else the first field. A selector list would
+  // match the first field of either kind in page order, so the two are asked in turn. The
+  // set-up form is long: an error below the fold must be scrolled to, or Create looks dead.
+  const errored = layer.querySelector(".bk-has-error");
+  const first = (errored || layer).querySelector("[data-input]");
+  if (first) first.focus({ preventScroll: true });
+  if (errored) errored.scrollIntoView({ block: "center" });
 }
 
 // -- what a person does ---------------------------------------------------------------------
@@ -226,3 +231,8 @@ $("welcome-close").addEventListener("click", () => {
 });
 
 pollForever();
+// Scrolled down, the banner folds to its one-line heading: it sits above the scrolling list
+// and, at full height, hid the titles of the cards scrolled up under it.
+$("messages").addEventListener("scroll", (event) => {
+  $("welcome").classList.toggle("welcome-folded", event.target.scrollTop > 0);
+}, { passive: true });

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.blocks.handoff import STATUS_LINE, decision_buttons, resubmit_button
+from bot.blocks.handoff import STATUS_LINE, decision_buttons, packet_value, resubmit_button
 from bot.blocks.kit import Block, actions, button, context, divider, header, home, modal, section
 from bot.blocks.replies import STAGE_ICON
 from bot.blocks.roster import gap_summary
@@ -89,7 +89,7 @@ def waiting_blocks(view: HandoffView, now: datetime) -> list[Block]:
         f"{icon} *{escape(view.project_name)}* (`{view.project_key}`) · {view.transition} · "
         f"*{due}*\nrequested by {user(view.requested_by)}, round {view.round}"
     )
-    packet = [f"*{escape(p.label)}*: {cut(escape(p.value), 120)}" for p in view.packet[:2]]
+    packet = [f"*{escape(p.label)}*: {packet_value(p, 120)}" for p in view.packet[:2]]
     return [section(line), context(*packet) if packet else context(" "), decision_buttons(view.id)]
 
 

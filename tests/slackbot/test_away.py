@@ -87,7 +87,9 @@ def test_without_a_delegate_the_architect_signs_and_back_hands_it_back(bot, slac
     assert _handoff(db).status == HandoffStatus.APPROVED
     with db.session() as s:
         actions = s.scalars(
-            select(AuditEvent.action).where(AuditEvent.action.like("absence.%"))
+            select(AuditEvent.action)
+            .where(AuditEvent.action.like("absence.%"))
+            .order_by(AuditEvent.id)
         ).all()
     assert actions == ["absence.started", "absence.ended"]
 

@@ -47,7 +47,8 @@ def open_by_command(bot, user: str = NEWCOMER, channel: str = "CPRICING") -> dic
 
 def role_events(db) -> list[AuditEvent]:
     with db.session() as s:
-        return list(s.scalars(select(AuditEvent).where(AuditEvent.action.like("role.%"))))
+        query = select(AuditEvent).where(AuditEvent.action.like("role.%")).order_by(AuditEvent.id)
+        return list(s.scalars(query))  # in the order written: PostgreSQL keeps no other
 
 
 def leads_of(db, key: str) -> dict[Role, str]:

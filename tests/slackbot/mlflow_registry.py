@@ -24,7 +24,11 @@ TAGS = {
 }
 
 
-def main(tracking_uri: str, webhook_url: str, secret: str, model: str, alias: str = "") -> None:
+def main(
+    tracking_uri: str, webhook_url: str, secret: str, model: str, alias: str = "", when: str = ""
+) -> None:
+    """`when` = "later": hook the alias event but leave setting the alias to the caller, who
+    sets it once Baton has recorded the version (MLflow delivers the two events concurrently)."""
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     events = [WebhookEvent("model_version", "created")]
     if alias:
@@ -37,7 +41,7 @@ def main(tracking_uri: str, webhook_url: str, secret: str, model: str, alias: st
     version = client.create_model_version(
         model, source=f"runs:/{run.info.run_id}/model", run_id=run.info.run_id, tags=TAGS
     )
-    if alias:
+    if alias and when != "later":
         client.set_registered_model_alias(model, alias, version.version)
     made = {"webhook": hook.webhook_id, "version": version.version, "run_id": run.info.run_id}
     print(json.dumps({**made, "source": version.source, "tags": TAGS}))

@@ -71,9 +71,11 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def _registry(tracking: str, webhook_url: str, secret: str, model: str, alias: str = "") -> dict:
+def _registry(
+    tracking: str, webhook_url: str, secret: str, model: str, alias: str = "", when: str = ""
+) -> dict:
     python = MLFLOW_ENV / "bin" / "python"
-    argv = [str(python), str(CLIENT), tracking, webhook_url, secret, model, alias]
+    argv = [str(python), str(CLIENT), tracking, webhook_url, secret, model, alias, when]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}  # a client that calls no one else
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -126,9 +128,19 @@ def test_challenger_is_signed_off_in_slack_then_baton_sets_champion_in_mlflow(
 ):
     _in_develop(db, seeded)
     _gated(hooked, mlflow_server)
-    made = _registry(mlflow_server, f"{hooked.url}/webhooks/mlflow", SECRET, model, "challenger")
+    made = _registry(
+        mlflow_server, f"{hooked.url}/webhooks/mlflow", SECRET, model, "challenger", "later"
+    )
 
     [version] = _wait_for(db, select(ModelVersion).where(ModelVersion.model_name == model), 1)
+    # The alias once the version is recorded: MLflow sends the two events concurrently, and an
+    # alias handled before its version is not yet turned into a hand-off (a known race).
+    aliased = requests.post(
+        f"{mlflow_server}/api/2.0/mlflow/registered-models/alias",
+        json={"name": model, "alias": "challenger", "version": made["version"]},
+        timeout=10,
+    )
+    assert aliased.status_code == 200, aliased.text
     assert (version.version, version.run_id, version.origin) == (
         made["version"],
         made["run_id"],

@@ -199,13 +199,7 @@ def picker_input(
     element: Block = {"type": kind, "action_id": "value", **extra}
     if initial:
         element[PICKER_INITIAL[kind]] = initial
-    return {
-        "type": "input",
-        "block_id": block_id[:BLOCK_ID_MAX],
-        "label": plain(label, INPUT_LABEL_MAX),
-        "element": element,
-        "optional": optional,
-    }
+    return input_block(block_id, label, element, optional=optional)
 
 
 def modal(

@@ -21,19 +21,24 @@ from models.roster import RoleAssignment
 from models.schemas.base import Actor
 from models.schemas.projects import DepartedLead, RosterGap
 from models.services import audit, outbox
-from models.services.common import leads_of
+from models.services.common import leads_by_project, leads_of
 
 Person = tuple[str, str]  # (team_id, user_id)
 
 
 def gap_of(
-    s: Session, project: Project, policy: Policy, departed: set[Person] | None = None
+    s: Session,
+    project: Project,
+    policy: Policy,
+    departed: set[Person] | None = None,
+    leads: dict[Role, str] | None = None,
 ) -> RosterGap | None:
-    """None when the project has no next hand-off (archived, or a stage the policy ends)."""
+    """None when the project has no next hand-off (archived, or a stage the policy ends).
+    `leads`: the project's leads when the caller read them for many projects at once."""
     transition = policy.transition(project.stage) if project.stage != Stage.ARCHIVED else None
     if transition is None:
         return None
-    leads = leads_of(s, project)
+    leads = leads if leads is not None else leads_of(s, project)
     gone = departed or set()
     return RosterGap(
         project_key=project.key,
@@ -55,9 +60,19 @@ def gaps_by_key(
     wanted = set(keys)
     if not wanted:
         return {}
-    found = s.scalars(select(Project).where(Project.team_id == team_id, Project.key.in_(wanted)))
-    gaps = {p.key: gap_of(s, p, policy) for p in found}
+    found = list(
+        s.scalars(select(Project).where(Project.team_id == team_id, Project.key.in_(wanted)))
+    )
+    leads = _leads_of_each(s, team_id, found)  # one query, not one per project (App Home)
+    gaps = {p.key: gap_of(s, p, policy, leads=leads[p.id]) for p in found}
     return {key: gap for key, gap in gaps.items() if gap is not None and gap.any}
+
+
+def _leads_of_each(s: Session, team_id: str, projects: list[Project]) -> dict[int, dict[Role, str]]:
+    by_project: dict[int, dict[Role, str]] = {p.id: {} for p in projects}
+    for (project_id, role), user in leads_by_project(s, team_id, set(by_project)).items():
+        by_project[project_id][role] = user
+    return by_project
 
 
 def leads_everywhere(s: Session) -> list[Person]:

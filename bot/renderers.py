@@ -21,7 +21,7 @@ from bot.blocks import mlflow as mlflow_blocks
 from bot.blocks import roster as roster_blocks
 from bot.blocks.digest import digest_message
 from bot.blocks.home import home_view
-from bot.blocks.reminders import escalation_message, reminder_message
+from bot.blocks.reminders import escalation_message, reminder_message, snoozed_reminder_message
 from bot.plans import Plan, Post, Publish, Update
 from models.base import utcnow
 from models.enums import OutboxStatus
@@ -45,6 +45,7 @@ from models.notifications import (
     Notification,
     OverseerNamed,
     ProjectAdvanced,
+    ReminderSnoozed,
     RoleAssigned,
     RosterCheck,
     SignoffEscalation,
@@ -56,7 +57,7 @@ from models.policy import Policy
 from models.project import Project
 from models.schemas.monitoring import AlertView
 from models.schemas.projects import HandoffView
-from models.services import handoff_queries, roster, roster_health
+from models.services import absences, handoff_queries, roster, roster_health, snoozes
 from models.services.handoff_queries import view_by_id
 from models.services.monitoring import alert_view
 from models.workspace import MessageRef
@@ -156,6 +157,24 @@ def signoff_reminder(d: Delivery, note: SignoffReminder) -> Plan:
     view = d.handoff(note.handoff_id)
     payload = reminder_message(view, note.role, note.hours_overdue)
     return d.post(payload, handoff_id=view.id, version=view.version)
+
+
+@renders(ReminderSnoozed)
+def reminder_snoozed(d: Delivery, note: ReminderSnoozed) -> Plan:
+    """The reminder the snooze was asked from, edited from the snooze as it stands now."""
+    view = d.handoff(note.handoff_id)
+    team = d.row.team_id
+    latest = snoozes.latest_snooze(d.s, team, view.id, view.round, note.user)
+    payload = snoozed_reminder_message(view, note.user, latest, utcnow())
+    ref = d.s.scalar(
+        select(MessageRef.id).where(
+            MessageRef.team_id == team,
+            MessageRef.channel_id == d.target,
+            MessageRef.ts == note.ts,
+            MessageRef.handoff_id == view.id,
+        )
+    )
+    return Plan([Update(ref, d.target, note.ts, payload, view.version)])
 
 
 @renders(SignoffEscalation)
@@ -303,4 +322,6 @@ def home_for(
     open_mine = {v.project_key: v for v in open_now if v.project_key in keys}
     resubmit = handoff_queries.awaiting_resubmit(open_now, user_id)
     gaps = roster_health.gaps_by_key(s, team_id, [p.key for p in mine], policy)
-    return home_view(pending, mine, utcnow(), resubmit, open_mine, gaps)
+    now = utcnow()
+    away = absences.current_absence(s, team_id, user_id, now)
+    return home_view(pending, mine, now, resubmit, open_mine, gaps, away)

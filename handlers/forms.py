@@ -1,6 +1,6 @@
-"""What more than one listener module builds: the set-up form (App Home, the shortcut and
-`project create` open it) and the ephemeral card a decision replaces (a button or the reason
-modal makes one). Listener modules import from here, never from each other."""
+"""What more than one listener module builds or reads: the set-up form (App Home, the shortcut
+and `project create` open it), the ephemeral card a decision replaces (a button or the reason
+modal makes one), and what a modal's submission says was entered. Listener modules import from here, never from each other."""
 
 from __future__ import annotations
 
@@ -43,3 +43,28 @@ def replace_ephemeral_card(
             log.warning("could not replace the ephemeral card: HTTP %s", sent.status_code)
     except Exception as exc:  # only the view lags behind
         log.warning("could not replace the ephemeral card: %s", type(exc).__name__)
+
+
+def submitted_values(view: dict[str, Any]) -> dict[str, str]:
+    """block_id → what was entered, from the view state Slack sends with the submission."""
+    values = view.get("state", {}).get("values", {})
+    return {
+        block_id: _entered(inputs.get("value"))
+        for block_id, inputs in values.items()
+        if isinstance(inputs, dict)
+    }
+
+
+def _entered(state: Any) -> str:
+    """One element's state as text: each element type reports it under its own key
+    (plain, url and number inputs: `value`; datepicker: `selected_date`; static_select:
+    `selected_option.value`; users_select: `selected_user`), null when left empty."""
+    if not isinstance(state, dict):
+        return ""
+    chosen = state.get("selected_option")
+    if isinstance(chosen, dict):
+        return str(chosen.get("value") or "")
+    for key in ("selected_date", "selected_user", "value"):
+        if state.get(key) is not None:
+            return str(state[key])
+    return ""

@@ -1,18 +1,27 @@
-"""App Home's buttons: a project's status, a hand-off for it, and which project a hand-off is for."""
+"""App Home's buttons: a project's status, a hand-off for it, which project a hand-off is for,
+and Away / Back (the modal calls the same service as `/mlops away`)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.blocks import away as away_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import home as home_blocks
 from bot.blocks import replies
 from bot.runtime import Runtime
+from handlers.forms import submitted_values
 from handlers.listener import Incoming, Kind, listener
 from models.base import utcnow
-from models.services import digest, handoffs, roster
+from models.services import absences, digest, handoffs, roster
+
+log = logging.getLogger(__name__)
 
 FORM_FAILED = "Slack did not open the form in time. Nothing was changed; please click again."
 NO_PROJECT = "You hold no role on any project yet: *New project* sets one up."
@@ -61,6 +70,64 @@ def register(app: App, rt: Runtime) -> None:
         req.error_block = home_blocks.CHOICE_BLOCK
         req.detail["project_key"] = key
         req.ack(response_action="update", view=_form(rt, req, key))
+
+    _register_away(app, rt)
+
+
+def _register_away(app: App, rt: Runtime) -> None:
+    @app.action(away_blocks.AWAY)
+    @listener(rt, Kind.ACTION, "absence.start")
+    def on_away(req: Incoming) -> None:
+        req.ack()
+        now = utcnow()  # one indexed read, then views.open: the trigger lives 3 s
+        with rt.session(reading=True) as s:
+            current = absences.current_absence(s, req.actor.team_id, req.actor.user_id, now)
+        until = current.until if current else now.date() + timedelta(days=1)
+        req.open_view(away_blocks.away_modal(until, current), FORM_FAILED)
+
+    @app.view(away_blocks.CALLBACK)
+    @listener(rt, Kind.VIEW, "absence.start")
+    def on_away_submit(req: Incoming) -> None:
+        values = submitted_values(req.body["view"])
+        delegate = values.get(away_blocks.DELEGATE) or None
+        req.error_block = away_blocks.UNTIL
+        try:
+            until = date.fromisoformat(values.get(away_blocks.UNTIL, ""))
+        except ValueError:
+            req.tell("Pick the date you will be back.")
+            return
+        req.detail.update(until=until.isoformat(), user=delegate or "")
+        unfit = _unfit_delegate(req.client, delegate) if delegate else None
+        if delegate and (unfit or until >= utcnow().date()):
+            req.error_block = away_blocks.DELEGATE  # the service judges the date first
+        if unfit:
+            req.tell(unfit)
+            return
+        reason = values.get(away_blocks.REASON) or None
+        with rt.session() as s:
+            absences.go_away(s, req.actor, until, delegate, reason, utcnow(), rt.policy)
+        req.ack()  # the modal closes; App Home is published again from the outbox
+
+    @app.action(away_blocks.BACK)
+    @listener(rt, Kind.ACTION, "absence.end")
+    def on_back(req: Incoming) -> None:
+        with rt.session() as s:
+            absences.come_back(s, req.actor, utcnow(), rt.policy)
+        req.ack()
+
+
+def _unfit_delegate(client: WebClient, user_id: str) -> str | None:
+    """Why Slack says this person cannot sign (an app, or gone), or None; Slack unsure: None."""
+    try:
+        person = client.users_info(user=user_id)["user"]
+    except (SlackApiError, OSError) as exc:
+        log.info("away: users.info %s failed: %s", user_id, type(exc).__name__)
+        return None
+    if person.get("is_bot"):
+        return "An app cannot sign off: name a person as your delegate, or nobody."
+    if person.get("deleted"):
+        return "That person has left the workspace: name someone else, or nobody."
+    return None
 
 
 def _form(rt: Runtime, req: Incoming, key: str) -> dict[str, Any]:

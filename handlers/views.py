@@ -9,7 +9,7 @@ from slack_bolt import App
 from bot.blocks import handoff as handoff_blocks
 from bot.runtime import Runtime
 from handlers.envelope import Unreadable, read_object
-from handlers.forms import replace_ephemeral_card
+from handlers.forms import replace_ephemeral_card, submitted_values
 from handlers.listener import Incoming, Kind, listener, row_id
 from models.enums import Decision, Stage
 from models.errors import PacketInvalid
@@ -28,31 +28,6 @@ def register(app: App, rt: Runtime) -> None:
     @listener(rt, Kind.VIEW, "handoff.decide")
     def on_reason(req: Incoming) -> None:
         _submit_reason(rt, req)
-
-
-def submitted_values(view: dict[str, Any]) -> dict[str, str]:
-    """block_id → what was entered, from the view state Slack sends with the submission."""
-    values = view.get("state", {}).get("values", {})
-    return {
-        block_id: _entered(inputs.get("value"))
-        for block_id, inputs in values.items()
-        if isinstance(inputs, dict)
-    }
-
-
-def _entered(state: Any) -> str:
-    """One element's state as text: each element type reports it under its own key
-    (plain, url and number inputs: `value`; datepicker: `selected_date`; static_select:
-    `selected_option.value`; users_select: `selected_user`), null when left empty."""
-    if not isinstance(state, dict):
-        return ""
-    chosen = state.get("selected_option")
-    if isinstance(chosen, dict):
-        return str(chosen.get("value") or "")
-    for key in ("selected_date", "selected_user", "value"):
-        if state.get(key) is not None:
-            return str(state[key])
-    return ""
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:

@@ -198,6 +198,15 @@ class SnoozeNote(BaseModel):
     reason: str | None = None
 
 
+class ReminderSnoozed(AboutHandoff):
+    """The reminder DM a snooze was asked from (its channel is the row's), edited to say until
+    when and why, from the snooze as it stands when delivered."""
+
+    topic: ClassVar[str] = "signoff.reminder_snoozed"
+    user: str
+    ts: str
+
+
 class SignoffEscalation(AboutHandoff):
     topic: ClassVar[str] = "signoff.escalation"
     role: Role

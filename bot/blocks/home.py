@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.blocks.away import away_blocks, away_button
 from bot.blocks.handoff import STATUS_LINE, decision_buttons, packet_value, resubmit_button
 from bot.blocks.kit import Block, actions, button, context, divider, header, home, modal, section
 from bot.blocks.replies import STAGE_ICON
 from bot.blocks.roster import gap_summary
 from bot.blocks.text import cut, escape, slash_command, user
+from models.schemas.people import AbsenceView
 from models.schemas.projects import HandoffView, MyProject, RosterGap
 
 CARDS_SHOWN = 8  # four blocks each; a home view holds 100
@@ -30,18 +32,19 @@ def home_view(
     resubmit: list[HandoffView] | None = None,
     open_by_key: dict[str, HandoffView] | None = None,
     gaps: Mapping[str, RosterGap] | None = None,
+    away: AbsenceView | None = None,
 ) -> dict[str, Any]:
     """`resubmit`: hand-offs sent back to this user; `open_by_key`: each project's open one;
-    `gaps`: the leads each project's next hand-off still needs."""
+    `gaps`: the leads each project's next hand-off still needs; `away`: the viewer's absence."""
     gaps = gaps or {}
-    blocks: list[Block] = [
-        actions(
-            "home.top",
-            button("New project", NEW_PROJECT, "", "primary"),
-            button("Request a hand-off", CHOOSE_HANDOFF, ""),
-        ),
-        header(f"Waiting on your sign-off ({len(pending)})"),
+    top = [
+        button("New project", NEW_PROJECT, "", "primary"),
+        button("Request a hand-off", CHOOSE_HANDOFF, ""),
     ]
+    blocks: list[Block] = [actions("home.top", *top, *([] if away else [away_button()]))]
+    if away:
+        blocks += away_blocks(away)
+    blocks.append(header(f"Waiting on your sign-off ({len(pending)})"))
     if not pending and not resubmit:
         blocks.append(context("Nothing waits on you. :tada:"))
     for view in pending[:CARDS_SHOWN]:

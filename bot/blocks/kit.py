@@ -55,9 +55,11 @@ def section(text: str, *, block_id: str | None = None) -> Block:
     return block
 
 
-def static_select(action_id: str, placeholder: str, options: list[tuple[str, str]]) -> Block:
-    """A drop-down of (label, value) pairs; values carry only ids."""
-    return {
+def static_select(
+    action_id: str, placeholder: str, options: list[tuple[str, str]], initial: str = ""
+) -> Block:
+    """A drop-down of (label, value) pairs; values carry only ids; `initial` chosen if given."""
+    element: Block = {
         "type": "static_select",
         "action_id": action_id[:ACTION_ID_MAX],
         "placeholder": plain(placeholder, PLACEHOLDER_MAX),
@@ -66,6 +68,10 @@ def static_select(action_id: str, placeholder: str, options: list[tuple[str, str
             for label, value in options[:OPTIONS_MAX]
         ],
     }
+    chosen = next((o for o in element["options"] if o["value"] == initial), None)
+    if chosen is not None:
+        element["initial_option"] = chosen  # the same object as the option, as Slack wants
+    return element
 
 
 def fields(pairs: list[str]) -> list[Block]:
@@ -112,12 +118,13 @@ def text_input(
     multiline: bool = False,
     hint: str | None = None,
     optional: bool = False,
+    max_length: int = INPUT_VALUE_MAX,
 ) -> Block:
     element: Block = {
         "type": "plain_text_input",
         "action_id": "value",
         "multiline": multiline,
-        "max_length": INPUT_VALUE_MAX,
+        "max_length": min(max_length, INPUT_VALUE_MAX),
     }
     if initial:
         element["initial_value"] = initial[:INPUT_VALUE_MAX]

@@ -6,16 +6,30 @@ decided says so instead of asking again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.blocks.handoff import card_blocks, checklist, title
-from bot.blocks.kit import Block, actions, button, context, message, section, slack_date
+from bot.blocks.handoff import card_blocks, card_message, checklist, title
+from bot.blocks.kit import (
+    Block,
+    actions,
+    button,
+    context,
+    input_block,
+    message,
+    modal,
+    section,
+    slack_date,
+    static_select,
+    text_input,
+)
 from bot.blocks.text import cut, escape, slash_command, user
 from models.enums import HandoffStatus, Role
 from models.notifications import SnoozeNote
 from models.schemas.projects import HandoffView
+from models.services.snoozes import REASON_MAX
 
 
 def reminder_message(view: HandoffView, role: Role, hours_overdue: int = 0) -> dict[str, Any]:
@@ -53,11 +67,61 @@ def snooze_buttons(handoff_id: int) -> Block:
     )
 
 
-def snoozed_text(until: datetime) -> str:
-    return (
-        f":zzz: Snoozed: no reminder about this sign-off until {slack_date(until)}. "
-        "You can still decide on the card at any time."
+SNOOZE_CALLBACK, SNOOZE_CHOICE, SNOOZE_REASON = "signoff.snooze_submit", "choice", "reason"
+SNOOZE_CHOICES = {
+    "1h": "For 1 hour",
+    "4h": "For 4 hours",
+    "tomorrow": "Until tomorrow 09:00 (your time)",
+}
+
+
+def snooze_modal(handoff_id: int, choice: str, shown_in: tuple[str, str] | None) -> Block:
+    """How long (the button clicked, preselected) and why; `shown_in`: the reminder's
+    (channel, ts), edited once snoozed. Metadata carries ids only."""
+    meta: dict[str, Any] = {"handoff": handoff_id}
+    if shown_in is not None:
+        meta["channel"], meta["ts"] = shown_in
+    options = [(label, value) for value, label in SNOOZE_CHOICES.items()]
+    blocks = [
+        section(
+            "No reminder about this sign-off reaches you until the snooze ends; you can still "
+            "decide on the card at any time. A reason tells the ML architect lead why it waits."
+        ),
+        input_block(SNOOZE_CHOICE, "Snooze", static_select("value", "How long", options, choice)),
+        text_input(
+            SNOOZE_REASON,
+            "Reason",
+            hint="In an audit until Thursday…",
+            optional=True,
+            max_length=REASON_MAX,
+        ),
+    ]
+    return modal(
+        "Snooze reminders",
+        SNOOZE_CALLBACK,
+        blocks,
+        submit="Snooze",
+        private_metadata=json.dumps(meta),
     )
+
+
+def snoozed_reminder_message(
+    view: HandoffView, signer: str, snooze: SnoozeNote | None, now: datetime
+) -> dict[str, Any]:
+    """The reminder DM once snoozed: until when (in the reader's zone) and why, with the card;
+    the card alone once the hand-off no longer waits on them."""
+    if view.status != HandoffStatus.PENDING or not any(
+        line.signer == signer for line in view.waiting_on
+    ):
+        return card_message(view)
+    if snooze is not None and snooze.until > now:
+        intro = f":zzz: Snoozed until {slack_date(snooze.until)} (your time)"
+        intro += f": {cut(escape(snooze.reason), 300)}" if snooze.reason else "."
+        intro += "\nNo reminder about this sign-off until then; you can still decide below."
+    else:
+        intro = ":alarm_clock: Your snooze has ended: this sign-off still waits on you."
+    blocks: list[Block] = [section(intro), *card_blocks(view)]
+    return message(f"Snoozed: {title(view)} waits on your sign-off", blocks)
 
 
 def escalation_message(

@@ -9,4 +9,5 @@ dossier.py      a project's evidence dossier
 integrations.py API tokens, webhook subscriptions, MLflow model links and webhook outcomes
 outbox.py       the operator's view of an outbox row
 schedules.py    a channel's digest schedule
+people.py       someone's absence (away until, delegate)
 """

@@ -18,6 +18,7 @@ from models.people import Absence
 from models.policy import Policy
 from models.project import Project
 from models.schemas.base import Actor
+from models.schemas.people import AbsenceView
 from models.services import audit, outbox
 from models.services.common import leads_of
 from models.services.policy_history import rules_in_force
@@ -36,6 +37,25 @@ def away_of(s: Session, team_id: str, now: datetime) -> dict[str, str | None]:
         )
     )
     return {a.user_id: a.delegate for a in rows}
+
+
+def current_absence(s: Session, team_id: str, user_id: str, now: datetime) -> AbsenceView | None:
+    """The person's absence running now, as App Home and its Away modal show it."""
+    row = s.scalars(
+        select(Absence)
+        .where(
+            Absence.team_id == team_id,
+            Absence.user_id == user_id,
+            Absence.ended_at.is_(None),
+            Absence.until >= now.date(),
+        )
+        .order_by(Absence.id.desc())
+    ).first()
+    return (
+        None
+        if row is None
+        else AbsenceView(until=row.until, delegate=row.delegate, reason=row.reason)
+    )
 
 
 def go_away(
@@ -75,6 +95,7 @@ def go_away(
         user=delegate or "",
         reason=text,
     )
+    outbox.refresh_home(s, actor.team_id, actor.user_id)  # App Home shows the absence
     return _reroute(s, actor.team_id, before, _chart(s, actor.team_id, now, policy))
 
 
@@ -85,6 +106,7 @@ def come_back(s: Session, actor: Actor, now: datetime, policy: Policy) -> list[i
         raise DomainError("You are not away, so there is nothing to come back from.")
     s.flush()
     audit.record(s, actor, "absence.ended", None)
+    outbox.refresh_home(s, actor.team_id, actor.user_id)
     return _reroute(s, actor.team_id, before, _chart(s, actor.team_id, now, policy))
 
 
@@ -135,6 +157,7 @@ def _reroute(s: Session, team_id: str, before: Chart, after: Chart) -> list[int]
         for user in sorted(now_signing - earlier):
             outbox.to_user(s, team_id, user, SignoffRequested(**ids))
         outbox.to_channel(s, team_id, channel, HandoffUpdated(**ids))
+        outbox.refresh_home(s, team_id, *sorted(now_signing ^ earlier))  # gained or lost it
         handoff = s.get(Handoff, handoff_id)
         if handoff is not None:
             handoff.version += 1

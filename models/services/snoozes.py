@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from models.enums import HandoffStatus
 from models.errors import DomainError, PermissionDenied
 from models.handoff import SignoffSnooze
+from models.notifications import ReminderSnoozed, SnoozeNote
 from models.policy import Policy
 from models.project import Project
 from models.schemas.base import Actor
-from models.services import audit, people
+from models.services import audit, outbox, people
 from models.services.absences import away_of
 from models.services.handoff_queries import get_handoff, handoff_view
 from models.working_hours import WorkingHours, tomorrow_at_nine
@@ -40,8 +41,10 @@ def snooze(
     *,
     default_zone: str = "UTC",
     reason: str | None = None,
+    shown_in: tuple[str, str] | None = None,
 ) -> datetime:
-    """Snooze the actor's reminders for this hand-off's round; returns until when."""
+    """Snooze the actor's reminders for this hand-off's round; returns until when.
+    `shown_in`: the (channel, ts) of the reminder it was asked from, edited to say so."""
     if choice not in CHOICES:
         raise DomainError(f"Snooze for 1h, 4h or until tomorrow, not '{choice}'.")
     handoff = get_handoff(s, actor.team_id, handoff_id, lock=True)
@@ -75,7 +78,30 @@ def snooze(
         until=until.strftime("%Y-%m-%d %H:%M UTC"),
         reason=text,
     )
+    if shown_in is not None:
+        channel, ts = shown_in
+        note = ReminderSnoozed(
+            project_id=handoff.project_id, handoff_id=handoff.id, user=actor.user_id, ts=ts
+        )
+        outbox.to_channel(s, actor.team_id, channel, note)
     return until
+
+
+def latest_snooze(
+    s: Session, team_id: str, handoff_id: int, round_: int, user_id: str
+) -> SnoozeNote | None:
+    """The person's last snooze of this round (what their reminder DM shows), or None."""
+    row = s.scalars(
+        select(SignoffSnooze)
+        .where(
+            SignoffSnooze.team_id == team_id,
+            SignoffSnooze.handoff_id == handoff_id,
+            SignoffSnooze.round == round_,
+            SignoffSnooze.user_id == user_id,
+        )
+        .order_by(SignoffSnooze.id.desc())
+    ).first()
+    return None if row is None else SnoozeNote(user=row.user_id, until=row.until, reason=row.reason)
 
 
 def _until(choice: str, now: datetime, zone: str) -> datetime:

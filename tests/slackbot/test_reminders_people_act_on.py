@@ -10,9 +10,17 @@ from sqlalchemy import select
 
 from bot.scheduler import Scheduler, job_context
 from models import AuditEvent, Handoff
+from models.handoff import SignoffSnooze
 from models.people import SlackUser
 from models.sentences import Names, sentence
-from tests.slackbot.flow import PACKETS, buttons, request_handoff, text_of
+from tests.slackbot.flow import (
+    PACKETS,
+    buttons,
+    prefilled,
+    request_handoff,
+    text_of,
+    wait_for_modal,
+)
 
 DENVER = "America/Denver"  # UTC-7 in early March
 
@@ -73,22 +81,45 @@ def test_snooze_delays_the_next_reminder_is_audited_and_named_by_the_escalation(
     _tick(bot, scheduler, clock)
     (first,) = _reminders(slack, seeded.domain)
 
+    opened = len(slack.calls_to("views.open"))
     click = bot.click("signoff.snooze_1h", str(handoff_id), user=seeded.domain, message=first)
     assert click.status_code == 200
-    told = slack.wait_for(lambda: slack.responses())[-1]
-    assert "Snoozed: no reminder about this sign-off until" in told["text"]
+    form = wait_for_modal(bot, opened)
+    assert form["callback_id"] == "signoff.snooze_submit"
+    assert prefilled(form) == {"choice": "1h", "reason": None}  # the button clicked, chosen
+    assert _reminders(slack, seeded.domain) == [first]  # nothing snoozed before the submit
+    with db.session() as s:
+        assert s.scalars(select(SignoffSnooze)).all() == []
+
+    answer = bot.submit(
+        form, {"choice": "1h", "reason": "In the <model> review"}, user=seeded.domain
+    )
+    assert (answer.status_code, answer.text) == (200, "")  # the modal closes
+    bot.deliver()
     with db.session() as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "signoff.snoozed")).one()
+        row = s.scalars(select(SignoffSnooze)).one()
+    assert (row.user_id, row.reason) == (seeded.domain, "In the <model> review")
     assert sentence(
         event.action, event.actor, event.detail, seeded.key, Names({}, {handoff_id: "m → d"})
-    ) == (f"{seeded.domain} snoozed the reminders of m → d (round 1) until 2026-03-04 11:01 UTC")
+    ) == (
+        f"{seeded.domain} snoozed the reminders of m → d (round 1) until 2026-03-04 11:01 UTC: "
+        "“In the <model> review”"
+    )
+    # The reminder it came from now says until when, in the reader's zone, and why (escaped).
+    (edited,) = [m for m in slack.messages(seeded.domain) if m["ts"] == first["ts"]]
+    said = text_of(edited)
+    assert ":zzz: Snoozed until <!date^" in said and "|2026-03-04 11:01 UTC> (your time)" in said
+    assert ": In the &lt;model&gt; review" in said
+    assert buttons(edited) == ["Approve", "Request changes", "Reject"]  # Snooze went
 
+    # (The first reminder reads "Snoozed until" now, so only new ones say "overdue".)
     _tick(bot, scheduler, clock, 30)
-    assert len(_reminders(slack, seeded.domain)) == 1  # snoozed: nothing more
+    assert len(_reminders(slack, seeded.domain)) == 0  # snoozed: nothing more
     _tick(bot, scheduler, clock, 35)
-    assert len(_reminders(slack, seeded.domain)) == 2  # the snooze ended: one more
+    assert len(_reminders(slack, seeded.domain)) == 1  # the snooze ended: one more
     _tick(bot, scheduler, clock, 5)
-    assert len(_reminders(slack, seeded.domain)) == 2  # and only one
+    assert len(_reminders(slack, seeded.domain)) == 1  # and only one
 
     clock.advance(hours=48)  # past twice the SLA
     _tick(bot, scheduler, clock)
@@ -98,14 +129,34 @@ def test_snooze_delays_the_next_reminder_is_audited_and_named_by_the_escalation(
         if "twice its sign-off time on *Domain expert" in text_of(m)
     ]
     assert f"Reminders were snoozed: <@{seeded.domain}> until" in escalation
+    assert "(“In the &lt;model&gt; review”)" in escalation
 
 
 def test_someone_the_handoff_does_not_wait_on_cannot_snooze(clock, bot, slack, db, seeded):
     handoff_id, _ = _setup(clock, bot, slack, db, seeded)
+    opened = len(slack.calls_to("views.open"))
     assert bot.click("signoff.snooze_4h", str(handoff_id), user=seeded.intern).status_code == 200
-    told = slack.wait_for(lambda: slack.responses())[-1]
-    assert "Only someone this hand-off waits on can snooze" in told["text"]
+    form = wait_for_modal(bot, opened)
+    answer = bot.submit(form, {"choice": "4h", "reason": "busy"}, user=seeded.intern).json()
+    assert answer["response_action"] == "errors"
+    assert "Only someone this hand-off waits on can snooze" in answer["errors"]["choice"]
     with db.session() as s:
+        assert s.scalars(select(SignoffSnooze)).all() == []
         assert s.scalars(
             select(AuditEvent.action).where(AuditEvent.actor == seeded.intern)
         ).all() == ["refused.signoff.snooze"]
+
+
+def test_a_snooze_until_tomorrow_can_be_chosen_in_the_modal(clock, bot, slack, db, seeded):
+    handoff_id, _ = _setup(clock, bot, slack, db, seeded)
+    opened = len(slack.calls_to("views.open"))
+    bot.click("signoff.snooze_1h", str(handoff_id), user=seeded.domain)
+    form = wait_for_modal(bot, opened)
+    bot.submit(form, {"choice": "tomorrow"}, user=seeded.domain)
+    with db.session() as s:
+        row = s.scalars(select(SignoffSnooze)).one()
+    # No reminder has looked up the lead's zone yet: tomorrow 09:00 in the workspace's (UTC).
+    assert (row.until.replace(tzinfo=UTC), row.reason) == (
+        datetime(2026, 3, 3, 9, 0, tzinfo=UTC),
+        None,
+    )

@@ -49,7 +49,7 @@ def test_home_shows_pending_signoffs_with_buttons_and_my_projects(bot, slack, db
     # The project's hand-off is open: Home shows it, not a button asking for another; the
     # domain expert may not edit roles, so that button is not offered.
     assert buttons(home) == [
-        *("New project", "Request a hand-off"),
+        *("New project", "Request a hand-off", "Away…"),
         *("Approve", "Request changes", "Reject"),
         "Status",
     ]

@@ -24,6 +24,7 @@ EMOJI = {
     "memo": "📝",
     "newspaper": "📰",
     "no_entry": "⛔",
+    "palm_tree": "🌴",
     "pushpin": "📌",
     "rocket": "🚀",
     "rotating_light": "🚨",

@@ -116,10 +116,15 @@ def _register_away(app: App, rt: Runtime) -> None:
         req.ack()
 
 
+LOOKUP_SECONDS = 1  # inside the submission's 3 s: Slack slow to say means "no objection"
+
+
 def _unfit_delegate(client: WebClient, user_id: str) -> str | None:
-    """Why Slack says this person cannot sign (an app, or gone), or None; Slack unsure: None."""
+    """Why Slack says this person cannot sign (an app, or gone), or None; Slack unsure: None.
+    Asked with a short timeout and no retries: the modal must be answered within 3 s."""
+    quick = WebClient(token=client.token, base_url=client.base_url, timeout=LOOKUP_SECONDS)
     try:
-        person = client.users_info(user=user_id)["user"]
+        person = quick.users_info(user=user_id)["user"]
     except (SlackApiError, OSError) as exc:
         log.info("away: users.info %s failed: %s", user_id, type(exc).__name__)
         return None

@@ -4,6 +4,8 @@ is published again showing the absence, and Back ends it."""
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import func, select
 
 from models.audit import AuditEvent
@@ -148,3 +150,17 @@ def test_back_when_not_away_is_told_and_changes_nothing(clock, bot, slack, db, s
     assert "You are not away" in text_of(notice)
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Absence)) == 0
+
+
+def test_a_slow_users_info_does_not_hold_the_submission_past_slacks_three_seconds(
+    clock, bot, slack, db, seeded
+):
+    form = _open_away(bot, seeded.domain)
+    slack.delay("users.info", 3.5)
+    started = time.monotonic()
+    answer = bot.submit_state(form, _state("2026-03-10", SAM), user=seeded.domain)
+    elapsed = time.monotonic() - started
+    assert (answer.status_code, answer.text) == (200, "")  # Slack unsure: no objection
+    assert elapsed < 3, elapsed
+    ((_, delegate),) = [(a.until, a.delegate) for a in _absences(db)]
+    assert delegate == SAM

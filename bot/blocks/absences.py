@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from bot.blocks.kit import Block, context, message, section
-from bot.blocks.text import escape, user
+from bot.blocks.text import escape, slash_command, user
 from models.schemas.projects import HandoffView, SignOffLine
 
 WELCOME = ":wave: *Welcome back: these sign-offs are yours again*"
@@ -26,7 +26,7 @@ def welcome_back_message(person: str, until: date, views: Sequence[HandoffView])
         ]
     else:
         blocks = [section(f":wave: *Welcome back.* {ended} No sign-off waits on you right now.")]
-    blocks.append(context("Mark yourself away again with `away until YYYY-MM-DD`."))
+    blocks.append(context(f"Away again? `{slash_command()} away until YYYY-MM-DD`"))
     return message("Welcome back: these sign-offs are yours again", blocks)
 
 

@@ -102,7 +102,8 @@ def end_expired(s: Session, policy: Policy, now: datetime) -> int:
         .order_by(Absence.team_id)
     ).all()
     for team_id in teams:
-        ending = [a for a, zone in _open(s, team_id, now) if ends_at(a.until, zone) <= now]
+        # every one over, however long ago: a scheduler down for days still hands them back
+        ending = [a for a, zone in _open(s, team_id) if ends_at(a.until, zone) <= now]
         if ending:
             ended += len(_hand_back(s, team_id, ending, now, policy, by=None))
     return ended
@@ -175,20 +176,20 @@ def _tell_the_return(
         outbox.to_user(s, team_id, stand_in, StandInEnded(lead=person, handoff_ids=ids))
 
 
-def _open(s: Session, team_id: str, now: datetime) -> list[tuple[Absence, str | None]]:
-    """Absences nobody ended, with their person's cached zone; one long past counts no more
-    anywhere on Earth (zones are within a day of UTC), so the query skips it."""
-    rows = s.execute(
+def _open(
+    s: Session, team_id: str, now: datetime | None = None
+) -> list[tuple[Absence, str | None]]:
+    """Absences nobody ended, with their person's cached zone. Given `now`, one long past is
+    skipped: it counts no more anywhere on Earth (zones are within a day of UTC)."""
+    query = (
         select(Absence, SlackUser.tz)
         .outerjoin(SlackUser, _person_of_absence())
-        .where(
-            Absence.team_id == team_id,
-            Absence.ended_at.is_(None),
-            Absence.until >= (now - timedelta(days=1)).date(),
-        )
+        .where(Absence.team_id == team_id, Absence.ended_at.is_(None))
         .order_by(Absence.id)
     )
-    return [(a, zone) for a, zone in rows]
+    if now is not None:
+        query = query.where(Absence.until >= (now - timedelta(days=1)).date())
+    return [(a, zone) for a, zone in s.execute(query)]
 
 
 def _person_of_absence() -> ColumnElement[bool]:

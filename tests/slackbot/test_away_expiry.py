@@ -50,9 +50,7 @@ def _open_absences(db) -> list[Absence]:
         return list(s.scalars(select(Absence).where(Absence.ended_at.is_(None))))
 
 
-def test_an_expired_absence_is_ended_once_and_hands_the_signoff_back(
-    clock, bot, slack, db, seeded
-):
+def test_an_expired_absence_is_ended_once_and_hands_the_signoff_back(clock, bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])  # Mon 2 March, 09:00 UTC
     bot.reply(f"away until 2026-03-02 delegate <@{SAM}|sam>", user=seeded.domain)
     bot.deliver()
@@ -123,3 +121,14 @@ def test_back_welcomes_the_same_way_and_tells_the_stand_in(clock, bot, slack, db
             select(AuditEvent.actor).where(AuditEvent.action == "absence.ended")
         ).all()
     assert actions == [seeded.domain]
+
+
+def test_a_scheduler_down_for_days_still_hands_the_signoff_back(clock, bot, slack, db, seeded):
+    request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    bot.reply(f"away until 2026-03-02 delegate <@{SAM}|sam>", user=seeded.domain)
+    a, _ = _replicas(bot)
+    assert _tick(clock, a, datetime(2026, 3, 6, 10, 0, tzinfo=UTC)) == 1  # first tick in days
+    bot.deliver()
+    (welcome,) = _saying(slack, seeded.domain, WELCOME)
+    assert "(`churn-model`, manage → develop): Domain expert" in welcome
+    assert _saying(slack, SAM, NO_LONGER)

@@ -88,7 +88,7 @@ def come_back(s: Session, actor: Actor, now: datetime, policy: Policy) -> list[i
     ending = _open_of(s, actor)
     if not ending:
         raise DomainError("You are not away, so there is nothing to come back from.")
-    return _hand_back(s, actor.team_id, ending, now, policy, by=actor)
+    return _hand_back(s, actor.team_id, ending, now, policy, by=actor)[1]
 
 
 def end_expired(s: Session, policy: Policy, now: datetime) -> int:
@@ -105,7 +105,7 @@ def end_expired(s: Session, policy: Policy, now: datetime) -> int:
         # every one over, however long ago: a scheduler down for days still hands them back
         ending = [a for a, zone in _open(s, team_id) if ends_at(a.until, zone) <= now]
         if ending:
-            ended += len(_hand_back(s, team_id, ending, now, policy, by=None))
+            ended += len(_hand_back(s, team_id, ending, now, policy, by=None)[0])
     return ended
 
 
@@ -125,22 +125,22 @@ def without_zone(s: Session, now: datetime) -> dict[str, list[str]]:
 
 def _hand_back(
     s: Session, team_id: str, ending: list[Absence], now: datetime, policy: Policy, by: Actor | None
-) -> list[Absence]:
+) -> tuple[list[Absence], list[int]]:
     """End these absences (each once, however many replicas try) and re-route: the returning
-    person hears which sign-offs are theirs again, each stand-in that they no longer sign."""
+    person hears which sign-offs are theirs again, each stand-in that they no longer sign.
+    Returns the absences this call ended and the hand-offs re-routed."""
     away = away_of(s, team_id, now) | {a.user_id: a.delegate for a in ending}
     before = _chart(s, team_id, now, policy, away)
     ended = [a for a in ending if _end_once(s, a, now)]
     if not ended:
-        return []
+        return [], []
     after = _chart(s, team_id, now, policy)
     for absence in {a.user_id: a for a in ended}.values():  # one welcome each, however many rows
         actor = by or Actor.system(team_id)
         detail = {} if by else {"user": absence.user_id, "until": absence.until.isoformat()}
         audit.record(s, actor, "absence.ended", None, **detail)
         _tell_the_return(s, team_id, absence, before, after)
-    _reroute(s, team_id, before, after)
-    return ended
+    return ended, _reroute(s, team_id, before, after)
 
 
 def _end_once(s: Session, absence: Absence, now: datetime) -> bool:

@@ -132,3 +132,17 @@ def test_a_scheduler_down_for_days_still_hands_the_signoff_back(clock, bot, slac
     (welcome,) = _saying(slack, seeded.domain, WELCOME)
     assert "(`churn-model`, manage → develop): Domain expert" in welcome
     assert _saying(slack, SAM, NO_LONGER)
+
+
+def test_back_with_nothing_pending_says_so_in_the_reply_and_the_welcome(
+    clock, bot, slack, db, seeded
+):
+    bot.reply("away until 2026-03-20", user=seeded.domain)
+    said = bot.reply("back", user=seeded.domain)
+    assert "0 pending hand-off(s) wait on you again" in (
+        text_of(said) if isinstance(said, dict) else str(said)
+    )
+    bot.deliver()
+    (welcome,) = _saying(slack, seeded.domain, "Welcome back")
+    assert "No sign-off waits on you right now" in welcome
+    assert _saying(slack, seeded.architect, NO_LONGER) == []  # nobody stood in for anything

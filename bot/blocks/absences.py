@@ -32,7 +32,7 @@ def welcome_back_message(person: str, until: date, views: Sequence[HandoffView])
 
 def stand_in_ended_message(lead: str, views: Sequence[HandoffView]) -> dict[str, Any]:
     lines = _lines(views, lambda line: line.lead == lead and not line.standing_in)
-    intro = f":leftwards_arrow_with_hook: {user(lead)} is back, so you no longer sign for them."
+    intro = f":wave: {user(lead)} is back, so you no longer sign for them."
     blocks = [section(intro + ("\nThese are theirs again:" if lines else ""))]
     if lines:
         blocks.append(section(lines))

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.blocks import absences as absence_blocks
 from bot.blocks import alerts as alert_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
@@ -51,6 +52,8 @@ from models.notifications import (
     SignoffEscalation,
     SignoffReminder,
     SignoffRequested,
+    StandInEnded,
+    WelcomeBack,
 )
 from models.outbox import OutboxMessage
 from models.policy import Policy
@@ -99,6 +102,14 @@ class Delivery:
 
     def alert(self, alert_id: int) -> AlertView:
         return alert_view(self.s, self.row.team_id, alert_id)
+
+    def open_handoffs(self, ids: list[int]) -> list[HandoffView]:
+        """These hand-offs, those still open, as they stand now, oldest first."""
+        wanted = set(ids)
+        if not wanted:
+            return []
+        found = handoff_queries.open_handoffs(self.s, self.row.team_id, self.policy)
+        return [view for view in found if view.id in wanted]
 
     def project_key(self, project_id: int) -> str:
         project = self.s.get(Project, project_id)
@@ -225,6 +236,18 @@ def roster_check(d: Delivery, note: RosterCheck) -> Plan:
 @renders(OverseerNamed)
 def overseer_named(d: Delivery, note: OverseerNamed) -> Plan:
     return d.post(handoff_blocks.overseer_named_message(d.project_key(note.project_id), note.by))
+
+
+@renders(WelcomeBack)
+def welcome_back(d: Delivery, note: WelcomeBack) -> Plan:
+    views = d.open_handoffs(note.handoff_ids)
+    return d.post(absence_blocks.welcome_back_message(d.target, note.until, views))
+
+
+@renders(StandInEnded)
+def stand_in_ended(d: Delivery, note: StandInEnded) -> Plan:
+    views = d.open_handoffs(note.handoff_ids)
+    return d.post(absence_blocks.stand_in_ended_message(note.lead, views))
 
 
 @renders(DigestPost)

@@ -9,6 +9,7 @@ from slack_bolt import App
 
 from bot.blocks import project_setup as setup_blocks
 from bot.blocks.home import EDIT_ROLES, NEW_PROJECT
+from bot.blocks.roster import FIX_ROSTER
 from bot.runtime import Runtime
 from handlers.envelope import Unreadable, read_object
 from handlers.forms import SETUP_FAILED as FORM_FAILED
@@ -36,6 +37,7 @@ def register(app: App, rt: Runtime) -> None:
         open_setup(rt, req, None)
 
     @app.action(EDIT_ROLES)
+    @app.action(FIX_ROSTER)  # the weekly roster check DM's button: the same modal
     @listener(rt, Kind.ACTION, "project.edit_roles")
     def on_edit_roles(req: Incoming) -> None:
         req.ack()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 
 from jobs import (
+    absence_expiry,
     default_schedules,
     digest,
     digests_due,
@@ -26,6 +27,7 @@ from jobs import (
 from jobs.context import JobContext
 
 MINUTE, DAY, WEEK = timedelta(minutes=1), timedelta(days=1), timedelta(days=7)
+QUARTER_HOUR = 15 * MINUTE
 
 
 def always(ctx: JobContext) -> bool:
@@ -70,6 +72,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job("metrics_pull", metrics_pull, own_thread=True),
     Job("roster_check", roster_check, claim_every=WEEK),
+    Job("absence_expiry", absence_expiry, claim_every=QUARTER_HOUR),
 )
 
 # Jobs no tick runs: `baton digest` runs this one (every home channel's digest, now).

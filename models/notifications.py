@@ -12,7 +12,7 @@ it. tests/bot/test_notifications.py fails while any class lacks its renderer.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -173,6 +173,24 @@ class HomeRefresh(Notification):
     """The person's App Home, published again (views.publish) from current state."""
 
     topic: ClassVar[str] = "home.refresh"
+
+
+# -- absences ------------------------------------------------------------------------------------
+class WelcomeBack(Notification):
+    """To whoever came back (`back`, or their absence's last day over): the sign-offs that are
+    theirs again, read from current state when delivered."""
+
+    topic: ClassVar[str] = "absence.welcome_back"
+    until: date
+    handoff_ids: list[int] = []
+
+
+class StandInEnded(Notification):
+    """To a delegate (or ML architect lead) who signed for `lead` while away: no longer."""
+
+    topic: ClassVar[str] = "absence.stand_in_ended"
+    lead: str
+    handoff_ids: list[int] = []
 
 
 # -- scheduled ------------------------------------------------------------------------------------

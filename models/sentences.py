@@ -62,6 +62,7 @@ TEMPLATES: dict[str, str] = {
     "absence.started": "{actor} is away until {until}",
     "absence.started:delegate": "{actor} is away until {until}; {user} signs for them",
     "absence.ended": "{actor} is back",
+    "absence.ended:expired": "{user}'s absence ended (until {until})",
     "signoff.rejected": "{actor} rejected {transition} (round {round}): “{reason}”",
     "signoff.rejected:stand_in": (
         "{actor} rejected {transition} (round {round}) for {user}, who requested it: “{reason}”"
@@ -112,6 +113,7 @@ VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "signoff.rejected": lambda d: _stood_in(d),
     "signoff.changes_requested": lambda d: _stood_in(d),
     "absence.started": lambda d: "delegate" if d.get("user") else None,
+    "absence.ended": lambda d: "expired" if d.get("until") else None,  # its last day was over
     "project.overseer_set": lambda d: (
         "cleared" if not d.get("user") else "replaced" if d.get("previous_overseer") else None
     ),

@@ -64,6 +64,11 @@ def _days(spec: str, text: str) -> frozenset[int]:
     return frozenset(found)
 
 
+def zone_named(name: str | None) -> ZoneInfo:
+    """The zone Slack named, or UTC for none (or one this system lacks)."""
+    return _zone(name)
+
+
 def _zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.kit import Block, context, message, section
+from bot.blocks.kit import Block, actions, button, context, message, section
 from bot.blocks.text import escape, slash_command, user
 from models.enums import Role
 from models.schemas.projects import RosterGap
+
+# The roster check's button: the same Edit roles modal App Home opens (handlers/project_setup.py).
+FIX_ROSTER = "roster.edit_roles"
 
 
 def _a(label: str) -> str:
@@ -51,5 +54,6 @@ def roster_check_message(gap: RosterGap) -> dict[str, Any]:
         f":clipboard: Weekly roster check for *{escape(gap.project_name)}* "
         f"(`{escape(gap.project_key)}`): its next hand-off cannot be signed until this is fixed."
     )
-    blocks = [section(intro), *gap_blocks(gap)]
+    fix = button("Fix roster…", FIX_ROSTER, gap.project_key, style="primary")
+    blocks = [section(intro), *gap_blocks(gap), actions(f"roster.fix.{gap.project_key}", fix)]
     return message(f"Roster check: {gap.project_key} needs leads", blocks)

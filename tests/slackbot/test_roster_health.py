@@ -15,7 +15,7 @@ from models.enums import Role
 from models.handoff import Handoff
 from models.schemas.base import Actor
 from models.services import projects, roster
-from tests.slackbot.flow import text_of
+from tests.slackbot.flow import buttons, text_of, wait_for_modal
 from tests.slackbot.harness import HOME
 
 GAP = "*develop* needs a Domain expert / business translator lead"
@@ -91,3 +91,47 @@ def test_weekly_roster_check_dms_managers_once_across_two_replicas(bot, slack, d
         ).all()
     assert sorted(reported) == sorted([key, seeded.key])
     assert b.tick(MONDAY + timedelta(days=7))["roster_check"] == 4  # the next week
+
+
+def _roster_dm(bot, slack, seeded, key: str) -> dict:
+    """The weekly check's DM about `key`, to the project's creator."""
+    assert Scheduler(job_context(bot.baton.rt)).tick(MONDAY)["roster_check"] > 0
+    bot.deliver()
+    return next(
+        m
+        for m in slack.messages(seeded.creator)
+        if "roster check" in text_of(m) and f"`{key}`" in text_of(m)
+    )
+
+
+def test_the_roster_check_button_opens_the_edit_roles_modal(bot, slack, db, seeded):
+    key = _fraud_without_domain_lead(db, seeded)
+    dm = _roster_dm(bot, slack, seeded, key)
+    assert buttons(dm) == ["Fix roster…"]
+
+    opened = len(slack.calls_to("views.open"))
+    click = bot.click("roster.edit_roles", key, user=seeded.creator, message=dm)
+    assert click.status_code == 200
+    modal = wait_for_modal(bot, opened)
+    assert modal["title"]["text"] == "Edit roles" and modal["submit"]["text"] == "Save"
+    assert key in modal["private_metadata"]
+    blocks = {b.get("block_id"): b for b in modal["blocks"]}
+    assert blocks["lead.ml_architect"]["element"]["initial_user"] == seeded.architect
+    assert "initial_user" not in blocks["lead.domain_expert"]["element"]  # the vacancy to fill
+
+
+def test_the_roster_check_button_refuses_who_may_not_edit_the_roster(bot, slack, db, seeded):
+    key = _fraud_without_domain_lead(db, seeded)
+    dm = _roster_dm(bot, slack, seeded, key)
+    opened = len(slack.calls_to("views.open"))
+    click = bot.click("roster.edit_roles", key, user=seeded.intern, message=dm)
+    assert click.status_code == 200
+    told = slack.wait_for(lambda: slack.responses())[-1]
+    assert "can edit its roles" in told["text"]
+    assert told["response_type"] == "ephemeral" and told["replace_original"] is False
+    assert len(slack.calls_to("views.open")) == opened
+    with db.session() as s:
+        refused = s.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("refused.%"))
+        ).all()
+    assert refused == ["refused.project.edit_roles"]

@@ -107,6 +107,13 @@ def test_slack_errors_for_what_slack_refuses(sandbox):
     assert slack_error(lambda: web.chat_postMessage(channel="CGENERAL")) == "no_text"
     assert slack_error(lambda: web.users_info(user="UNOBODY")) == "user_not_found"
     assert slack_error(lambda: web.conversations_join(channel="CNOPE")) == "channel_not_found"
+    assert slack_error(lambda: web.conversations_info(channel="CNOPE")) == "channel_not_found"
+    general = web.conversations_info(channel="CGENERAL")["channel"]
+    assert (general["name"], general["is_member"], general["is_private"]) == (
+        "general",
+        True,
+        False,
+    )
 
 
 def test_history_returns_posts_newest_first_with_their_metadata_when_asked(sandbox):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -128,21 +128,28 @@ def roster_of(s: Session, team_id: str, key: str) -> list[RoleHolders]:
 def my_projects(
     s: Session, team_id: str, user_id: str, *, is_admin: bool = False
 ) -> list[MyProject]:
-    """The projects this user holds a role on; `manages`: they may edit its roles."""
+    """The projects this user holds a role on or created (a creator may give themselves no
+    role and still manage the project); `manages`: they may edit its roles."""
+    held = and_(
+        RoleAssignment.project_id == Project.id,
+        RoleAssignment.user_id == user_id,
+        RoleAssignment.removed_at.is_(None),
+    )
     rows = s.execute(
         select(Project, RoleAssignment)
-        .join(RoleAssignment, RoleAssignment.project_id == Project.id)
+        .outerjoin(RoleAssignment, held)
         .where(
             Project.team_id == team_id,
             Project.stage != Stage.ARCHIVED,
-            RoleAssignment.user_id == user_id,
-            RoleAssignment.removed_at.is_(None),
+            or_(RoleAssignment.id.is_not(None), Project.created_by == user_id),
         )
         .order_by(Project.key, RoleAssignment.id)
     )
     grouped: dict[int, tuple[Project, list[RoleAssignment]]] = {}
     for project, assignment in rows:
-        grouped.setdefault(project.id, (project, []))[1].append(assignment)
+        mine = grouped.setdefault(project.id, (project, []))[1]
+        if assignment is not None:  # None: a project they created and hold no role on
+            mine.append(assignment)
     return [
         MyProject(
             key=p.key,

@@ -281,3 +281,35 @@ def test_a_lead_picker_sending_a_channel_id_is_not_read_and_changes_nothing(bot,
     )
     assert bot.submit_state(modal, state, user=NEWCOMER).json()["response_action"] == "errors"
     assert projects_count(db) == 0 and role_events(db) == []
+
+
+def test_a_creator_who_took_no_role_finds_the_project_in_my_projects(bot, slack, db):
+    creator = "UFOUNDER"  # sets the project up for the nine leads, holds no role in it
+    assert creator not in NINE_LEADS.values()
+    modal = open_by_command(bot, user=creator)
+    state = picked_state(NINE_LEADS, name="Pricing engine", channel="CPRICING")
+    assert bot.submit_state(modal, state, user=creator).status_code == 200
+    with db.session() as s:
+        held = s.scalars(select(RoleAssignment).where(RoleAssignment.user_id == creator))
+        assert list(held) == []
+
+    published = len([c for c in slack.calls_to("views.publish") if c.params["user_id"] == creator])
+    event = {"type": "app_home_opened", "user": creator, "tab": "home"}
+    assert bot.event(event, event_id="EvFounder").status_code == 200
+    slack.wait_for(
+        lambda: (
+            len([c for c in slack.calls_to("views.publish") if c.params["user_id"] == creator])
+            > published
+        )
+    )
+    home = slack.home(creator)
+    said = text_of(home)
+    assert "My projects (1)" in said and "*Pricing engine* (`pricing-engine`)" in said
+    edit = [
+        e
+        for b in home["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == "home.edit_roles"
+    ]
+    assert [e["value"] for e in edit] == ["pricing-engine"]  # the creator manages it

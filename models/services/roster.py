@@ -62,7 +62,7 @@ def assign_unchecked(
     if current is not None and (current.is_lead or not lead):
         return  # already holds it: nothing to change, nothing to audit
     if lead:
-        _demote_lead(s, project, role, actor)
+        _demote_lead(s, project, role, actor, successor=user_id)
     if current is not None:
         _end(current, actor)
         s.flush()  # the partial unique index must see the old row ended first
@@ -98,7 +98,7 @@ def remove_unchecked(s: Session, actor: Actor, project: Project, role: Role, use
 def step_down_unchecked(s: Session, actor: Actor, project: Project, role: Role) -> None:
     lead = leads_of(s, project).get(role)
     if lead is not None:
-        _demote_lead(s, project, role, actor)
+        _demote_lead(s, project, role, actor, successor=None)
         outbox.refresh_home(s, project.team_id, lead)
 
 
@@ -172,8 +172,11 @@ def _assignment(s: Session, project: Project, role: Role, user_id: str) -> RoleA
     )
 
 
-def _demote_lead(s: Session, project: Project, role: Role, actor: Actor) -> None:
-    """The old lead stays a member: their row is ended and a plain membership begins."""
+def _demote_lead(
+    s: Session, project: Project, role: Role, actor: Actor, *, successor: str | None
+) -> None:
+    """The old lead stays a member: their row is ended and a plain membership begins. The
+    audit names who leads next (`successor`, or "" for nobody) so its sentence is true."""
     old = next((a for a in active_assignments(s, project) if a.role == role and a.is_lead), None)
     if old is None:
         return
@@ -190,7 +193,15 @@ def _demote_lead(s: Session, project: Project, role: Role, actor: Actor) -> None
         )
     )
     s.flush()
-    audit.record(s, actor, "role.lead_changed", project, role=role, previous_lead=old.user_id)
+    audit.record(
+        s,
+        actor,
+        "role.lead_changed",
+        project,
+        role=role,
+        previous_lead=old.user_id,
+        new_lead=successor or "",
+    )
 
 
 def _end(assignment: RoleAssignment, actor: Actor) -> None:

@@ -13,8 +13,9 @@ from models.handoff import Handoff
 from models.project import Project
 from models.services import audit_verify, people
 from tests.slackbot.api_client import Api, make_token
-from tests.slackbot.flow import PACKETS, named_history, request_handoff, text_of
+from tests.slackbot.flow import PACKETS, named_history, request_handoff, text_of, wait_for_modal
 from tests.slackbot.harness import HOME
+from tests.slackbot.test_project_setup import picked_state
 
 NAMES = {
     "UCREATOR": "Grace Kim",
@@ -131,3 +132,35 @@ def test_history_answers_before_any_users_info_call_and_names_follow(bot, slack,
     slack.wait_for(lambda: len(slack.calls_to("users.info")) == calls + len(unknown))
     assert {c.params["user"] for c in slack.calls_to("users.info")[calls:]} == unknown
     assert len(slack.responses()) == 1
+
+
+def test_a_lead_handing_on_or_stood_down_reads_as_what_happened(bot, slack, db, seeded):
+    slack.users.update({**NAMES, seeded.architect: "Mia Lund", "UNEWARCH": "Sam Ng"})
+    slack.users[seeded.de] = "Ana Souza"
+    # The ML architect lead hands their own lead on, by the typed command.
+    command = f"role assign {seeded.key} ml_architect <@UNEWARCH> lead"
+    assert "<@UNEWARCH> (lead), <@UARCH>" in text_of(bot.reply(command, user=seeded.architect))
+    # The creator leaves the (optional) data engineer lead empty in Edit roles: no lead now.
+    opened = len(slack.calls_to("views.open"))
+    bot.click("home.edit_roles", seeded.key, user=seeded.creator, home=True)
+    modal = wait_for_modal(bot, opened)
+    leads = {
+        Role.DATA_SCIENTIST: seeded.ds,
+        Role.DOMAIN_EXPERT: seeded.domain,
+        Role.ML_ARCHITECT: "UNEWARCH",
+        Role.SOFTWARE_DEVELOPER: seeded.swe,
+        Role.DEVOPS_ENGINEER: seeded.devops,
+    }
+    members = {
+        Role.DATA_ENGINEER: [seeded.de],
+        Role.DATA_ANALYST: [seeded.intern],
+        Role.ML_ARCHITECT: [seeded.architect],
+    }
+    response = bot.submit_state(modal, picked_state(leads, members), user=seeded.creator)
+    assert response.status_code == 200 and not response.text, response.text
+
+    said = named_history(bot, seeded.key)
+
+    assert "Mia Lund stepped down as ML architect lead; Sam Ng leads it now" in said
+    assert "Grace Kim stood Ana Souza down as Data engineer lead; no lead now" in said
+    assert "replaced" not in said

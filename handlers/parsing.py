@@ -334,9 +334,8 @@ def _url(word: str) -> str:
     Slack's escapes undone: it sends `?a=1&b=2` as `?a=1&amp;b=2`, inside links and out."""
     if match := SLACK_LINK.fullmatch(word):
         word = match.group(1)
-    return _obeys(
-        rules.source_url, _unescaped(word)
-    )  # the form; where it may point: the service's check
+    # The form is checked here; where it may point, by the service.
+    return _obeys(rules.source_url, _unescaped(word))
 
 
 def _source_query(word: str) -> str:

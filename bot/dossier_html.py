@@ -152,7 +152,7 @@ def _handoff(h: HandoffRecord) -> str:
     source = "its own snapshot" if r.from_snapshot else "today's policy (opened before snapshots)"
     fields = ", ".join(_e(f.get("label", f.get("key"))) for f in r.fields) or "—"
     extra = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in r.other.items())
-    packet = "".join(f"<dt>{_e(label)}</dt><dd>{_e(value)}</dd>" for label, value in h.packet)
+    packet = "".join(f"<dt>{_e(e.label)}</dt><dd>{_e(e.as_read())}</dd>" for e in h.packet)
     decisions = _table(
         ["Round", "Role", "Person", "Decision", "When", "Reason"],
         [

@@ -135,7 +135,7 @@ def _md_handoff(h: HandoffRecord) -> list[str]:
         if r.sla_hours
         else "",
         "",
-        *[f"- **{_md(label)}**: {_md(value)}" for label, value in h.packet],
+        *[f"- **{_md(e.label)}**: {_md(e.as_read())}" for e in h.packet],
         "",
         "| Round | Role | Person | Decision | When | Reason |",
         "|---|---|---|---|---|---|",
@@ -162,7 +162,7 @@ def dossier_file(
     Raises NotFound for a key that is not a project of this workspace."""
     if client is not None:
         with session() as s:
-            ids = dossier.people_of(s, team_id, key)
+            ids = dossier.people_of(s, team_id, key, policy)
         fill_names(client, session, team_id, ids)
     with session() as s:
         return render_dossier(dossier.build(s, team_id, key, policy, utcnow()), fmt)

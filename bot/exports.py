@@ -1,5 +1,6 @@
 """The audit trail as people read it: `/mlops history` and the audit export (CSV or JSON, from
-the HTTP API). Names are looked up in Slack first (bot/names.py), then read from the cache."""
+the HTTP API). Names are read from the cache (slack_users); the export looks the missing ones
+up in Slack first (bot/names.py), `/mlops history` only after it has answered."""
 
 from __future__ import annotations
 
@@ -31,22 +32,26 @@ AUDIT_COLUMNS = [
 ]
 AUDIT_FORMATS = ("json", "csv")
 MEDIA_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
-HISTORY_LOOKUPS = 10  # users.info calls a slash command may make before it answers
 
 Sessions = Callable[[], AbstractContextManager[Session]]
 
 
-def history_entries(
+def history_entries(s: Session, team_id: str, key: str, limit: int) -> list[AuditEntry]:
+    """The newest `limit` events of a project, newest first, as sentences with the names
+    already cached (no Slack call: a slash command answers at once). Raises NotFound."""
+    return trail.history(s, get_project(s, team_id, key), limit)
+
+
+def name_history_people(
     session: Sessions, client: WebClient | None, team_id: str, key: str, limit: int
-) -> list[AuditEntry]:
-    """The newest `limit` events of a project, newest first, as sentences. Raises NotFound."""
-    if client is not None:
-        with session() as s:
-            rows = trail.events(s, get_project(s, team_id, key), newest=limit)
-            ids = trail.people_in(rows)
-        fill_names(client, session, team_id, ids, most=HISTORY_LOOKUPS)
+) -> bool:
+    """Look up in Slack the people of those events with no cached name, one users.info each
+    (bot/names.py caps them); True when a name was found. Run after the answer went out."""
+    if client is None:
+        return False
     with session() as s:
-        return trail.history(s, get_project(s, team_id, key), limit)
+        ids = trail.people_in(trail.events(s, get_project(s, team_id, key), newest=limit))
+    return fill_names(client, session, team_id, ids) > 0
 
 
 def audit_file(

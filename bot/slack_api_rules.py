@@ -77,6 +77,15 @@ def history_window(p: Json) -> tuple[int, float] | str:
     return limit, oldest
 
 
+def channel_info(channel_id: str, name: str, *, private: bool, member: bool) -> Json:
+    """conversations.info for a channel that exists: a private channel the bot is not in is
+    one it cannot see, so Slack answers channel_not_found as for no channel at all."""
+    if private and not member:
+        return error("channel_not_found")
+    about = {"id": channel_id, "name": name, "is_channel": True, "is_private": private}
+    return {"ok": True, "channel": {**about, "is_member": member}}
+
+
 def flag(value: Any) -> bool:
     """A boolean argument as Slack reads it: true or 1, sent as JSON or as form text."""
     return str(value).lower() in ("1", "true")

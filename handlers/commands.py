@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from handlers import parsing as p
 from handlers.envelope import Unreadable
 from handlers.listener import Incoming, Kind, listener
-from handlers.registry import CommandContext, OpenView, Reply, Subcommand
+from handlers.registry import CommandContext, FollowUp, OpenView, Reply, Subcommand
 from models.schemas.projects import ProjectHomes
 from models.services import (
     projects,
@@ -85,7 +85,23 @@ def _run(rt: Runtime, req: Incoming, command: Subcommand, channel: str) -> None:
         req.ack()
         req.open_view(reply.view, reply.failed)
         return
+    if isinstance(reply, FollowUp):
+        _answer(req, dict(reply.reply))
+        _follow_up(req, reply)
+        return
     _answer(req, reply)
+
+
+def _follow_up(req: Incoming, reply: FollowUp) -> None:
+    """The better answer, replacing the first through response_url; never raises: the first
+    answer stands whatever happens here."""
+    try:
+        better = reply.then()
+        if better is not None and req.respond is not None:
+            kind = better.pop("response_type", "ephemeral")
+            req.respond(response_type=kind, replace_original=True, **better)
+    except Exception:
+        log.exception("%s: the follow-up answer failed; the first one stands", req.refusal)
 
 
 def _answer(req: Incoming, reply: Reply) -> None:

@@ -288,11 +288,15 @@ def _number(word: str, what: str) -> float:
     return value
 
 
+def _unescaped(text: str) -> str:
+    """Slack's three HTML escapes undone (`&amp;` last, so `&amp;lt;` stays `&lt;`)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _display_name(text: str | None) -> str | None:
     if text is None:
         return None
-    unescaped = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    name = " ".join(unescaped.split())
+    name = " ".join(_unescaped(text).split())
     if len(name) > DISPLAY_NAME_MAX:
         _fail(f"the display name is {len(name)} characters long; the limit is {DISPLAY_NAME_MAX}")
     return name or None
@@ -326,10 +330,12 @@ def _crontab(expr: str) -> str:
 
 
 def _url(word: str) -> str:
-    """A URL as Slack sends it (`<https://x|label>` or `<https://x>` when it linked it)."""
+    """A URL as Slack sends it (`<https://x|label>` or `<https://x>` when it linked it), with
+    Slack's escapes undone: it sends `?a=1&b=2` as `?a=1&amp;b=2`, inside links and out."""
     if match := SLACK_LINK.fullmatch(word):
         word = match.group(1)
-    return _obeys(rules.source_url, word)  # the form; where it may point: the service's check
+    # The form is checked here; where it may point, by the service.
+    return _obeys(rules.source_url, _unescaped(word))
 
 
 def _source_query(word: str) -> str:
@@ -344,7 +350,7 @@ def _poll_seconds(word: str) -> int:
 
 def _model_name(rest: str | None) -> str:
     # Free text, taken as typed (MLflow names may hold spaces); only Slack's escapes are undone.
-    name = (rest or "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+    name = _unescaped(rest or "").strip()
     if not name:
         _fail("missing the MLflow registered model name")
     return _obeys(rules.model_name, name)

@@ -3,6 +3,7 @@ its submission sets the project up (or edits its roles) in one transaction."""
 
 from __future__ import annotations
 
+from re import Pattern
 from typing import Any
 
 from slack_bolt import App
@@ -10,6 +11,7 @@ from slack_bolt import App
 from bot.blocks import project_setup as setup_blocks
 from bot.blocks.home import EDIT_ROLES, NEW_PROJECT
 from bot.blocks.roster import FIX_ROSTER
+from bot.channels import baton_can_post
 from bot.runtime import Runtime
 from handlers.envelope import Unreadable, read_object
 from handlers.forms import SETUP_FAILED as FORM_FAILED
@@ -20,7 +22,7 @@ from models.enums import Role
 from models.errors import FormInvalid
 from models.services import project_setup
 
-SLACK_ID = rules.SLACK_ID
+SLACK_USER, SLACK_CHANNEL = rules.SLACK_USER, rules.SLACK_CHANNEL
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -64,30 +66,41 @@ def _submit(rt: Runtime, req: Incoming) -> None:
     key = read_object(view.get("private_metadata") or "{}").get("key")
     wishes = {role: _wish(state, role) for role in Role}
     req.error_block = setup_blocks.lead_block(Role.ML_ARCHITECT)
+    editing = isinstance(key, str) and bool(key)
+    # Slack is asked before the transaction opens: no row lock waits on a Web API call.
+    channel = None if editing else _home_channel(req, state)
     try:
         with rt.session() as s:
-            if isinstance(key, str) and key:
+            if channel is None:
                 req.refusal, req.detail["project_key"] = "project.edit_roles", key
-                project_setup.apply_roles(s, req.actor, key, wishes)
+                project_setup.apply_roles(s, req.actor, str(key), wishes)
             else:
                 project_setup.setup_project(
                     s,
                     req.actor,
                     _text(state, setup_blocks.KEY),
                     _text(state, setup_blocks.NAME),
-                    _picked(state, setup_blocks.CHANNEL, "selected_conversation") or "",
+                    channel,
                     wishes,
                 )
     except FormInvalid as exc:
         req.ack(response_action="errors", errors=exc.errors)
 
 
+def _home_channel(req: Incoming, state: dict[str, Any]) -> project_setup.HomeChannel:
+    picked = _picked(state, setup_blocks.CHANNEL, "selected_conversation", SLACK_CHANNEL)
+    if not picked:
+        return project_setup.HomeChannel("")
+    return project_setup.HomeChannel(picked, baton_can_post(req.client, picked))
+
+
 def _wish(state: dict[str, Any], role: Role) -> project_setup.RoleWish:
-    lead = _picked(state, setup_blocks.lead_block(role), "selected_user")
+    lead = _picked(state, setup_blocks.lead_block(role), "selected_user", SLACK_USER)
     members = _entry(state, setup_blocks.members_block(role)).get("selected_users") or []
     if not isinstance(members, list):
         raise Unreadable("a members picker sent no list")
-    return project_setup.RoleWish(lead, tuple(dict.fromkeys(_slack_id(m) for m in members)))
+    people = tuple(dict.fromkeys(_slack_id(m, SLACK_USER) for m in members))
+    return project_setup.RoleWish(lead, people)
 
 
 def _entry(state: dict[str, Any], block_id: str) -> dict[str, Any]:
@@ -95,9 +108,9 @@ def _entry(state: dict[str, Any], block_id: str) -> dict[str, Any]:
     return entry if isinstance(entry, dict) else {}
 
 
-def _picked(state: dict[str, Any], block_id: str, field: str) -> str | None:
+def _picked(state: dict[str, Any], block_id: str, field: str, kind: Pattern[str]) -> str | None:
     value = _entry(state, block_id).get(field)
-    return _slack_id(value) if value else None
+    return _slack_id(value, kind) if value else None
 
 
 def _text(state: dict[str, Any], block_id: str) -> str:
@@ -105,7 +118,8 @@ def _text(state: dict[str, Any], block_id: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _slack_id(value: Any) -> str:
-    if not isinstance(value, str) or not SLACK_ID.match(value):
-        raise Unreadable("a picker sent something that is not a Slack id")
+def _slack_id(value: Any, kind: Pattern[str]) -> str:
+    """A picked id of the picker's kind: a user picker sends only user ids (U…, W…)."""
+    if not isinstance(value, str) or not kind.match(value):
+        raise Unreadable("a picker sent an id of the wrong kind")
     return value

@@ -59,6 +59,16 @@ class OpenView:
     failed: str  # what the user reads when Slack does not open it
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """A reply now and, after the acknowledgement, maybe a better one: `then` may call Slack
+    (the acknowledgement never waits on it) and answers the replacement, or None to keep
+    the first reply. It runs outside the command's transaction."""
+
+    reply: Reply
+    then: Callable[[], Reply | None]
+
+
 class Subcommand:
     """Base of every subcommand; see the module docstring."""
 
@@ -76,7 +86,7 @@ class Subcommand:
         args.end()
         return cls(key)  # type: ignore[call-arg]
 
-    def run(self, ctx: CommandContext) -> Reply | OpenView:
+    def run(self, ctx: CommandContext) -> Reply | OpenView | FollowUp:
         raise NotImplementedError(f"{type(self).__name__} has no run()")
 
 

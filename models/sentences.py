@@ -38,7 +38,18 @@ TEMPLATES: dict[str, str] = {
     "role.assigned": "{actor} added {user} to {role}",
     "role.assigned:lead": "{actor} made {user} {role} lead",
     "role.removed": "{actor} removed {user} from {role}",
-    "role.lead_changed": "{actor} replaced {previous_lead} as {role} lead",
+    # Events written before new_lead was recorded do not say who leads next.
+    "role.lead_changed": "{previous_lead} is no longer {role} lead",
+    "role.lead_changed:stepped_down": (
+        "{previous_lead} stepped down as {role} lead; {new_lead} leads it now"
+    ),
+    "role.lead_changed:stepped_down_vacant": "{previous_lead} stepped down as {role} lead; no lead now",
+    "role.lead_changed:stood_down": (
+        "{actor} stood {previous_lead} down as {role} lead; {new_lead} leads it now"
+    ),
+    "role.lead_changed:stood_down_vacant": (
+        "{actor} stood {previous_lead} down as {role} lead; no lead now"
+    ),
     "handoff.requested": "{actor} requested {transition}",
     "handoff.resubmitted": "{actor} resubmitted {transition} (round {round})",
     "handoff.cancelled": "{actor} cancelled {transition}",
@@ -106,19 +117,29 @@ TEMPLATES: dict[str, str] = {
     "refused": "{actor} tried to {attempt} — refused: {reason}",
 }
 
-VARIANTS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
-    "role.assigned": lambda d: "lead" if d.get("lead") else None,
-    "signoff.approved": lambda d: _stood_in(d) or ("reason" if d.get("reason") else None),
-    "signoff.snoozed": lambda d: "reason" if d.get("reason") else None,
-    "signoff.rejected": lambda d: _stood_in(d),
-    "signoff.changes_requested": lambda d: _stood_in(d),
-    "absence.started": lambda d: "delegate" if d.get("user") else None,
-    "absence.ended": lambda d: "expired" if d.get("until") else None,  # its last day was over
-    "project.overseer_set": lambda d: (
+# Each variant chooser sees the event's details and its actor's id.
+VARIANTS: dict[str, Callable[[Mapping[str, Any], str], str | None]] = {
+    "role.assigned": lambda d, _actor: "lead" if d.get("lead") else None,
+    "signoff.approved": lambda d, _actor: _stood_in(d) or ("reason" if d.get("reason") else None),
+    "signoff.snoozed": lambda d, _actor: "reason" if d.get("reason") else None,
+    "signoff.rejected": lambda d, _actor: _stood_in(d),
+    "signoff.changes_requested": lambda d, _actor: _stood_in(d),
+    "absence.started": lambda d, _actor: "delegate" if d.get("user") else None,
+    # its last day was over
+    "absence.ended": lambda d, _actor: "expired" if d.get("until") else None,
+    "project.overseer_set": lambda d, _actor: (
         "cleared" if not d.get("user") else "replaced" if d.get("previous_overseer") else None
     ),
-    "oversight.archived": lambda d: "cancelled" if d.get("handoff_id") else None,
+    "oversight.archived": lambda d, _actor: "cancelled" if d.get("handoff_id") else None,
+    "role.lead_changed": lambda d, actor: _lead_changed(d, actor),
 }
+
+
+def _lead_changed(detail: Mapping[str, Any], actor: str) -> str | None:
+    if "new_lead" not in detail:
+        return None
+    how = "stepped_down" if detail.get("previous_lead") == actor else "stood_down"
+    return how if detail["new_lead"] else f"{how}_vacant"
 
 
 def _stood_in(detail: Mapping[str, Any]) -> str | None:
@@ -188,6 +209,7 @@ SYSTEM_ACTORS = {SYSTEM_USER: "Baton", "mlflow": "MLflow"}
 PERSON_KEYS = (
     "user",
     "previous_lead",
+    "new_lead",
     "previous_overseer",
     "architect",
     "owner",
@@ -234,7 +256,7 @@ def sentence(
             context
         )
         return TEMPLATES["refused"].format_map(context)
-    variant = VARIANTS.get(action, lambda _d: None)(detail)
+    variant = VARIANTS.get(action, lambda _d, _a: None)(detail, actor)
     template = TEMPLATES.get(f"{action}:{variant}") or TEMPLATES.get(action)
     if template is None:  # an event type from a newer version: still readable
         return f"{context['actor']}: {action}"

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 # What Slack refuses, shared with the sandbox's emulator (one copy of the rules).
 from bot.slack_api_rules import (
+    channel_info,
     decode_json_fields,
     flag,
     history_window,
@@ -131,6 +132,9 @@ class FakeSlack:
         self.users: dict[str, str] = dict(users or {})
         # users.info's other user fields a test sets, e.g. {"tz": "Europe/Berlin", "deleted": True}
         self.user_fields: dict[str, Json] = {}
+        # conversations.info: channels a test describes, id -> {"name", "private", "member"};
+        # any other C… id is a public channel the bot is in, named after its id.
+        self.channels: dict[str, Json] = {}
         self._clock = clock
         self._cond = threading.Condition(threading.RLock())
         self._stopping = threading.Event()
@@ -150,6 +154,7 @@ class FakeSlack:
             "conversations.open": self._open_conversation,
             "conversations.join": self._join_conversation,
             "conversations.history": self._history,
+            "conversations.info": self._conversation_info,
             "views.open": self._open_view,
             "views.push": self._push_view,
             "views.update": self._update_view,
@@ -474,6 +479,15 @@ class FakeSlack:
         if not p.get("channel"):
             return _error("channel_not_found")
         return {"ok": True, "channel": {"id": p["channel"], "is_member": True}}
+
+    def _conversation_info(self, p: Json) -> Json:
+        channel = str(p.get("channel") or "")
+        if not channel.startswith(("C", "G")):
+            return _error("channel_not_found")
+        known = self.channels.get(channel, {})
+        name = str(known.get("name") or channel.lower())
+        private, member = bool(known.get("private")), bool(known.get("member", True))
+        return channel_info(channel, name, private=private, member=member)
 
     def _user_info(self, p: Json) -> Json:
         user_id = str(p.get("user") or "")

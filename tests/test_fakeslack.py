@@ -193,6 +193,21 @@ def test_join_and_open_conversations(client: WebClient) -> None:
     assert group["id"] == client.conversations_open(users=["U2BB", "U1AA"])["channel"]["id"]
 
 
+def test_conversations_info_hides_a_private_channel_the_bot_is_not_in(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.channels["CLOBBY"] = {"name": "lobby", "member": False}
+    fake.channels["CSECRET"] = {"name": "secret", "private": True, "member": False}
+    fake.channels["CTEAM"] = {"name": "team", "private": True}
+    lobby = client.conversations_info(channel="CLOBBY")["channel"]
+    assert (lobby["name"], lobby["is_member"], lobby["is_private"]) == ("lobby", False, False)
+    assert client.conversations_info(channel="CTEAM")["channel"]["is_member"] is True
+    assert client.conversations_info(channel="CANY")["channel"]["is_member"] is True
+    for hidden in ("CSECRET", "U123ANN"):
+        refused = error_of(lambda c=hidden: client.conversations_info(channel=c))
+        assert refused.response["error"] == "channel_not_found"
+
+
 # -- encodings slack_sdk and others use ----------------------------------------------------------
 def test_form_bodies_with_json_strings_are_decoded(fake: FakeSlack, client: WebClient) -> None:
     client.api_call("chat.postMessage", params={"channel": "C1", "blocks": json.dumps(SECTION)})

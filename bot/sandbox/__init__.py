@@ -26,7 +26,7 @@ from bot.config import Settings, load_settings
 from bot.logs import configure_logging
 from bot.sandbox.emulator import WebApi, api_blueprint
 from bot.sandbox.interactions import Interactions
-from bot.sandbox.ui import ui_blueprint
+from bot.sandbox.ui import icon_blueprint, ui_blueprint
 from bot.sandbox.workspace import Workspace
 from bot.server import Baton, assemble
 
@@ -128,6 +128,7 @@ def start_sandbox(
     thread.start()
     baton = assemble(settings)  # migrates, then asks the emulator who it is (auth.test)
     baton.web.register_blueprint(emulator.blueprint())
+    baton.web.register_blueprint(icon_blueprint())
     switch.app = baton.web
     if seed == "demo":
         from bot.sandbox.seed import seed_demo

@@ -28,6 +28,7 @@ from bot.sandbox.workspace import (
 
 # What Slack refuses, shared with the test fake (tests/fakeslack.py).
 from bot.slack_api_rules import (
+    channel_info,
     decode_json_fields,
     error,
     flag,
@@ -51,6 +52,7 @@ class WebApi:
             "conversations.join": self.join,
             "conversations.open": self.open_conversation,
             "conversations.history": self.history,
+            "conversations.info": self.conversation_info,
             "users.info": self.user_info,
             "views.open": self.open_view,
             "views.push": self.push_view,
@@ -101,6 +103,12 @@ class WebApi:
         if channel is None:
             return error("channel_not_found")
         return {"ok": True, "channel": {"id": channel.id, "name": channel.name, "is_member": True}}
+
+    def conversation_info(self, p: Json) -> Json:
+        channel = self.ws.channels.get(str(p.get("channel") or ""))
+        if channel is None or channel.dm_of is not None:
+            return error("channel_not_found")
+        return channel_info(channel.id, channel.name, private=False, member=True)
 
     def open_conversation(self, p: Json) -> Json:
         users = [u.strip() for u in str(p.get("users") or "").split(",") if u.strip()]

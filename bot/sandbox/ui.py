@@ -26,6 +26,18 @@ LONG_POLL_SECONDS = 20.0
 Answer = tuple[Response, int]
 
 
+def icon_blueprint() -> Blueprint:
+    """/favicon.ico, which browsers ask for at the root whatever the page links: the page's
+    own icon (a baton on Slack's aubergine), so no 404 lands in the log or the console."""
+    bp = Blueprint("sandbox_icon", __name__)
+
+    def favicon() -> Response:
+        return send_from_directory(STATIC, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+    bp.add_url_rule("/favicon.ico", "favicon", favicon)
+    return bp
+
+
 def ui_blueprint(ws: Workspace, interactions: Interactions) -> Blueprint:
     bp = Blueprint("sandbox_ui", __name__)
     routes = _Routes(ws, interactions)

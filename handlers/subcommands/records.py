@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.blocks import replies
-from bot.exports import history_entries
-from handlers.registry import CommandContext, Reply, Subcommand, subcommand
+from bot.exports import history_entries, name_history_people
+from handlers.registry import CommandContext, FollowUp, Reply, Subcommand, subcommand
 from models.services import lineage
 
 if TYPE_CHECKING:
+    from bot.runtime import Runtime
     from handlers.parsing import Args
 
 DEFAULT_HISTORY_LIMIT = 20
@@ -34,10 +35,17 @@ class History(Subcommand):
         args.end()
         return cls(key) if limit is None else cls(key, _history_limit(args, limit))
 
-    def run(self, ctx: CommandContext) -> Reply:
-        rt, team = ctx.rt, ctx.actor.team_id  # names are looked up in Slack first
-        entries = history_entries(rt.session, rt.client, team, self.key, self.limit)
-        return replies.history_reply(self.key, entries)
+    def run(self, ctx: CommandContext) -> FollowUp:
+        team = ctx.actor.team_id
+        entries = history_entries(ctx.s, team, self.key, self.limit)
+        return FollowUp(replies.history_reply(self.key, entries), lambda: self._named(ctx.rt, team))
+
+    def _named(self, rt: Runtime, team: str) -> Reply | None:
+        """After the answer: names Slack knows and the cache did not, shown in a new answer."""
+        if not name_history_people(rt.session, rt.client, team, self.key, self.limit):
+            return None
+        with rt.session(reading=True) as s:
+            return replies.history_reply(self.key, history_entries(s, team, self.key, self.limit))
 
 
 def _history_limit(args: Args, word: str) -> int:

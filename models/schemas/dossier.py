@@ -48,6 +48,21 @@ class EventLine(View):
     hash: str | None  # None only for a row written behind Baton's back
 
 
+class PacketEntry(View):
+    """One packet field as the dossier shows it; a `user` field keeps the id as its value and
+    adds the person's name (the id when Slack never named them)."""
+
+    label: str
+    value: str
+    name: str | None = None  # only for a field of type user
+
+    def as_read(self) -> str:
+        """A user field as "Lena Ortiz (U123)" (the id alone when unnamed); others as typed."""
+        if self.name is None or self.name == self.value:
+            return self.value
+        return f"{self.name} ({self.value})"
+
+
 class ReminderLine(View):
     round: int
     role: str
@@ -67,7 +82,7 @@ class HandoffRecord(View):
     due_at: datetime
     closed_by: Person | None
     closed_at: datetime | None
-    packet: list[tuple[str, str]]  # (label, value) in the rules' field order
+    packet: list[PacketEntry]  # in the rules' field order
     rules: Rules
     decisions: list[DecisionLine]
     refusals: list[EventLine]

@@ -21,6 +21,7 @@ from models.schemas.dossier import (
     Dossier,
     EventLine,
     HandoffRecord,
+    PacketEntry,
     ReminderLine,
     RoleLine,
     StageStep,
@@ -40,7 +41,7 @@ def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> 
     events = trail.events(s, project)
     monitors, alerts = _all_of(s, Monitor, project), _all_of(s, Alert, project)
     assignments = active_assignments(s, project)
-    ids = _people_in(project, handoffs, events, alerts, monitors, assignments)
+    ids = _people_in(project, handoffs, events, alerts, monitors, assignments, policy)
     book = Book(s, team_id, ids, {h.id: h.transition for h in handoffs})
     lines = [_event_line(e, book) for e in events]
     return Dossier(
@@ -65,14 +66,15 @@ def build(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> 
     )
 
 
-def people_of(s: Session, team_id: str, key: str) -> set[str]:
+def people_of(s: Session, team_id: str, key: str, policy: Policy) -> set[str]:
     """Everyone a dossier would name, so a caller can look names up in Slack first."""
     project = get_project(s, team_id, key)
     handoffs = list(s.scalars(select(Handoff).where(Handoff.project_id == project.id)))
     events = trail.events(s, project)
     alerts = list(s.scalars(select(Alert).where(Alert.project_id == project.id)))
     monitors = list(s.scalars(select(Monitor).where(Monitor.project_id == project.id)))
-    return _people_in(project, handoffs, events, alerts, monitors, active_assignments(s, project))
+    assignments = active_assignments(s, project)
+    return _people_in(project, handoffs, events, alerts, monitors, assignments, policy)
 
 
 def _all_of(s: Session, table: type[Rows], project: Project) -> list[Rows]:
@@ -86,10 +88,11 @@ def _all_of(s: Session, table: type[Rows], project: Project) -> list[Rows]:
     )
 
 
-def _people_in(project, handoffs, events, alerts, monitors, assignments) -> set[str]:
+def _people_in(project, handoffs, events, alerts, monitors, assignments, policy) -> set[str]:
     ids = {project.created_by, project.overseer or ""}
     for h in handoffs:
         ids |= {h.requested_by, h.closed_by or ""} | {so.user_id for so in h.signoffs}
+        ids |= {line.value for line in packet_lines(h, policy) if line.type == "user"}
         ids |= {so.on_behalf_of for so in h.signoffs if so.on_behalf_of}
     for e in events:
         ids |= people_named(e.actor, e.detail)
@@ -157,7 +160,14 @@ def _handoff(
         due_at=h.due_at,
         closed_by=book.person(h.closed_by),
         closed_at=h.closed_at,
-        packet=[(line.label, line.value) for line in packet_lines(h, policy)],
+        packet=[
+            PacketEntry(
+                label=line.label,
+                value=line.value,
+                name=book.names.person(line.value) if line.type == "user" else None,
+            )
+            for line in packet_lines(h, policy)
+        ],
         rules=rules(h, policy),
         decisions=[
             DecisionLine(

@@ -34,6 +34,23 @@ class RoleWish:
 
 
 @dataclass(frozen=True)
+class HomeChannel:
+    """The picked home channel and whether Baton can post there, as Slack says: it is in the
+    channel, or the channel is public. Slack hides a private channel Baton is not in, name and
+    all, so the refusal says "that channel": the user sees it picked right above."""
+
+    id: str
+    reachable: bool = True
+
+    def problem(self) -> str | None:
+        if not self.id:
+            return "Pick the project's home channel."
+        if self.reachable:
+            return None
+        return "Baton is not in that channel: type /invite @Baton there, then submit again."
+
+
+@dataclass(frozen=True)
 class Setup:
     project: ProjectSummary
     roles: list[RoleHolders]
@@ -50,10 +67,11 @@ def setup_project(
     actor: Actor,
     key: str,
     name: str,
-    channel_id: str,
+    channel: HomeChannel,
     wishes: dict[Role, RoleWish],
 ) -> Setup:
-    """Create the project (key made from the name when left empty) and assign every role."""
+    """Create the project (key made from the name when left empty) and assign every role;
+    refused, field by field, for a bad name or key or a home channel Baton cannot post in."""
     name = name.strip()
     key = key.strip() or rules.key_from_name(name)
     problems: dict[str, str] = {}
@@ -63,12 +81,12 @@ def setup_project(
         rules.project_key(key)
     except DomainError as exc:
         problems["key"] = exc.message
-    if not channel_id:
-        problems["channel"] = "Pick the project's home channel."
+    if channel_problem := channel.problem():
+        problems["channel"] = channel_problem
     if problems:
         raise FormInvalid(problems)
     try:
-        summary = projects.create_project(s, actor, key, name, channel_id)
+        summary = projects.create_project(s, actor, key, name, channel.id)
     except Conflict as exc:
         raise FormInvalid({"key": f"{exc.message} Choose another key."}) from None
     roles = apply_roles(s, actor, key, wishes)

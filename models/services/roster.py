@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -62,7 +62,7 @@ def assign_unchecked(
     if current is not None and (current.is_lead or not lead):
         return  # already holds it: nothing to change, nothing to audit
     if lead:
-        _demote_lead(s, project, role, actor)
+        _demote_lead(s, project, role, actor, successor=user_id)
     if current is not None:
         _end(current, actor)
         s.flush()  # the partial unique index must see the old row ended first
@@ -98,7 +98,7 @@ def remove_unchecked(s: Session, actor: Actor, project: Project, role: Role, use
 def step_down_unchecked(s: Session, actor: Actor, project: Project, role: Role) -> None:
     lead = leads_of(s, project).get(role)
     if lead is not None:
-        _demote_lead(s, project, role, actor)
+        _demote_lead(s, project, role, actor, successor=None)
         outbox.refresh_home(s, project.team_id, lead)
 
 
@@ -128,21 +128,28 @@ def roster_of(s: Session, team_id: str, key: str) -> list[RoleHolders]:
 def my_projects(
     s: Session, team_id: str, user_id: str, *, is_admin: bool = False
 ) -> list[MyProject]:
-    """The projects this user holds a role on; `manages`: they may edit its roles."""
+    """The projects this user holds a role on or created (a creator may give themselves no
+    role and still manage the project); `manages`: they may edit its roles."""
+    held = and_(
+        RoleAssignment.project_id == Project.id,
+        RoleAssignment.user_id == user_id,
+        RoleAssignment.removed_at.is_(None),
+    )
     rows = s.execute(
         select(Project, RoleAssignment)
-        .join(RoleAssignment, RoleAssignment.project_id == Project.id)
+        .outerjoin(RoleAssignment, held)
         .where(
             Project.team_id == team_id,
             Project.stage != Stage.ARCHIVED,
-            RoleAssignment.user_id == user_id,
-            RoleAssignment.removed_at.is_(None),
+            or_(RoleAssignment.id.is_not(None), Project.created_by == user_id),
         )
         .order_by(Project.key, RoleAssignment.id)
     )
     grouped: dict[int, tuple[Project, list[RoleAssignment]]] = {}
     for project, assignment in rows:
-        grouped.setdefault(project.id, (project, []))[1].append(assignment)
+        mine = grouped.setdefault(project.id, (project, []))[1]
+        if assignment is not None:  # None: a project they created and hold no role on
+            mine.append(assignment)
     return [
         MyProject(
             key=p.key,
@@ -165,8 +172,11 @@ def _assignment(s: Session, project: Project, role: Role, user_id: str) -> RoleA
     )
 
 
-def _demote_lead(s: Session, project: Project, role: Role, actor: Actor) -> None:
-    """The old lead stays a member: their row is ended and a plain membership begins."""
+def _demote_lead(
+    s: Session, project: Project, role: Role, actor: Actor, *, successor: str | None
+) -> None:
+    """The old lead stays a member: their row is ended and a plain membership begins. The
+    audit names who leads next (`successor`, or "" for nobody) so its sentence is true."""
     old = next((a for a in active_assignments(s, project) if a.role == role and a.is_lead), None)
     if old is None:
         return
@@ -183,7 +193,15 @@ def _demote_lead(s: Session, project: Project, role: Role, actor: Actor) -> None
         )
     )
     s.flush()
-    audit.record(s, actor, "role.lead_changed", project, role=role, previous_lead=old.user_id)
+    audit.record(
+        s,
+        actor,
+        "role.lead_changed",
+        project,
+        role=role,
+        previous_lead=old.user_id,
+        new_lead=successor or "",
+    )
 
 
 def _end(assignment: RoleAssignment, actor: Actor) -> None:

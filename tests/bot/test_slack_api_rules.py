@@ -17,7 +17,13 @@ from flask.testing import FlaskClient
 
 from bot.sandbox.emulator import WebApi, api_blueprint
 from bot.sandbox.workspace import Workspace
-from bot.slack_api_rules import decode_json_fields, flag, history_window, message_problem
+from bot.slack_api_rules import (
+    channel_info,
+    decode_json_fields,
+    flag,
+    history_window,
+    message_problem,
+)
 from tests.fakeslack import FakeSlack
 
 TOKEN = "xoxb-rules"
@@ -39,6 +45,8 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("views.publish", {"user_id": "UDANA", "view": json.dumps({"type": "modal"})}, "invalid_arguments"),
     ("views.publish", {"user_id": "UDANA", "view": json.dumps({**HOME, "blocks": json.loads(DIVIDERS) * 2})}, "invalid_arguments"),
     ("views.publish", {"user_id": "UDANA", "view": json.dumps(HOME)}, None),
+    ("conversations.info", {"channel": "CGENERAL"}, None),
+    ("conversations.info", {"channel": "UDANA"}, "channel_not_found"),
 ]  # fmt: skip
 
 
@@ -85,3 +93,13 @@ def test_the_rules_read_values_as_slack_does() -> None:
     assert message_problem({"blocks": [{"type": "divider"}] * 50}) is None
     assert [flag(v) for v in (True, "true", "1", 1, "True")] == [True] * 5
     assert [flag(v) for v in (False, "false", "0", None, "")] == [False] * 5
+
+
+def test_a_private_channel_the_bot_is_not_in_is_one_it_cannot_see():
+    assert channel_info("CSECRET", "secret", private=True, member=False) == {
+        "ok": False,
+        "error": "channel_not_found",
+    }
+    seen = channel_info("CLOBBY", "lobby", private=False, member=False)["channel"]
+    assert (seen["is_member"], seen["is_private"], seen["name"]) == (False, False, "lobby")
+    assert channel_info("CTEAM", "team", private=True, member=True)["channel"]["is_member"]

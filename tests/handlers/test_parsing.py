@@ -119,6 +119,19 @@ HAPPY: list[tuple[str, p.Command]] = [
             60,
         ),
     ),
+    (  # Slack escapes & inside its link markup (and out): the URL is the one typed
+        "monitor add churn auc min 0.8 json "
+        "<https://m.example/q?a=1&amp;b=2|m.example/q?a=1&amp;b=2> data.auc",
+        p.MonitorAdd(
+            "churn", "auc", "min", 0.8, None, "json", "https://m.example/q?a=1&b=2", "data.auc"
+        ),
+    ),
+    (
+        "monitor add churn auc min 0.8 json https://m.example/q?a=1&amp;b=2 data.auc",
+        p.MonitorAdd(
+            "churn", "auc", "min", 0.8, None, "json", "https://m.example/q?a=1&b=2", "data.auc"
+        ),
+    ),
     ("monitor list churn", p.MonitorList("churn")),
     ("monitor remove churn auc", p.MonitorRemove("churn", "auc")),
     ("metric churn auc 0.91", p.Metric("churn", "auc", 0.91)),

@@ -82,7 +82,7 @@ def test_a_policy_change_leaves_the_dossier_on_the_old_rules(db, clock):
     assert first.rules.from_snapshot and first.rules.sla_hours == 48
     assert first.rules.signoff == [Role.DOMAIN_EXPERT.label, Role.ML_ARCHITECT.label]
     assert first.rules.fields[0]["label"] == "Objective"
-    assert first.packet[0][0] == "Objective"
+    assert first.packet[0].label == "Objective"
 
 
 def test_names_fall_back_to_ids_when_slack_never_named_them(db, clock):

@@ -107,7 +107,7 @@ def test_someone_else_still_may_not_archive(db, seeded):
 def test_the_dossier_names_the_overseer(db, seeded):
     named = _name(db, seeded, OVERSEER)
     with db.session() as s:
-        people = dossier.people_of(s, T, KEY)
+        people = dossier.people_of(s, T, KEY, seeded.policy)
         built = dossier.build(s, T, KEY, seeded.policy, named.created_at)
     assert OVERSEER in people
     assert built.overseer is not None and built.overseer.id == OVERSEER

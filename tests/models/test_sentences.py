@@ -124,6 +124,36 @@ NAMES = Names(
             {"user": None, "previous_overseer": "UJON"},
             "Grace Kim removed Jon Alvarez as overseer of churn-model",
         ),
+        (  # the lead steps down and names who leads next (roster.assign_unchecked)
+            "role.lead_changed",
+            "UMEI",
+            {"role": "data_scientist", "previous_lead": "UMEI", "new_lead": "UJON"},
+            "Mei Tanaka stepped down as Data scientist lead; Jon Alvarez leads it now",
+        ),
+        (
+            "role.lead_changed",
+            "UMEI",
+            {"role": "data_scientist", "previous_lead": "UMEI", "new_lead": ""},
+            "Mei Tanaka stepped down as Data scientist lead; no lead now",
+        ),
+        (  # a manager makes the change
+            "role.lead_changed",
+            "UGRACE",
+            {"role": "data_scientist", "previous_lead": "UMEI", "new_lead": "UJON"},
+            "Grace Kim stood Mei Tanaka down as Data scientist lead; Jon Alvarez leads it now",
+        ),
+        (
+            "role.lead_changed",
+            "UGRACE",
+            {"role": "data_scientist", "previous_lead": "UMEI", "new_lead": ""},
+            "Grace Kim stood Mei Tanaka down as Data scientist lead; no lead now",
+        ),
+        (  # written before new_lead was recorded: true whoever leads next
+            "role.lead_changed",
+            "UGRACE",
+            {"role": "data_scientist", "previous_lead": "UMEI"},
+            "Mei Tanaka is no longer Data scientist lead",
+        ),
     ],
 )
 def test_sentences_name_people_roles_and_transitions(action, actor, detail, expected):

@@ -107,6 +107,13 @@ def test_slack_errors_for_what_slack_refuses(sandbox):
     assert slack_error(lambda: web.chat_postMessage(channel="CGENERAL")) == "no_text"
     assert slack_error(lambda: web.users_info(user="UNOBODY")) == "user_not_found"
     assert slack_error(lambda: web.conversations_join(channel="CNOPE")) == "channel_not_found"
+    assert slack_error(lambda: web.conversations_info(channel="CNOPE")) == "channel_not_found"
+    general = web.conversations_info(channel="CGENERAL")["channel"]
+    assert (general["name"], general["is_member"], general["is_private"]) == (
+        "general",
+        True,
+        False,
+    )
 
 
 def test_history_returns_posts_newest_first_with_their_metadata_when_asked(sandbox):
@@ -244,3 +251,14 @@ def test_opening_home_publishes_what_waits_on_that_person(demo):
 def _handoff_id(card: Message) -> int:
     block = next(b for b in card.blocks if b["type"] == "actions")
     return int(block["block_id"].rsplit(".", 1)[1])
+
+
+def test_the_page_has_an_icon_and_favicon_ico_is_served(sandbox):
+    root = sandbox.url.removesuffix("/sandbox")
+    icon = requests.get(f"{root}/favicon.ico", timeout=5)
+    assert icon.status_code == 200
+    assert icon.headers["Content-Type"].startswith("image/svg+xml")
+    assert icon.content.startswith(b"<svg") and len(icon.content) < 1024
+    page = requests.get(sandbox.url, timeout=5).text
+    assert '<link rel="icon" href="/sandbox/static/favicon.svg"' in page
+    assert requests.get(f"{root}/sandbox/static/favicon.svg", timeout=5).status_code == 200

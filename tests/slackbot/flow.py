@@ -94,6 +94,17 @@ def buttons(message: dict[str, Any]) -> list[str]:
     ]
 
 
+def named_history(bot: BotClient, key: str, user: str = "UANY", limit: int = 50) -> str:
+    """`/mlops history` as read once Slack's names came in: names Baton had not cached follow
+    the acknowledgement, in a second answer through the command's response_url."""
+    answered = len(bot.fake.responses())
+    bot.reply(f"history {key} {limit}", user=user)
+    bot.fake.wait_for(lambda: len(bot.fake.responses()) > answered)
+    follow_up = bot.fake.responses()[-1]
+    assert follow_up["replace_original"] is True and follow_up["response_type"] == "ephemeral"
+    return text_of(follow_up)
+
+
 def text_of(message: dict[str, Any]) -> str:
     """All the text a person reads in a message or view."""
     parts = [message.get("text", "")]

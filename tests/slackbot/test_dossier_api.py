@@ -4,10 +4,12 @@ in Slack (users.info on the fake Slack) and cached beside the ids."""
 from __future__ import annotations
 
 from models import SlackUser
+from models.policy import parse_policy
 from models.schemas.base import Actor
 from models.services import projects
 from tests.models.conftest import rows
 from tests.slackbot.api_client import Api, make_token
+from tests.slackbot.test_typed_fields import EVERY_TYPE, GOOD
 
 OTHER = "TOTHER"
 
@@ -45,3 +47,22 @@ def test_formats_errors_and_workspace_isolation(bot, db, seeded):
     assert api.get("/api/v1/projects/secret-model/dossier").status_code == 404
     assert theirs.get(f"/api/v1/projects/{seeded.key}/dossier").status_code == 404
     assert api.get(f"/api/v1/projects/{seeded.key}/dossier", token=None).status_code == 401
+
+
+def test_a_user_packet_field_reads_as_the_persons_name_beside_the_id(bot, db, seeded, slack):
+    bot.baton.rt.policy = parse_policy(EVERY_TYPE, "every-type.yaml")  # "owner" is type user
+    slack.users.update({"UDS": "Lena Ortiz"})
+    api = Api(bot.url, make_token(db))
+    body = {"project": seeded.key, "requested_by": seeded.ds, "packet": {**GOOD, "owner": "UDS"}}
+    assert api.post("/api/v1/handoffs", body).status_code == 201
+
+    page = api.get(f"/api/v1/projects/{seeded.key}/dossier").text
+    md = api.get(f"/api/v1/projects/{seeded.key}/dossier?format=md").text
+    as_json = api.get(f"/api/v1/projects/{seeded.key}/dossier?format=json").json()
+
+    assert "<dt>Owner</dt><dd>Lena Ortiz (UDS)</dd>" in page
+    assert "- **Owner**: Lena Ortiz (UDS)" in md
+    packet = {e["label"]: e for e in as_json["handoffs"][0]["packet"]}
+    assert packet["Owner"] == {"label": "Owner", "value": "UDS", "name": "Lena Ortiz"}
+    assert packet["Summary"] == {"label": "Summary", "value": GOOD["summary"], "name": None}
+    assert "<dt>Summary</dt><dd>Retrain on March data</dd>" in page  # other types as typed

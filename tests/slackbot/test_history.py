@@ -11,10 +11,11 @@ from models.audit import AuditEvent
 from models.enums import Role
 from models.handoff import Handoff
 from models.project import Project
-from models.services import audit_verify
+from models.services import audit_verify, people
 from tests.slackbot.api_client import Api, make_token
-from tests.slackbot.flow import PACKETS, request_handoff, text_of
+from tests.slackbot.flow import PACKETS, named_history, request_handoff, text_of, wait_for_modal
 from tests.slackbot.harness import HOME
+from tests.slackbot.test_project_setup import picked_state
 
 NAMES = {
     "UCREATOR": "Grace Kim",
@@ -25,7 +26,9 @@ NAMES = {
 
 
 def _history(bot, key: str = "churn-model", user: str = "UANY") -> str:
-    return text_of(bot.reply(f"history {key} 50", user=user))
+    if not bot.fake.users:
+        return text_of(bot.reply(f"history {key} 50", user=user))  # nobody to name: no follow-up
+    return named_history(bot, key, user)
 
 
 def _refused_click(bot, slack, db, user: str) -> int:
@@ -83,15 +86,81 @@ def test_history_escapes_what_people_typed(bot, slack, db, seeded):
     slack.users.update({**NAMES, "UCREATOR": "<!channel> *Grace*"})
     bot.reply("project create leaky <!here> & <@UDS> co", user=seeded.creator, channel="CLEAK")
 
-    reply = bot.reply("history leaky", user="UANY")
+    answered = len(slack.responses())
+    first = bot.reply("history leaky", user="UANY")
+    slack.wait_for(lambda: len(slack.responses()) > answered)
+    named = slack.responses()[-1]  # the follow-up, with the name Slack gave
 
-    shown = json.dumps(reply)
-    assert "<!channel>" not in shown and "<!here>" not in shown and "<@UDS>" not in shown
-    assert "&lt;!channel&gt; *Grace* created project leaky" in text_of(reply)
-    assert "&lt;!here&gt; &amp; &lt;@UDS&gt; co" in text_of(reply)
+    for reply in (first, named):
+        shown = json.dumps(reply)
+        assert "<!channel>" not in shown and "<!here>" not in shown and "<@UDS>" not in shown
+        assert "&lt;!here&gt; &amp; &lt;@UDS&gt; co" in text_of(reply)
+    assert "&lt;!channel&gt; *Grace* created project leaky" in text_of(named)
 
 
 def test_slack_not_knowing_a_person_leaves_their_id(bot, slack, seeded):
     said = _history(bot)  # no names in the fake Slack: users.info answers user_not_found
 
     assert f"UCREATOR made UDS {Role.DATA_SCIENTIST.label} lead" in said
+    slack.wait_for(lambda: len(slack.calls_to("users.info")) >= 4)  # looked up after the answer
+    assert slack.responses() == []  # nothing found, so the first answer stands
+
+
+def test_history_answers_before_any_users_info_call_and_names_follow(bot, slack, db, seeded):
+    slack.users.update(NAMES)
+    with db.session() as s:
+        people.remember(s, HOME, "UCREATOR", "Grace Kim")  # cached: named at once
+    release = slack.hold("users.info")  # Slack would take its time answering
+
+    first = text_of(bot.reply("history churn-model 50", user="UANY"))
+
+    assert "Grace Kim created project churn-model" in first
+    assert f"Grace Kim made UDS {Role.DATA_SCIENTIST.label} lead" in first  # not cached yet
+    release.set()
+    slack.wait_for(lambda: slack.responses())
+    (follow_up,) = slack.responses()
+    assert f"Grace Kim made Dana Scully {Role.DATA_SCIENTIST.label} lead" in text_of(follow_up)
+    looked_up = {c.params["user"] for c in slack.calls_to("users.info")}
+    assert "UCREATOR" not in looked_up and {"UDS", "UINTERN"} <= looked_up
+    assert len(slack.calls_to("users.info")) == len(looked_up)  # one call per unknown person
+
+    # Asked again, the names found are cached: in the first answer, and not asked again
+    # (only the ids Slack does not know are, after the answer, and no follow-up comes).
+    calls, unknown = len(slack.calls_to("users.info")), looked_up - set(NAMES)
+    again = text_of(bot.reply("history churn-model 50", user="UANY"))
+    assert f"Grace Kim made Dana Scully {Role.DATA_SCIENTIST.label} lead" in again
+    slack.wait_for(lambda: len(slack.calls_to("users.info")) == calls + len(unknown))
+    assert {c.params["user"] for c in slack.calls_to("users.info")[calls:]} == unknown
+    assert len(slack.responses()) == 1
+
+
+def test_a_lead_handing_on_or_stood_down_reads_as_what_happened(bot, slack, db, seeded):
+    slack.users.update({**NAMES, seeded.architect: "Mia Lund", "UNEWARCH": "Sam Ng"})
+    slack.users[seeded.de] = "Ana Souza"
+    # The ML architect lead hands their own lead on, by the typed command.
+    command = f"role assign {seeded.key} ml_architect <@UNEWARCH> lead"
+    assert "<@UNEWARCH> (lead), <@UARCH>" in text_of(bot.reply(command, user=seeded.architect))
+    # The creator leaves the (optional) data engineer lead empty in Edit roles: no lead now.
+    opened = len(slack.calls_to("views.open"))
+    bot.click("home.edit_roles", seeded.key, user=seeded.creator, home=True)
+    modal = wait_for_modal(bot, opened)
+    leads = {
+        Role.DATA_SCIENTIST: seeded.ds,
+        Role.DOMAIN_EXPERT: seeded.domain,
+        Role.ML_ARCHITECT: "UNEWARCH",
+        Role.SOFTWARE_DEVELOPER: seeded.swe,
+        Role.DEVOPS_ENGINEER: seeded.devops,
+    }
+    members = {
+        Role.DATA_ENGINEER: [seeded.de],
+        Role.DATA_ANALYST: [seeded.intern],
+        Role.ML_ARCHITECT: [seeded.architect],
+    }
+    response = bot.submit_state(modal, picked_state(leads, members), user=seeded.creator)
+    assert response.status_code == 200 and not response.text, response.text
+
+    said = named_history(bot, seeded.key)
+
+    assert "Mia Lund stepped down as ML architect lead; Sam Ng leads it now" in said
+    assert "Grace Kim stood Ana Souza down as Data engineer lead; no lead now" in said
+    assert "replaced" not in said

@@ -70,6 +70,16 @@ def test_a_private_source_passes_once_the_operator_allows_its_range(bot, slack, 
     assert "loopback" in text_of(bot.reply(loopback, user=seeded.ds))  # still, always
 
 
+def test_a_linked_url_with_an_ampersand_is_stored_as_typed(bot, slack, db, seeded):
+    linked = "<https://m.example/q.json?team=ml&amp;model=churn|m.example/q.json?team=ml&amp;…>"
+    reply = bot.reply(f"monitor add {seeded.key} auc min 0.5 json {linked} v", user=seeded.ds)
+    # Shown back escaped for mrkdwn, as Slack wants it: the & of the URL, not the markup's.
+    assert "Baton polls json `https://m.example/q.json?team=ml&amp;model=churn`" in text_of(reply)
+    with db.session() as s:
+        stored = s.scalars(select(Monitor.source_url)).one()
+    assert stored == "https://m.example/q.json?team=ml&model=churn"
+
+
 def test_help_says_a_prometheus_url_may_be_the_base_or_the_query_endpoint(bot, slack, seeded):
     said = text_of(bot.reply("help monitor add", user=seeded.ds))
     assert "base URL (http://prom:9090) or its query endpoint (http://prom:9090/api/v1/query)" in (

@@ -12,7 +12,7 @@ from models.policy import DEFAULT_POLICY
 from models.project import Project
 from models.schemas.base import Actor
 from models.services import decisions, handoffs
-from tests.slackbot.flow import PACKETS, request_handoff, text_of
+from tests.slackbot.flow import PACKETS, named_history, request_handoff, text_of
 from tests.slackbot.harness import HOME
 
 GRACE = "UGRACE"  # holds no role on churn-model
@@ -48,7 +48,7 @@ def test_the_overseer_is_named_and_shown_on_the_status_card(bot, slack, db, seed
     assert named["response_type"] == "in_channel"
     assert f"<@{GRACE}> is the overseer of *Churn model*" in text_of(named)
     assert f"overseer <@{GRACE}>" in text_of(bot.reply(f"status {seeded.key}", user="UANY"))
-    said = text_of(bot.reply(f"history {seeded.key}", user="UANY"))
+    said = named_history(bot, seeded.key)
     assert f"Cora Creator named Grace Kim overseer of {seeded.key}" in said
 
     bot.deliver()
@@ -72,7 +72,7 @@ def test_naming_an_overseer_is_refused_to_others_and_the_refusal_is_in_the_histo
     refused = text_of(bot.reply(f"overseer {seeded.key} <@{seeded.intern}>", user=seeded.intern))
 
     assert "can name its overseer" in refused and _project(db).overseer is None
-    said = text_of(bot.reply(f"history {seeded.key}", user="UANY"))
+    said = named_history(bot, seeded.key)
     assert f"Mallory tried to name the overseer of {seeded.key} — refused: Only the creator" in said
 
 
@@ -91,7 +91,7 @@ def test_the_overseer_without_a_role_sends_the_model_back_for_retraining(bot, sl
             Stage.DEVELOP,
             GRACE,
         )
-    said = text_of(bot.reply(f"history {seeded.key}", user="UANY"))
+    said = named_history(bot, seeded.key)
     assert f"Grace Kim, overseer of {seeded.key}, sent it back: monitor → develop" in said
 
 
@@ -106,7 +106,7 @@ def test_the_overseer_stops_the_project_with_a_hand_off_open(bot, slack, db, see
     assert _project(db).stage == Stage.ARCHIVED
     with db.session() as s:
         assert s.scalars(select(Handoff.status)).one() == HandoffStatus.CANCELLED
-    said = text_of(bot.reply(f"history {seeded.key}", user="UANY"))
+    said = named_history(bot, seeded.key)
     assert (
         f"Grace Kim, overseer of {seeded.key}, stopped it: cancelled manage → develop and "
         "archived it (it was in manage)"

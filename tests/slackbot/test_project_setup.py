@@ -218,3 +218,98 @@ def test_the_architect_lead_may_hand_the_lead_on_and_change_a_later_role_at_once
         ("role.removed", "devops_engineer", seeded.devops),
         ("role.removed", "ml_architect", seeded.architect),
     ]
+
+
+NOT_IN = "Baton is not in that channel: type /invite @Baton there, then submit again."
+
+
+def projects_count(db) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(Project))
+
+
+def test_a_private_channel_baton_is_not_in_is_refused_beside_the_channel(bot, slack, db):
+    # Slack hides a private channel from a bot not in it; its posts there would all fail.
+    slack.channels["CSECRET"] = {"name": "secret", "private": True, "member": False}
+    modal = open_by_command(bot)
+    state = picked_state(NINE_LEADS, name="Pricing engine", key="Bad_Key", channel="CSECRET")
+    answer = bot.submit_state(modal, state, user=NEWCOMER).json()
+    assert answer["response_action"] == "errors"
+    assert answer["errors"]["channel"] == NOT_IN
+    assert "is not a valid project key" in answer["errors"]["key"]  # every problem at once
+    assert [c.params["channel"] for c in slack.calls_to("conversations.info")] == ["CSECRET"]
+    assert projects_count(db) == 0 and role_events(db) == []
+
+    # Invited, the same submit (with a good key) sets the project up.
+    slack.channels["CSECRET"]["member"] = True
+    state = picked_state(NINE_LEADS, name="Pricing engine", channel="CSECRET")
+    response = bot.submit_state(modal, state, user=NEWCOMER)
+    assert response.status_code == 200 and not response.text, response.text
+    assert projects_count(db) == 1
+
+
+def test_a_public_channel_baton_has_not_joined_is_a_home_it_can_post_in(bot, slack, db):
+    slack.channels["CLOBBY"] = {"name": "lobby", "member": False}  # chat:write.public posts
+    modal = open_by_command(bot)
+    state = picked_state(NINE_LEADS, name="Pricing engine", channel="CLOBBY")
+    response = bot.submit_state(modal, state, user=NEWCOMER)
+    assert response.status_code == 200 and not response.text, response.text
+    with db.session() as s:
+        assert s.scalars(select(Project.channel_id)).one() == "CLOBBY"
+
+
+def test_when_slack_cannot_say_the_channel_is_not_refused_on_a_guess(bot, slack, db):
+    slack.error_next("conversations.info", "missing_scope")  # installed before channels:read
+    modal = open_by_command(bot)
+    state = picked_state(NINE_LEADS, name="Pricing engine", channel="CPRICING")
+    response = bot.submit_state(modal, state, user=NEWCOMER)
+    assert response.status_code == 200 and not response.text, response.text
+    assert projects_count(db) == 1
+
+
+def test_a_lead_picker_sending_a_channel_id_is_not_read_and_changes_nothing(bot, slack, db):
+    modal = open_by_command(bot)
+    for forged in ({Role.ML_ARCHITECT: "CPRICING"}, {Role.COMPLIANCE: "GPRIVATE"}):
+        state = picked_state(NINE_LEADS | forged, name="Pricing engine", channel="CPRICING")
+        answer = bot.submit_state(modal, state, user=NEWCOMER).json()
+        assert answer["response_action"] == "errors"
+        assert list(answer["errors"].values()) == [
+            "Baton could not read that request, so nothing was done."
+        ]
+    state = picked_state(
+        NINE_LEADS, {Role.DATA_SCIENTIST: ["CPRICING"]}, name="P", channel="CPRICING"
+    )
+    assert bot.submit_state(modal, state, user=NEWCOMER).json()["response_action"] == "errors"
+    assert projects_count(db) == 0 and role_events(db) == []
+
+
+def test_a_creator_who_took_no_role_finds_the_project_in_my_projects(bot, slack, db):
+    creator = "UFOUNDER"  # sets the project up for the nine leads, holds no role in it
+    assert creator not in NINE_LEADS.values()
+    modal = open_by_command(bot, user=creator)
+    state = picked_state(NINE_LEADS, name="Pricing engine", channel="CPRICING")
+    assert bot.submit_state(modal, state, user=creator).status_code == 200
+    with db.session() as s:
+        held = s.scalars(select(RoleAssignment).where(RoleAssignment.user_id == creator))
+        assert list(held) == []
+
+    published = len([c for c in slack.calls_to("views.publish") if c.params["user_id"] == creator])
+    event = {"type": "app_home_opened", "user": creator, "tab": "home"}
+    assert bot.event(event, event_id="EvFounder").status_code == 200
+    slack.wait_for(
+        lambda: (
+            len([c for c in slack.calls_to("views.publish") if c.params["user_id"] == creator])
+            > published
+        )
+    )
+    home = slack.home(creator)
+    said = text_of(home)
+    assert "My projects (1)" in said and "*Pricing engine* (`pricing-engine`)" in said
+    edit = [
+        e
+        for b in home["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == "home.edit_roles"
+    ]
+    assert [e["value"] for e in edit] == ["pricing-engine"]  # the creator manages it

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import cProfile
 import itertools
+import os
 import pstats
 import statistics
 import sys
@@ -31,6 +32,7 @@ from tests.fakeslack import FakeSlack
 from tests.slackbot.harness import SlackSigner
 
 PROJECTS, REQUESTS, WARMUP = 1000, 200, 20
+REQUESTS = int(os.environ.get("BENCH_INPROCESS_N", REQUESTS))  # fewer for a quick look
 
 
 class InlineExecutor(Executor):

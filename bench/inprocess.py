@@ -1,4 +1,5 @@
-"""`python -m bench.inprocess [status|approve|help] [sqlite|postgresql] [--profile]`: one
+"""`python -m bench.inprocess [status|approve|help] [sqlite|postgresql] [--profile] [--sql]
+[--no-deliver]` (`BENCH_INPROCESS_N`: requests timed, default 200): one
 request's own cost, without the noise of a loaded machine.
 
 Builds Baton in this process exactly as `baton serve` does (`assemble`), on a database seeded
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import cProfile
 import itertools
+import os
 import pstats
 import statistics
 import sys
@@ -31,6 +33,7 @@ from tests.fakeslack import FakeSlack
 from tests.slackbot.harness import SlackSigner
 
 PROJECTS, REQUESTS, WARMUP = 1000, 200, 20
+REQUESTS = int(os.environ.get("BENCH_INPROCESS_N", REQUESTS))  # fewer for a quick look
 
 
 class InlineExecutor(Executor):
@@ -103,7 +106,7 @@ def measure(
     }
 
 
-def run(kind: str, backend: str, profile: bool = False) -> dict[str, Any]:
+def run(kind: str, backend: str, profile: bool = False, deliver_too: bool = True) -> dict[str, Any]:
     with FakeSlack(token=TOKEN, team_id=seed.TEAM) as fake, seed.database(backend) as url:
         handoffs = iter(seed.awaiting_approval(url, PROJECTS))
         keys = itertools.cycle(f"p-{i:05d}" for i in range(PROJECTS))
@@ -119,7 +122,7 @@ def run(kind: str, backend: str, profile: bool = False) -> dict[str, Any]:
         _inline(baton)
         slack = Requests(fake)
         try:
-            deliver = kind == "approve"  # only a click queues card edits
+            deliver = kind == "approve" and deliver_too  # only a click queues card edits
             measure(baton, _bodies(kind, slack, handoffs, keys, WARMUP), deliver)
             prof = cProfile.Profile(time.process_time) if profile else None  # CPU, not waits
             result = measure(baton, _bodies(kind, slack, handoffs, keys, REQUESTS), deliver, prof)
@@ -134,7 +137,11 @@ def run(kind: str, backend: str, profile: bool = False) -> dict[str, Any]:
 
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    result = run(*(args or ["status", "sqlite"]), profile="--profile" in sys.argv)
+    result = run(
+        *(args or ["status", "sqlite"]),
+        profile="--profile" in sys.argv,
+        deliver_too="--no-deliver" not in sys.argv,  # the click's own transaction only
+    )
     statements = result.pop("last_statements")
     print(result)
     if "--sql" in sys.argv:

@@ -26,6 +26,9 @@ SECRET = "bench-signing-secret"
 WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))  # the same for Baton and the bare app
 THREADS = 8
 READY_ATTEMPTS = 300  # x 0.1 s: start-up includes migrations and auth.test
+# e.g. "1": the servers run on these cores (taskset, which execs: the pid stays the server's);
+# run the load generator itself with `taskset -c 0` to keep the two apart.
+SERVER_CPUS = os.environ.get("BENCH_SERVER_CPUS", "")
 
 
 def free_port() -> int:
@@ -44,8 +47,9 @@ class Server:
 
     def __enter__(self) -> Server:
         self._log = self.log_path.open("wb")
+        argv = ["taskset", "-c", SERVER_CPUS, *self.argv] if SERVER_CPUS else self.argv
         self.proc = subprocess.Popen(
-            self.argv, env=self.env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT
+            argv, env=self.env, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT
         )
         try:
             self._wait_ready()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import cached_property
 from typing import Any
 
 from slack_bolt import App
@@ -21,7 +22,6 @@ from handlers import parsing as p
 from handlers.envelope import Unreadable
 from handlers.listener import Incoming, Kind, listener
 from handlers.registry import CommandContext, FollowUp, OpenView, Reply, Subcommand
-from models.schemas.projects import ProjectHomes
 from models.services import (
     projects,
 )
@@ -72,9 +72,33 @@ def _parse_and_run(
     _run(rt, req, command, channel)
 
 
-def _homes(rt: Runtime, req: Incoming) -> ProjectHomes:
-    with rt.session(reading=True) as s:
-        return projects.project_homes(s, req.actor.team_id)
+class _Homes:
+    """`ProjectHomes` read as the parser asks: one channel's homes and whether a key exists
+    are a small select each; every key is read only for a near-miss (difflib). Reading every
+    project of a 1,000-project workspace on each command cost more than the command."""
+
+    def __init__(self, rt: Runtime, team_id: str) -> None:
+        self._rt, self._team = rt, team_id
+        self._channels: dict[str, list[str]] = {}
+
+    def homed_in(self, channel_id: str) -> list[str]:
+        if channel_id not in self._channels:
+            with self._rt.session(reading=True) as s:
+                self._channels[channel_id] = projects.homed_in(s, self._team, channel_id)
+        return list(self._channels[channel_id])
+
+    def has(self, key: str) -> bool:
+        with self._rt.session(reading=True) as s:
+            return projects.key_exists(s, self._team, key)
+
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        with self._rt.session(reading=True) as s:
+            return projects.project_homes(s, self._team).keys
+
+
+def _homes(rt: Runtime, req: Incoming) -> p.Homes:
+    return _Homes(rt, req.actor.team_id)
 
 
 def _run(rt: Runtime, req: Incoming, command: Subcommand, channel: str) -> None:

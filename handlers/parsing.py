@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
-from typing import Literal, NamedTuple, Never, TypeVar
+from typing import Literal, NamedTuple, Never, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from handlers import commands_spec, registry
@@ -38,7 +38,6 @@ from handlers.registry import DEFAULT_COMMAND, Subcommand, by_name
 from models import cron, rules
 from models.enums import Role, Stage
 from models.errors import DomainError
-from models.schemas.projects import ProjectHomes
 
 __all__ = ["Command", "UsageError", "help_entries", "parse", "usage_for"]
 
@@ -134,6 +133,17 @@ def _read_token(text: str, i: int) -> tuple[str, int]:
     return "".join(parts), i
 
 
+class Homes(Protocol):
+    """What the parser asks of the workspace's project homes (`ProjectHomes` answers it)."""
+
+    @property
+    def keys(self) -> frozenset[str]: ...
+
+    def homed_in(self, channel_id: str) -> list[str]: ...
+
+    def has(self, key: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Here:
     """Where the command was typed, so a project key may be left out in a project's channel.
@@ -143,7 +153,7 @@ class Here:
     """
 
     channel_id: str
-    homes: Callable[[], ProjectHomes]
+    homes: Callable[[], Homes]
     chosen: str | None = None
     may_imply: bool = True  # False: read the key as typed (the second reading, see _read)
 
@@ -439,7 +449,7 @@ class Args:
         return _project_key(homed[0])
 
     @cached_property
-    def _homes(self) -> ProjectHomes:
+    def _homes(self) -> Homes:
         assert self._here is not None
         return self._here.homes()
 
@@ -448,6 +458,8 @@ class Args:
         if self._here.chosen is None and not self._homes.homed_in(self._here.channel_id):
             return True  # nothing to imply: the word is the key, right or wrong
         typed = word.lower().replace("_", "-")
+        if self._homes.has(typed):  # the usual case: no need to read (and fuzz) every key
+            return True
         return bool(difflib.get_close_matches(typed, self._homes.keys, n=1, cutoff=0.8))
 
     def _home_of(self, channel_id: str, word: str) -> str:

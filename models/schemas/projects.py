@@ -165,6 +165,9 @@ class ProjectHomes:
         """The keys of the active projects whose home channel is `channel_id`, sorted."""
         return sorted(k for k, c in self.homes.items() if c == channel_id)
 
+    def has(self, key: str) -> bool:
+        return key in self.keys
+
 
 class ProjectState(View):
     card: ProjectCard

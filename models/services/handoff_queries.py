@@ -157,7 +157,9 @@ def _checklist(
     h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy, away: Away
 ) -> list[SignOffLine]:
     decided = h.signoffs_this_round()
-    own = {role: user for (pid, role), user in leads.items() if pid == h.project_id}
+    # Looked up by key, not by scanning `leads`: a list passes every project's leads, and a
+    # scan made each hand-off cost as much as the whole list (App Home of 1,000: seconds).
+    own = {role: leads[(h.project_id, role)] for role in Role if (h.project_id, role) in leads}
     rules = rules_in_force(h, policy)
     lines = []
     for role in h.required:

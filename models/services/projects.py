@@ -68,6 +68,28 @@ def project_homes(s: Session, team_id: str) -> ProjectHomes:
     return ProjectHomes(frozenset(key for key, _, _ in rows), homes)
 
 
+def homed_in(s: Session, team_id: str, channel_id: str) -> list[str]:
+    """The keys of the active projects whose home is `channel_id`, sorted (one channel's
+    share of `project_homes`, for a command that needs no more)."""
+    return list(
+        s.scalars(
+            select(Project.key)
+            .where(
+                Project.team_id == team_id,
+                Project.channel_id == channel_id,
+                Project.stage != Stage.ARCHIVED,
+            )
+            .order_by(Project.key)
+        )
+    )
+
+
+def key_exists(s: Session, team_id: str, key: str) -> bool:
+    """Whether a project (archived or not) has this key."""
+    found = s.scalar(select(Project.id).where(Project.team_id == team_id, Project.key == key))
+    return found is not None
+
+
 def archive_project(s: Session, actor: Actor, key: str) -> ProjectSummary:
     """The creator, ML architect lead or an admin archive a project with no open hand-off;
     its overseer may at any time, cancelling the open hand-off ("stop")."""

@@ -112,3 +112,38 @@ def test_any_text_anywhere_is_a_command_a_usage_error_or_a_question(channel, wor
         assert e.reason and e.usage and "<#" not in e.reason and "<@" not in e.reason
     else:
         assert isinstance(command, p.Command.__args__)
+
+
+class CountingHomes:
+    """HOMES, noting which of its parts the parser read (every key is the costly one)."""
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+
+    @property
+    def keys(self) -> frozenset[str]:
+        self.read.append("keys")
+        return HOMES.keys
+
+    def homed_in(self, channel_id: str) -> list[str]:
+        self.read.append(f"homed_in {channel_id}")
+        return HOMES.homed_in(channel_id)
+
+    def has(self, key: str) -> bool:
+        self.read.append(f"has {key}")
+        return HOMES.has(key)
+
+
+@pytest.mark.parametrize(
+    ("text", "command", "read"),
+    [
+        ("status fraud-eu", p.Status("fraud-eu"), ["homed_in CCHURN", "has fraud-eu"]),
+        ("status", p.Status("churn-model"), ["homed_in CCHURN"]),
+        # A near-miss is the one case that reads every key, to tell a typo from an argument.
+        ("status churn-modle", p.Status("churn-modle"), ["homed_in CCHURN", "has churn-modle", "keys"]),
+    ],
+)  # fmt: skip
+def test_every_key_is_read_only_for_a_near_miss(text, command, read):
+    homes = CountingHomes()
+    assert p.parse(text, here=p.Here("CCHURN", lambda: homes)) == command
+    assert homes.read == read

@@ -21,7 +21,7 @@ from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
 from bot.blocks import roster as roster_blocks
 from bot.blocks.digest import digest_message
-from bot.blocks.home import home_view
+from bot.blocks.home import PROJECTS_SHOWN, home_view
 from bot.blocks.reminders import escalation_message, reminder_message, snoozed_reminder_message
 from bot.plans import Plan, Post, Publish, Update
 from models.base import utcnow
@@ -338,10 +338,12 @@ def home_for(
     s: Session, team_id: str, user_id: str, policy: Policy, *, is_admin: bool = False
 ) -> Payload:
     """One person's App Home view, from current state (published, not posted)."""
-    open_now = handoff_queries.open_handoffs(s, team_id, policy)  # read once, for all three parts
-    pending = handoff_queries.pending_signoffs(s, team_id, user_id, policy, among=open_now)
     mine = roster.my_projects(s, team_id, user_id, is_admin=is_admin)
-    keys = {p.key for p in mine}
+    keys = {p.key for p in mine[:PROJECTS_SHOWN]}  # the projects Home lists
+    # Read once for all three parts, and only the hand-offs that concern this person: each
+    # sign-off refreshes several Homes, and a workspace may hold thousands of open ones.
+    open_now = handoff_queries.open_handoffs(s, team_id, policy, involving=user_id, also_keys=keys)
+    pending = handoff_queries.pending_signoffs(s, team_id, user_id, policy, among=open_now)
     open_mine = {v.project_key: v for v in open_now if v.project_key in keys}
     resubmit = handoff_queries.awaiting_resubmit(open_now, user_id)
     gaps = roster_health.gaps_by_key(s, team_id, [p.key for p in mine], policy)

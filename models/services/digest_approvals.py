@@ -1,5 +1,5 @@
 """The digest's approvals part: lead times per transition and what was approved anew, in
-one query whose durations and ranks the database computes."""
+one query whose durations the database computes (and, on PostgreSQL, ranks)."""
 
 from __future__ import annotations
 

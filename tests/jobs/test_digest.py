@@ -22,6 +22,7 @@ from models.schemas.digest import DigestView, LeadTime, OverdueLine, ProjectLine
 from models.schemas.projects import HandoffView, RosterGap
 from models.services import decisions, handoffs, monitoring, projects, roster
 from models.services.digest import build_digest, lead_times
+from models.services.digest_approvals import percentile
 from models.services.digest_post import DigestTarget, post_digest
 from models.services.schedules import set_schedule
 from tests.conftest import Clock, Database
@@ -161,6 +162,30 @@ def test_lead_times_are_median_and_90th_percentile_over_90_days(db: Database, cl
         LeadTime(transition="deploy → monitor", count=1, median_hours=4, p90_hours=4),
     ]
     assert one == [LeadTime(transition="deploy → monitor", count=1, median_hours=4, p90_hours=4)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 11, 21, 37])
+def test_lead_times_match_the_percentiles_of_every_duration(
+    db: Database, clock: Clock, n: int
+) -> None:
+    """PostgreSQL sends only the ranks the percentiles read: they must be the right ones for
+    any count, including those where (n - 1) * 0.9 is a whole number."""
+    now = clock.now()
+    hours = [((7 * k) % n) + k / 7 for k in range(n)]  # shuffled, none equal, no .xx5 ties
+    with db.session() as s:
+        (pid,) = bulk_projects(s, T, 1, HOME).values()
+        for h in hours:
+            add_approved(s, pid, now - timedelta(days=1), h)
+
+    with db.session() as s:
+        (got,) = lead_times(s, T, now)
+
+    ordered = sorted(hours)
+    assert (got.count, got.median_hours, got.p90_hours) == (
+        n,
+        round(percentile(ordered, 0.5), 2),
+        round(percentile(ordered, 0.9), 2),
+    )
 
 
 def test_scope_is_a_channel_a_project_or_the_workspace(db: Database, clock: Clock) -> None:

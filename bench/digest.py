@@ -17,6 +17,7 @@ from sqlalchemy import Engine, event, func, select
 from bench import QUICK, seed
 from bot.db import make_engine, make_session_factory, migrate, session_scope
 from models import Handoff
+from models.policy import DEFAULT_POLICY
 from models.services.digest import build_digest
 
 SIZES = (100, 1000) if QUICK else (100, 1000, 10000)
@@ -49,7 +50,8 @@ def measure(engine: Engine, n: int) -> dict[str, Any]:
             statements.clear()
             with session_scope(factory) as s:
                 start = time.perf_counter()
-                view = build_digest(s, seed.TEAM, NOW, since=NOW - timedelta(days=3))
+                since = NOW - timedelta(days=3)
+                view = build_digest(s, seed.TEAM, NOW, policy=DEFAULT_POLICY, since=since)
                 times.append(time.perf_counter() - start)
     finally:
         event.remove(engine, "before_cursor_execute", count)

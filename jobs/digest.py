@@ -27,5 +27,5 @@ def post_each(ctx: JobContext, targets: Sequence[DigestTarget], now: datetime) -
     queued = []
     for target in targets:
         with ctx.session() as s:
-            queued.append(post_digest(s, target, now))
+            queued.append(post_digest(s, target, now, ctx.policy))
     return queued

@@ -59,7 +59,8 @@ def _run_one(ctx: JobContext, schedule_id: int, now: datetime) -> int:
             schedules.advance(s, schedule, fire_time, now, sent=False)
             record_outcome(s, job, fire_time, "skipped: no live projects")
             return 0
-        post_digest(s, DigestTarget(schedule.team_id, schedule.channel_id), now, scheduled=True)
+        target = DigestTarget(schedule.team_id, schedule.channel_id)
+        post_digest(s, target, now, ctx.policy, scheduled=True)
         schedules.advance(s, schedule, fire_time, now, sent=True)
         record_outcome(s, job, fire_time, "posted")
         return 1

@@ -1,4 +1,5 @@
-"""The channel digest: overdue sign-offs, open hand-offs, approvals, lead times, projects.
+"""The channel digest: overdue sign-offs, open hand-offs, roster gaps, approvals, lead times,
+projects.
 
 A pure function of the stored DigestView. Each part has a fixed share of Slack's ~12,000
 character budget and ends with "…and N more" when its lines do not fit, so a workspace of any
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.kit import Block, context, header, message, section, slack_date
+from bot.blocks.roster import gap_phrase
 from bot.blocks.text import channel, cut, escape, user
 from models.enums import HandoffStatus, Stage
 from models.schemas.digest import (
@@ -22,11 +24,14 @@ from models.schemas.digest import (
     ProjectLine,
     WaitingOn,
 )
+from models.schemas.projects import RosterGap
 
-# Shares of the message text budget (kit.TEXT_BUDGET, 11,000): together 9,800 leaves room for
-# the header, the context and the part titles; each stays under a section's 3,000.
+# Shares of the message text budget (kit.TEXT_BUDGET, 11,000): together 10,600 leaves room for
+# the header and the context (part titles count in their share); each stays under a
+# section's 3,000.
 OVERDUE_BUDGET = 2400
 OPEN_BUDGET = 2400
+ROSTER_BUDGET = 800
 APPROVED_BUDGET = 1600
 LEAD_TIME_BUDGET = 1000
 PROJECTS_BUDGET = 1400
@@ -90,6 +95,7 @@ def _parts(view: DigestView) -> list[str]:
         _part("Overdue sign-offs", view.overdue_signoffs, _overdue_line, OVERDUE_BUDGET),
         _part("Open hand-offs", view.open_handoffs, _open_line, OPEN_BUDGET)
         or "*Open hand-offs (0)*\nNone: nothing waits on a sign-off.",
+        _part("Roster gaps", view.roster_gaps, roster_gap_line, ROSTER_BUDGET),
         _part(f"Approved{since}", view.approved_since, _approved_line, APPROVED_BUDGET),
         _part(
             "Lead times, request → approval, last 90 days",
@@ -155,6 +161,11 @@ def _open_line(h: OpenHandoffLine) -> str:
     late = " · :alarm_clock: overdue" if h.overdue else ""
     waiting = ", ".join(_waiting(w) for w in h.waiting_on) or "nobody"
     return f":hourglass_flowing_sand: {start} · waiting on {waiting}{late}"
+
+
+def roster_gap_line(g: RosterGap) -> str:
+    """The project's next hand-off cannot be signed until these roles have a lead."""
+    return f":warning: `{escape(g.project_key)}` {gap_phrase(g)}"
 
 
 def _approved_line(a: ApprovedLine) -> str:

@@ -1,5 +1,5 @@
 """Roster health as people read it: "deploy needs a Software developer lead", on the status
-card, App Home and the weekly roster check DM."""
+card, App Home, the digest and the weekly roster check DM."""
 
 from __future__ import annotations
 
@@ -30,9 +30,14 @@ def gap_lines(gap: RosterGap) -> list[str]:
 
 def gap_summary(gap: RosterGap) -> str:
     """One line for a project list (App Home)."""
+    return ":warning: " + gap_phrase(gap)
+
+
+def gap_phrase(gap: RosterGap) -> str:
+    """ "deploy needs a Software developer lead; ML architect lead left", escaped."""
     parts = [f"{gap.to_stage.value} needs {_a(r.label)} {r.label} lead" for r in gap.vacant]
     parts += [f"{d.role.label} lead left" for d in gap.departed]
-    return ":warning: " + escape("; ".join(parts))
+    return escape("; ".join(parts))
 
 
 def gap_blocks(gap: RosterGap | None) -> list[Block]:

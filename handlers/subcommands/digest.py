@@ -24,7 +24,8 @@ class DigestNow(Subcommand):
 
     def run(self, ctx: CommandContext) -> Reply:
         """Into this channel: its own digest, or one project's when a key is given."""
-        post_digest(ctx.s, DigestTarget(ctx.actor.team_id, ctx.channel_id, self.key), utcnow())
+        target = DigestTarget(ctx.actor.team_id, ctx.channel_id, self.key)
+        post_digest(ctx.s, target, utcnow(), ctx.rt.policy)
         return schedule_blocks.digest_posted(ctx.channel_id, self.key)
 
 

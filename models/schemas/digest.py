@@ -10,7 +10,7 @@ from datetime import datetime
 
 from models.enums import HandoffStatus, Role
 from models.schemas.base import View
-from models.schemas.projects import ProjectCard
+from models.schemas.projects import ProjectCard, RosterGap
 
 
 class ProjectLine(View):
@@ -92,6 +92,9 @@ class DigestView(View):
     lead_times: list[LeadTime]
     approved_since: list[ApprovedLine]
     monitors: list[MonitorLine] = []
+    # Projects whose next hand-off requires a role nobody leads (`departed` stays empty: the
+    # digest asks Slack about nobody). Empty in rows queued before this field existed.
+    roster_gaps: list[RosterGap] = []
     # False: asked for now (`/mlops digest now`, `baton digest`), so shown in full even when
     # nothing is new. True for rows queued before this field existed: they were shown as
     # scheduled ones.
@@ -103,9 +106,12 @@ class DigestView(View):
 
     @property
     def nothing_new(self) -> bool:
-        """Nothing waits, is late, moved or misbehaves: a scheduled digest shrinks to one line."""
+        """Nothing waits, is late, moved, misbehaves or lacks a lead: a scheduled digest shrinks
+        to one line. A vacant required role keeps it whole, as an open alert does: it is what
+        would stall the project's next hand-off."""
         troubled = any(m.alert or m.breaches_since or m.source_error for m in self.monitors)
-        return not (self.open_handoffs or self.overdue_signoffs or self.approved_since or troubled)
+        stalled = self.open_handoffs or self.overdue_signoffs or self.roster_gaps
+        return not (stalled or self.approved_since or troubled)
 
 
 class StatusView(View):

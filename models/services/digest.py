@@ -2,8 +2,13 @@
 
 Built from five aggregate queries whatever the number of projects: columns are selected
 explicitly (never ORM rows, whose `signoffs` relationship would load in batches per 500
-hand-offs) and every table is joined to one scope. A digest for 10,000 projects costs the
-same number of round trips as one for a single project.
+hand-offs) and run on the session's connection (Core rows, no ORM result processing), and
+every table is joined to one scope. A digest for 10,000 projects costs the same number of
+round trips as one for a single project. Lines are made with `View.trusted`: the database
+typed their values already.
+
+Roster gaps (the required roles of each project's next hand-off that nobody leads, as on the
+status card) come from the same two reads as the rest: the projects in scope and their leads.
 
 Scope: a channel's projects (those whose home channel it is), one project by key, or the
 whole workspace; both filters compose when both are given. Archived projects never count,
@@ -12,13 +17,15 @@ not even in lead times: the digest describes the work that is still live.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, select
+from sqlalchemy import ColumnElement, Executable, Result, Row, String, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role, Stage
@@ -35,6 +42,7 @@ from models.schemas.digest import (
     StatusView,
     WaitingOn,
 )
+from models.schemas.projects import RosterGap
 from models.services.common import get_project
 from models.services.digest_approvals import LIFECYCLE, approvals, lead_times_in, transition
 from models.services.digest_monitors import monitor_lines
@@ -46,6 +54,7 @@ class _Scope:
     team_id: str
     channel_id: str | None = None
     project_id: int | None = None
+    project_key: str | None = None  # the key project_id was found by
 
     def projects(self) -> list[ColumnElement[bool]]:
         """Conditions on Project; every query joins to it, so all parts agree on the scope."""
@@ -66,7 +75,7 @@ class _Scope:
 
 def _scope(s: Session, team_id: str, channel_id: str | None, key: str | None) -> _Scope:
     project_id = get_project(s, team_id, key).id if key is not None else None
-    return _Scope(team_id, channel_id, project_id)
+    return _Scope(team_id, channel_id, project_id, key)
 
 
 def build_digest(
@@ -74,29 +83,39 @@ def build_digest(
     team_id: str,
     now: datetime,
     *,
+    policy: Policy,
     channel_id: str | None = None,
     project_key: str | None = None,
     since: datetime | None = None,
 ) -> DigestView:
-    """The digest as of `now`; `since` (the last digest) bounds what counts as approved anew."""
-    scope = _scope(s, team_id, channel_id, project_key)
+    """The digest as of `now`; `since` (the last digest) bounds what counts as approved anew;
+    `policy` says which roles each project's next hand-off requires (its roster gaps)."""
+    with _collector_paused():
+        return _build(s, _scope(s, team_id, channel_id, project_key), now, policy, since)
+
+
+def _build(
+    s: Session, scope: _Scope, now: datetime, policy: Policy, since: datetime | None
+) -> DigestView:
+    live = _projects(s, scope)
     opened = _open_rows(s, scope)
     decided = _decided_roles(s, scope)
     leads = _leads(s, scope)
     waiting = {row.id: _waiting_on(row, decided, leads) for row in opened}
     lead, approved = approvals(s, scope, now, since)
     return DigestView(
-        team_id=team_id,
-        channel_id=channel_id,
-        project_key=project_key,
+        team_id=scope.team_id,
+        channel_id=scope.channel_id,
+        project_key=scope.project_key,
         generated_at=now,
         since=since,
-        projects_by_stage=_projects_by_stage(s, scope),
+        projects_by_stage=_projects_by_stage(live),
         open_handoffs=[_open_line(row, waiting[row.id], now) for row in opened],
         overdue_signoffs=_overdue(opened, waiting, now),
         lead_times=lead,
         approved_since=approved,
         monitors=monitor_lines(s, scope, since),
+        roster_gaps=_roster_gaps(live, leads, policy),
     )
 
 
@@ -107,30 +126,62 @@ def lead_times(
     return lead_times_in(s, _scope(s, team_id, None, project_key), now)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a digest is built: 10,000 projects make some
+    200,000 rows and lines that all stay alive until it returns, so the collector's passes over
+    them free nothing and cost a quarter of the build (measured: 1.1 s against 0.8 s of CPU on
+    SQLite). Nothing is lost: cycles made meanwhile are collected on its next pass. Left alone
+    when something else turned it off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 # -- queries -----------------------------------------------------------------------------------
 
+_ROLES = {role.value: role for role in Role}
+_STAGES = {stage.value: stage for stage in Stage}
+_STATUSES = {status.value: status for status in HandoffStatus}
 
-def _projects_by_stage(s: Session, scope: _Scope) -> dict[str, list[ProjectLine]]:
-    rows = s.execute(
-        select(Project.key, Project.name, Project.stage)
+
+def _rows(s: Session, statement: Executable) -> Result[Any]:
+    """Core rows on the session's connection and transaction: no ORM result processing."""
+    return s.connection().execute(statement)
+
+
+def _projects(s: Session, scope: _Scope) -> Sequence[Row[Any]]:
+    """The live projects in scope, by key: id, key, name and stage."""
+    return _rows(
+        s,
+        select(Project.id, Project.key, Project.name, type_coerce(Project.stage, String))
         .where(*scope.projects())
-        .order_by(Project.key)
-    )
+        .order_by(Project.key),
+    ).all()
+
+
+def _projects_by_stage(live: Sequence[Row[Any]]) -> dict[str, list[ProjectLine]]:
     by_stage: dict[Stage, list[ProjectLine]] = defaultdict(list)
-    for key, name, stage in rows:
-        by_stage[stage].append(ProjectLine(key=key, name=name))
+    for _, key, name, stage in live:
+        by_stage[_STAGES[stage]].append(ProjectLine.trusted(key=key, name=name))
     return {stage.value: by_stage[stage] for stage in LIFECYCLE if by_stage[stage]}
 
 
 def _open_rows(s: Session, scope: _Scope) -> Sequence[Row[Any]]:
-    return s.execute(
+    return _rows(
+        s,
         select(
             Handoff.id,
             Handoff.project_id,
             Project.key,
-            Handoff.from_stage,
-            Handoff.to_stage,
-            Handoff.status,
+            type_coerce(Handoff.from_stage, String).label("from_stage"),
+            type_coerce(Handoff.to_stage, String).label("to_stage"),
+            type_coerce(Handoff.status, String).label("status"),
             Handoff.required_roles,
             Handoff.requested_by,
             Handoff.requested_at,
@@ -138,40 +189,44 @@ def _open_rows(s: Session, scope: _Scope) -> Sequence[Row[Any]]:
         )
         .join(Project, Project.id == Handoff.project_id)
         .where(*scope.open_handoffs())
-        .order_by(Handoff.requested_at, Handoff.id)
+        .order_by(Handoff.requested_at, Handoff.id),
     ).all()
 
 
-def _decided_roles(s: Session, scope: _Scope) -> dict[int, set[Role]]:
+def _decided_roles(s: Session, scope: _Scope) -> dict[int, set[str]]:
     """Roles already decided in the current round of every open hand-off in scope."""
-    rows = s.execute(
-        select(SignOff.handoff_id, SignOff.role)
+    rows = _rows(
+        s,
+        select(SignOff.handoff_id, type_coerce(SignOff.role, String))
         .join(Handoff, and_(Handoff.id == SignOff.handoff_id, Handoff.round == SignOff.round))
         .join(Project, Project.id == Handoff.project_id)
-        .where(SignOff.team_id == scope.team_id, *scope.open_handoffs())
+        .where(SignOff.team_id == scope.team_id, *scope.open_handoffs()),
     )
-    decided: dict[int, set[Role]] = defaultdict(set)
+    decided: dict[int, set[str]] = defaultdict(set)
     for handoff_id, role in rows:
-        decided[handoff_id].add(Role(role))
+        decided[handoff_id].add(role)
     return decided
 
 
-def _leads(s: Session, scope: _Scope) -> dict[tuple[int, Role], str]:
-    """Active leads of the projects with an open hand-off (the only ones the digest names)."""
-    with_open = (
-        select(Handoff.project_id)
-        .join(Project, Project.id == Handoff.project_id)
-        .where(*scope.open_handoffs())
-    )
-    rows = s.execute(
-        select(RoleAssignment.project_id, RoleAssignment.role, RoleAssignment.user_id).where(
+def _leads(s: Session, scope: _Scope) -> dict[tuple[int, str], str]:
+    """Active leads of the projects in scope, by (project id, role value): whom an open
+    hand-off waits on, and which required roles nobody leads."""
+    rows = _rows(
+        s,
+        select(
+            RoleAssignment.project_id,
+            type_coerce(RoleAssignment.role, String),
+            RoleAssignment.user_id,
+        )
+        .join(Project, Project.id == RoleAssignment.project_id)
+        .where(
+            *scope.projects(),
             RoleAssignment.team_id == scope.team_id,
             RoleAssignment.is_lead.is_(True),
             RoleAssignment.removed_at.is_(None),
-            RoleAssignment.project_id.in_(with_open),
-        )
+        ),
     )
-    return {(pid, Role(role)): user for pid, role, user in rows}
+    return {(pid, role): user for pid, role, user in rows}
 
 
 # -- assembling lines in Python ----------------------------------------------------------------
@@ -182,27 +237,29 @@ def _hours(delta: timedelta) -> float:
 
 
 def _waiting_on(
-    row: Row[Any], decided: dict[int, set[Role]], leads: dict[tuple[int, Role], str]
+    row: Row[Any], decided: dict[int, set[str]], leads: dict[tuple[int, str], str]
 ) -> list[WaitingOn]:
-    if row.status != HandoffStatus.PENDING:
+    if row.status != HandoffStatus.PENDING.value:
         return []  # changes requested: it waits on the requester, not on a sign-off
-    undecided = [Role(r) for r in row.required_roles if Role(r) not in decided[row.id]]
+    done = decided.get(row.id, ())
+    undecided = [_ROLES[r] for r in row.required_roles if r not in done]
     return [
-        WaitingOn.model_construct(role=r, label=r.label, lead=leads.get((row.project_id, r)))
+        WaitingOn.trusted(role=r, label=r.label, lead=leads.get((row.project_id, r.value)))
         for r in undecided
     ]
 
 
 def _open_line(row: Row[Any], waiting: list[WaitingOn], now: datetime) -> OpenHandoffLine:
-    return OpenHandoffLine.model_construct(
+    status = _STATUSES[row.status]
+    return OpenHandoffLine.trusted(
         project_key=row.key,
-        transition=transition(row.from_stage, row.to_stage),
-        status=row.status,
+        transition=transition(_STAGES[row.from_stage], _STAGES[row.to_stage]),
+        status=status,
         requested_by=row.requested_by,
         requested_at=row.requested_at,
         age_hours=_hours(now - row.requested_at),
         waiting_on=waiting,
-        overdue=row.status == HandoffStatus.PENDING and now > row.due_at,
+        overdue=status == HandoffStatus.PENDING and now > row.due_at,
         due_at=row.due_at,
     )
 
@@ -211,11 +268,12 @@ def _overdue(
     opened: Sequence[Row[Any]], waiting: dict[int, list[WaitingOn]], now: datetime
 ) -> list[OverdueLine]:
     """One line per undecided role of each pending hand-off past due, the latest first."""
-    late = [row for row in opened if row.status == HandoffStatus.PENDING and now > row.due_at]
+    pending = HandoffStatus.PENDING.value
+    late = [row for row in opened if row.status == pending and now > row.due_at]
     lines = [
-        OverdueLine.model_construct(
+        OverdueLine.trusted(
             project_key=row.key,
-            transition=transition(row.from_stage, row.to_stage),
+            transition=transition(_STAGES[row.from_stage], _STAGES[row.to_stage]),
             role=w.role,
             label=w.label,
             lead=w.lead,
@@ -225,6 +283,30 @@ def _overdue(
         for w in waiting[row.id]
     ]
     return sorted(lines, key=lambda line: -line.hours_overdue)
+
+
+def _roster_gaps(
+    live: Sequence[Row[Any]], leads: dict[tuple[int, str], str], policy: Policy
+) -> list[RosterGap]:
+    """Each project whose next hand-off (the policy's first transition out of its stage, as
+    roster_health.gap_of reads it) requires a role nobody leads, by key."""
+    gaps = []
+    for pid, key, name, stage_value in live:
+        stage = _STAGES[stage_value]
+        if (step := policy.transition(stage)) is None:
+            continue
+        vacant = [r for r in step.signoff if (pid, r.value) not in leads]
+        if vacant:
+            gaps.append(
+                RosterGap.trusted(
+                    project_key=key,
+                    project_name=name,
+                    to_stage=step.to_stage,
+                    vacant=vacant,
+                    departed=[],
+                )
+            )
+    return gaps
 
 
 def project_status(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from models.notifications import DigestPost
+from models.policy import Policy
 from models.services import outbox, schedules, workspaces
 from models.services.common import get_project
 from models.services.digest import build_digest
@@ -28,8 +29,11 @@ class DigestTarget:
     project_key: str | None = None  # None: the channel's own projects
 
 
-def post_digest(s: Session, target: DigestTarget, now: datetime, *, scheduled: bool = False) -> int:
-    """Queue the digest for `target` and return its outbox row id.
+def post_digest(
+    s: Session, target: DigestTarget, now: datetime, policy: Policy, *, scheduled: bool = False
+) -> int:
+    """Queue the digest for `target` and return its outbox row id; `policy` names the roles
+    each project's next hand-off requires (the digest's roster gaps).
 
     Asked for (`scheduled=False`), it always shows the current state; a scheduled digest with
     nothing to report shrinks to one line saying since when nothing changed."""
@@ -39,6 +43,7 @@ def post_digest(s: Session, target: DigestTarget, now: datetime, *, scheduled: b
         s,
         target.team_id,
         now,
+        policy=policy,
         channel_id=None if key else channel,
         project_key=key,
         since=since,

@@ -19,14 +19,16 @@ from models.errors import NotFound
 from models.policy import DEFAULT_POLICY
 from models.schemas.base import Actor
 from models.schemas.digest import DigestView, LeadTime, OverdueLine, ProjectLine
-from models.schemas.projects import HandoffView
+from models.schemas.projects import HandoffView, RosterGap
 from models.services import decisions, handoffs, monitoring, projects, roster
 from models.services.digest import build_digest, lead_times
+from models.services.digest_approvals import percentile
 from models.services.digest_post import DigestTarget, post_digest
 from models.services.schedules import set_schedule
 from tests.conftest import Clock, Database
 
 T, T_OTHER = "T_HOME", "T_OTHER"
+P = DEFAULT_POLICY
 HOME, ELSEWHERE = "CML", "CELSEWHERE"
 MINUTE = timedelta(minutes=1)
 CREATOR = "U_CREATOR"
@@ -70,7 +72,7 @@ def decide(
 
 def digest(db: Database, now: datetime, team: str = T, **scope: Any) -> DigestView:
     with db.session() as s:
-        return build_digest(s, team, now, **scope)
+        return build_digest(s, team, now, policy=DEFAULT_POLICY, **scope)
 
 
 # -- the digest's content ----------------------------------------------------------------------
@@ -162,6 +164,30 @@ def test_lead_times_are_median_and_90th_percentile_over_90_days(db: Database, cl
     assert one == [LeadTime(transition="deploy → monitor", count=1, median_hours=4, p90_hours=4)]
 
 
+@pytest.mark.parametrize("n", [1, 2, 11, 21, 37])
+def test_lead_times_match_the_percentiles_of_every_duration(
+    db: Database, clock: Clock, n: int
+) -> None:
+    """PostgreSQL sends only the ranks the percentiles read: they must be the right ones for
+    any count, including those where (n - 1) * 0.9 is a whole number."""
+    now = clock.now()
+    hours = [((7 * k) % n) + k / 7 for k in range(n)]  # shuffled, none equal, no .xx5 ties
+    with db.session() as s:
+        (pid,) = bulk_projects(s, T, 1, HOME).values()
+        for h in hours:
+            add_approved(s, pid, now - timedelta(days=1), h)
+
+    with db.session() as s:
+        (got,) = lead_times(s, T, now)
+
+    ordered = sorted(hours)
+    assert (got.count, got.median_hours, got.p90_hours) == (
+        n,
+        round(percentile(ordered, 0.5), 2),
+        round(percentile(ordered, 0.9), 2),
+    )
+
+
 def test_scope_is_a_channel_a_project_or_the_workspace(db: Database, clock: Clock) -> None:
     for key, channel in (("churn", HOME), ("fraud", HOME), ("ranker", ELSEWHERE)):
         make_project(db, key, channel)
@@ -241,6 +267,44 @@ def test_another_workspace_with_the_same_keys_and_channel_never_leaks_in(
     assert {o.lead for o in view.overdue_signoffs} == {"U_DOM", "U_ARCH"}
 
 
+def test_a_required_role_nobody_leads_is_flagged_and_a_staffed_project_is_not(
+    db: Database, clock: Clock
+) -> None:
+    make_project(db, "churn")  # every lead its next hand-off (manage → develop) needs
+    make_project(db, "fraud", leads={Role.DATA_SCIENTIST: "U_DS", Role.ML_ARCHITECT: "U_ARCH"})
+    make_project(db, "ranker", leads={})
+    with db.session() as s:  # the architect lead handed over: staffed, by the current lead
+        roster.assign_role(s, Actor(T, CREATOR), "churn", Role.ML_ARCHITECT, "U_ARCH", lead=False)
+        roster.assign_role(s, Actor(T, CREATOR), "churn", Role.ML_ARCHITECT, "U_NEW", lead=True)
+    make_project(db, "elsewhere", channel=ELSEWHERE, leads={})
+
+    view = digest(db, clock.now(), channel_id=HOME)
+
+    assert view.roster_gaps == [
+        RosterGap(
+            project_key="fraud",
+            project_name="Fraud",
+            to_stage=Stage.DEVELOP,
+            vacant=[Role.DOMAIN_EXPERT],
+        ),
+        RosterGap(
+            project_key="ranker",
+            project_name="Ranker",
+            to_stage=Stage.DEVELOP,
+            vacant=[Role.DOMAIN_EXPERT, Role.ML_ARCHITECT],
+        ),
+    ]
+    assert not view.nothing_new  # a gap alone keeps a scheduled digest whole
+    assert DigestView.model_validate(view.model_dump(mode="json")) == view
+    said = json.dumps(digest_message(view), ensure_ascii=False)
+    assert "`fraud` develop needs a Domain expert / business translator lead" in said
+    assert (
+        "`ranker` develop needs a Domain expert / business translator lead; "
+        "develop needs an ML architect lead" in said
+    )
+    assert "`churn` develop" not in said and "elsewhere" not in said
+
+
 # -- cost: the number of statements does not grow with the number of projects ----------------
 
 
@@ -252,13 +316,47 @@ def test_digest_costs_the_same_statements_for_10_and_1000_projects(
         bulk_workspace(s, "T_SMALL", 10, now)
         bulk_workspace(s, "T_LARGE", 1000, now)
 
-    small, small_view = count_statements(db, lambda s: build_digest(s, "T_SMALL", now, since=now))
-    large, large_view = count_statements(db, lambda s: build_digest(s, "T_LARGE", now, since=now))
+    small, small_view = count_statements(
+        db, lambda s: build_digest(s, "T_SMALL", now, policy=P, since=now)
+    )
+    large, large_view = count_statements(
+        db, lambda s: build_digest(s, "T_LARGE", now, policy=P, since=now)
+    )
 
     assert small == large <= 7, (small, large)
     assert len(large_view.open_handoffs) == len(large_view.overdue_signoffs) == 1000
     assert large_view.lead_times[0].count == 2000
     assert len(small_view.open_handoffs) == 10
+
+
+def test_roster_gaps_cost_no_statement_per_project(db: Database, clock: Clock) -> None:
+    """Half the projects lack every lead: the same statements for 20 projects as for 2,000."""
+    now = clock.now()
+    with db.session() as s:
+        for team, n in (("T_SMALL", 10), ("T_LARGE", 1000)):
+            bulk_workspace(s, team, n, now)
+            s.execute(insert(Project), [unstaffed(team, i) for i in range(n)])
+
+    small, small_view = count_statements(db, lambda s: build_digest(s, "T_SMALL", now, policy=P))
+    large, large_view = count_statements(db, lambda s: build_digest(s, "T_LARGE", now, policy=P))
+
+    assert small == large <= 7, (small, large)
+    assert [g.project_key for g in small_view.roster_gaps] == [f"q-{i:05d}" for i in range(10)]
+    assert len(large_view.roster_gaps) == 1000 and large_view.project_count == 2000
+    assert {tuple(g.vacant) for g in large_view.roster_gaps} == {
+        (Role.DOMAIN_EXPERT, Role.ML_ARCHITECT)
+    }
+
+
+def unstaffed(team: str, i: int) -> dict[str, Any]:
+    return {
+        "team_id": team,
+        "key": f"q-{i:05d}",
+        "name": f"Unstaffed {i}",
+        "stage": Stage.MANAGE,
+        "channel_id": HOME,
+        "created_by": CREATOR,
+    }
 
 
 def count_statements(db: Database, work: Any) -> tuple[int, Any]:
@@ -416,7 +514,9 @@ def test_monitors_show_latest_value_open_alert_breaches_and_failing_sources(db, 
             .values(last_error="timeout after 5 s")
         )
     with db.session() as s:
-        view = build_digest(s, team, clock.now(), channel_id="CCHURN", since=since)
+        view = build_digest(
+            s, team, clock.now(), policy=DEFAULT_POLICY, channel_id="CCHURN", since=since
+        )
     lines = {m.metric: m for m in view.monitors}
     assert (lines["auc"].last_value, lines["auc"].alert, lines["auc"].breaches_since) == (
         0.6,
@@ -443,8 +543,8 @@ def test_every_driver_counts_new_from_the_channels_last_scheduled_digest(
 
     digest_job.post_each(ctx, [DigestTarget(T, HOME)], clock.now())  # `baton digest`
     with db.session() as s:  # `/mlops digest now`, then `/mlops digest now churn`
-        post_digest(s, DigestTarget(T, HOME), clock.now())
-        post_digest(s, DigestTarget(T, HOME, "churn"), clock.now())
+        post_digest(s, DigestTarget(T, HOME), clock.now(), DEFAULT_POLICY)
+        post_digest(s, DigestTarget(T, HOME, "churn"), clock.now(), DEFAULT_POLICY)
 
     with db.session() as s:
         rows = s.scalars(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.outbox import OutboxMessage
+from models.policy import DEFAULT_POLICY
 from models.services.digest_post import DigestTarget, post_digest
 from tests.slackbot.flow import PACKETS, request_handoff, text_of
 from tests.slackbot.harness import HOME
@@ -14,7 +15,7 @@ def test_digest_reaches_the_home_channel_naming_who_blocks_the_handoff(bot, slac
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
 
     with db.session() as s:
-        row_id = post_digest(s, DigestTarget(HOME, seeded.channel), utcnow())
+        row_id = post_digest(s, DigestTarget(HOME, seeded.channel), utcnow(), DEFAULT_POLICY)
     assert bot.deliver() == 1
 
     digest = slack.last_message(seeded.channel)

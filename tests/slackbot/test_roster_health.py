@@ -1,5 +1,5 @@
 """Roster health through Slack: a required role of the next hand-off with no lead is flagged
-on the status card and App Home and refuses the hand-off before the form opens; the weekly
+on the status card, App Home and the digest and refuses the hand-off before the form opens; the weekly
 roster check DMs each project's creator and ML architect lead, once across replicas."""
 
 from __future__ import annotations
@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.scheduler import Scheduler, job_context
+from jobs import digests_due
 from models.audit import AuditEvent
 from models.enums import Role
 from models.handoff import Handoff
 from models.schemas.base import Actor
 from models.services import projects, roster
 from tests.slackbot.flow import buttons, text_of, wait_for_modal
+from models.services import projects, roster, schedules
+from tests.slackbot.flow import text_of
 from tests.slackbot.harness import HOME
 
 GAP = "*develop* needs a Domain expert / business translator lead"
@@ -135,3 +138,30 @@ def test_the_roster_check_button_refuses_who_may_not_edit_the_roster(bot, slack,
             select(AuditEvent.action).where(AuditEvent.action.like("refused.%"))
         ).all()
     assert refused == ["refused.project.edit_roles"]
+
+
+def test_digest_flags_each_project_whose_next_handoff_lacks_a_lead(clock, bot, slack, db, seeded):
+    """`/mlops digest now` and the scheduled digest both carry the line; a fully staffed
+    project has none, and a gap alone keeps a scheduled digest from shrinking to one line."""
+    creator = Actor(HOME, seeded.creator)
+    with db.session() as s:  # beside churn-model (fully staffed), in its channel
+        projects.create_project(s, creator, "fraud", "Fraud model", seeded.channel)
+        roster.assign_role(s, creator, "fraud", Role.ML_ARCHITECT, seeded.architect, lead=True)
+        schedules.set_schedule(
+            s, creator, seeded.channel, "0 9 * * *", "UTC", clock.now() - timedelta(minutes=1)
+        )
+    ctx = job_context(bot.baton.rt)
+    assert digests_due.run(ctx, clock.now()) == 1  # scheduled: nothing waits, yet a gap
+    bot.reply("digest now", user=seeded.intern)
+    bot.deliver()
+
+    scheduled, asked = (text_of(m) for m in slack.messages(seeded.channel)[-2:])
+    for said in (scheduled, asked):
+        assert "Nothing new" not in said and "*Roster gaps (1)*" in said
+        assert ":warning: `fraud` develop needs a Domain expert / business translator lead" in said
+        assert "`churn-model` develop needs" not in said
+    with db.session() as s:  # the lead assigned: the line goes, and a quiet digest is quiet
+        roster.assign_role(s, creator, "fraud", Role.DOMAIN_EXPERT, seeded.domain, lead=True)
+    bot.reply("digest now", user=seeded.intern)
+    bot.deliver()
+    assert "Roster gaps" not in text_of(slack.last_message(seeded.channel))

@@ -24,11 +24,7 @@ TAGS = {
 }
 
 
-def main(
-    tracking_uri: str, webhook_url: str, secret: str, model: str, alias: str = "", when: str = ""
-) -> None:
-    """`when` = "later": hook the alias event but leave setting the alias to the caller, who
-    sets it once Baton has recorded the version (MLflow delivers the two events concurrently)."""
+def main(tracking_uri: str, webhook_url: str, secret: str, model: str, alias: str = "") -> None:
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     events = [WebhookEvent("model_version", "created")]
     if alias:
@@ -41,7 +37,7 @@ def main(
     version = client.create_model_version(
         model, source=f"runs:/{run.info.run_id}/model", run_id=run.info.run_id, tags=TAGS
     )
-    if alias and when != "later":
+    if alias:
         client.set_registered_model_alias(model, alias, version.version)
     made = {"webhook": hook.webhook_id, "version": version.version, "run_id": run.info.run_id}
     print(json.dumps({**made, "source": version.source, "tags": TAGS}))

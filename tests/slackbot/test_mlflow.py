@@ -28,7 +28,7 @@ from models.integrations import ModelLink
 from models.lineage import ModelVersion
 from models.policy import DEFAULT_POLICY
 from models.schemas.base import Actor
-from models.services import decisions, handoffs
+from models.services import decisions, handoffs, integrations, projects
 from models.workspace import ReceivedEvent
 from tests.slackbot.conftest import MLFLOW_SECRET as SECRET
 from tests.slackbot.flow import PACKETS, buttons, text_of
@@ -302,6 +302,27 @@ def test_an_alias_whose_version_never_came_is_audited_and_not_requested(hooked, 
         history
     )
     assert send(hooked, alias).json()["status"] == "duplicate"
+
+
+def test_a_project_linked_after_the_version_came_does_not_hold_the_others_back(hooked, linked, db):
+    """The version's delivery came (one project recorded it); a workspace that linked the
+    model since never will: it is audited as not requested, the others get their hand-off."""
+    _in_develop(db, linked)
+    send(hooked, created())
+    with db.session() as s:
+        other = Actor("TOTHER", "UOTHER")
+        projects.create_project(s, other, "fraud-lab", None, "COTHER")
+        integrations.link_model(s, other, "fraud-lab", MODEL)
+    response = send(hooked, aliased())  # young, yet not asked to wait: the version came
+    assert response.status_code == 200
+    outcomes = {o["project"]: o["outcome"] for o in response.json()["projects"]}
+    assert outcomes == {linked.key: "requested", "fraud-lab": "not_requested"}
+    assert len(_mlflow_handoffs(db)) == 1
+    with db.session() as s:
+        audited = s.scalars(
+            select(AuditEvent.team_id).where(AuditEvent.action == "mlflow.alias_version_unknown")
+        ).all()
+    assert audited == ["TOTHER"]
 
 
 def test_an_alias_for_an_unlinked_model_is_not_held_back(hooked, linked, db):

@@ -54,8 +54,10 @@ MAX_AGE_SECONDS = 300
 MAX_TIMESTAMP_DIGITS = 12  # Unix seconds: ten digits until the year 2286
 # An alias ahead of its version is asked again after RETRY_AFTER_SECONDS, while its delivery
 # is younger than VERSION_WAIT_SECONDS. MLflow's retries of one delivery come about
-# Retry-After apart (0, 2, 4, 6 s with its default 3 retries): the first two wait, the third
-# falls back, the fourth is spare (for a Baton clock up to ~3 s behind MLflow's).
+# Retry-After apart (0, 2, 4, 6 s with its default 3 retries), all with the first try's
+# whole-second timestamp: the first waits, the second waits unless the truncated timestamp
+# makes it 3 s old, the third falls back, the fourth is spare (a Baton clock up to ~3 s
+# behind MLflow's still falls back in time).
 RETRY_AFTER_SECONDS = 2
 VERSION_WAIT_SECONDS = 3
 

@@ -1,11 +1,12 @@
 """What a data scientist does in MLflow, through MLflow's own client: run by the MLflow test
 in MLflow's environment (`.venv-mlflow`), never imported by Baton or its tests.
 
-    python mlflow_registry.py TRACKING_URI BATON_WEBHOOK_URL SECRET MODEL [ALIAS]
+    python mlflow_registry.py TRACKING_URI BATON_WEBHOOK_URL SECRET MODEL [ALIAS [alias-only]]
 
 Creates a webhook with the secret, registers MODEL, creates a run and a version from it with
 the hand-off packet as tags, then sets ALIAS on that version. Prints one JSON line of what it
-made, for the test to compare with what Baton recorded.
+made, for the test to compare with what Baton recorded. With `alias-only` the webhook is for
+the alias event alone, so Baton hears of the alias but never of the version.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ TAGS = {
 }
 
 
-def main(tracking_uri: str, webhook_url: str, secret: str, model: str, alias: str = "") -> None:
+def main(
+    tracking_uri: str, webhook_url: str, secret: str, model: str, alias: str = "", only: str = ""
+) -> None:
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    events = [WebhookEvent("model_version", "created")]
+    events = [] if only == "alias-only" else [WebhookEvent("model_version", "created")]
     if alias:
         events.append(WebhookEvent("model_version_alias", "created"))
     hook = client.create_webhook(

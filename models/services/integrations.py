@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 MLFLOW_ACTOR = "mlflow"  # who the audit trail names for what MLflow told us
 VERSION_RECORDED = "mlflow.version_recorded"
-ALIAS_BEFORE_VERSION = "mlflow.alias_version_unknown"
+ALIAS_VERSION_UNKNOWN = "mlflow.alias_version_unknown"
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def _version_never_announced(s: Session, project: Project, name: str, version: s
     audit.record(
         s,
         Actor(project.team_id, MLFLOW_ACTOR),
-        ALIAS_BEFORE_VERSION,
+        ALIAS_VERSION_UNKNOWN,
         project,
         model=name,
         version=version,

@@ -13,6 +13,14 @@ production alias (`BATON_MLFLOW_ALIAS`, default champion) on that version (bot/m
 The production alias arriving here is Baton's own call coming back, or, with no approved
 hand-off for that version, someone promoting without sign-off: reported in the channel.
 Anything Baton cannot act on is acknowledged with a note, so MLflow does not retry it.
+
+MLflow sends the two events concurrently, so the request alias can arrive before the version
+it names is recorded. That delivery is answered 503 with Retry-After and nothing is written,
+not even its receipt: MLflow 3.x retries 429/5xx (urllib3 `Retry` in
+mlflow/webhooks/delivery.py `_create_webhook_session`, 3 retries by default, honouring
+Retry-After on a 503) and resends the same delivery id, which is then acted on. Once the
+delivery is VERSION_WAIT_SECONDS old (its signed timestamp) Baton stops waiting: a project
+still without the version is answered `not_requested` and audited.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -43,8 +52,22 @@ TIMESTAMP_HEADER = "X-MLflow-Timestamp"
 DELIVERY_HEADER = "X-MLflow-Delivery-Id"
 MAX_AGE_SECONDS = 300
 MAX_TIMESTAMP_DIGITS = 12  # Unix seconds: ten digits until the year 2286
+# An alias ahead of its version is asked again after RETRY_AFTER_SECONDS, while its delivery
+# is younger than VERSION_WAIT_SECONDS. MLflow's retries of one delivery come about
+# Retry-After apart (0, 2, 4, 6 s with its default 3 retries), all with the first try's
+# whole-second timestamp: the first waits, the second waits unless the truncated timestamp
+# makes it 3 s old, the third falls back, the fourth is spare (a Baton clock up to ~3 s
+# behind MLflow's still falls back in time).
+RETRY_AFTER_SECONDS = 2
+VERSION_WAIT_SECONDS = 3
 
 Reply = tuple[Response, int]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    age_seconds: float  # since MLflow signed it; its retries keep the first timestamp
 
 
 class Envelope(BaseModel):
@@ -99,8 +122,8 @@ def _receive(rt: Runtime) -> Reply:
     if secret is None or not secret.get_secret_value():
         log.error("MLflow webhook refused: MLFLOW_WEBHOOK_SECRET is not set, nothing is verifiable")
         return jsonify(error="MLflow webhooks are not configured on this server"), 503
-    body = request.get_data()
-    problem = signature_problem(secret.get_secret_value(), request.headers, body, time.time())
+    body, now = request.get_data(), time.time()
+    problem = signature_problem(secret.get_secret_value(), request.headers, body, now)
     if problem is not None:
         log.warning("MLflow webhook refused: %s", problem)
         return jsonify(error="unauthorized"), 401
@@ -110,10 +133,11 @@ def _receive(rt: Runtime) -> Reply:
     except (ValueError, ValidationError):
         log.warning("MLflow webhook: a signed body that is not an MLflow event envelope")
         return jsonify(error="not an MLflow webhook event"), 400
-    return _dispatch(rt, envelope, request.headers[DELIVERY_HEADER])
+    age = now - int(request.headers[TIMESTAMP_HEADER])
+    return _dispatch(rt, envelope, Delivery(request.headers[DELIVERY_HEADER], age))
 
 
-def _dispatch(rt: Runtime, envelope: Envelope, delivery: str) -> Reply:
+def _dispatch(rt: Runtime, envelope: Envelope, delivery: Delivery) -> Reply:
     event = f"{envelope.entity}.{envelope.action}"
     act = EVENTS.get(event)
     if act is None:
@@ -121,21 +145,26 @@ def _dispatch(rt: Runtime, envelope: Envelope, delivery: str) -> Reply:
         return _ack(event, "ignored", [], f"Baton does not act on {event}")
     try:
         with rt.session() as s:
-            if not integrations.first_delivery(s, delivery):
-                log.info("MLflow delivery %s already handled", delivery)
+            if not integrations.first_delivery(s, delivery.id):
+                log.info("MLflow delivery %s already handled", delivery.id)
                 return _ack(event, "duplicate", [], "this delivery was handled before")
-            outcomes, note = act(rt, s, envelope.data)
+            outcomes, note = act(rt, s, envelope.data, delivery)
     except ValidationError as exc:
         why = _first_problem(exc)
         log.warning("MLflow %s payload not understood: %s", event, why)
         return jsonify(error=f"the {event} payload is not understood: {why}"), 400
+    except integrations.VersionNotYetRecorded as exc:  # rolled back, the receipt with it
+        log.info("MLflow delivery %s: %s; asked to retry", delivery.id, exc)
+        return _retry_later(f"{exc}: deliver this alias again once it is")
     except OperationalError as exc:  # MLflow retries a 503; nothing was recorded
         log.error("MLflow webhook: database unavailable: %s", exc.orig)
         return jsonify(error="database unavailable, try again"), 503
     return _ack(event, "handled" if outcomes else "ignored", outcomes, note)
 
 
-def _version_created(rt: Runtime, s: Session, data: dict[str, Any]) -> tuple[list[Outcome], str]:
+def _version_created(
+    rt: Runtime, s: Session, data: dict[str, Any], delivery: Delivery
+) -> tuple[list[Outcome], str]:
     p = VersionCreated.model_validate(data)
     mv = MlflowVersion(p.name, p.version, p.source, p.run_id, p.tags)
     outcomes = integrations.record_mlflow_version(s, mv)
@@ -148,12 +177,15 @@ def _version_created(rt: Runtime, s: Session, data: dict[str, Any]) -> tuple[lis
     return outcomes, f"version {p.version} of '{p.name}' is in the lineage"
 
 
-def _alias_created(rt: Runtime, s: Session, data: dict[str, Any]) -> tuple[list[Outcome], str]:
+def _alias_created(
+    rt: Runtime, s: Session, data: dict[str, Any], delivery: Delivery
+) -> tuple[list[Outcome], str]:
     p = AliasCreated.model_validate(data)
     requested, production = rt.settings.baton_mlflow_request_alias, rt.settings.baton_mlflow_alias
     if p.alias == requested:
+        may_wait = delivery.age_seconds < VERSION_WAIT_SECONDS
         outcomes = integrations.request_signoff_for_version(
-            s, p.name, p.version, rt.policy, production
+            s, p.name, p.version, rt.policy, production, may_wait=may_wait
         )
         done = f"version {p.version} of '{p.name}' is '{p.alias}': sign-off requested"
     elif p.alias == production:
@@ -181,12 +213,20 @@ def _summary(outcomes: list[Outcome]) -> str:
     )
 
 
+def _retry_later(error: str) -> Reply:
+    reply = jsonify(error=error)
+    reply.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return reply, 503
+
+
 def _ack(event: str, status: str, outcomes: list[Outcome], note: str | None) -> Reply:
     projects = [o.model_dump() for o in outcomes]
     return jsonify(event=event, status=status, note=note, projects=projects), 200
 
 
-EVENTS: dict[str, Callable[[Runtime, Session, dict[str, Any]], tuple[list[Outcome], str]]] = {
+Act = Callable[[Runtime, Session, dict[str, Any], Delivery], tuple[list[Outcome], str]]
+
+EVENTS: dict[str, Act] = {
     "model_version.created": _version_created,
     "model_version_alias.created": _alias_created,
 }

@@ -101,6 +101,10 @@ TEMPLATES: dict[str, str] = {
     "alert.escalated": "The alert #{alert_id} was escalated to {architect}",
     "mlflow.version_recorded": "MLflow registered {model} version {version} (run {run_id})",
     "mlflow.alias_set": "Baton set the MLflow alias {alias} on {model} version {version} after {transition}",
+    "mlflow.alias_version_unknown": (
+        "MLflow asked for sign-off of {model} version {version}, a version it never "
+        "announced: no hand-off requested"
+    ),
     "mlflow.alias_without_signoff": (
         "MLflow moved the alias {alias} to {model} version {version} without a sign-off"
     ),

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MLFLOW_ACTOR = "mlflow"  # who the audit trail names for what MLflow told us
 VERSION_RECORDED = "mlflow.version_recorded"
+ALIAS_VERSION_UNKNOWN = "mlflow.alias_version_unknown"
 
 
 @dataclass(frozen=True)
@@ -126,13 +127,42 @@ def _lineage_row(project: Project, mv: MlflowVersion) -> ModelVersion:
     )
 
 
+class VersionNotYetRecorded(Exception):
+    """The request alias names a version no linked project has recorded yet.
+
+    MLflow sends `model_version.created` and `model_version_alias.created` concurrently, so
+    the version's own delivery may still be on its way. Raised before anything is written:
+    the caller rolls the transaction back and asks MLflow to deliver the alias again."""
+
+    def __init__(self, name: str, version: str) -> None:
+        super().__init__(f"version {version} of '{name}' is not recorded yet")
+        self.name, self.version = name, version
+
+
 def request_signoff_for_version(
-    s: Session, name: str, version: str, policy: Policy, production_alias: str
+    s: Session,
+    name: str,
+    version: str,
+    policy: Policy,
+    production_alias: str,
+    *,
+    may_wait: bool,
 ) -> list[Outcome]:
     """develop → deploy for each linked project, on behalf of its data-scientist lead; once
-    approved, Baton sets `production_alias` on this version (models/services/mlflow_gate.py)."""
+    approved, Baton sets `production_alias` on this version (models/services/mlflow_gate.py).
+
+    The packet comes from the recorded version. If no linked project has recorded it,
+    `may_wait` raises VersionNotYetRecorded (its announcement may be in flight); otherwise a
+    project without the version is audited as not requested: its packet would be empty."""
+    projects = linked_projects(s, name)
+    known = {p.id for p in projects if _version_row(s, p, name, version) is not None}
+    if projects and not known and may_wait:
+        raise VersionNotYetRecorded(name, version)
     outcomes = []
-    for project in linked_projects(s, name):
+    for project in projects:
+        if project.id not in known:
+            outcomes.append(_version_never_announced(s, project, name, version))
+            continue
         try:
             with s.begin_nested():  # a refusal undoes only this project's attempt
                 outcomes.append(_request_for(s, project, name, version, policy, production_alias))
@@ -141,6 +171,30 @@ def request_signoff_for_version(
             log.info("MLflow %s v%s: no hand-off for %s: %s", name, version, project.key, note)
             outcomes.append(Outcome(project=project.key, outcome="not_requested", note=note))
     return outcomes
+
+
+def _version_never_announced(s: Session, project: Project, name: str, version: str) -> Outcome:
+    """The alias came but the version's own announcement never did (lost after MLflow's
+    retries, or the model was linked since): there is nothing to fill the packet from."""
+    audit.record(
+        s,
+        Actor(project.team_id, MLFLOW_ACTOR),
+        ALIAS_VERSION_UNKNOWN,
+        project,
+        model=name,
+        version=version,
+    )
+    log.warning(
+        "MLflow %s v%s: no hand-off for %s: the version was never announced",
+        name,
+        version,
+        project.key,
+    )
+    note = (
+        f"MLflow never announced version {version} of '{name}' (model_version.created), so "
+        "there is no packet to fill: request develop → deploy by hand"
+    )
+    return Outcome(project=project.key, outcome="not_requested", note=note)
 
 
 def _request_for(

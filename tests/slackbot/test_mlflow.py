@@ -19,6 +19,7 @@ import requests
 from sqlalchemy import select
 
 from bot.db import make_engine, make_session_factory
+from handlers.mlflow import RETRY_AFTER_SECONDS, VERSION_WAIT_SECONDS
 from models.audit import AuditEvent
 from models.enums import Decision, Stage
 from models.gates import MlflowPromotion
@@ -27,7 +28,8 @@ from models.integrations import ModelLink
 from models.lineage import ModelVersion
 from models.policy import DEFAULT_POLICY
 from models.schemas.base import Actor
-from models.services import decisions, handoffs
+from models.services import decisions, handoffs, integrations, projects
+from models.workspace import ReceivedEvent
 from tests.slackbot.conftest import MLFLOW_SECRET as SECRET
 from tests.slackbot.flow import PACKETS, buttons, text_of
 from tests.slackbot.harness import HOME
@@ -79,10 +81,9 @@ def created(version: str = "3", tags: dict[str, str] | None = None, name: str = 
     return mlflow_delivery("model_version", "created", data)
 
 
-def aliased(version: str = "3", alias: str = "challenger") -> Any:
-    return mlflow_delivery(
-        "model_version_alias", "created", {"name": MODEL, "alias": alias, "version": version}
-    )
+def aliased(version: str = "3", alias: str = "challenger", at: float | None = None) -> Any:
+    data = {"name": MODEL, "alias": alias, "version": version}
+    return mlflow_delivery("model_version_alias", "created", data, at=at)
 
 
 def send(bot, delivery: tuple[bytes, dict[str, str]]) -> requests.Response:
@@ -233,6 +234,103 @@ def test_the_request_alias_requests_develop_to_deploy(hooked, slack, linked, db)
         (promotion,) = s.scalars(select(MlflowPromotion))
         owed = (promotion.handoff_id, promotion.model_name, promotion.version, promotion.alias)
     assert owed == (handoff.id, MODEL, "3", "champion")
+
+
+def _receipts(db, delivery: tuple[bytes, dict[str, str]]) -> int:
+    key = f"mlflow:{delivery[1]['X-MLflow-Delivery-Id']}"
+    with db.session() as s:
+        return len(s.scalars(select(ReceivedEvent).where(ReceivedEvent.event_id == key)).all())
+
+
+def test_an_alias_ahead_of_its_version_is_asked_again_and_then_requested_once(
+    hooked, slack, linked, db, caplog
+):
+    """MLflow sends both events at once: the alias may come first. It is answered 503 with
+    Retry-After and leaves no trace, so MLflow's retry (the same delivery) is acted on."""
+    _in_develop(db, linked)
+    alias = aliased()
+    before = db.dump()
+    with caplog.at_level(logging.INFO):
+        early = send(hooked, alias)
+    assert early.status_code == 503
+    assert early.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert early.json() == {
+        "error": "version 3 of 'churn-xgb' is not recorded yet: deliver this alias again once it is"
+    }
+    assert db.dump() == before  # no receipt, no audit, no hand-off
+    assert _receipts(db, alias) == 0
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert "Traceback" not in caplog.text
+
+    assert send(hooked, created()).json()["status"] == "handled"
+    retried = send(hooked, alias)  # MLflow resends the very same request
+    assert retried.status_code == 200 and retried.json()["status"] == "handled"
+    assert retried.json()["projects"][0]["outcome"] == "requested"
+    assert _receipts(db, alias) == 1
+    (handoff,) = _mlflow_handoffs(db)
+    assert handoff.packet["limitations"] == TAGS["limitations"]  # filled from the version
+
+    again = send(hooked, alias)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert len(_mlflow_handoffs(db)) == 1
+    hooked.deliver()
+    cards = [m for m in slack.messages(linked.channel) if buttons(m)]
+    assert len(cards) == 1, "one hand-off card for one alias, however often it was delivered"
+
+
+def test_an_alias_whose_version_never_came_is_audited_and_not_requested(hooked, linked, db, caplog):
+    """Once the delivery is VERSION_WAIT_SECONDS old Baton stops asking MLflow to retry: the
+    version's own delivery was lost. Nothing fills the packet, so nothing is requested, and
+    the audit trail says why instead of a silent 200."""
+    _in_develop(db, linked)
+    alias = aliased(at=time.time() - VERSION_WAIT_SECONDS - 1)
+    with caplog.at_level(logging.WARNING, logger="models.services.integrations"):
+        late = send(hooked, alias)
+    assert late.status_code == 200 and late.json()["status"] == "handled"
+    (outcome,) = late.json()["projects"]
+    assert outcome["outcome"] == "not_requested"
+    assert "never announced version 3 of 'churn-xgb'" in outcome["note"]
+    assert "the version was never announced" in caplog.text
+    assert _mlflow_handoffs(db) == []
+    with db.session() as s:
+        (event,) = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "mlflow.alias_version_unknown")
+        )
+        assert (event.actor, event.detail) == ("mlflow", {"model": MODEL, "version": "3"})
+    history = text_of(hooked.reply(f"history {linked.key}", user=linked.ds))
+    assert "MLflow asked for sign-off of churn-xgb version 3, a version it never announced" in (
+        history
+    )
+    assert send(hooked, alias).json()["status"] == "duplicate"
+
+
+def test_a_project_linked_after_the_version_came_does_not_hold_the_others_back(hooked, linked, db):
+    """The version's delivery came (one project recorded it); a workspace that linked the
+    model since never will: it is audited as not requested, the others get their hand-off."""
+    _in_develop(db, linked)
+    send(hooked, created())
+    with db.session() as s:
+        other = Actor("TOTHER", "UOTHER")
+        projects.create_project(s, other, "fraud-lab", None, "COTHER")
+        integrations.link_model(s, other, "fraud-lab", MODEL)
+    response = send(hooked, aliased())  # young, yet not asked to wait: the version came
+    assert response.status_code == 200
+    outcomes = {o["project"]: o["outcome"] for o in response.json()["projects"]}
+    assert outcomes == {linked.key: "requested", "fraud-lab": "not_requested"}
+    assert len(_mlflow_handoffs(db)) == 1
+    with db.session() as s:
+        audited = s.scalars(
+            select(AuditEvent.team_id).where(AuditEvent.action == "mlflow.alias_version_unknown")
+        ).all()
+    assert audited == ["TOTHER"]
+
+
+def test_an_alias_for_an_unlinked_model_is_not_held_back(hooked, linked, db):
+    """Only a linked model waits for its version: another model's alias is acknowledged."""
+    data = {"name": "fraud-gbm", "alias": "challenger", "version": "1"}
+    other = send(hooked, mlflow_delivery("model_version_alias", "created", data))
+    assert other.status_code == 200 and other.json()["status"] == "ignored"
+    assert "'fraud-gbm' is not linked to a project" in other.json()["note"]
 
 
 def test_an_incomplete_packet_is_acknowledged_with_a_note(hooked, linked, db, caplog):

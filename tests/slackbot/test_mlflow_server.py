@@ -15,6 +15,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from tests.conftest import IN_CI
 from tests.processes import POLL_SECONDS, await_http, free_port, stop
 from tests.slackbot.conftest import MLFLOW_SECRET as SECRET
 from tests.slackbot.flow import approve_all, buttons, text_of
-from tests.slackbot.test_mlflow import _in_develop
+from tests.slackbot.test_mlflow import _in_develop, mlflow_delivery
 
 ROOT = Path(__file__).resolve().parents[2]
 MLFLOW_ENV = Path(os.environ.get("BATON_TEST_MLFLOW_ENV", ROOT / ".venv-mlflow"))
@@ -72,10 +73,10 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _registry(
-    tracking: str, webhook_url: str, secret: str, model: str, alias: str = "", when: str = ""
+    tracking: str, webhook_url: str, secret: str, model: str, alias: str = "", only: str = ""
 ) -> dict:
     python = MLFLOW_ENV / "bin" / "python"
-    argv = [str(python), str(CLIENT), tracking, webhook_url, secret, model, alias, when]
+    argv = [str(python), str(CLIENT), tracking, webhook_url, secret, model, alias, only]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}  # a client that calls no one else
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -128,19 +129,17 @@ def test_challenger_is_signed_off_in_slack_then_baton_sets_champion_in_mlflow(
 ):
     _in_develop(db, seeded)
     _gated(hooked, mlflow_server)
-    made = _registry(
-        mlflow_server, f"{hooked.url}/webhooks/mlflow", SECRET, model, "challenger", "later"
-    )
-
-    [version] = _wait_for(db, select(ModelVersion).where(ModelVersion.model_name == model), 1)
-    # The alias once the version is recorded: MLflow sends the two events concurrently, and an
-    # alias handled before its version is not yet turned into a hand-off (a known race).
-    aliased = requests.post(
-        f"{mlflow_server}/api/2.0/mlflow/registered-models/alias",
-        json={"name": model, "alias": "challenger", "version": made["version"]},
-        timeout=10,
-    )
-    assert aliased.status_code == 200, aliased.text
+    # The alias right after the version, as a script would: MLflow sends the two webhooks
+    # concurrently, so Baton may get the alias first. It answers 503 with Retry-After, MLflow
+    # retries the same delivery, and the hand-off is requested either way.
+    with caplog.at_level(logging.INFO, logger="handlers.mlflow"):
+        made = _registry(
+            mlflow_server, f"{hooked.url}/webhooks/mlflow", SECRET, model, "challenger"
+        )
+        [version] = _wait_for(db, select(ModelVersion).where(ModelVersion.model_name == model), 1)
+        [handoff] = _wait_for(db, select(Handoff).where(Handoff.source == "mlflow"), 1)
+    early = caplog.text.count("asked to retry")
+    print(f"alias deliveries answered 503 before the version was recorded: {early}")
     assert (version.version, version.run_id, version.origin) == (
         made["version"],
         made["run_id"],
@@ -151,7 +150,6 @@ def test_challenger_is_signed_off_in_slack_then_baton_sets_champion_in_mlflow(
         made["tags"]["data_source"],
         made["source"],
     )
-    [handoff] = _wait_for(db, select(Handoff).where(Handoff.source == "mlflow"), 1)
     assert (handoff.from_stage.value, handoff.to_stage.value) == ("develop", "deploy")
     assert handoff.packet["model_name"] == model
     assert handoff.packet["model_version"] == made["version"]
@@ -197,6 +195,72 @@ def test_challenger_is_signed_off_in_slack_then_baton_sets_champion_in_mlflow(
     with db.session() as s:
         actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert "mlflow.alias_set" in actions and "mlflow.alias_without_signoff" not in actions
+
+
+def _logged(caplog, text: str, timeout: float = 30.0) -> int:
+    """MLflow delivers on its own thread: wait (with a deadline) until Baton logged `text`."""
+    deadline = time.monotonic() + timeout
+    while text not in caplog.text and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    return caplog.text.count(text)
+
+
+def test_mlflow_retries_an_alias_that_came_before_its_version_and_the_retry_requests(
+    hooked, db, seeded, mlflow_server, model, caplog
+):
+    """The race made certain: MLflow's webhook here is for the alias alone, so Baton hears
+    of the alias first and answers 503 with Retry-After. The version then arrives (signed as
+    MLflow signs it), and MLflow's own retry of the alias, the same delivery, requests."""
+    _in_develop(db, seeded)
+    webhook = f"{hooked.url}/webhooks/mlflow"
+    with caplog.at_level(logging.INFO, logger="handlers.mlflow"), ThreadPoolExecutor(1) as pool:
+        # The client's exit can outlast MLflow's retries: answer the first 503 while it runs.
+        running = pool.submit(
+            _registry, mlflow_server, webhook, SECRET, model, "challenger", "alias-only"
+        )
+        assert _logged(caplog, "is not recorded yet; asked to retry") >= 1
+        # The model_version.created MLflow would have sent, read from MLflow itself.
+        mv = requests.get(
+            f"{mlflow_server}/api/2.0/mlflow/model-versions/get",
+            params={"name": model, "version": "1"},
+            timeout=10,
+        ).json()["model_version"]
+        tags = {tag["key"]: tag["value"] for tag in mv.get("tags", [])}
+        data = {"name": model, "version": "1", "source": mv["source"], "run_id": mv["run_id"]}
+        body, headers = mlflow_delivery("model_version", "created", {**data, "tags": tags})
+        recorded = requests.post(webhook, data=body, headers=headers, timeout=10)
+        assert recorded.json()["projects"][0]["outcome"] == "recorded"
+        made = running.result()
+        [handoff] = _wait_for(db, select(Handoff).where(Handoff.source == "mlflow"), 1)
+    assert handoff.packet["model_version"] == made["version"]
+    assert handoff.packet["limitations"] == made["tags"]["limitations"]
+    assert _mlflow_deliveries(db, 2) == 2  # ours and the alias, once: its 503s left no receipt
+    with db.session() as s:
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert "mlflow.alias_version_unknown" not in actions
+    print(f"alias deliveries answered 503: {caplog.text.count('asked to retry')}")
+
+
+def test_an_alias_whose_version_mlflow_never_sends_is_audited_after_its_retries(
+    hooked, db, seeded, mlflow_server, model, caplog
+):
+    """The version's webhook lost for good: MLflow's retries are answered 503 until the
+    delivery is VERSION_WAIT_SECONDS old, then Baton acknowledges it and audits why no
+    hand-off was requested. Never a silent 200, never a 503 left for MLflow to give up on."""
+    _in_develop(db, seeded)
+    with caplog.at_level(logging.INFO, logger="handlers.mlflow"):
+        webhook = f"{hooked.url}/webhooks/mlflow"
+        made = _registry(mlflow_server, webhook, SECRET, model, "challenger", "alias-only")
+        [event] = _wait_for(
+            db, select(AuditEvent).where(AuditEvent.action == "mlflow.alias_version_unknown"), 1
+        )
+    assert event.detail == {"model": model, "version": made["version"]}
+    retried = caplog.text.count("asked to retry")
+    assert retried >= 1, "MLflow retried the 503 with the same delivery id"
+    assert _mlflow_deliveries(db, 1) == 1
+    with db.session() as s:
+        assert s.scalars(select(Handoff).where(Handoff.source == "mlflow")).all() == []
+    print(f"alias deliveries answered 503 before Baton stopped waiting: {retried}")
 
 
 def test_champion_set_by_hand_in_mlflow_is_reported_in_the_channel(

@@ -15,10 +15,8 @@ from models.audit import AuditEvent
 from models.enums import Role
 from models.handoff import Handoff
 from models.schemas.base import Actor
-from models.services import projects, roster
-from tests.slackbot.flow import buttons, text_of, wait_for_modal
 from models.services import projects, roster, schedules
-from tests.slackbot.flow import text_of
+from tests.slackbot.flow import buttons, text_of, wait_for_modal
 from tests.slackbot.harness import HOME
 
 GAP = "*develop* needs a Domain expert / business translator lead"

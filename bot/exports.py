@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.names import fill_names
 from models.schemas.projects import AuditEntry
-from models.services import trail
+from models.services import people, trail
 from models.services.common import get_project
 
 # The same columns as the dossier's CSV (bot/dossier_render.py): structured, then readable.
@@ -40,6 +40,12 @@ def history_entries(s: Session, team_id: str, key: str, limit: int) -> list[Audi
     """The newest `limit` events of a project, newest first, as sentences with the names
     already cached (no Slack call: a slash command answers at once). Raises NotFound."""
     return trail.history(s, get_project(s, team_id, key), limit)
+
+
+def history_unnamed(s: Session, team_id: str, key: str, limit: int) -> bool:
+    """Whether someone in the newest `limit` events has no cached name. Raises NotFound."""
+    ids = trail.people_in(trail.events(s, get_project(s, team_id, key), newest=limit))
+    return bool(people.unknown(s, team_id, ids))
 
 
 def name_history_people(

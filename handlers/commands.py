@@ -28,6 +28,8 @@ from models.services import (
 
 log = logging.getLogger(__name__)
 
+FOLLOW_UP_FAILED = "Baton could not finish that answer. Nothing was changed; please try again."
+
 
 def register(app: App, rt: Runtime) -> None:
     @app.command(rt.settings.baton_command)
@@ -110,33 +112,41 @@ def _run(rt: Runtime, req: Incoming, command: Subcommand, channel: str) -> None:
         req.open_view(reply.view, reply.failed)
         return
     if isinstance(reply, FollowUp):
-        _answer(req, dict(reply.reply))
+        req.ack()
         _follow_up(req, reply)
         return
     _answer(req, reply)
 
 
 def _follow_up(req: Incoming, reply: FollowUp) -> None:
-    """The better answer, replacing the first through response_url; never raises: the first
-    answer stands whatever happens here."""
+    """Acknowledged at once and empty; the answer follows when `then` has it. Never raises."""
+    req.ack()
     try:
-        better = reply.then()
-        if better is not None and req.respond is not None:
-            kind = better.pop("response_type", "ephemeral")
-            req.respond(response_type=kind, replace_original=True, **better)
+        answer = dict(reply.then())
     except Exception:
-        log.exception("%s: the follow-up answer failed; the first one stands", req.refusal)
+        log.exception("%s: the answer after the acknowledgement failed", req.refusal)
+        answer = {"response_type": "ephemeral", "text": FOLLOW_UP_FAILED}
+    _respond(req, answer)
 
 
 def _answer(req: Incoming, reply: Reply) -> None:
-    """A slash command's answer rides on its acknowledgement; a pick replaces the picker, or,
-    for an answer everyone sees, deletes it (an ephemeral cannot become one in the channel)."""
-    kind = reply.pop("response_type", "ephemeral")
+    """A slash command's answer rides on its acknowledgement; a pick's follows it."""
     if req.kind is Kind.COMMAND:
+        kind = reply.pop("response_type", "ephemeral")
         req.ack(response_type=kind, **reply)
         return
     req.ack()
+    _respond(req, reply)
+
+
+def _respond(req: Incoming, reply: Reply) -> None:
+    """Through response_url. A pick replaces the picker, or, for an answer everyone sees,
+    deletes it (an ephemeral cannot become one in the channel); a command's is a new one."""
     if req.respond is None:
+        return
+    kind = reply.pop("response_type", "ephemeral")
+    if req.kind is Kind.COMMAND:
+        req.respond(response_type=kind, **reply)
         return
     if kind == "ephemeral":
         req.respond(response_type=kind, replace_original=True, **reply)

@@ -1,5 +1,5 @@
 """App Home's buttons: a project's status, a hand-off for it, which project a hand-off is for,
-and Away / Back (the modal calls the same service as `/mlops away`)."""
+and Away / Back (the modal calls the same service as the away command)."""
 
 from __future__ import annotations
 

@@ -61,12 +61,12 @@ class OpenView:
 
 @dataclass(frozen=True)
 class FollowUp:
-    """A reply now and, after the acknowledgement, maybe a better one: `then` may call Slack
-    (the acknowledgement never waits on it) and answers the replacement, or None to keep
-    the first reply. It runs outside the command's transaction."""
+    """An answer that needs Slack first: the acknowledgement goes out empty at once, then
+    `then` runs (outside the command's transaction; it may call Slack) and its reply is the
+    one answer, sent through response_url. One answer, never a first one to replace: a
+    slash command's acknowledgement is not a message that can be edited."""
 
-    reply: Reply
-    then: Callable[[], Reply | None]
+    then: Callable[[], Reply]
 
 
 class Subcommand:

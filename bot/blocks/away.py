@@ -1,5 +1,5 @@
 """Away from App Home: the button, the line saying who signs while you are away, and the
-modal that starts or changes an absence (the same service as `/mlops away`)."""
+modal that starts or changes an absence (the same service as the away command)."""
 
 from __future__ import annotations
 

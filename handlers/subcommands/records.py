@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.blocks import replies
-from bot.exports import history_entries, name_history_people
+from bot.exports import history_entries, history_unnamed, name_history_people
 from handlers.registry import CommandContext, FollowUp, Reply, Subcommand, subcommand
 from models.services import lineage
 
@@ -35,15 +35,18 @@ class History(Subcommand):
         args.end()
         return cls(key) if limit is None else cls(key, _history_limit(args, limit))
 
-    def run(self, ctx: CommandContext) -> FollowUp:
+    def run(self, ctx: CommandContext) -> Reply | FollowUp:
         team = ctx.actor.team_id
-        entries = history_entries(ctx.s, team, self.key, self.limit)
-        return FollowUp(replies.history_reply(self.key, entries), lambda: self._named(ctx.rt, team))
+        if ctx.rt.client is None or not history_unnamed(ctx.s, team, self.key, self.limit):
+            return replies.history_reply(
+                self.key, history_entries(ctx.s, team, self.key, self.limit)
+            )
+        # Someone in it has no cached name: ask Slack after the (empty) acknowledgement, then
+        # answer once, with the names Slack gave.
+        return FollowUp(lambda: self._named(ctx.rt, team))
 
-    def _named(self, rt: Runtime, team: str) -> Reply | None:
-        """After the answer: names Slack knows and the cache did not, shown in a new answer."""
-        if not name_history_people(rt.session, rt.client, team, self.key, self.limit):
-            return None
+    def _named(self, rt: Runtime, team: str) -> Reply:
+        name_history_people(rt.session, rt.client, team, self.key, self.limit)
         with rt.session(reading=True) as s:
             return replies.history_reply(self.key, history_entries(s, team, self.key, self.limit))
 

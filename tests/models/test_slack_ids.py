@@ -33,11 +33,15 @@ def test_channel_ids_have_their_bounds():
     assert not parsing.CHANNEL.fullmatch("<#U0123|ml>")
 
 
-def test_the_set_up_pickers_read_slack_ids_by_the_same_rule():
-    assert project_setup.SLACK_ID is rules.SLACK_ID
-    assert rules.SLACK_ID.fullmatch("U0123") and rules.SLACK_ID.fullmatch("C0123")
+def test_the_set_up_pickers_read_slack_ids_by_the_same_rules():
+    """A people picker takes only user ids, the channel picker only channel ids."""
+    assert project_setup.SLACK_USER is rules.SLACK_USER
+    assert project_setup.SLACK_CHANNEL is rules.SLACK_CHANNEL
+    assert rules.SLACK_USER.fullmatch("U0123") and rules.SLACK_USER.fullmatch("W0123")
+    assert rules.SLACK_CHANNEL.fullmatch("C0123") and rules.SLACK_CHANNEL.fullmatch("G0123")
+    assert not rules.SLACK_USER.fullmatch("C0123") and not rules.SLACK_CHANNEL.fullmatch("U0123")
     for text in ("0123", "A1", TOO_LONG, "Z0123"):
-        assert not rules.SLACK_ID.fullmatch(text)
+        assert not rules.SLACK_USER.fullmatch(text) and not rules.SLACK_CHANNEL.fullmatch(text)
 
 
 def test_one_number_rule():

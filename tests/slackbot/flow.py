@@ -95,14 +95,15 @@ def buttons(message: dict[str, Any]) -> list[str]:
 
 
 def named_history(bot: BotClient, key: str, user: str = "UANY", limit: int = 50) -> str:
-    """`/mlops history` as read once Slack's names came in: names Baton had not cached follow
-    the acknowledgement, in a second answer through the command's response_url."""
+    """`/mlops history` naming people Baton had not cached: the acknowledgement is empty, and
+    the one answer comes through the command's response_url once Slack gave the names."""
     answered = len(bot.fake.responses())
-    bot.reply(f"history {key} {limit}", user=user)
+    ack = bot.reply(f"history {key} {limit}", user=user)
+    assert not text_of(ack), text_of(ack)  # nothing shown before the names are known
     bot.fake.wait_for(lambda: len(bot.fake.responses()) > answered)
-    follow_up = bot.fake.responses()[-1]
-    assert follow_up["replace_original"] is True and follow_up["response_type"] == "ephemeral"
-    return text_of(follow_up)
+    (answer,) = bot.fake.responses()[answered:]
+    assert answer["response_type"] == "ephemeral" and "replace_original" not in answer
+    return text_of(answer)
 
 
 def text_of(message: dict[str, Any]) -> str:

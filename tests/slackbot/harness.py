@@ -96,6 +96,17 @@ class BotClient:
         assert not limits.violations_in_message(reply), limits.violations_in_message(reply)
         return reply
 
+    def answer(self, text: str, *, user: str, **kw: Any) -> dict[str, Any]:
+        """A command's one answer: on its acknowledgement, or, when that is empty (an answer
+        that waits on Slack, like history naming people), the response that follows it."""
+        answered = len(self.fake.responses())
+        reply = self.reply(text, user=user, **kw)
+        if reply:
+            return reply
+        self.fake.wait_for(lambda: len(self.fake.responses()) > answered)
+        (answer,) = self.fake.responses()[answered:]
+        return answer
+
     def click(
         self,
         action_id: str,

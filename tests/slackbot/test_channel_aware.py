@@ -16,7 +16,7 @@ SHARED = "CSHARED"
 
 
 def _said(bot, text: str, user: str = "UANY", channel: str = "CCHURN") -> str:
-    return text_of(bot.reply(text, user=user, channel=channel))
+    return text_of(bot.answer(text, user=user, channel=channel))
 
 
 def _two_projects_in(db, channel: str) -> None:
@@ -70,7 +70,7 @@ def test_a_channel_where_a_key_goes_means_the_project_it_is_home_to(bot, slack, 
 
 def test_several_projects_here_ask_which_and_the_pick_runs_the_command(bot, slack, db):
     _two_projects_in(db, SHARED)
-    reply = bot.reply("history 3", user="UANY", channel=SHARED)
+    reply = bot.answer("history 3", user="UANY", channel=SHARED)
     [block] = reply["blocks"]
     select_ = block["accessory"]
     assert select_["type"] == "static_select"

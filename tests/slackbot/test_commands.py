@@ -172,7 +172,7 @@ def test_history_and_lineage(bot, slack, db, seeded):
     approve_all(bot, _handoff_id(db), [seeded.domain, seeded.architect])
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["deploy"])
     approve_all(bot, _handoff_id(db), [seeded.architect, seeded.domain])  # for ds, the requester
-    history = _said(bot.reply("history churn-model 5", user="UANY"))
+    history = _said(bot.answer("history churn-model 5", user="UANY"))
     assert history.count("\n`") + 1 >= 5 and "churn-model moved from develop to deploy" in history
     lineage = _said(bot.reply("lineage churn-model", user="UANY"))
     assert "churn-xgb" in lineage and "customers@2026-02-28" in lineage

@@ -297,7 +297,7 @@ def test_an_alias_whose_version_never_came_is_audited_and_not_requested(hooked, 
             select(AuditEvent).where(AuditEvent.action == "mlflow.alias_version_unknown")
         )
         assert (event.actor, event.detail) == ("mlflow", {"model": MODEL, "version": "3"})
-    history = text_of(hooked.reply(f"history {linked.key}", user=linked.ds))
+    history = text_of(hooked.answer(f"history {linked.key}", user=linked.ds))
     assert "MLflow asked for sign-off of churn-xgb version 3, a version it never announced" in (
         history
     )
@@ -370,7 +370,7 @@ def test_champion_set_without_sign_off_is_reported_and_audited(hooked, slack, li
     hooked.deliver()
     warning = text_of(slack.last_message(linked.channel))
     assert "`champion` was set on *churn-xgb* version `3` *without sign-off*" in warning
-    history = text_of(hooked.reply(f"history {linked.key}", user=linked.ds))
+    history = text_of(hooked.answer(f"history {linked.key}", user=linked.ds))
     assert "MLflow moved the alias champion to churn-xgb version 3 without a sign-off" in history
 
 
@@ -411,7 +411,7 @@ def test_only_project_managers_link_models_and_a_model_feeds_one_project(hooked,
     hooked.reply("project create fraud-model", user=seeded.creator)
     taken = hooked.reply(f"project link-model fraud-model {MODEL}", user=seeded.creator)
     assert "already linked to 'churn-model'" in text_of(taken)
-    history = text_of(hooked.reply(f"history {seeded.key}", user=seeded.ds))
+    history = text_of(hooked.answer(f"history {seeded.key}", user=seeded.ds))
     assert history.count(f"linked churn-model to the MLflow model {MODEL}") == 1
 
 

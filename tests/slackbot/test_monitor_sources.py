@@ -129,7 +129,7 @@ def test_an_echoed_secret_reaches_neither_slack_nor_the_audit_trail_nor_the_logs
     assert metrics_pull.run(ctx, clock.now()) == 0
     listed = text_of(bot.reply(f"monitor list {seeded.key}", user=seeded.ds))
     assert "last pull failed: the value of 'data.value' is not a number" in listed
-    history = text_of(bot.reply(f"history {seeded.key}", user=seeded.ds))
+    history = text_of(bot.answer(f"history {seeded.key}", user=seeded.ds))
     assert "The source of auc started failing" in history
     bot.deliver()
     with db.session() as s:
@@ -148,7 +148,7 @@ def test_an_error_stored_before_the_fix_is_shown_without_its_quote(bot, slack, d
         monitor_id = s.scalars(select(Monitor.id)).one()
         monitoring.pull_failed(s, monitor_id, f"the value is not a number: {SECRET}", clock.now())
     listed = text_of(bot.reply(f"monitor list {seeded.key}", user=seeded.ds))
-    history = text_of(bot.reply(f"history {seeded.key}", user=seeded.ds))
+    history = text_of(bot.answer(f"history {seeded.key}", user=seeded.ds))
     assert "last pull failed: the value is not a number" in listed
     assert "AKIA" not in listed and "AKIA" not in history
 

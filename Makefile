@@ -66,13 +66,16 @@ chromium:
 # `make test COVERAGE=off` skips the measurement (tracing costs CPU time) for a quick run.
 COVERAGE ?= on
 # Test processes side by side (pytest-xdist): each has its own databases and free ports.
+# loadgroup: tests marked xdist_group("name") run on one worker (the real MLflow server's
+# module starts its server once); every other test is shared out as with plain -n.
 TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
 test: lint $(MLFLOW_STAMP) chromium
 ifeq ($(COVERAGE),off)
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest $(XDIST)
 else
-	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15 --cov --cov-report=term:skip-covered
+	$(BIN)/pytest $(XDIST) --durations=15 --cov --cov-report=term:skip-covered
 	@$(BIN)/python -m tests.coverage_total
 endif
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,22 +109,28 @@ def start_scheduler(settings: Settings, rt: Runtime, deliverer: Deliverer) -> Sc
     return scheduler
 
 
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
 def worker(settings: Settings) -> None:
     """Delivery and scheduled jobs without a web server, until SIGTERM or SIGINT."""
+    # The stop signals stay blocked (threads started later inherit the mask) and the main
+    # thread takes them with sigwait once running: one sent during start-up waits for it
+    # instead of killing the process half-started, and no handler runs between bytecodes of
+    # the main thread (a handler setting an Event can deadlock on the Event's own lock).
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     configure_logging(settings)
+    log.info("worker starting")
     rt = Runtime.from_settings(settings)
     migrate(rt.engine)
     deliverer = Deliverer(rt)
     # A dedicated worker always schedules: BATON_SCHEDULER=off is for the web processes.
     scheduler = Scheduler(job_context(rt), deliverer.kick)
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda _sig, _frame: stopping.set())
     deliverer.start()
     scheduler.start()
     log.info("worker running: outbox delivery and scheduled jobs")
-    stopping.wait()
-    log.info("worker stopping")
+    received = signal.sigwait(STOP_SIGNALS)
+    log.info("worker stopping (%s)", signal.Signals(received).name)
     scheduler.stop()
     deliverer.stop()
     rt.engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -292,10 +293,56 @@ def test_worker_posts_a_due_digest_and_stops_on_sigterm(tmp_path, db_url):
             slack.wait_for(lambda: slack.messages("CCHURN"), timeout=30)
         finally:
             worker.send_signal(signal.SIGTERM)
-            _out, err = worker.communicate(timeout=30)
+            err = _stopped(worker)
     assert worker.returncode == 0, err
-    assert "worker stopping" in err
+    assert "worker stopping (SIGTERM)" in err
     assert "Baton digest" in slack.last_message("CCHURN")["text"]
+
+
+def _stopped(worker: subprocess.Popen[str]) -> str:
+    """Its stderr once it exits; killed (never left running) if it hangs past 30 s."""
+    try:
+        return worker.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        err = worker.communicate(timeout=10)[1]
+        pytest.fail(f"`baton worker` did not exit within 30 s of SIGTERM:\n{err[-3000:]}")
+
+
+def test_a_sigterm_during_start_up_stops_the_worker_cleanly_once_started(tmp_path):
+    """The worker is held in its migration (the test holds SQLite's write lock) when SIGTERM
+    arrives: it is not killed half-started, it starts, then stops in order and exits 0."""
+    url = f"sqlite:///{tmp_path}/starting.db"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATON_"))}
+    holder = sqlite3.connect(tmp_path / "starting.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the worker's migration waits for this write lock
+    with FakeSlack(token=TOKEN, team_id="THOME") as slack:
+        env = clean | {
+            "BATON_DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_API_URL": slack.base_url,
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "worker"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert worker.stderr is not None
+            started = [worker.stderr.readline()]
+            while "worker starting" not in started[-1]:
+                assert started[-1], f"the worker exited: {''.join(started)}"
+                started.append(worker.stderr.readline())
+            worker.send_signal(signal.SIGTERM)  # while the migration waits for the lock
+        finally:
+            holder.rollback()
+            holder.close()
+            err = "".join(started) + _stopped(worker)
+    assert worker.returncode == 0, err
+    assert "worker running" in err and "worker stopping (SIGTERM)" in err
 
 
 def test_outbox_list_and_retry_name_where_a_sink_row_goes(tmp_path, db_url):

@@ -16,12 +16,14 @@ from models import OutboxMessage
 from models.policy import DEFAULT_POLICY
 from models.services.alerts import ESCALATION_MINUTES
 from tests.conftest import Clock, Database
+from tests.fakeslack import FakeSlack
 from tests.models.conftest import rows, seed_project
 from tests.models.monitoring_steps import ARCH, open_alert
 
 
 def scheduler_from_env(db: Database) -> Scheduler:
-    """The scheduler as `baton serve` builds it: Settings read from the environment."""
+    """The scheduler as `baton serve` builds it: Settings read from the environment (with
+    the `slack_env` fixture's loopback Slack in it)."""
     settings = Settings(_env_file=None, baton_database_url=db.url)
     rt = Runtime(
         settings=settings,
@@ -38,7 +40,7 @@ def escalations(db: Database) -> list[dict[str, object]]:
 
 
 def test_the_escalation_delay_set_in_the_environment_reaches_the_tick(
-    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch, slack_env: FakeSlack
 ) -> None:
     monkeypatch.setenv("BATON_ALERT_ESCALATION_MINUTES", "7")
     seed_project(db)
@@ -54,7 +56,7 @@ def test_the_escalation_delay_set_in_the_environment_reaches_the_tick(
 
 
 def test_without_the_setting_every_layer_waits_the_one_default(
-    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch, slack_env: FakeSlack
 ) -> None:
     monkeypatch.delenv("BATON_ALERT_ESCALATION_MINUTES", raising=False)
     assert ESCALATION_MINUTES == 30

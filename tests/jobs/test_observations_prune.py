@@ -14,6 +14,7 @@ from models import AuditEvent, JobRun, Observation
 from models.policy import DEFAULT_POLICY
 from models.services import audit_verify
 from tests.conftest import Clock, Database
+from tests.fakeslack import FakeSlack
 from tests.jobs.test_escalation import scheduler_from_env
 from tests.jobs.test_scheduler import in_threads
 from tests.models.conftest import T, rows, seed_project
@@ -102,7 +103,7 @@ def test_unset_retention_keeps_every_observation_and_claims_nothing(
 
 
 def test_the_setting_in_the_environment_reaches_the_job(
-    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch, slack_env: FakeSlack
 ) -> None:
     monkeypatch.setenv("BATON_OBSERVATION_RETENTION_DAYS", "30")
     scheduler = scheduler_from_env(db)

@@ -36,6 +36,10 @@ ROOT = Path(__file__).resolve().parents[2]
 MLFLOW_ENV = Path(os.environ.get("BATON_TEST_MLFLOW_ENV", ROOT / ".venv-mlflow"))
 CLIENT = Path(__file__).with_name("mlflow_registry.py")
 READY_POLLS = 600  # x 0.1 s: a first start migrates MLflow's database
+# One server (~25 s to start) for the whole module: `make test` runs `--dist loadgroup`, which
+# sends every test of a group to one xdist worker (without it the mark is ignored, and each
+# worker that gets a test of the module starts a server of its own).
+pytestmark = pytest.mark.xdist_group("mlflow-server")
 
 
 @pytest.fixture(scope="module")

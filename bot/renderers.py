@@ -349,4 +349,4 @@ def home_for(
     gaps = roster_health.gaps_by_key(s, team_id, [p.key for p in mine], policy)
     now = utcnow()
     away = absences.current_absence(s, team_id, user_id, now)
-    return home_view(pending, mine, now, resubmit, open_mine, gaps, away)
+    return home_view(pending, mine, now, resubmit, open_mine, gaps, away, viewer=user_id)

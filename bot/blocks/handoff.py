@@ -116,9 +116,12 @@ def _pending_signer(line: SignOffLine) -> str:
     if not line.standing_in:
         return user(line.lead)
     signer = user(line.signer) if line.signer else "a Baton admin"
-    return (
-        f"{signer} for {user(line.lead)} ({STAND_IN_WHY.get(line.standing_in, line.standing_in)})"
-    )
+    return f"{signer} {on_behalf_of(line)}"
+
+
+def on_behalf_of(line: SignOffLine) -> str:
+    """Whose sign-off a stand-in gives, and why: "for @Lena (away)"."""
+    return f"for {user(line.lead)} ({STAND_IN_WHY.get(line.standing_in or '', line.standing_in)})"
 
 
 def stand_in_note(transition: Transition, signer: Signer) -> str:

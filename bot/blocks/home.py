@@ -9,13 +9,19 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.away import away_blocks, away_button
-from bot.blocks.handoff import STATUS_LINE, decision_buttons, packet_value, resubmit_button
+from bot.blocks.handoff import (
+    STATUS_LINE,
+    decision_buttons,
+    on_behalf_of,
+    packet_value,
+    resubmit_button,
+)
 from bot.blocks.kit import Block, actions, button, context, divider, header, home, modal, section
 from bot.blocks.replies import STAGE_ICON
 from bot.blocks.roster import gap_summary
 from bot.blocks.text import cut, escape, slash_command, user
 from models.schemas.people import AbsenceView
-from models.schemas.projects import HandoffView, MyProject, RosterGap
+from models.schemas.projects import HandoffView, MyProject, RosterGap, SignOffLine
 
 CARDS_SHOWN = 8  # four blocks each; a home view holds 100
 PROJECTS_SHOWN = 20  # two blocks each
@@ -33,6 +39,7 @@ def home_view(
     open_by_key: dict[str, HandoffView] | None = None,
     gaps: Mapping[str, RosterGap] | None = None,
     away: AbsenceView | None = None,
+    viewer: str | None = None,
 ) -> dict[str, Any]:
     """`resubmit`: hand-offs sent back to this user; `open_by_key`: each project's open one;
     `gaps`: the leads each project's next hand-off still needs; `away`: the viewer's absence."""
@@ -48,7 +55,7 @@ def home_view(
     if not pending and not resubmit:
         blocks.append(context("Nothing waits on you. :tada:"))
     for view in pending[:CARDS_SHOWN]:
-        blocks += [*waiting_blocks(view, now), divider()]
+        blocks += [*waiting_blocks(view, now, viewer), divider()]
     if len(pending) > CARDS_SHOWN:
         more = len(pending) - CARDS_SHOWN
         blocks.append(context(f"…and {more} more: `{slash_command()} signoffs` lists them all."))
@@ -85,15 +92,25 @@ def countdown(due: datetime, now: datetime) -> str:
     return f"due in {span}" if seconds >= 0 else f"overdue {span}"
 
 
-def waiting_blocks(view: HandoffView, now: datetime) -> list[Block]:
+def waiting_blocks(view: HandoffView, now: datetime, viewer: str | None = None) -> list[Block]:
     due = countdown(view.due_at, now)
     icon = ":hourglass_flowing_sand:" if view.due_at >= now else ":rotating_light:"
     line = (
         f"{icon} *{escape(view.project_name)}* (`{view.project_key}`) · {view.transition} · "
         f"*{due}*\nrequested by {user(view.requested_by)}, round {view.round}"
     )
+    signs = [_signs_as(sl) for sl in view.waiting_on if viewer and sl.signer == viewer]
+    if signs:  # a stand-in reads whose sign-off this is, and why
+        line += "\nyou sign as " + ", ".join(signs)
     packet = [f"*{escape(p.label)}*: {packet_value(p, 120)}" for p in view.packet[:2]]
     return [section(line), context(*packet) if packet else context(" "), decision_buttons(view.id)]
+
+
+def _signs_as(line: SignOffLine) -> str:
+    role = f"*{escape(line.label)}*"
+    if not line.standing_in or not line.lead:
+        return role
+    return f"{role} {on_behalf_of(line)}"
 
 
 def resubmit_blocks(view: HandoffView) -> list[Block]:

@@ -144,7 +144,7 @@ def _separation_refusal(handoff: Handoff, barred: list[Signer]) -> str:
     if barred[0].standing_in == AWAY:
         return (
             f"You are marked away, so your {labels} sign-off went to your stand-in. "
-            "Run `back` first to decide it yourself."
+            "To decide it yourself, come back first: Back on App Home, or the back command."
         )
     who = "The project's ML architect lead" if barred[0].user else "A Baton admin"
     return (

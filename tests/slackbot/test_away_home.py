@@ -105,7 +105,11 @@ def test_going_away_from_home_reroutes_dms_the_delegate_and_back_ends_it(
     # Sam got the card by DM, with its buttons, and sees it on App Home; every copy says so.
     (dm,) = [m for m in slack.messages(SAM) if "Hand-off ·" in text_of(m)]
     assert buttons(dm) == ["Approve", "Request changes", "Reject"]
-    assert "Waiting on your sign-off (1)" in text_of(slack.home(SAM))
+    sams_home = text_of(slack.home(SAM))
+    assert "Waiting on your sign-off (1)" in sams_home
+    assert f"you sign as *Domain expert / business translator* for <@{seeded.domain}> (away)" in (
+        sams_home
+    )
     line = f"pending, <@{SAM}> for <@{seeded.domain}> (away)"
     channel_cards = [m for m in slack.messages(seeded.channel) if "Hand-off ·" in text_of(m)]
     assert channel_cards and all(line in text_of(m) for m in channel_cards)
@@ -133,6 +137,7 @@ def test_going_away_from_home_reroutes_dms_the_delegate_and_back_ends_it(
     home = slack.home(seeded.domain)
     assert "You are away" not in text_of(home) and "Away…" in buttons(home)
     assert "Waiting on your sign-off (1)" in text_of(home)  # handed back
+    assert "you sign as *Domain expert / business translator*\n" in text_of(home)
     assert "Waiting on your sign-off (0)" in text_of(slack.home(SAM))
     with db.session() as s:
         actions = s.scalars(

@@ -108,8 +108,7 @@ class Delivery:
         wanted = set(ids)
         if not wanted:
             return []
-        found = handoff_queries.open_handoffs(self.s, self.row.team_id, self.policy)
-        return [view for view in found if view.id in wanted]
+        return handoff_queries.open_handoffs(self.s, self.row.team_id, self.policy, ids=wanted)
 
     def project_key(self, project_id: int) -> str:
         project = self.s.get(Project, project_id)

@@ -101,10 +101,12 @@ def open_handoffs(
     *,
     involving: str | None = None,
     also_keys: Collection[str] = (),
+    ids: Collection[int] | None = None,
 ) -> list[HandoffView]:
     """Open hand-offs, oldest first, in a fixed number of queries whatever their count.
     `involving`: only those this user could sign (they or someone they stand in for leads a
-    role), requested, or that belong to `also_keys`; the rest are never loaded."""
+    role), requested, or that belong to `also_keys`; `ids`: only these. The rest are never
+    loaded."""
     away = away_of(s, team_id, utcnow())  # once for the list, not per hand-off
     query = (
         select(Handoff, Project)
@@ -116,6 +118,8 @@ def open_handoffs(
         query = query.where(Project.id == get_project(s, team_id, key).id)
     if involving is not None:
         query = query.where(_involving(team_id, involving, away, also_keys))
+    if ids is not None:
+        query = query.where(Handoff.id.in_(list(ids)))
     rows = s.execute(query).all()
     leads = leads_by_project(s, team_id, {p.id for _, p in rows})
     return [handoff_view(s, h, policy, leads, p, away) for h, p in rows]

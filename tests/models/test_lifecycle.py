@@ -277,6 +277,10 @@ def test_a_persons_open_handoffs_are_those_they_sign_requested_or_list(db, seede
     assert involving(DOM) == involving(ARCH) == involving(DS) == [view.id]
     assert involving(outsider) == involving(delegate) == []
     assert involving(outsider, KEY) == [view.id]
+    with db.session() as s:  # or only the ones asked for
+        for ids, found in (([view.id], [view.id]), ([view.id + 1], [])):
+            got = handoff_queries.open_handoffs(s, T, seeded.policy, ids=ids)
+            assert [v.id for v in got] == found
 
     with db.session() as s:  # the domain expert goes away; their delegate now signs
         absences.go_away(

@@ -345,7 +345,7 @@ def home_for(
     pending = handoff_queries.pending_signoffs(s, team_id, user_id, policy, among=open_now)
     open_mine = {v.project_key: v for v in open_now if v.project_key in keys}
     resubmit = handoff_queries.awaiting_resubmit(open_now, user_id)
-    gaps = roster_health.gaps_by_key(s, team_id, [p.key for p in mine], policy)
+    gaps = roster_health.gaps_by_key(s, team_id, sorted(keys), policy)  # of the listed ones
     now = utcnow()
     away = absences.current_absence(s, team_id, user_id, now)
     return home_view(pending, mine, now, resubmit, open_mine, gaps, away, viewer=user_id)

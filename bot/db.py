@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,7 +45,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         if ":memory:" not in url and url not in ("sqlite://", "sqlite+pysqlite://"):
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
         cursor.close()
 
     # SQLite has one writer at a time. Threads of this process queue for it here, in order,
@@ -71,6 +72,22 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     event.listen(engine, "checkin", _release_writer)
     event.listen(engine, "invalidate", _release_writer)
     return engine
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch a file database to WAL. The switch needs the file to itself and SQLite answers
+    "database is locked" at once, without its busy handler, while another process holds a
+    write lock (a second `baton` process starting beside one that migrates): wait for it as
+    long as busy_timeout would."""
+    deadline = time.monotonic() + WRITER_WAIT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def read_only(engine: Engine) -> Engine:

@@ -126,12 +126,14 @@ def project_blocks(
 ) -> list[Block]:
     """A project with its buttons; one with a hand-off open shows it instead of asking for one."""
     roles = ", ".join(r.label + (" (lead)" if r in p.lead_of else "") for r in p.roles)
-    line = f"{STAGE_ICON[p.stage]} *{escape(p.name)}* (`{p.key}`): {p.stage.value}\n{escape(roles)}"
+    held = escape(roles) if roles else "_You created it and hold no role on it._"
+    line = f"{STAGE_ICON[p.stage]} *{escape(p.name)}* (`{p.key}`): {p.stage.value}\n{held}"
     if gap is not None:
         line += f"\n{gap_summary(gap)}"  # the next hand-off needs a lead nobody holds
     buttons = [button("Status", STATUS, p.key)]
     if open_handoff is None:
-        buttons.append(button("Request hand-off", REQUEST_HANDOFF, p.key))
+        if p.may_request:  # no button that could only be refused
+            buttons.append(button("Request hand-off", REQUEST_HANDOFF, p.key))
     else:
         status = STATUS_LINE[open_handoff.status]
         line += f"\nHand-off open ({open_handoff.transition}, round {open_handoff.round}): {status}"

@@ -125,6 +125,7 @@ class MyProject(View):
     roles: list[Role]
     lead_of: list[Role]
     manages: bool = False  # may edit its roles: its creator or its ML architect lead
+    may_request: bool = True  # may request its hand-offs: a member or an admin
 
 
 class AuditEntry(View):

@@ -160,6 +160,7 @@ def my_projects(
             manages=is_admin
             or p.created_by == user_id
             or any(a.is_lead and a.role == Role.ML_ARCHITECT for a in assignments),
+            may_request=is_admin or bool(assignments),  # members and admins request hand-offs
         )
         for p, assignments in grouped.values()
     ]

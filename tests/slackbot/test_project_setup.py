@@ -313,3 +313,7 @@ def test_a_creator_who_took_no_role_finds_the_project_in_my_projects(bot, slack,
         if e.get("action_id") == "home.edit_roles"
     ]
     assert [e["value"] for e in edit] == ["pricing-engine"]  # the creator manages it
+    # ...says they hold no role, and offers no Request hand-off that would only be refused.
+    assert "You created it and hold no role on it." in said
+    project = next(b for b in home["blocks"] if b.get("block_id") == "home.project.pricing-engine")
+    assert [e["text"]["text"] for e in project["elements"]] == ["Status", "Edit roles"]

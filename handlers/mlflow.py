@@ -158,7 +158,7 @@ def _dispatch(rt: Runtime, envelope: Envelope, delivery: Delivery) -> Reply:
         return _retry_later(f"{exc}: deliver this alias again once it is")
     except OperationalError as exc:  # MLflow retries a 503; nothing was recorded
         log.error("MLflow webhook: database unavailable: %s", exc.orig)
-        return jsonify(error="database unavailable, try again"), 503
+        return _retry_later("database unavailable, try again")
     return _ack(event, "handled" if outcomes else "ignored", outcomes, note)
 
 

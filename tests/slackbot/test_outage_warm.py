@@ -20,15 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from bot.db import make_engine
 from tests.conftest import Database
 from tests.slackbot.api_client import Api, make_token
-from tests.slackbot.conftest import served_bot
+from tests.slackbot.conftest import MLFLOW_SECRET, served_bot
 from tests.slackbot.flow import PACKETS, last_modal, request_handoff, text_of, wait_for_modal
 from tests.slackbot.harness import BotClient
+from tests.slackbot.test_mlflow import created, send
 
 TRY_AGAIN = "cannot reach its database right now"
 
@@ -257,3 +259,15 @@ def test_the_api_in_a_warm_process_answers_503(warm, outage, db, seeded):
 def handoff_of(db: Database) -> int:
     with db.engine.connect() as conn:
         return int(conn.scalar(text("SELECT max(id) FROM handoffs")) or 0)
+
+
+def test_an_mlflow_webhook_in_a_warm_process_is_asked_to_come_again(db, slack, outage, seeded):
+    """MLflow retries a 503 and honours its Retry-After: the delivery is not lost."""
+    secret = SecretStr(MLFLOW_SECRET)
+    with served_bot(db, slack, outage.engine, mlflow_webhook_secret=secret) as bot:
+        assert send(bot, created()).status_code == 200  # warm: a receipt was written
+        delivery = created("4")
+        response = during_outage(outage, db, lambda: send(bot, delivery))
+        assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+        assert response.json() == {"error": "database unavailable, try again"}
+        assert send(bot, delivery).status_code == 200  # MLflow's retry, once it is back

@@ -16,10 +16,10 @@ from handlers.envelope import read_object
 from handlers.forms import submitted_values
 from handlers.listener import Incoming, Kind, listener, row_id
 from models.base import utcnow
+from models.rules import SLACK_CHANNEL
 from models.services import snoozes
 
 FORM_FAILED = "Slack did not open the snooze form in time. Nothing was changed; please click again."
-SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 SLACK_TS = re.compile(r"^\d{1,20}\.\d{1,10}$")
 
 
@@ -70,4 +70,4 @@ def _shown_in(channel: Any, ts: Any) -> tuple[str, str] | None:
     """The reminder message's (channel, ts), if the click came from one that can be edited."""
     if not (isinstance(channel, str) and isinstance(ts, str)):
         return None
-    return (channel, ts) if SLACK_ID.match(channel) and SLACK_TS.match(ts) else None
+    return (channel, ts) if SLACK_CHANNEL.match(channel) and SLACK_TS.match(ts) else None

@@ -5,10 +5,11 @@ absence starts and handed back when it ends. Who signs is worked out in models/s
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, and_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.enums import HandoffStatus, Role
@@ -21,7 +22,7 @@ from models.project import Project
 from models.schemas.base import Actor
 from models.schemas.people import AbsenceView
 from models.services import audit, outbox, people
-from models.services.common import leads_of
+from models.services.common import leads_by_project
 from models.services.policy_history import rules_in_force
 from models.signers import Away, signers
 from models.working_hours import zone_named
@@ -246,10 +247,16 @@ def _chart(
     """Who signs the pending roles of every pending hand-off of the workspace, right now
     (`away`: who is away, when the caller knows better than the absences as they stand)."""
     away = away_of(s, team_id, now) if away is None else away
+    pending_now = _pending_handoffs(s, team_id)
+    leads: dict[int, dict[Role, str]] = defaultdict(dict)  # one query for every project's leads
+    for (project_id, role), user in leads_by_project(
+        s, team_id, {p.id for _, p in pending_now}
+    ).items():
+        leads[project_id][role] = user
     chart: Chart = {}
-    for h, p in _pending_handoffs(s, team_id):
+    for h, p in pending_now:
         rules = rules_in_force(h, policy)
-        lines = signers(h.required, leads_of(s, p), h.requested_by, rules, away)
+        lines = signers(h.required, leads[p.id], h.requested_by, rules, away)
         pending = set(h.pending_roles())
         chart[h.id] = (p.id, p.channel_id, {sg.role: sg.user for sg in lines if sg.role in pending})
     return chart
@@ -280,5 +287,6 @@ def _pending_handoffs(s: Session, team_id: str) -> list[tuple[Handoff, Project]]
         select(Handoff, Project)
         .join(Project, Project.id == Handoff.project_id)
         .where(Handoff.team_id == team_id, Handoff.status == HandoffStatus.PENDING)
+        .options(selectinload(Handoff.signoffs))  # pending_roles reads them: not one by one
     )
     return [(h, p) for h, p in rows]

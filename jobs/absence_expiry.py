@@ -20,8 +20,6 @@ def run(ctx: JobContext, now: datetime) -> int:
     if ctx.people is not None:
         with ctx.session() as s:
             unknown = absences.without_zone(s, now)
-        for team, users in unknown.items():
-            for user in users:
-                ctx.people(team, user)  # caches the zone beside the name
+        ctx.cache_zones(unknown)
     with ctx.session() as s:
         return absences.end_expired(s, ctx.policy, now)

@@ -37,6 +37,15 @@ class JobContext:
         default_factory=lambda: WorkingHours.parse(DEFAULT_WORKING_HOURS)
     )
 
+    def cache_zones(self, unknown: dict[str, list[str]]) -> None:
+        """Ask Slack (users.info, outside any transaction) for the zones of these people, by
+        workspace: the lookup caches each beside the name, so "09:00" or "midnight" is theirs."""
+        if self.people is None:
+            return
+        for team, users in unknown.items():
+            for user in users:
+                self.people(team, user)
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self.sessions() as s, s.begin():

@@ -19,9 +19,7 @@ def run(ctx: JobContext, now: datetime) -> int:
         with ctx.session() as s:
             wanted = reminders.recipients(s, now)
             unknown = {t: snoozes.people_without_zone(s, t, users) for t, users in wanted.items()}
-        for team, users in unknown.items():
-            for user in users:
-                ctx.people(team, user)  # caches the zone beside the name
+        ctx.cache_zones(unknown)
     with ctx.session() as s:
         return reminders.send_due(
             s, ctx.policy, now, hours=ctx.working_hours, default_zone=ctx.timezone

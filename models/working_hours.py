@@ -37,14 +37,14 @@ class WorkingHours:
         return cls(_days(days, text), start, end)
 
     def is_open(self, at: datetime, zone: str | None) -> bool:
-        local = at.astimezone(_zone(zone))
+        local = at.astimezone(zone_named(zone))
         return local.weekday() in self.days and self.start <= local.time() < self.end
 
     def next_opening(self, at: datetime, zone: str | None) -> datetime:
         """`at` itself inside the window, else the next start of a working day (UTC)."""
         if self.is_open(at, zone):
             return at
-        local = at.astimezone(_zone(zone))
+        local = at.astimezone(zone_named(zone))
         for ahead in range(8):
             day = (local + timedelta(days=ahead)).date()
             start = datetime.combine(day, self.start, local.tzinfo)
@@ -66,10 +66,6 @@ def _days(spec: str, text: str) -> frozenset[int]:
 
 def zone_named(name: str | None) -> ZoneInfo:
     """The zone Slack named, or UTC for none (or one this system lacks)."""
-    return _zone(name)
-
-
-def _zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -77,6 +73,6 @@ def _zone(name: str | None) -> ZoneInfo:
 
 
 def tomorrow_at_nine(at: datetime, zone: str | None) -> datetime:
-    local = at.astimezone(_zone(zone))
+    local = at.astimezone(zone_named(zone))
     nine = datetime.combine(local.date() + timedelta(days=1), time(9), local.tzinfo)
     return nine.astimezone(UTC)

@@ -4,7 +4,6 @@ the reminder it came from is edited to say until when and why."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,11 +15,10 @@ from handlers.envelope import read_object
 from handlers.forms import submitted_values
 from handlers.listener import Incoming, Kind, listener, row_id
 from models.base import utcnow
-from models.rules import SLACK_CHANNEL
+from models.rules import SLACK_CHANNEL, SLACK_TS
 from models.services import snoozes
 
 FORM_FAILED = "Slack did not open the snooze form in time. Nothing was changed; please click again."
-SLACK_TS = re.compile(r"^\d{1,20}\.\d{1,10}$")
 
 
 def register(app: App, rt: Runtime) -> None:

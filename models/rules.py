@@ -28,6 +28,7 @@ SLACK_CHANNEL_ID = r"[CGD][A-Z0-9]{2,31}"  # a channel, private channel or DM id
 SLACK_USER_PATTERN = rf"^{SLACK_USER_ID}$"
 SLACK_USER = re.compile(SLACK_USER_PATTERN)
 SLACK_CHANNEL = re.compile(rf"^{SLACK_CHANNEL_ID}$")
+SLACK_TS = re.compile(r"^\d{1,20}\.\d{1,10}$")  # a message's timestamp, its id in a channel
 SLACK_ID = re.compile(rf"^(?:{SLACK_USER_ID}|{SLACK_CHANNEL_ID})$")  # a user or a channel
 # A decimal number as people type it: 3, -1.5, .5, 2e-3 (finite checks are the caller's).
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

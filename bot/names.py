@@ -73,3 +73,22 @@ def profile_lookup(
         return profile
 
     return lookup
+
+
+LOOKUP_SECONDS = 1  # inside the submission's 3 s: Slack slow to say means "no objection"
+
+
+def unfit_delegate(client: WebClient, user_id: str) -> str | None:
+    """Why Slack says this person cannot sign (an app, or gone), or None; Slack unsure: None.
+    Asked with a short timeout and no retries: the modal must be answered within 3 s."""
+    quick = WebClient(token=client.token, base_url=client.base_url, timeout=LOOKUP_SECONDS)
+    try:
+        person = quick.users_info(user=user_id)["user"]
+    except (SlackApiError, OSError) as exc:
+        log.info("delegate check: users.info %s failed: %s", user_id, type(exc).__name__)
+        return None
+    if person.get("is_bot"):
+        return "An app cannot sign off: name a person as your delegate, or nobody."
+    if person.get("deleted"):
+        return "That person has left the workspace: name someone else, or nobody."
+    return None

@@ -3,25 +3,21 @@ and Away / Back (the modal calls the same service as the away command)."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks import away as away_blocks
 from bot.blocks import handoff as handoff_blocks
 from bot.blocks import home as home_blocks
 from bot.blocks import replies
+from bot.names import unfit_delegate
 from bot.runtime import Runtime
 from handlers.forms import submitted_values
 from handlers.listener import Incoming, Kind, listener
 from models.base import utcnow
 from models.services import absences, digest, handoffs, roster
-
-log = logging.getLogger(__name__)
 
 FORM_FAILED = "Slack did not open the form in time. Nothing was changed; please click again."
 NO_PROJECT = "You hold no role on any project yet: *New project* sets one up."
@@ -97,7 +93,7 @@ def _register_away(app: App, rt: Runtime) -> None:
             req.tell("Pick the date you will be back.")
             return
         req.detail.update(until=until.isoformat(), user=delegate or "")
-        unfit = _unfit_delegate(req.client, delegate) if delegate else None
+        unfit = unfit_delegate(req.client, delegate) if delegate else None
         if delegate and (unfit or until >= utcnow().date()):
             req.error_block = away_blocks.DELEGATE  # the service judges the date first
         if unfit:
@@ -114,25 +110,6 @@ def _register_away(app: App, rt: Runtime) -> None:
         with rt.session() as s:
             absences.come_back(s, req.actor, utcnow(), rt.policy)
         req.ack()
-
-
-LOOKUP_SECONDS = 1  # inside the submission's 3 s: Slack slow to say means "no objection"
-
-
-def _unfit_delegate(client: WebClient, user_id: str) -> str | None:
-    """Why Slack says this person cannot sign (an app, or gone), or None; Slack unsure: None.
-    Asked with a short timeout and no retries: the modal must be answered within 3 s."""
-    quick = WebClient(token=client.token, base_url=client.base_url, timeout=LOOKUP_SECONDS)
-    try:
-        person = quick.users_info(user=user_id)["user"]
-    except (SlackApiError, OSError) as exc:
-        log.info("away: users.info %s failed: %s", user_id, type(exc).__name__)
-        return None
-    if person.get("is_bot"):
-        return "An app cannot sign off: name a person as your delegate, or nobody."
-    if person.get("deleted"):
-        return "That person has left the workspace: name someone else, or nobody."
-    return None
 
 
 def _form(rt: Runtime, req: Incoming, key: str) -> dict[str, Any]:

@@ -37,7 +37,12 @@ ALL = (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, MLFLOW_SECRET, API_TOKEN, LEGACY, H
 def json_logs() -> Iterator[io.StringIO]:
     """Baton's logging as configured from these Settings, writing to a buffer."""
     root = logging.getLogger()
-    saved = root.handlers[:], root.level
+    saved = root.handlers[:], root.level, root.manager.disable
+    # From a known state, whatever an earlier test in this process left: a global
+    # logging.disable or a level on a parent of the test's logger would hide its INFO lines.
+    logging.disable(logging.NOTSET)
+    for name in ("baton", "baton.test"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
     settings = Settings(
         slack_bot_token=BOT_TOKEN,
         slack_app_token=APP_TOKEN,
@@ -55,6 +60,7 @@ def json_logs() -> Iterator[io.StringIO]:
     logs.configure_logging()  # forget this test's secrets
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
+    logging.disable(saved[2])
 
 
 def _lines(buffer: io.StringIO) -> list[dict]:
@@ -73,6 +79,7 @@ def test_json_lines_redact_every_secret_setting_and_token_pattern(json_logs):
     except RuntimeError:
         log.exception("outbox delivery pass failed")
     lines = _lines(json_logs)
+    assert log.getEffectiveLevel() == logging.INFO, "the fixture configures INFO"
     assert len(lines) == len(ALL) + 4
     assert {line["logger"] for line in lines} == {"baton.test"}
     assert {line["level"] for line in lines} == {"warning", "info", "error"}

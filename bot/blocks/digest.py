@@ -84,48 +84,56 @@ def _nothing_new(view: DigestView) -> str:
 
 def _fallback(view: DigestView) -> str:
     return (
-        f"Baton digest: {_count(len(view.open_handoffs), 'open hand-off')}, "
-        f"{_count(len(view.overdue_signoffs), 'overdue sign-off')}"
+        f"Baton digest: {_count(view.total('open_handoffs'), 'open hand-off')}, "
+        f"{_count(view.total('overdue_signoffs'), 'overdue sign-off')}"
     )
 
 
 def _parts(view: DigestView) -> list[str]:
     since = f" since {slack_date(view.since)}" if view.since is not None else ""
     return [
-        _part("Overdue sign-offs", view.overdue_signoffs, _overdue_line, OVERDUE_BUDGET),
-        _part("Open hand-offs", view.open_handoffs, _open_line, OPEN_BUDGET)
+        _part(view, "Overdue sign-offs", "overdue_signoffs", _overdue_line, OVERDUE_BUDGET),
+        _part(view, "Open hand-offs", "open_handoffs", _open_line, OPEN_BUDGET)
         or "*Open hand-offs (0)*\nNone: nothing waits on a sign-off.",
-        _part("Roster gaps", view.roster_gaps, roster_gap_line, ROSTER_BUDGET),
-        _part(f"Approved{since}", view.approved_since, _approved_line, APPROVED_BUDGET),
+        _part(view, "Roster gaps", "roster_gaps", roster_gap_line, ROSTER_BUDGET),
+        _part(view, f"Approved{since}", "approved_since", _approved_line, APPROVED_BUDGET),
         _part(
+            view,
             "Lead times, request → approval, last 90 days",
-            view.lead_times,
+            "lead_times",
             lead_time_line,
             LEAD_TIME_BUDGET,
         ),
-        _part("Monitors", view.monitors, monitor_line, MONITORS_BUDGET),
+        _part(view, "Monitors", "monitors", monitor_line, MONITORS_BUDGET),
         _projects(view),
     ]
 
 
-def _part(title: str, items: list[Any], line: Any, budget: int) -> str:
+def _part(view: DigestView, title: str, part: str, line: Any, budget: int) -> str:
+    items: list[Any] = getattr(view, part)
     if not items:
         return ""
-    heading = f"*{title} ({len(items)})*"
-    return heading + "\n" + pack([line(i) for i in items], budget - len(heading) - 1, "\n")
+    total = view.total(part)  # the digest keeps only the first lines of a long part
+    heading = f"*{title} ({total})*"
+    lines = [line(i) for i in items]
+    return heading + "\n" + pack(lines, budget - len(heading) - 1, "\n", total)
 
 
-def pack(lines: list[str], budget: int, sep: str) -> str:
-    """As many whole lines as fit in `budget`, then "…and N more" for the rest."""
+def pack(lines: list[str], budget: int, sep: str, total: int | None = None) -> str:
+    """As many whole lines as fit in `budget`, then "…and N more" for the rest (`total`: the
+    lines there are in all, when `lines` are only the first of them)."""
+    total = len(lines) if total is None else total
     kept: list[str] = []
     used = 0
     for i, line in enumerate(lines):
-        room = budget - (MORE_RESERVE if i < len(lines) - 1 else 0)
+        room = budget - (MORE_RESERVE if i < total - 1 else 0)
         if used + len(sep) + len(line) > room:
-            kept.append(f"…and {len(lines) - i} more")
-            break
+            kept.append(f"…and {total - i} more")
+            return sep.join(kept)
         kept.append(line)
         used += len(sep) + len(line)
+    if total > len(lines):
+        kept.append(f"…and {total - len(lines)} more")
     return sep.join(kept)
 
 
@@ -201,14 +209,17 @@ def _projects(view: DigestView) -> str:
         return ""
     heading = f"*Projects by stage ({view.project_count})*"
     share = (PROJECTS_BUDGET - len(heading)) // len(stages) - 1
-    lines = [_stage_line(Stage(stage), items, share) for stage, items in stages.items()]
+    lines = [
+        _stage_line(Stage(stage), items, share, view.total(f"projects_by_stage.{stage}"))
+        for stage, items in stages.items()
+    ]
     return "\n".join([heading, *lines])
 
 
-def _stage_line(stage: Stage, items: list[ProjectLine], budget: int) -> str:
-    start = f"{STAGE_ICON.get(stage, '')} *{stage.value.capitalize()}* ({len(items)}): "
+def _stage_line(stage: Stage, items: list[ProjectLine], budget: int, total: int) -> str:
+    start = f"{STAGE_ICON.get(stage, '')} *{stage.value.capitalize()}* ({total}): "
     names = [f"`{escape(p.key)}` {escape(p.name)}" for p in items]
-    return start + pack(names, budget - len(start), ", ")
+    return start + pack(names, budget - len(start), ", ", total)
 
 
 def _count(n: int, noun: str) -> str:

@@ -95,14 +95,28 @@ class DigestView(View):
     # Projects whose next hand-off requires a role nobody leads (`departed` stays empty: the
     # digest asks Slack about nobody). Empty in rows queued before this field existed.
     roster_gaps: list[RosterGap] = []
+    # Lines in all, by part ("open_handoffs", "projects_by_stage.develop", ...), where a part
+    # has more than its list keeps (LINES_KEPT in models/services/digest.py). Empty in rows
+    # queued before this field existed: their lists were whole.
+    totals: dict[str, int] = {}
     # False: asked for now (`/mlops digest now`, `baton digest`), so shown in full even when
     # nothing is new. True for rows queued before this field existed: they were shown as
     # scheduled ones.
     scheduled: bool = True
 
+    def total(self, part: str) -> int:
+        """How many lines a part has in all, kept or not: "open_handoffs", "roster_gaps",
+        "projects_by_stage.<stage>"..."""
+        if part in self.totals:
+            return self.totals[part]
+        if part.startswith("projects_by_stage."):
+            return len(self.projects_by_stage.get(part.removeprefix("projects_by_stage."), []))
+        lines: list[object] = getattr(self, part)
+        return len(lines)
+
     @property
     def project_count(self) -> int:
-        return sum(len(lines) for lines in self.projects_by_stage.values())
+        return sum(self.total(f"projects_by_stage.{stage}") for stage in self.projects_by_stage)
 
     @property
     def nothing_new(self) -> bool:

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Executable, Result, Row, String, and_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -47,6 +47,16 @@ from models.services.common import get_project
 from models.services.digest_approvals import LIFECYCLE, approvals, lead_times_in, transition
 from models.services.digest_monitors import monitor_lines
 from models.services.projects import card_of
+
+# Lines kept of each part (open hand-offs, overdue sign-offs, approvals, roster gaps, each
+# stage's projects), with the part's total when there are more: more than any part of the
+# message can show (the most, a stage's projects, is some 140 short names in 1,400 characters),
+# so the message reads the same, and a digest of 10,000 projects is not 10,000 lines of each
+# made, stored in its outbox row (7.5 MB of JSON) and read back to show a few dozen.
+LINES_KEPT = 200
+
+_T = TypeVar("_T")
+_L = TypeVar("_L")
 
 
 @dataclass(frozen=True)
@@ -103,20 +113,33 @@ def _build(
     leads = _leads(s, scope)
     waiting = {row.id: _waiting_on(row, decided, leads) for row in opened}
     lead, approved = approvals(s, scope, now, since)
+    totals: dict[str, int] = {}
     return DigestView(
         team_id=scope.team_id,
         channel_id=scope.channel_id,
         project_key=scope.project_key,
         generated_at=now,
         since=since,
-        projects_by_stage=_projects_by_stage(live),
-        open_handoffs=[_open_line(row, waiting[row.id], now) for row in opened],
-        overdue_signoffs=_overdue(opened, waiting, now),
+        projects_by_stage=_projects_by_stage(live, totals),
+        open_handoffs=_kept(
+            totals, "open_handoffs", opened, lambda row: _open_line(row, waiting[row.id], now)
+        ),
+        overdue_signoffs=_overdue(opened, waiting, now, totals),
         lead_times=lead,
-        approved_since=approved,
+        approved_since=_kept(totals, "approved_since", approved, lambda line: line()),
         monitors=monitor_lines(s, scope, since),
-        roster_gaps=_roster_gaps(live, leads, policy),
+        roster_gaps=_roster_gaps(live, leads, policy, totals),
+        totals=totals,
     )
+
+
+def _kept(
+    totals: dict[str, int], part: str, rows: Sequence[_T], make: Callable[[_T], _L]
+) -> list[_L]:
+    """A part's first LINES_KEPT lines, made only for those; its total noted when cut."""
+    if len(rows) > LINES_KEPT:
+        totals[part] = len(rows)
+    return [make(row) for row in rows[:LINES_KEPT]]
 
 
 def lead_times(
@@ -165,11 +188,22 @@ def _projects(s: Session, scope: _Scope) -> Sequence[Row[Any]]:
     ).all()
 
 
-def _projects_by_stage(live: Sequence[Row[Any]]) -> dict[str, list[ProjectLine]]:
-    by_stage: dict[Stage, list[ProjectLine]] = defaultdict(list)
-    for _, key, name, stage in live:
-        by_stage[_STAGES[stage]].append(ProjectLine.trusted(key=key, name=name))
-    return {stage.value: by_stage[stage] for stage in LIFECYCLE if by_stage[stage]}
+def _projects_by_stage(
+    live: Sequence[Row[Any]], totals: dict[str, int]
+) -> dict[str, list[ProjectLine]]:
+    by_stage: dict[Stage, list[Row[Any]]] = defaultdict(list)
+    for row in live:
+        by_stage[_STAGES[row[3]]].append(row)
+    return {
+        stage.value: _kept(
+            totals,
+            f"projects_by_stage.{stage.value}",
+            by_stage[stage],
+            lambda row: ProjectLine.trusted(key=row[1], name=row[2]),
+        )
+        for stage in LIFECYCLE
+        if by_stage[stage]
+    }
 
 
 def _open_rows(s: Session, scope: _Scope) -> Sequence[Row[Any]]:
@@ -265,28 +299,40 @@ def _open_line(row: Row[Any], waiting: list[WaitingOn], now: datetime) -> OpenHa
 
 
 def _overdue(
-    opened: Sequence[Row[Any]], waiting: dict[int, list[WaitingOn]], now: datetime
+    opened: Sequence[Row[Any]],
+    waiting: dict[int, list[WaitingOn]],
+    now: datetime,
+    totals: dict[str, int],
 ) -> list[OverdueLine]:
     """One line per undecided role of each pending hand-off past due, the latest first."""
     pending = HandoffStatus.PENDING.value
-    late = [row for row in opened if row.status == pending and now > row.due_at]
-    lines = [
-        OverdueLine.trusted(
+    late = [
+        (_hours(now - row.due_at), row, w)
+        for row in opened
+        if row.status == pending and now > row.due_at
+        for w in waiting[row.id]
+    ]
+    late.sort(key=lambda item: -item[0])  # stable: ties keep the order they were opened in
+
+    def line(item: tuple[float, Row[Any], WaitingOn]) -> OverdueLine:
+        hours, row, w = item
+        return OverdueLine.trusted(
             project_key=row.key,
             transition=transition(_STAGES[row.from_stage], _STAGES[row.to_stage]),
             role=w.role,
             label=w.label,
             lead=w.lead,
-            hours_overdue=_hours(now - row.due_at),
+            hours_overdue=hours,
         )
-        for row in late
-        for w in waiting[row.id]
-    ]
-    return sorted(lines, key=lambda line: -line.hours_overdue)
+
+    return _kept(totals, "overdue_signoffs", late, line)
 
 
 def _roster_gaps(
-    live: Sequence[Row[Any]], leads: dict[tuple[int, str], str], policy: Policy
+    live: Sequence[Row[Any]],
+    leads: dict[tuple[int, str], str],
+    policy: Policy,
+    totals: dict[str, int],
 ) -> list[RosterGap]:
     """Each project whose next hand-off (the policy's first transition out of its stage, as
     roster_health.gap_of reads it) requires a role nobody leads, by key."""
@@ -297,16 +343,15 @@ def _roster_gaps(
             continue
         vacant = [r for r in step.signoff if (pid, r.value) not in leads]
         if vacant:
-            gaps.append(
-                RosterGap.trusted(
-                    project_key=key,
-                    project_name=name,
-                    to_stage=step.to_stage,
-                    vacant=vacant,
-                    departed=[],
-                )
-            )
-    return gaps
+            gaps.append((key, name, step.to_stage, vacant))
+    return _kept(
+        totals,
+        "roster_gaps",
+        gaps,
+        lambda gap: RosterGap.trusted(
+            project_key=gap[0], project_name=gap[1], to_stage=gap[2], vacant=gap[3], departed=[]
+        ),
+    )
 
 
 def project_status(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:

@@ -4,9 +4,9 @@ one query whose durations the database computes (and, on PostgreSQL, ranks)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -52,8 +52,9 @@ def lead_times_in(s: Session, scope: _Scope, now: datetime) -> list[LeadTime]:
 
 def approvals(
     s: Session, scope: _Scope, now: datetime, since: datetime | None
-) -> tuple[list[LeadTime], list[ApprovedLine]]:
-    """Lead times over the window and the approvals since the last digest, in one query.
+) -> tuple[list[LeadTime], list[Callable[[], ApprovedLine]]]:
+    """Lead times over the window and the approvals since the last digest, in one query (each
+    approval's line made when called: the digest makes only those it keeps).
 
     PostgreSQL ranks each transition's durations (a window function) and sends back only the
     ranks the median and the 90th percentile interpolate between, with the count: a handful
@@ -115,14 +116,17 @@ def approvals(
             hours_.sort()
             counts[pair_] = len(hours_)
     return _lead_times(ranks, counts), [
-        ApprovedLine.trusted(
-            project_key=key,
-            transition=transition(Stage(a), Stage(b)),
-            approved_at=closed_at,
-            hours=round(hours, 2),
-        )
-        for closed_at, key, a, b, hours in sorted(approved)
+        partial(_approved_line, *approval) for approval in sorted(approved)
     ]
+
+
+def _approved_line(closed_at: datetime, key: str, a: str, b: str, hours: float) -> ApprovedLine:
+    return ApprovedLine.trusted(
+        project_key=key,
+        transition=transition(Stage(a), Stage(b)),
+        approved_at=closed_at,
+        hours=round(hours, 2),
+    )
 
 
 def _ranks_read(ranked_select: Select[Any]) -> Select[Any]:

@@ -21,7 +21,7 @@ from models.schemas.base import Actor
 from models.schemas.digest import DigestView, LeadTime, OverdueLine, ProjectLine
 from models.schemas.projects import HandoffView, RosterGap
 from models.services import decisions, handoffs, monitoring, projects, roster
-from models.services.digest import build_digest, lead_times
+from models.services.digest import LINES_KEPT, build_digest, lead_times
 from models.services.digest_approvals import percentile
 from models.services.digest_post import DigestTarget, post_digest
 from models.services.schedules import set_schedule
@@ -324,9 +324,45 @@ def test_digest_costs_the_same_statements_for_10_and_1000_projects(
     )
 
     assert small == large <= 7, (small, large)
-    assert len(large_view.open_handoffs) == len(large_view.overdue_signoffs) == 1000
+    assert large_view.total("open_handoffs") == large_view.total("overdue_signoffs") == 1000
+    assert len(large_view.open_handoffs) == len(large_view.overdue_signoffs) == LINES_KEPT
     assert large_view.lead_times[0].count == 2000
-    assert len(small_view.open_handoffs) == 10
+    assert len(small_view.open_handoffs) == small_view.total("open_handoffs") == 10
+    assert small_view.totals == {}  # nothing was cut
+
+
+def test_a_digest_keeps_only_lines_its_message_can_show_and_reads_the_same(
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1,000 projects, each with an overdue open hand-off: the digest keeps the first
+    LINES_KEPT lines of each part with their totals, and its message is the very message the
+    whole digest would make, at a fraction of the stored size."""
+    now = clock.now()
+    with db.session() as s:
+        bulk_workspace(s, "T_LARGE", 1000, now)
+        s.execute(insert(Project), [unstaffed("T_LARGE", i) for i in range(300)])
+    with db.session() as s:
+        kept = build_digest(s, "T_LARGE", now, policy=P, since=now - timedelta(days=30))
+    monkeypatch.setattr("models.services.digest.LINES_KEPT", 10**6)
+    with db.session() as s:
+        whole = build_digest(s, "T_LARGE", now, policy=P, since=now - timedelta(days=30))
+
+    assert whole.totals == {} and len(whole.open_handoffs) == 1000
+    assert len(whole.approved_since) > LINES_KEPT and len(whole.roster_gaps) == 300
+    assert kept.totals == {
+        "open_handoffs": 1000,
+        "overdue_signoffs": len(whole.overdue_signoffs),
+        "approved_since": len(whole.approved_since),
+        "roster_gaps": 300,
+        "projects_by_stage.manage": 1300,
+    }
+    for part in ("open_handoffs", "overdue_signoffs", "approved_since", "roster_gaps"):
+        assert getattr(kept, part) == getattr(whole, part)[:LINES_KEPT], part
+    assert kept.project_count == whole.project_count == 1300
+    assert digest_message(kept) == digest_message(whole)
+    stored = json.loads(kept.model_dump_json())  # as the outbox row stores it
+    assert digest_message(stored) == digest_message(whole)
+    assert len(kept.model_dump_json()) * 3 < len(whole.model_dump_json())
 
 
 def test_roster_gaps_cost_no_statement_per_project(db: Database, clock: Clock) -> None:
@@ -342,7 +378,7 @@ def test_roster_gaps_cost_no_statement_per_project(db: Database, clock: Clock) -
 
     assert small == large <= 7, (small, large)
     assert [g.project_key for g in small_view.roster_gaps] == [f"q-{i:05d}" for i in range(10)]
-    assert len(large_view.roster_gaps) == 1000 and large_view.project_count == 2000
+    assert large_view.total("roster_gaps") == 1000 and large_view.project_count == 2000
     assert {tuple(g.vacant) for g in large_view.roster_gaps} == {
         (Role.DOMAIN_EXPERT, Role.ML_ARCHITECT)
     }

@@ -144,17 +144,18 @@ def project_card(s: Session, team_id: str, key: str, policy: Policy) -> ProjectC
 def card_of(s: Session, project: Project, policy: Policy) -> ProjectCard:
     """The card of a project already read: its roster is read once, for roles and leads."""
     assignments = active_assignments(s, project)
+    leads = {a.role: a.user_id for a in assignments if a.is_lead}
     handoff = open_handoff_of(s, project)
     view = None
     if handoff is not None:
-        leads = {(project.id, a.role): a.user_id for a in assignments if a.is_lead}
-        view = handoff_view(s, handoff, policy, leads, project)
+        by_project = {(project.id, role): user for role, user in leads.items()}
+        view = handoff_view(s, handoff, policy, by_project, project)
     return ProjectCard(
         project=summary(project),
         roles=roster.holders_of(assignments),
         open_handoff=view,
         next_stages=policy.targets_from(project.stage),
-        gap=roster_health.gap_of(s, project, policy),
+        gap=roster_health.gap_of(s, project, policy, leads=leads),  # the roster read above
     )
 
 

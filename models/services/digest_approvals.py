@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Select,
     String,
     and_,
@@ -51,15 +52,18 @@ def lead_times_in(s: Session, scope: _Scope, now: datetime) -> list[LeadTime]:
     return approvals(s, scope, now, None)[0]
 
 
-def project_lead_times(s: Session, team_id: str, project_id: int, now: datetime) -> list[LeadTime]:
-    """`lead_times_in` for one live project (the status card), by a select composed once."""
+def project_lead_times(
+    conn: Connection, team_id: str, project_id: int, now: datetime
+) -> list[LeadTime]:
+    """`lead_times_in` for one live project (the status card), by a select composed once,
+    on the connection of the caller's session."""
     params = {
         "team_id": team_id,
         "project_id": project_id,
         "window": now - LEAD_TIME_WINDOW,
         "now": now,
     }
-    rows = s.connection().execute(_project_select(s.get_bind().dialect.name), params)
+    rows = conn.execute(_project_select(conn.dialect.name), params)
     return _read(rows)[0]
 
 

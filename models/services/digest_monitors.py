@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from models.monitor import OPEN_ALERT_STATUSES, Alert, Monitor, Observation
@@ -54,10 +54,11 @@ def monitor_lines(s: Session, scope: _Scope, since: datetime | None) -> list[Mon
     return _lines(rows, breaches)
 
 
-def project_monitor_lines(s: Session, team_id: str, project_id: int) -> list[MonitorLine]:
-    """One live project's monitors, as `monitor_lines` reads them with nothing since."""
+def project_monitor_lines(conn: Connection, team_id: str, project_id: int) -> list[MonitorLine]:
+    """One live project's monitors, as `monitor_lines` reads them with nothing since (on
+    the connection of the caller's session)."""
     params = {"team_id": team_id, "project_id": project_id}
-    return _lines(s.connection().execute(_OF_PROJECT, params).all(), {})
+    return _lines(conn.execute(_OF_PROJECT, params).all(), {})
 
 
 def _lines(rows: Sequence[Row[Any]], breaches: dict[int, int]) -> list[MonitorLine]:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.enums import OPEN_HANDOFF_STATUSES, Role, Stage
@@ -125,7 +125,7 @@ _ABSENT = (
 
 def status_of(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:
     """The card `/mlops status` shows: stage, owners, open hand-off, monitors, lead times."""
-    conn = s.connection()
+    conn = s.connection()  # once: each Session.connection() walks the session's state
     rows = conn.execute(_PROJECT_AND_ROSTER, {"team_id": team_id, "key": key}).all()
     if not rows:
         get_project(s, team_id, key)  # raises NotFound, with the closest key as a hint
@@ -133,7 +133,7 @@ def status_of(s: Session, team_id: str, key: str, policy: Policy, now: datetime)
     project_id, stage = first.id, first.stage
     roster = [row for row in rows if row.role is not None]
     leads = {row.role: row.user_id for row in roster if row.is_lead}
-    handoff = _open_handoff(s, team_id, project_id, first, leads, policy, now)
+    handoff = _open_handoff(conn, team_id, project_id, first, leads, policy, now)
     live = stage != Stage.ARCHIVED  # an archived project's monitors and lead times are over
     card = ProjectCard.trusted(
         project=_summary(first),
@@ -144,8 +144,8 @@ def status_of(s: Session, team_id: str, key: str, policy: Policy, now: datetime)
     )
     return StatusView.trusted(
         card=card,
-        monitors=project_monitor_lines(s, team_id, project_id) if live else [],
-        lead_times=project_lead_times(s, team_id, project_id, now) if live else [],
+        monitors=project_monitor_lines(conn, team_id, project_id) if live else [],
+        lead_times=project_lead_times(conn, team_id, project_id, now) if live else [],
     )
 
 
@@ -177,7 +177,7 @@ def _holders(roster: Sequence[Row[Any]]) -> list[RoleHolders]:
 
 
 def _open_handoff(
-    s: Session,
+    conn: Connection,
     team_id: str,
     project_id: int,
     project: Row[Any],
@@ -186,7 +186,7 @@ def _open_handoff(
     now: datetime,
 ) -> HandoffView | None:
     params = {"team_id": team_id, "project_id": project_id}
-    rows = s.connection().execute(_OPEN_HANDOFF, params).all()
+    rows = conn.execute(_OPEN_HANDOFF, params).all()
     if not rows:
         return None
     h = rows[0]
@@ -202,7 +202,7 @@ def _open_handoff(
         status=h.status,
         round=h.round,
         packet=[],  # not shown on the status card, so not read
-        checklist=_checklist(h, decided, leads, policy, away_now(s, team_id, now)),
+        checklist=_checklist(h, decided, leads, policy, away_now(conn, team_id, now)),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
         due_at=h.due_at,
@@ -239,11 +239,11 @@ def _checklist(
     return lines
 
 
-def away_now(s: Session, team_id: str, now: datetime) -> dict[str, str | None]:
+def away_now(conn: Connection, team_id: str, now: datetime) -> dict[str, str | None]:
     """Who is away now in this workspace, and their delegate (absences.away_of, as rows)."""
     params = {"team_id": team_id, "from_day": (now - timedelta(days=1)).date()}
     return {
         row.user_id: row.delegate
-        for row in s.connection().execute(_ABSENT, params)
+        for row in conn.execute(_ABSENT, params)
         if now < ends_at(row.until, row.tz)
     }

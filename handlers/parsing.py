@@ -455,11 +455,11 @@ class Args:
 
     def _names_a_project(self, word: str) -> bool:
         assert self._here is not None
+        typed = word.lower().replace("_", "-")
+        if self._homes.has(typed):  # the usual case: no need to read (and fuzz) every key,
+            return True  # nor this channel's homes (1,000 keys where every project lives)
         if self._here.chosen is None and not self._homes.homed_in(self._here.channel_id):
             return True  # nothing to imply: the word is the key, right or wrong
-        typed = word.lower().replace("_", "-")
-        if self._homes.has(typed):  # the usual case: no need to read (and fuzz) every key
-            return True
         return bool(difflib.get_close_matches(typed, self._homes.keys, n=1, cutoff=0.8))
 
     def _home_of(self, channel_id: str, word: str) -> str:

@@ -43,10 +43,10 @@ from models.schemas.digest import (
     WaitingOn,
 )
 from models.schemas.projects import RosterGap
+from models.services import status_card
 from models.services.common import get_project
 from models.services.digest_approvals import LIFECYCLE, approvals, lead_times_in, transition
 from models.services.digest_monitors import monitor_lines
-from models.services.projects import card_of
 
 # Lines kept of each part (open hand-offs, overdue sign-offs, approvals, roster gaps, each
 # stage's projects), with the part's total when there are more: more than any part of the
@@ -355,12 +355,6 @@ def _roster_gaps(
 
 
 def project_status(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:
-    """The card `/mlops status` shows: stage, owners, open hand-off, monitors, lead times."""
-    project = get_project(s, team_id, key)
-    card = card_of(s, project, policy)
-    scope = _Scope(team_id, None, project.id)  # the project read once, for card and scope
-    return StatusView(
-        card=card,
-        monitors=monitor_lines(s, scope, None),
-        lead_times=lead_times_in(s, scope, now),
-    )
+    """The card `/mlops status` shows: stage, owners, open hand-off, monitors, lead times
+    (read as rows by models/services/status_card.py, five statements at most)."""
+    return status_card.status_of(s, team_id, key, policy, now)

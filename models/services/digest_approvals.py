@@ -4,16 +4,18 @@ one query whose durations the database computes (and, on PostgreSQL, ranks)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Select,
     String,
     and_,
+    bindparam,
     case,
     false,
     func,
@@ -36,10 +38,10 @@ LEAD_TIME_WINDOW = timedelta(days=90)
 LIFECYCLE = (Stage.MANAGE, Stage.DEVELOP, Stage.DEPLOY, Stage.MONITOR)
 
 
-def _seconds_taken(s: Session) -> ColumnElement[float]:
+def _seconds_taken(dialect: str) -> ColumnElement[float]:
     """Request to approval in seconds, computed by the database: the lead times of 100,000
     hand-offs are then numbers to sort, not 200,000 timestamps to parse."""
-    if s.get_bind().dialect.name == "sqlite":
+    if dialect == "sqlite":
         days = func.julianday(Handoff.closed_at) - func.julianday(Handoff.requested_at)
         return days * 86400.0
     return func.extract("epoch", Handoff.closed_at - Handoff.requested_at)
@@ -48,6 +50,40 @@ def _seconds_taken(s: Session) -> ColumnElement[float]:
 def lead_times_in(s: Session, scope: _Scope, now: datetime) -> list[LeadTime]:
     """Request-to-approval hours per transition over the last 90 days (one query)."""
     return approvals(s, scope, now, None)[0]
+
+
+def project_lead_times(
+    conn: Connection, team_id: str, project_id: int, now: datetime
+) -> list[LeadTime]:
+    """`lead_times_in` for one live project (the status card), by a select composed once,
+    on the connection of the caller's session."""
+    params = {
+        "team_id": team_id,
+        "project_id": project_id,
+        "window": now - LEAD_TIME_WINDOW,
+        "now": now,
+    }
+    rows = conn.execute(_project_select(conn.dialect.name), params)
+    return _read(rows)[0]
+
+
+@cache  # one per dialect: what the card runs, its values bound per call
+def _project_select(dialect: str) -> Select[Any]:
+    window = bindparam("window", type_=Handoff.closed_at.type)
+    stmt = _approvals_select(
+        dialect,
+        window,
+        new=false(),
+        where=(
+            Handoff.team_id == bindparam("team_id"),
+            Handoff.project_id == bindparam("project_id"),
+            Handoff.status == HandoffStatus.APPROVED,
+            Handoff.closed_at >= window,
+            Handoff.closed_at <= bindparam("now", type_=Handoff.closed_at.type),
+        ),
+        join_projects=False,  # the card read its project, and only a live one asks
+    )
+    return stmt
 
 
 def approvals(
@@ -62,17 +98,6 @@ def approvals(
     the same floats does, sends every duration. The approvals since the last digest come back
     whole either way: their key, time and own lead time."""
     window = now - LEAD_TIME_WINDOW
-    new = Handoff.closed_at > since if since is not None else false()
-    seconds = _seconds_taken(s)
-    in_window = case((Handoff.closed_at >= window, True), else_=False)
-    columns = [  # stages as stored: a handful of pairs to convert, not 90,000 rows
-        type_coerce(Handoff.from_stage, String).label("a"),
-        type_coerce(Handoff.to_stage, String).label("b"),
-        seconds.label("seconds"),
-        in_window.label("in_window"),
-        case((new, Project.key)).label("key"),
-        case((new, Handoff.closed_at)).label("closed_at"),
-    ]
     approved_in_scope = (
         *scope.projects(),
         Handoff.team_id == scope.team_id,
@@ -80,7 +105,30 @@ def approvals(
         Handoff.closed_at >= (min(window, since) if since is not None else window),
         Handoff.closed_at <= now,
     )
-    ranks_in_database = s.get_bind().dialect.name != "sqlite"
+    new = Handoff.closed_at > since if since is not None else false()
+    stmt = _approvals_select(s.get_bind().dialect.name, window, new, approved_in_scope)
+    return _read(s.connection().execute(stmt))
+
+
+def _approvals_select(
+    dialect: str,
+    window: Any,
+    new: ColumnElement[bool],
+    where: Sequence[ColumnElement[bool]],
+    *,
+    join_projects: bool = True,
+) -> Select[Any]:
+    seconds = _seconds_taken(dialect)
+    in_window = case((Handoff.closed_at >= window, True), else_=False)
+    columns = [  # stages as stored: a handful of pairs to convert, not 90,000 rows
+        type_coerce(Handoff.from_stage, String).label("a"),
+        type_coerce(Handoff.to_stage, String).label("b"),
+        seconds.label("seconds"),
+        in_window.label("in_window"),
+        case((new, Project.key)).label("key") if join_projects else null().label("key"),
+        case((new, Handoff.closed_at)).label("closed_at"),
+    ]
+    ranks_in_database = dialect != "sqlite"
     if not ranks_in_database:
         ranking = [null(), null()]
     else:
@@ -89,17 +137,20 @@ def approvals(
             func.row_number().over(partition_by=pair, order_by=seconds).label("rank"),
             func.count().over(partition_by=pair).label("n"),
         ]
-    stmt = (
-        select(*columns, *ranking)
-        .join(Project, Project.id == Handoff.project_id)
-        .where(*approved_in_scope)
-    )
-    if ranks_in_database:
-        stmt = _ranks_read(stmt)
+    stmt = select(*columns, *ranking)
+    if join_projects:
+        stmt = stmt.join(Project, Project.id == Handoff.project_id)
+    else:
+        stmt = stmt.select_from(Handoff)
+    stmt = stmt.where(*where)
+    return _ranks_read(stmt) if ranks_in_database else stmt
+
+
+def _read(rows: Iterable[Any]) -> tuple[list[LeadTime], list[Callable[[], ApprovedLine]]]:
     ranks: dict[tuple[str, str], dict[int, float] | list[float]] = {}
     counts: dict[tuple[str, str], int] = {}
     approved: list[tuple[datetime, str, str, str, float]] = []
-    for a, b, taken, windowed, key, closed_at, rank, n in s.connection().execute(stmt):
+    for a, b, taken, windowed, key, closed_at, rank, n in rows:
         # to the microsecond, as timedelta keeps it: julianday's float is off by nanoseconds
         hours = round(float(taken), 6) / 3600
         if windowed:

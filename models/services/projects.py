@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -68,25 +68,31 @@ def project_homes(s: Session, team_id: str) -> ProjectHomes:
     return ProjectHomes(frozenset(key for key, _, _ in rows), homes)
 
 
+# Asked by the parser of every slash command: composed once, parameters per call.
+_HOMED_IN = (
+    select(Project.key)
+    .where(
+        Project.team_id == bindparam("team_id"),
+        Project.channel_id == bindparam("channel_id"),
+        Project.stage != Stage.ARCHIVED,
+    )
+    .order_by(Project.key)
+)
+_KEY_EXISTS = select(Project.id).where(
+    Project.team_id == bindparam("team_id"), Project.key == bindparam("key")
+)
+
+
 def homed_in(s: Session, team_id: str, channel_id: str) -> list[str]:
     """The keys of the active projects whose home is `channel_id`, sorted (one channel's
     share of `project_homes`, for a command that needs no more)."""
-    return list(
-        s.scalars(
-            select(Project.key)
-            .where(
-                Project.team_id == team_id,
-                Project.channel_id == channel_id,
-                Project.stage != Stage.ARCHIVED,
-            )
-            .order_by(Project.key)
-        )
-    )
+    params = {"team_id": team_id, "channel_id": channel_id}
+    return list(s.connection().execute(_HOMED_IN, params).scalars())
 
 
 def key_exists(s: Session, team_id: str, key: str) -> bool:
     """Whether a project (archived or not) has this key."""
-    found = s.scalar(select(Project.id).where(Project.team_id == team_id, Project.key == key))
+    found = s.connection().execute(_KEY_EXISTS, {"team_id": team_id, "key": key}).first()
     return found is not None
 
 
@@ -144,17 +150,18 @@ def project_card(s: Session, team_id: str, key: str, policy: Policy) -> ProjectC
 def card_of(s: Session, project: Project, policy: Policy) -> ProjectCard:
     """The card of a project already read: its roster is read once, for roles and leads."""
     assignments = active_assignments(s, project)
+    leads = {a.role: a.user_id for a in assignments if a.is_lead}
     handoff = open_handoff_of(s, project)
     view = None
     if handoff is not None:
-        leads = {(project.id, a.role): a.user_id for a in assignments if a.is_lead}
-        view = handoff_view(s, handoff, policy, leads, project)
+        by_project = {(project.id, role): user for role, user in leads.items()}
+        view = handoff_view(s, handoff, policy, by_project, project)
     return ProjectCard(
         project=summary(project),
         roles=roster.holders_of(assignments),
         open_handoff=view,
         next_stages=policy.targets_from(project.stage),
-        gap=roster_health.gap_of(s, project, policy),
+        gap=roster_health.gap_of(s, project, policy, leads=leads),  # the roster read above
     )
 
 

@@ -7,7 +7,7 @@ who left the workspace; the weekly check that tells each project's managers abou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import Role, Stage
 from models.notifications import RosterCheck
-from models.policy import Policy
+from models.policy import Policy, Transition
 from models.project import Project
 from models.roster import RoleAssignment
 from models.schemas.base import Actor
@@ -35,7 +35,7 @@ def gap_of(
 ) -> RosterGap | None:
     """None when the project has no next hand-off (archived, or a stage the policy ends).
     `leads`: the project's leads when the caller read them for many projects at once."""
-    transition = policy.transition(project.stage) if project.stage != Stage.ARCHIVED else None
+    transition = _next_transition(project.stage, policy)
     if transition is None:
         return None
     leads = leads if leads is not None else leads_of(s, project)
@@ -44,13 +44,38 @@ def gap_of(
         project_key=project.key,
         project_name=project.name,
         to_stage=transition.to_stage,
-        vacant=[r for r in transition.signoff if r not in leads],
+        vacant=_vacant(transition, leads),
         departed=[
             DepartedLead(role=role, user=user)
             for role, user in leads.items()
             if (project.team_id, user) in gone
         ],
     )
+
+
+def gap_from(
+    stage: Stage, key: str, name: str, leads: Mapping[Role, str], policy: Policy
+) -> RosterGap | None:
+    """The gap of a project already read with its leads (the status card), nobody departed:
+    who left the workspace is known only to the weekly check, which asks Slack."""
+    transition = _next_transition(stage, policy)
+    if transition is None:
+        return None
+    return RosterGap.trusted(
+        project_key=key,
+        project_name=name,
+        to_stage=transition.to_stage,
+        vacant=_vacant(transition, leads),
+        departed=[],
+    )
+
+
+def _next_transition(stage: Stage, policy: Policy) -> Transition | None:
+    return policy.transition(stage) if stage != Stage.ARCHIVED else None
+
+
+def _vacant(transition: Transition, leads: Mapping[Role, str]) -> list[Role]:
+    return [r for r in transition.signoff if r not in leads]
 
 
 def gaps_by_key(

@@ -1,0 +1,249 @@
+"""The status card (`/mlops status`, App Home's Status button) read as rows, in at most five
+statements: the project with its roster, its open hand-off with this round's sign-offs, who
+is away (only when a hand-off is open), its monitors, and its lead times.
+
+Every statement is composed once, at import (composing a select costs more CPU than running
+it), and runs on the session's connection: Core rows, no ORM identity map or instance
+loading on a read that is the most frequent request. The views are built with
+`View.trusted`, the database having typed their values already.
+
+What the card does not show is not read: the open hand-off's packet (its `packet` is empty
+here; the hand-off's own card, `handoff_queries.handoff_view`, shows it). The checklist is
+the one `handoff_queries._checklist` makes from an ORM hand-off, made from rows; the
+tests compare the two (tests/models/test_status_card.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, bindparam, select
+from sqlalchemy.orm import Session
+
+from models.enums import OPEN_HANDOFF_STATUSES, Role, Stage
+from models.handoff import Handoff, SignOff
+from models.people import Absence, SlackUser
+from models.policy import Policy
+from models.policy_versions import rules_of
+from models.project import Project
+from models.roster import RoleAssignment
+from models.schemas.digest import StatusView
+from models.schemas.projects import (
+    HandoffView,
+    ProjectCard,
+    ProjectSummary,
+    RoleHolders,
+    SignOffLine,
+)
+from models.services.absences import ends_at
+from models.services.common import get_project
+from models.services.digest_approvals import project_lead_times
+from models.services.digest_monitors import project_monitor_lines
+from models.services.roster_health import gap_from
+from models.signers import Away, signer_for
+
+# The project and its active assignments, oldest first (as common.active_assignments): one
+# row per assignment, or one with empty roster columns.
+_PROJECT_AND_ROSTER = (
+    select(
+        Project.id,
+        Project.key,
+        Project.name,
+        Project.stage,
+        Project.channel_id,
+        Project.created_by,
+        Project.created_at,
+        Project.archived_at,
+        Project.overseer,
+        RoleAssignment.role,
+        RoleAssignment.user_id,
+        RoleAssignment.is_lead,
+    )
+    .outerjoin(
+        RoleAssignment,
+        and_(
+            RoleAssignment.project_id == Project.id,
+            RoleAssignment.team_id == Project.team_id,
+            RoleAssignment.removed_at.is_(None),
+        ),
+    )
+    .where(Project.team_id == bindparam("team_id"), Project.key == bindparam("key"))
+    .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
+)
+# The open hand-off and its sign-offs of the current round: one row per sign-off, or one.
+_OPEN_HANDOFF = (
+    select(
+        Handoff.id,
+        Handoff.from_stage,
+        Handoff.to_stage,
+        Handoff.status,
+        Handoff.round,
+        Handoff.required_roles,
+        Handoff.policy_snapshot,
+        Handoff.requested_by,
+        Handoff.requested_at,
+        Handoff.due_at,
+        Handoff.closed_at,
+        Handoff.closed_by,
+        Handoff.version,
+        SignOff.role.label("signed_role"),
+        SignOff.user_id.label("signed_by"),
+        SignOff.decision,
+        SignOff.reason,
+        SignOff.decided_at,
+        SignOff.standing_in,
+        SignOff.on_behalf_of,
+        SignOff.as_admin,
+    )
+    .outerjoin(SignOff, and_(SignOff.handoff_id == Handoff.id, SignOff.round == Handoff.round))
+    .where(
+        Handoff.team_id == bindparam("team_id"),
+        Handoff.project_id == bindparam("project_id"),
+        Handoff.status.in_(OPEN_HANDOFF_STATUSES),
+    )
+    .order_by(SignOff.id)
+)
+# Who is away, as absences.away_of reads it (absences nobody ended, with their person's zone;
+# one long past skipped), as rows.
+_ABSENT = (
+    select(Absence.user_id, Absence.delegate, Absence.until, SlackUser.tz)
+    .outerjoin(
+        SlackUser,
+        and_(SlackUser.team_id == Absence.team_id, SlackUser.user_id == Absence.user_id),
+    )
+    .where(
+        Absence.team_id == bindparam("team_id"),
+        Absence.ended_at.is_(None),
+        Absence.until >= bindparam("from_day"),
+    )
+    .order_by(Absence.id)
+)
+
+
+def status_of(s: Session, team_id: str, key: str, policy: Policy, now: datetime) -> StatusView:
+    """The card `/mlops status` shows: stage, owners, open hand-off, monitors, lead times."""
+    conn = s.connection()  # once: each Session.connection() walks the session's state
+    rows = conn.execute(_PROJECT_AND_ROSTER, {"team_id": team_id, "key": key}).all()
+    if not rows:
+        get_project(s, team_id, key)  # raises NotFound, with the closest key as a hint
+    first = rows[0]
+    project_id, stage = first.id, first.stage
+    roster = [row for row in rows if row.role is not None]
+    leads = {row.role: row.user_id for row in roster if row.is_lead}
+    handoff = _open_handoff(conn, team_id, project_id, first, leads, policy, now)
+    live = stage != Stage.ARCHIVED  # an archived project's monitors and lead times are over
+    card = ProjectCard.trusted(
+        project=_summary(first),
+        roles=_holders(roster),
+        open_handoff=handoff,
+        next_stages=policy.targets_from(stage),
+        gap=gap_from(stage, first.key, first.name, leads, policy),
+    )
+    return StatusView.trusted(
+        card=card,
+        monitors=project_monitor_lines(conn, team_id, project_id) if live else [],
+        lead_times=project_lead_times(conn, team_id, project_id, now) if live else [],
+    )
+
+
+def _summary(row: Row[Any]) -> ProjectSummary:
+    return ProjectSummary.trusted(
+        key=row.key,
+        name=row.name,
+        stage=row.stage,
+        channel_id=row.channel_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        archived_at=row.archived_at,
+        overseer=row.overseer,
+    )
+
+
+def _holders(roster: Sequence[Row[Any]]) -> list[RoleHolders]:
+    """As roster.holders_of: every role, its lead and its members in assignment order."""
+    members: dict[Role, list[str]] = defaultdict(list)
+    leads: dict[Role, str] = {}
+    for row in roster:
+        members[row.role].append(row.user_id)
+        if row.is_lead:
+            leads[row.role] = row.user_id
+    return [
+        RoleHolders.trusted(role=r, label=r.label, lead=leads.get(r), members=members.get(r, []))
+        for r in Role
+    ]
+
+
+def _open_handoff(
+    conn: Connection,
+    team_id: str,
+    project_id: int,
+    project: Row[Any],
+    leads: dict[Role, str],
+    policy: Policy,
+    now: datetime,
+) -> HandoffView | None:
+    params = {"team_id": team_id, "project_id": project_id}
+    rows = conn.execute(_OPEN_HANDOFF, params).all()
+    if not rows:
+        return None
+    h = rows[0]
+    decided = {row.signed_role: row for row in rows if row.signed_role is not None}
+    return HandoffView.trusted(
+        id=h.id,
+        team_id=team_id,
+        project_key=project.key,
+        project_name=project.name,
+        channel_id=project.channel_id,
+        from_stage=h.from_stage,
+        to_stage=h.to_stage,
+        status=h.status,
+        round=h.round,
+        packet=[],  # not shown on the status card, so not read
+        checklist=_checklist(h, decided, leads, policy, away_now(conn, team_id, now)),
+        requested_by=h.requested_by,
+        requested_at=h.requested_at,
+        due_at=h.due_at,
+        closed_at=h.closed_at,
+        closed_by=h.closed_by,
+        version=h.version,
+    )
+
+
+def _checklist(
+    h: Row[Any], decided: dict[Role, Row[Any]], leads: dict[Role, str], policy: Policy, away: Away
+) -> list[SignOffLine]:
+    rules = rules_of(h.policy_snapshot) or policy.transition(h.from_stage, h.to_stage)
+    required = [Role(r) for r in h.required_roles]
+    lines = []
+    for role in required:
+        signoff = decided.get(role)
+        signer = signer_for(role, leads, h.requested_by, rules, away, required)
+        lines.append(
+            SignOffLine.trusted(
+                role=role,
+                label=role.label,
+                lead=signer.lead,
+                state=signoff.decision if signoff else None,
+                decided_by=signoff.signed_by if signoff else None,
+                reason=signoff.reason if signoff else None,
+                decided_at=signoff.decided_at if signoff else None,
+                signer=signer.user,
+                standing_in=signoff.standing_in if signoff else signer.standing_in,
+                on_behalf_of=signoff.on_behalf_of if signoff else None,
+                as_admin=signoff.as_admin if signoff else False,
+            )
+        )
+    return lines
+
+
+def away_now(conn: Connection, team_id: str, now: datetime) -> dict[str, str | None]:
+    """Who is away now in this workspace, and their delegate (absences.away_of, as rows)."""
+    params = {"team_id": team_id, "from_day": (now - timedelta(days=1)).date()}
+    return {
+        row.user_id: row.delegate
+        for row in conn.execute(_ABSENT, params)
+        if now < ends_at(row.until, row.tz)
+    }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.blocks import absences as absence_blocks
@@ -21,7 +22,7 @@ from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
 from bot.blocks import roster as roster_blocks
 from bot.blocks.digest import digest_message
-from bot.blocks.home import PROJECTS_SHOWN, home_view
+from bot.blocks.home import CARDS_SHOWN, PROJECTS_SHOWN, RESUBMITS_SHOWN, home_view
 from bot.blocks.reminders import escalation_message, reminder_message, snoozed_reminder_message
 from bot.plans import Plan, Post, Publish, Update
 from models.base import utcnow
@@ -70,6 +71,12 @@ N = TypeVar("N", bound=Notification)
 Renderer = Callable[["Delivery", Any], Plan]
 
 RENDERERS: dict[type[Notification], Renderer] = {}
+# At most one App Home publish per person per this many seconds (the first at once, the last of
+# a burst after the wait): one Approve refreshes every signer's and the requester's Home, and
+# each render reads all they lead, so twenty sign-offs on a release day rendered sixty Homes
+# nobody could read between two of them. Two seconds is below the time it takes to switch to
+# the Home tab, so the Home someone opens after a click is current.
+HOME_PUBLISH_SECONDS = 2.0
 CARD_POSTS = (HandoffRequested, SignoffRequested)
 
 
@@ -329,8 +336,32 @@ def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
     )
     if later is not None or not row.user_id:
         return Plan()
+    wait = _publish_wait(d.s, row.team_id, row.user_id)
+    if wait > 0:  # deferred, not dropped: it is the trailing publish, unless mooted by a later
+        return Plan(defer_seconds=wait)
     home = home_for(d.s, row.team_id, row.user_id, d.policy, is_admin=row.user_id in d.admins)
     return Plan([Publish(row.user_id, home)])
+
+
+def _publish_wait(s: Session, team_id: str, user_id: str) -> float:
+    """Seconds until this person's Home may be published again.
+
+    The last publish is read from the outbox, not kept in memory, so every replica's deliverer
+    throttles the same person alike: it is the latest sent_at of their refreshes, which only a
+    refresh that really called views.publish has (a moot one is sent without a call and keeps
+    sent_at NULL, bot/delivery.py)."""
+    last = s.scalar(
+        select(func.max(OutboxMessage.sent_at)).where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.topic == HomeRefresh.topic,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.sent_at.is_not(None),
+        )
+    )
+    if last is None:
+        return 0.0
+    return (last + timedelta(seconds=HOME_PUBLISH_SECONDS) - utcnow()).total_seconds()
 
 
 def home_for(
@@ -339,13 +370,24 @@ def home_for(
     """One person's App Home view, from current state (published, not posted)."""
     mine = roster.my_projects(s, team_id, user_id, is_admin=is_admin)
     keys = {p.key for p in mine[:PROJECTS_SHOWN]}  # the projects Home lists
-    # Read once for all three parts, and only the hand-offs that concern this person: each
-    # sign-off refreshes several Homes, and a workspace may hold thousands of open ones.
-    open_now = handoff_queries.open_handoffs(s, team_id, policy, involving=user_id, also_keys=keys)
-    pending = handoff_queries.pending_signoffs(s, team_id, user_id, policy, among=open_now)
-    open_mine = {v.project_key: v for v in open_now if v.project_key in keys}
-    resubmit = handoff_queries.awaiting_resubmit(open_now, user_id)
+    # Only the hand-offs that concern this person, and full views only of those Home shows:
+    # each sign-off refreshes several Homes, and a workspace may hold thousands of open ones.
+    # Full views only of what Home shows; the counts are exact all the same.
+    shown = handoff_queries.home_handoffs(
+        s, team_id, user_id, policy, keys, cards=CARDS_SHOWN, resubmits=RESUBMITS_SHOWN
+    )
     gaps = roster_health.gaps_by_key(s, team_id, sorted(keys), policy)  # of the listed ones
     now = utcnow()
     away = absences.current_absence(s, team_id, user_id, now)
-    return home_view(pending, mine, now, resubmit, open_mine, gaps, away, viewer=user_id)
+    return home_view(
+        shown.pending,
+        mine,
+        now,
+        shown.resubmit,
+        shown.open_by_key,
+        gaps,
+        away,
+        viewer=user_id,
+        pending_count=shown.pending_count,
+        resubmit_count=shown.resubmit_count,
+    )

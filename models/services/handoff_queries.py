@@ -220,8 +220,10 @@ def home_handoffs(
     pending, resubmit, open_ids = [], [], {}
     for r in rows:
         if r.status == HandoffStatus.PENDING:
+            # A version names its snapshot (both are written at request time), so hand-offs
+            # of one version and transition share their rules; so do those without a snapshot.
             rule_key = (r.policy_version or "", r.from_stage, r.to_stage)
-            if rule_key not in rules or not r.policy_version:
+            if rule_key not in rules or (r.policy_snapshot and not r.policy_version):
                 rules[rule_key] = rules_from(r.policy_snapshot, r.from_stage, r.to_stage, policy)
             required = [Role(role) for role in r.required_roles]
             undecided = [role for role in required if role not in decided.get(r.id, ())]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.blocks import absences as absence_blocks
@@ -321,47 +320,58 @@ def mlflow_alias_unsigned(d: Delivery, note: MlflowAliasUnsigned) -> Plan:
 
 
 # -- App Home ------------------------------------------------------------------------------------
+# Built once (composing a statement costs more CPU than running it): every Approve defers a few.
+_PERSONS_HOME = (
+    OutboxMessage.team_id == bindparam("home_team"),
+    OutboxMessage.user_id == bindparam("home_user"),
+    OutboxMessage.topic == HomeRefresh.topic,
+)
+_LATER_REFRESH = select(OutboxMessage.id).where(
+    *_PERSONS_HOME,
+    OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+    OutboxMessage.id > bindparam("home_row"),
+)
+# The last publish is read from the outbox, not kept in memory, so every replica's deliverer
+# throttles the same person alike: the latest sent_at of their refreshes, which only one that
+# really called views.publish has (a moot one is sent without a call, sent_at NULL:
+# bot/delivery.py). Indexed (migration 0013): the outbox only grows.
+_LAST_PUBLISH = select(func.max(OutboxMessage.sent_at)).where(
+    *_PERSONS_HOME,
+    OutboxMessage.status == OutboxStatus.SENT,
+    OutboxMessage.sent_at.is_not(None),
+)
+# Earlier refreshes still waiting are moot once a later one waits: marked sent (no call, so no
+# sent_at) at once, not each claimed again when its wait ends. Only unclaimed ones: a row
+# another deliverer holds is left to it.
+_MOOT_EARLIER = (
+    update(OutboxMessage)
+    .where(
+        *_PERSONS_HOME,
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.id < bindparam("home_row"),
+    )
+    .values(status=OutboxStatus.SENT, attempts=OutboxMessage.attempts + 1, last_error=None)
+    .execution_options(synchronize_session=False)
+)
+
+
 @renders(HomeRefresh)
 def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
-    """Rendered now, from current state; a later refresh still queued makes this one moot."""
+    """Rendered now, from current state; a later refresh still queued makes this one moot, and
+    one within HOME_PUBLISH_SECONDS of the person's last publish waits for its end."""
     row = d.row
-    later = d.s.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.topic == HomeRefresh.topic,
-            OutboxMessage.team_id == row.team_id,
-            OutboxMessage.user_id == row.user_id,
-            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-            OutboxMessage.id > row.id,
-        )
-    )
-    if later is not None or not row.user_id:
+    if not row.user_id:
         return Plan()
-    wait = _publish_wait(d.s, row.team_id, row.user_id)
-    if wait > 0:  # deferred, not dropped: it is the trailing publish, unless mooted by a later
+    person = {"home_team": row.team_id, "home_user": row.user_id, "home_row": row.id}
+    if d.s.scalar(_LATER_REFRESH, person) is not None:
+        return Plan()
+    last = d.s.scalar(_LAST_PUBLISH, person)
+    wait = 0.0 if last is None else (last - utcnow()).total_seconds() + HOME_PUBLISH_SECONDS
+    if wait > 0:  # deferred, not dropped: it is the trailing publish, unless a later moots it
+        d.s.execute(_MOOT_EARLIER, person)
         return Plan(defer_seconds=wait)
     home = home_for(d.s, row.team_id, row.user_id, d.policy, is_admin=row.user_id in d.admins)
     return Plan([Publish(row.user_id, home)])
-
-
-def _publish_wait(s: Session, team_id: str, user_id: str) -> float:
-    """Seconds until this person's Home may be published again.
-
-    The last publish is read from the outbox, not kept in memory, so every replica's deliverer
-    throttles the same person alike: it is the latest sent_at of their refreshes, which only a
-    refresh that really called views.publish has (a moot one is sent without a call and keeps
-    sent_at NULL, bot/delivery.py)."""
-    last = s.scalar(
-        select(func.max(OutboxMessage.sent_at)).where(
-            OutboxMessage.team_id == team_id,
-            OutboxMessage.user_id == user_id,
-            OutboxMessage.topic == HomeRefresh.topic,
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.sent_at.is_not(None),
-        )
-    )
-    if last is None:
-        return 0.0
-    return (last + timedelta(seconds=HOME_PUBLISH_SECONDS) - utcnow()).total_seconds()
 
 
 def home_for(

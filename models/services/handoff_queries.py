@@ -208,6 +208,10 @@ def home_handoffs(
     away = away_of(s, team_id, utcnow())
     concerns = _involving(team_id, user_id, away, keys)
     rows = s.execute(_HOME_ROWS.where(Handoff.team_id == team_id, concerns)).all()
+    if not rows:  # nothing open concerns them: no more statements
+        return HomeHandoffs(
+            pending=[], pending_count=0, resubmit=[], resubmit_count=0, open_by_key={}
+        )
     decided: dict[int, set[Role]] = {}
     for handoff_id, role in s.execute(_THIS_ROUND.where(Handoff.team_id == team_id, concerns)):
         decided.setdefault(handoff_id, set()).add(role)

@@ -86,6 +86,9 @@ def test_a_burst_of_refreshes_ends_in_one_publish_of_the_last_state(clock, bot, 
     bot.click("handoff.approve", str(handoff_id), user=seeded.architect)  # and again
     bot.deliver()
     assert _publishes(slack, seeded.architect) == before + 1
+    # Only the last waits: the one it follows is moot at once, not claimed again later.
+    waiting = [r.status for r in _home_rows(db, seeded.architect)[-2:]]
+    assert waiting == [OutboxStatus.SENT, OutboxStatus.PENDING]
     clock.advance(seconds=HOME_PUBLISH_SECONDS)
     bot.deliver()
     # One trailing publish for the two deferred refreshes, showing the hand-off approved.

@@ -43,6 +43,7 @@ from bot.slack_errors import (
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.monitor import Alert
+from models.notifications import HomeRefresh
 from models.outbox import SLACK_SINK, OutboxMessage
 from models.workspace import MessageRef
 
@@ -54,7 +55,8 @@ BATCH = 100
 LEASE = timedelta(seconds=10)
 HEARTBEAT_SECONDS = 2.5
 # Where a row goes: a channel, a user for a direct message, or a sink's target (bot/sinks.py).
-# Order is kept per target.
+# Order is kept per target, except for these topics (see `_ordered`).
+UNORDERED_TOPICS = (HomeRefresh.topic,)
 outbox_target = func.coalesce(
     OutboxMessage.channel_id, OutboxMessage.user_id, OutboxMessage.sink_target
 )
@@ -194,7 +196,9 @@ class Deliverer:
             waiting = _first_waiting_per_target(s, now)
             rows = s.scalars(_DUE, {"now": now}).all()
             # Never overtake an earlier message to the same place that is waiting to retry.
-            claimed = [r for r in rows if waiting.get(_target(r), r.id + 1) > r.id]
+            claimed = [
+                r for r in rows if not _ordered(r) or waiting.get(_target(r), r.id + 1) > r.id
+            ]
             for row in claimed:
                 row.status, row.next_attempt_at = OutboxStatus.SENDING, now + LEASE
                 row.lease_holder = self.holder
@@ -205,7 +209,7 @@ class Deliverer:
             row = s.get(OutboxMessage, row_id)
             assert row is not None
             target = _target(row)
-            if target in held:  # an earlier row to this target just failed: keep order
+            if target in held and _ordered(row):  # an earlier one just failed: keep order
                 row.status, row.next_attempt_at = OutboxStatus.PENDING, _held_until(s, target)
                 return
             try:
@@ -281,17 +285,27 @@ class Deliverer:
         delay = min(600.0, 2.0**row.attempts) * (0.5 + random.random())
         row.status, row.last_error = OutboxStatus.PENDING, code
         row.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        held.add(target)
+        if _ordered(row):
+            held.add(target)
 
 
 def _sent_without_calls(row: OutboxMessage) -> None:
-    """What `_send_and_record` writes for a plan that calls nothing and so cannot fail."""
+    """What `_send_and_record` writes for a plan that calls nothing and so cannot fail, but
+    sent_at stays NULL: nothing reached Slack (App Home's throttle counts only real publishes
+    by it, bot/renderers.py)."""
     row.attempts += 1
-    row.status, row.sent_at, row.last_error = OutboxStatus.SENT, utcnow(), None
+    row.status, row.last_error = OutboxStatus.SENT, None
 
 
 def _target(row: OutboxMessage) -> str:
     return row.channel_id or row.user_id or row.sink_target or ""
+
+
+def _ordered(row: OutboxMessage) -> bool:
+    """Whether the row keeps its place in its target's order. A Home publish has none relative
+    to the person's DMs (it replaces a view, it posts nothing), so one deferred by App Home's
+    throttle or retrying holds back none of them, and none holds it back."""
+    return row.topic not in UNORDERED_TOPICS
 
 
 def _sink_send(send: sinks.Send) -> Sent:
@@ -321,6 +335,7 @@ _FIRST_WAITING = (
     .where(
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.next_attempt_at > bindparam("now"),
+        OutboxMessage.topic.not_in(UNORDERED_TOPICS),
     )
     .group_by(outbox_target)
 )
@@ -333,7 +348,9 @@ def _first_waiting_per_target(s: Session, now: datetime) -> dict[str, int]:
 def _held_until(s: Session, target: str) -> datetime:
     latest = s.scalar(
         select(func.max(OutboxMessage.next_attempt_at)).where(
-            outbox_target == target, OutboxMessage.status == OutboxStatus.PENDING
+            outbox_target == target,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.topic.not_in(UNORDERED_TOPICS),
         )
     )
     return latest or utcnow()

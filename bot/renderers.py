@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.blocks import absences as absence_blocks
@@ -21,7 +21,7 @@ from bot.blocks import handoff as handoff_blocks
 from bot.blocks import mlflow as mlflow_blocks
 from bot.blocks import roster as roster_blocks
 from bot.blocks.digest import digest_message
-from bot.blocks.home import PROJECTS_SHOWN, home_view
+from bot.blocks.home import CARDS_SHOWN, PROJECTS_SHOWN, RESUBMITS_SHOWN, home_view
 from bot.blocks.reminders import escalation_message, reminder_message, snoozed_reminder_message
 from bot.plans import Plan, Post, Publish, Update
 from models.base import utcnow
@@ -70,6 +70,12 @@ N = TypeVar("N", bound=Notification)
 Renderer = Callable[["Delivery", Any], Plan]
 
 RENDERERS: dict[type[Notification], Renderer] = {}
+# At most one App Home publish per person per this many seconds (the first at once, the last of
+# a burst after the wait): one Approve refreshes every signer's and the requester's Home, and
+# each render reads all they lead, so twenty sign-offs on a release day rendered sixty Homes
+# nobody could read between two of them. Two seconds is below the time it takes to switch to
+# the Home tab, so the Home someone opens after a click is current.
+HOME_PUBLISH_SECONDS = 2.0
 CARD_POSTS = (HandoffRequested, SignoffRequested)
 
 
@@ -314,21 +320,56 @@ def mlflow_alias_unsigned(d: Delivery, note: MlflowAliasUnsigned) -> Plan:
 
 
 # -- App Home ------------------------------------------------------------------------------------
+# Built once (composing a statement costs more CPU than running it): every Approve defers a few.
+_PERSONS_HOME = (
+    OutboxMessage.team_id == bindparam("home_team"),
+    OutboxMessage.user_id == bindparam("home_user"),
+    OutboxMessage.topic == HomeRefresh.topic,
+)
+_LATER_REFRESH = select(OutboxMessage.id).where(
+    *_PERSONS_HOME,
+    OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+    OutboxMessage.id > bindparam("home_row"),
+)
+# The last publish is read from the outbox, not kept in memory, so every replica's deliverer
+# throttles the same person alike: the latest sent_at of their refreshes, which only one that
+# really called views.publish has (a moot one is sent without a call, sent_at NULL:
+# bot/delivery.py). Indexed (migration 0013): the outbox only grows.
+_LAST_PUBLISH = select(func.max(OutboxMessage.sent_at)).where(
+    *_PERSONS_HOME,
+    OutboxMessage.status == OutboxStatus.SENT,
+    OutboxMessage.sent_at.is_not(None),
+)
+# Earlier refreshes still waiting are moot once a later one waits: marked sent (no call, so no
+# sent_at) at once, not each claimed again when its wait ends. Only unclaimed ones: a row
+# another deliverer holds is left to it.
+_MOOT_EARLIER = (
+    update(OutboxMessage)
+    .where(
+        *_PERSONS_HOME,
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.id < bindparam("home_row"),
+    )
+    .values(status=OutboxStatus.SENT, attempts=OutboxMessage.attempts + 1, last_error=None)
+    .execution_options(synchronize_session=False)
+)
+
+
 @renders(HomeRefresh)
 def home_refresh(d: Delivery, note: HomeRefresh) -> Plan:
-    """Rendered now, from current state; a later refresh still queued makes this one moot."""
+    """Rendered now, from current state; a later refresh still queued makes this one moot, and
+    one within HOME_PUBLISH_SECONDS of the person's last publish waits for its end."""
     row = d.row
-    later = d.s.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.topic == HomeRefresh.topic,
-            OutboxMessage.team_id == row.team_id,
-            OutboxMessage.user_id == row.user_id,
-            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
-            OutboxMessage.id > row.id,
-        )
-    )
-    if later is not None or not row.user_id:
+    if not row.user_id:
         return Plan()
+    person = {"home_team": row.team_id, "home_user": row.user_id, "home_row": row.id}
+    if d.s.scalar(_LATER_REFRESH, person) is not None:
+        return Plan()
+    last = d.s.scalar(_LAST_PUBLISH, person)
+    wait = 0.0 if last is None else (last - utcnow()).total_seconds() + HOME_PUBLISH_SECONDS
+    if wait > 0:  # deferred, not dropped: it is the trailing publish, unless a later moots it
+        d.s.execute(_MOOT_EARLIER, person)
+        return Plan(defer_seconds=wait)
     home = home_for(d.s, row.team_id, row.user_id, d.policy, is_admin=row.user_id in d.admins)
     return Plan([Publish(row.user_id, home)])
 
@@ -339,13 +380,24 @@ def home_for(
     """One person's App Home view, from current state (published, not posted)."""
     mine = roster.my_projects(s, team_id, user_id, is_admin=is_admin)
     keys = {p.key for p in mine[:PROJECTS_SHOWN]}  # the projects Home lists
-    # Read once for all three parts, and only the hand-offs that concern this person: each
-    # sign-off refreshes several Homes, and a workspace may hold thousands of open ones.
-    open_now = handoff_queries.open_handoffs(s, team_id, policy, involving=user_id, also_keys=keys)
-    pending = handoff_queries.pending_signoffs(s, team_id, user_id, policy, among=open_now)
-    open_mine = {v.project_key: v for v in open_now if v.project_key in keys}
-    resubmit = handoff_queries.awaiting_resubmit(open_now, user_id)
+    # Only the hand-offs that concern this person, and full views only of those Home shows:
+    # each sign-off refreshes several Homes, and a workspace may hold thousands of open ones.
+    # Full views only of what Home shows; the counts are exact all the same.
+    shown = handoff_queries.home_handoffs(
+        s, team_id, user_id, policy, keys, cards=CARDS_SHOWN, resubmits=RESUBMITS_SHOWN
+    )
     gaps = roster_health.gaps_by_key(s, team_id, sorted(keys), policy)  # of the listed ones
     now = utcnow()
     away = absences.current_absence(s, team_id, user_id, now)
-    return home_view(pending, mine, now, resubmit, open_mine, gaps, away, viewer=user_id)
+    return home_view(
+        shown.pending,
+        mine,
+        now,
+        shown.resubmit,
+        shown.open_by_key,
+        gaps,
+        away,
+        viewer=user_id,
+        pending_count=shown.pending_count,
+        resubmit_count=shown.resubmit_count,
+    )

@@ -43,7 +43,12 @@ class OutboxMessage(TeamScoped, Base):
     attempt_started_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When Slack (or the sink) accepted it; NULL for a row sent needing no call (a moot one).
     sent_at: Mapped[datetime | None]
 
 
 Index("ix_outbox_status_next_attempt", OutboxMessage.status, OutboxMessage.next_attempt_at)
+# A person's last published App Home, for its throttle (bot/renderers.py).
+Index(
+    "ix_outbox_user_topic_sent", OutboxMessage.user_id, OutboxMessage.topic, OutboxMessage.sent_at
+)

@@ -40,10 +40,17 @@ def home_view(
     gaps: Mapping[str, RosterGap] | None = None,
     away: AbsenceView | None = None,
     viewer: str | None = None,
+    pending_count: int | None = None,
+    resubmit_count: int | None = None,
 ) -> dict[str, Any]:
     """`resubmit`: hand-offs sent back to this user; `open_by_key`: each project's open one;
-    `gaps`: the leads each project's next hand-off still needs; `away`: the viewer's absence."""
+    `gaps`: the leads each project's next hand-off still needs; `away`: the viewer's absence;
+    `pending_count`, `resubmit_count`: the lists' lengths, when only their first few are
+    passed."""
     gaps = gaps or {}
+    resubmit = resubmit or []
+    waiting = len(pending) if pending_count is None else pending_count
+    sent_back = len(resubmit) if resubmit_count is None else resubmit_count
     top = [
         button("New project", NEW_PROJECT, "", "primary"),
         button("Request a hand-off", CHOOSE_HANDOFF, ""),
@@ -51,16 +58,16 @@ def home_view(
     blocks: list[Block] = [actions("home.top", *top, *([] if away else [away_button()]))]
     if away:
         blocks += away_blocks(away)
-    blocks.append(header(f"Waiting on your sign-off ({len(pending)})"))
-    if not pending and not resubmit:
+    blocks.append(header(f"Waiting on your sign-off ({waiting})"))
+    if not waiting and not sent_back:
         blocks.append(context("Nothing waits on you. :tada:"))
     for view in pending[:CARDS_SHOWN]:
         blocks += [*waiting_blocks(view, now, viewer), divider()]
-    if len(pending) > CARDS_SHOWN:
-        more = len(pending) - CARDS_SHOWN
+    if waiting > CARDS_SHOWN:
+        more = waiting - CARDS_SHOWN
         blocks.append(context(f"…and {more} more: `{slash_command()} signoffs` lists them all."))
-    if resubmit:
-        blocks.append(header(f"Waiting on you to resubmit ({len(resubmit)})"))
+    if sent_back:
+        blocks.append(header(f"Waiting on you to resubmit ({sent_back})"))
         for view in resubmit[:RESUBMITS_SHOWN]:
             blocks += resubmit_blocks(view)
     blocks.append(header(f"My projects ({len(projects)})"))

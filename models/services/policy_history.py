@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,4 +37,11 @@ def versions(s: Session, team_id: str | None = None) -> list[PolicyVersion]:
 
 def rules_in_force(h: Handoff, policy: Policy) -> Transition | None:
     """The hand-off's own snapshot; today's policy only for hand-offs opened before snapshots."""
-    return rules_of(h.policy_snapshot) or policy.transition(Stage(h.from_stage), Stage(h.to_stage))
+    return rules_from(h.policy_snapshot, h.from_stage, h.to_stage, policy)
+
+
+def rules_from(
+    snapshot: dict[str, Any] | None, from_stage: str, to_stage: str, policy: Policy
+) -> Transition | None:
+    """`rules_in_force` of a hand-off read as plain columns (lists that load no ORM objects)."""
+    return rules_of(snapshot) or policy.transition(Stage(from_stage), Stage(to_stage))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -135,8 +136,18 @@ def my_projects(
         RoleAssignment.user_id == user_id,
         RoleAssignment.removed_at.is_(None),
     )
+    # Plain columns, no ORM objects: App Home lists every project of someone on a thousand.
     rows = s.execute(
-        select(Project, RoleAssignment)
+        select(
+            Project.id,
+            Project.key,
+            Project.name,
+            Project.stage,
+            Project.created_by,
+            RoleAssignment.id.label("assignment_id"),
+            RoleAssignment.role,
+            RoleAssignment.is_lead,
+        )
         .outerjoin(RoleAssignment, held)
         .where(
             Project.team_id == team_id,
@@ -145,21 +156,21 @@ def my_projects(
         )
         .order_by(Project.key, RoleAssignment.id)
     )
-    grouped: dict[int, tuple[Project, list[RoleAssignment]]] = {}
-    for project, assignment in rows:
-        mine = grouped.setdefault(project.id, (project, []))[1]
-        if assignment is not None:  # None: a project they created and hold no role on
-            mine.append(assignment)
+    grouped: dict[int, tuple[Any, list[tuple[Role, bool]]]] = {}
+    for row in rows:
+        mine = grouped.setdefault(row.id, (row, []))[1]
+        if row.assignment_id is not None:  # None: a project they created and hold no role on
+            mine.append((row.role, row.is_lead))
     return [
         MyProject(
             key=p.key,
             name=p.name,
             stage=p.stage,
-            roles=[a.role for a in assignments],
-            lead_of=[a.role for a in assignments if a.is_lead],
+            roles=[role for role, _ in assignments],
+            lead_of=[role for role, lead in assignments if lead],
             manages=is_admin
             or p.created_by == user_id
-            or any(a.is_lead and a.role == Role.ML_ARCHITECT for a in assignments),
+            or any(lead and role == Role.ML_ARCHITECT for role, lead in assignments),
             may_request=is_admin or bool(assignments),  # members and admins request hand-offs
         )
         for p, assignments in grouped.values()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.renderers import HOME_PUBLISH_SECONDS
 from tests.slackbot.harness import BotClient
 
 PACKETS: dict[str, dict[str, str]] = {
@@ -33,6 +34,14 @@ PACKETS: dict[str, dict[str, str]] = {
         "suspected_cause": "data pipeline",
     },
 }
+
+
+def deliver_all(bot: BotClient, clock: Any) -> None:
+    """Deliver what is due, then, past App Home's publish throttle, the trailing Home publishes
+    it deferred (the test's clock moves; nothing sleeps)."""
+    bot.deliver()
+    clock.advance(seconds=HOME_PUBLISH_SECONDS)
+    bot.deliver()
 
 
 def wait_for_modal(bot: BotClient, opened_before: int) -> dict[str, Any]:

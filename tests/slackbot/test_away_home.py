@@ -14,6 +14,7 @@ from models.people import Absence
 from tests.slackbot.flow import (
     PACKETS,
     buttons,
+    deliver_all,
     prefilled,
     request_handoff,
     text_of,
@@ -101,7 +102,7 @@ def test_going_away_from_home_reroutes_dms_the_delegate_and_back_ends_it(
         SAM,
         "At <KDD> all week",
     )
-    bot.deliver()
+    deliver_all(bot, clock)
     # Sam got the card by DM, with its buttons, and sees it on App Home; every copy says so.
     (dm,) = [m for m in slack.messages(SAM) if "Hand-off ·" in text_of(m)]
     assert buttons(dm) == ["Approve", "Request changes", "Reject"]
@@ -131,7 +132,7 @@ def test_going_away_from_home_reroutes_dms_the_delegate_and_back_ends_it(
     }
 
     assert bot.click("home.back", "", user=seeded.domain, home=True).status_code == 200
-    bot.deliver()
+    deliver_all(bot, clock)
     (absence,) = _absences(db)
     assert absence.ended_at is not None
     home = slack.home(seeded.domain)

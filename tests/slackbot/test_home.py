@@ -19,6 +19,7 @@ from tests.slackbot.flow import (
     approve_all,
     buttons,
     click_for_modal,
+    deliver_all,
     request_handoff,
     text_of,
     wait_for_modal,
@@ -115,8 +116,8 @@ def test_an_overdue_signoff_says_by_how_much(bot, slack, db, seeded):
     assert "overdue 5 h" in said
 
 
-def test_homes_are_republished_when_what_concerns_them_changes(bot, slack, db, seeded):
-    bot.deliver()  # the seed's own role changes republished everyone's home once
+def test_homes_are_republished_when_what_concerns_them_changes(clock, bot, slack, db, seeded):
+    deliver_all(bot, clock)  # the seed's own role changes republished everyone's home once
     seen = _homes_published(slack)
 
     def since() -> dict[str, int]:
@@ -125,19 +126,20 @@ def test_homes_are_republished_when_what_concerns_them_changes(bot, slack, db, s
 
     # Nobody opened a home: a sign-off asked of them republishes the leads' homes.
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
+    deliver_all(bot, clock)
     assert since() == {seeded.domain: 1, seeded.architect: 1}
     assert "Waiting on your sign-off (1)" in text_of(slack.home(seeded.architect))
 
     with db.session() as s:
         handoff_id = s.scalars(select(Handoff.id)).one()
     bot.click("handoff.approve", str(handoff_id), user=seeded.domain)
-    bot.deliver()
+    deliver_all(bot, clock)
     # Decided: the requester's and every required lead's home, once each.
     assert since() == {seeded.domain: 2, seeded.architect: 2, seeded.ds: 1}
     assert "Waiting on your sign-off (0)" in text_of(slack.home(seeded.domain))
 
     bot.reply(f"role assign {seeded.key} compliance <@UJON> lead", user=seeded.creator)
-    bot.deliver()
+    deliver_all(bot, clock)
     assert since()["UJON"] == 1
     assert "Legal / compliance (lead)" in text_of(slack.home("UJON"))
 
@@ -216,13 +218,13 @@ def test_request_a_handoff_with_no_project_is_a_plain_message(bot, slack, db, se
         assert list(refused) == []  # nothing was refused: there was nothing to hand off
 
 
-def test_a_handoff_sent_back_waits_on_its_requester_to_resubmit(bot, slack, db, seeded):
+def test_a_handoff_sent_back_waits_on_its_requester_to_resubmit(clock, bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
     with db.session() as s:
         handoff_id = s.scalars(select(Handoff.id)).one()
     reason = click_for_modal(bot, "handoff.request_changes", handoff_id, seeded.architect)
     bot.submit(reason, {"reason": "Too early"}, user=seeded.architect)
-    bot.deliver()
+    deliver_all(bot, clock)
     home = slack.home(seeded.ds)
     said = text_of(home)
     assert "Nothing waits on you" not in said
@@ -242,27 +244,27 @@ def test_a_handoff_sent_back_waits_on_its_requester_to_resubmit(bot, slack, db, 
     assert wait_for_modal(bot, opened)["callback_id"] == "handoff.submit"
 
 
-def test_archiving_refreshes_every_members_home_and_the_alert_cards(bot, slack, db, seeded):
+def test_archiving_refreshes_every_members_home_and_the_alert_cards(clock, bot, slack, db, seeded):
     with db.session() as s:
         ds = Actor(HOME, seeded.ds)
         monitoring.add_monitor(s, ds, seeded.key, "auc", "min", 0.8)
         monitoring.record_observation(s, ds, seeded.key, "auc", 0.7, "slack", utcnow())
-    bot.deliver()
+    deliver_all(bot, clock)
     assert "churn-model" in text_of(slack.home(seeded.intern))  # its role, in My projects
     updates = len(slack.calls_to("chat.update"))
     # No hand-off is open: nothing else would tell the cards or the homes.
     assert "archived" in text_of(bot.reply("project archive churn-model", user=seeded.creator))
-    bot.deliver()
+    deliver_all(bot, clock)
     for member in (seeded.intern, seeded.devops, seeded.architect):
         assert "You hold no role yet" in text_of(slack.home(member))
     assert len(slack.calls_to("chat.update")) > updates  # the open alert's card, edited
 
 
-def test_a_stage_advance_refreshes_every_members_home(bot, slack, db, seeded):
+def test_a_stage_advance_refreshes_every_members_home(clock, bot, slack, db, seeded):
     request_handoff(bot, seeded.ds, seeded.key, PACKETS["develop"])
     with db.session() as s:
         handoff_id = s.scalars(select(Handoff.id)).one()
     approve_all(bot, handoff_id, [seeded.domain, seeded.architect])
-    bot.deliver()
+    deliver_all(bot, clock)
     # The intern (a data analyst) neither signs nor requested: their home still moves on.
     assert "churn-model`): develop" in text_of(slack.home(seeded.intern))

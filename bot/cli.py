@@ -1,48 +1,102 @@
-"""The `baton` command. Each subcommand is a thin shell over bot/ wiring and domain services."""
+"""The `baton` command. Each subcommand is a thin shell over bot/ wiring and domain services.
+
+Only click is imported at start: each command imports what it uses, and the commands in
+modules of their own (`gate`, `webhook`, ...) are imported when named. `baton gate` in a CI job
+so starts without the ORM, the domain or Slack's SDK (about a second each time)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.orm import Session
-
-from bot.audit_cli import (
-    audit_anchor_cmd,
-    audit_verify_cmd,
-    observations_group,
-    policy_history_cmd,
-)
-from bot.config import ConfigError, Settings, load_settings
-from bot.db import (
-    SchemaNotReady,
-    make_engine,
-    make_session_factory,
-    migrate,
-    require_schema,
-    session_scope,
-)
-from bot.dossier_render import DOSSIER_FORMATS, dossier_file
-from bot.gate import gate
-from bot.slack import make_client
-from bot.webhook_cli import webhook
-from models.base import utcnow
-from models.enums import OutboxStatus
-from models.errors import DomainError
-from models.policy import PolicyError, load_policy
-from models.services import digest_post, outbox_admin, projects, tokens, workspaces
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.config import Settings
     from bot.runtime import Runtime
 
 MANIFEST = Path(__file__).resolve().parent / "manifest.yml"
 
 
+class LazyGroup(click.Group):
+    """A group whose commands in other modules are imported when named (or all, for help)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        self._lazy = dict(lazy or {})  # name -> "module:attribute"
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        for name in list(self._lazy):
+            self._load(name)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands = value
+
+    def add_lazy(self, name: str, target: str) -> None:
+        self._lazy[name] = target
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        assert name is not None
+        self._lazy.pop(name, None)
+        self._commands[name] = cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            self._load(cmd_name)
+        return self._commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self._commands, *self._lazy})
+
+    def _load(self, name: str) -> None:
+        module, _, attribute = self._lazy.pop(name).partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command) and command.name == name, (name, command)
+        self._commands[name] = command
+
+
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice whose values live in a module imported only when they are needed."""
+
+    def __init__(self, values: Callable[[], Sequence[str]]) -> None:
+        self._values = values
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._values())
+
+    @choices.setter
+    def choices(self, _value: Sequence[str]) -> None:
+        pass
+
+
+def _dossier_formats() -> Sequence[str]:
+    from bot.dossier_render import DOSSIER_FORMATS
+
+    return DOSSIER_FORMATS
+
+
+def _outbox_statuses() -> Sequence[str]:
+    from models.enums import OutboxStatus
+    from models.services.outbox_admin import ALL, UNSENT
+
+    return [UNSENT, ALL, *(s.value for s in OutboxStatus)]
+
+
 def _settings() -> Settings:
+    from bot.config import ConfigError, load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
@@ -52,6 +106,8 @@ def _settings() -> Settings:
 def _require_schema(settings: Settings) -> None:
     """Commands that read or change data never create or migrate a database: only `db upgrade`
     and the long-running commands (serve, socket, worker, sandbox) do."""
+    from bot.db import SchemaNotReady, require_schema
+
     try:
         require_schema(settings.baton_database_url)
     except SchemaNotReady as exc:
@@ -60,6 +116,8 @@ def _require_schema(settings: Settings) -> None:
 
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
+    from bot.db import make_engine, make_session_factory, session_scope
+
     _require_schema(settings)
     engine = make_engine(settings.baton_database_url)
     try:
@@ -69,7 +127,7 @@ def _session(settings: Settings) -> Iterator[Session]:
         engine.dispose()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Baton: carries ML projects across MLOps hand-offs, in Slack."""
 
@@ -82,6 +140,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration (keeps every row)."""
+    from bot.db import make_engine, migrate
+
     settings = _settings()
     engine = make_engine(settings.baton_database_url)
     migrate(engine)
@@ -89,7 +149,7 @@ def db_upgrade() -> None:
     click.echo("database is at the latest schema")
 
 
-@main.group()
+@main.group(cls=LazyGroup)
 def policy() -> None:
     """Hand-off policy files."""
 
@@ -98,6 +158,8 @@ def policy() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def policy_check(file: str) -> None:
     """Validate a policy YAML FILE; prints each problem with its line."""
+    from models.policy import PolicyError, load_policy
+
     try:
         loaded = load_policy(file)
     except OSError as exc:
@@ -121,6 +183,8 @@ def project() -> None:
 @click.option("--all", "include_archived", is_flag=True, help="Include archived projects.")
 def project_list(team: str | None, include_archived: bool) -> None:
     """List projects with their stage."""
+    from models.services import projects, workspaces
+
     with _session(_settings()) as s:
         teams = [team] if team else workspaces.teams_with_projects(s)
         rows = [
@@ -134,7 +198,7 @@ def project_list(team: str | None, include_archived: bool) -> None:
         click.echo(f"{t}\t{p.key}\t{p.stage.value}\t{p.name}")
 
 
-@main.group("audit")
+@main.group("audit", cls=LazyGroup)
 def audit_group() -> None:
     """The audit trail."""
 
@@ -143,11 +207,17 @@ def audit_group() -> None:
 @click.option("--project", "key", required=True, help="Project key.")
 @click.option("--team", help="Slack team id (needed when the key exists in several workspaces).")
 @click.option(
-    "--format", "fmt", type=click.Choice(DOSSIER_FORMATS), default="csv", show_default=True
+    "--format", "fmt", type=LazyChoice(_dossier_formats), default="csv", show_default=True
 )
 def audit_export(key: str, team: str | None, fmt: str) -> None:
     """A project's evidence dossier (html, md, json) or its audit trail (csv), to standard
     output. Names are looked up in Slack when a bot token is configured."""
+    from bot.db import make_engine, make_session_factory, session_scope
+    from bot.dossier_render import dossier_file
+    from bot.slack import make_client
+    from models.errors import DomainError
+    from models.services import workspaces
+
     settings = _settings()
     _require_schema(settings)
     engine = make_engine(settings.baton_database_url)
@@ -179,6 +249,9 @@ TEAM_OPTION = click.option("--team", help="Slack team id (default: the only inst
 @TEAM_OPTION
 def api_token_create(name: str, team: str | None) -> None:
     """Create token NAME; the token alone goes to standard output, once."""
+    from models.errors import DomainError
+    from models.services import tokens
+
     with _session(_settings()) as s:
         team = _workspace(s, team)
         try:
@@ -194,6 +267,8 @@ def api_token_create(name: str, team: str | None) -> None:
 @TEAM_OPTION
 def api_token_list(team: str | None) -> None:
     """List tokens as tab-separated columns (never the tokens themselves)."""
+    from models.services import tokens
+
     with _session(_settings()) as s:
         found = tokens.list_tokens(s, _workspace(s, team))
     if not found:
@@ -211,6 +286,9 @@ def api_token_list(team: str | None) -> None:
 @TEAM_OPTION
 def api_token_revoke(name: str, team: str | None) -> None:
     """Revoke token NAME: calls with it are refused from now on."""
+    from models.errors import DomainError
+    from models.services import tokens
+
     with _session(_settings()) as s:
         team = _workspace(s, team)
         try:
@@ -222,6 +300,9 @@ def api_token_revoke(name: str, team: str | None) -> None:
 
 def _workspace(s: Session, team: str | None) -> str:
     """The given workspace if installed, else the only installed one."""
+    from models.errors import DomainError
+    from models.services import workspaces
+
     try:
         return workspaces.installed_workspace(s, team)
     except DomainError as exc:
@@ -233,6 +314,8 @@ def _workspace(s: Session, team: str | None) -> str:
 @click.option("--threads", default=8, show_default=True, help="Threads per worker.")
 def serve(workers: int, threads: int) -> None:
     """Run the HTTP server (Slack requests, health) on BATON_HOST:BATON_PORT."""
+    from bot.config import ConfigError
+
     settings = _settings()
     try:
         settings.require_http()
@@ -246,6 +329,8 @@ def serve(workers: int, threads: int) -> None:
 @main.command()
 def socket() -> None:
     """Run over Socket Mode (no public URL needed; SLACK_APP_TOKEN)."""
+    from bot.config import ConfigError
+
     settings = _settings()
     try:
         settings.require_socket()
@@ -278,6 +363,9 @@ def digest(team: str | None, channel: str | None, key: str | None) -> None:
     from bot.runtime import Runtime
     from bot.scheduler import job_context
     from jobs.digest import post_each
+    from models.base import utcnow
+    from models.errors import DomainError
+    from models.services import digest_post
 
     settings = _settings()
     _require_schema(settings)
@@ -300,6 +388,8 @@ def digest(team: str | None, channel: str | None, key: str | None) -> None:
 
 def _deliver_once(rt: Runtime, ids: list[int]) -> None:
     from bot.delivery import Deliverer
+    from models.enums import OutboxStatus
+    from models.services import outbox_admin
 
     deliverer = Deliverer(rt)
     for _ in range(100):  # a failed send is rescheduled into the future, so this ends
@@ -324,14 +414,16 @@ OUTBOX_COLUMNS = ("id", "status", "topic", "target", "attempts", "last_error", "
 @outbox_group.command("list")
 @click.option(
     "--status",
-    type=click.Choice([outbox_admin.UNSENT, outbox_admin.ALL, *(s.value for s in OutboxStatus)]),
-    default=outbox_admin.UNSENT,
+    type=LazyChoice(_outbox_statuses),
+    default="unsent",
     show_default=True,
     help="unsent: pending, sending and failed.",
 )
 @click.option("--limit", default=100, show_default=True, help="The newest N rows.")
 def outbox_list(status: str, limit: int) -> None:
     """List outbox messages, oldest first, as tab-separated columns."""
+    from models.services import outbox_admin
+
     with _session(_settings()) as s:
         rows = outbox_admin.list_messages(s, status, limit)
     if not rows:
@@ -349,6 +441,10 @@ def outbox_list(status: str, limit: int) -> None:
 @click.argument("message_id", type=int)
 def outbox_retry(message_id: int) -> None:
     """Queue a failed or pending message again, due now, with a fresh count of attempts."""
+    from models.base import utcnow
+    from models.errors import DomainError
+    from models.services import outbox_admin
+
     try:
         with _session(_settings()) as s:
             row = outbox_admin.retry(s, message_id, utcnow())
@@ -381,6 +477,7 @@ def sandbox(port: int, seed: str | None) -> None:
     """Try Baton without Slack: a built-in Slack emulator and its page at /sandbox (loopback).
 
     Uses BATON_DATABASE_URL if set, else sandbox.db, which is recreated on each start."""
+    from bot.config import ConfigError
     from bot.sandbox import SandboxError, run_sandbox
 
     try:
@@ -389,13 +486,13 @@ def sandbox(port: int, seed: str | None) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-# Commands in modules of their own.
-main.add_command(gate)
-audit_group.add_command(audit_verify_cmd)
-audit_group.add_command(audit_anchor_cmd)
-policy.add_command(policy_history_cmd)
-main.add_command(observations_group)
-main.add_command(webhook)
+# Commands in modules of their own, imported when named.
+main.add_lazy("gate", "bot.gate:gate")
+audit_group.add_lazy("verify", "bot.audit_cli:audit_verify_cmd")
+audit_group.add_lazy("anchor", "bot.audit_cli:audit_anchor_cmd")
+policy.add_lazy("history", "bot.audit_cli:policy_history_cmd")
+main.add_lazy("observations", "bot.audit_cli:observations_group")
+main.add_lazy("webhook", "bot.webhook_cli:webhook")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Long polls (`GET /api/v1/handoffs/{id}?wait=`) each hold a gunicorn thread while they
     # wait; beyond this many per process a poll is answered 429 with Retry-After.
     baton_api_max_waiters: int = Field(default=4, ge=0, le=1000)
+    # A message a deliverer claimed is leased to it this long, renewed by a heartbeat every
+    # quarter of it: a deliverer killed mid-send is taken over this many seconds later.
+    baton_outbox_lease_seconds: int = Field(default=10, ge=2, le=600)
     # Monitoring observations older than this many days are pruned daily by the scheduler (and
     # by `baton observations prune`); unset keeps them all. Audit events are never deleted.
     baton_observation_retention_days: int | None = Field(default=None, ge=1, le=36500)

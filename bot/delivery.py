@@ -51,9 +51,10 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10  # for errors that are neither known permanent nor an outage
 BATCH = 100
-# A row left 'sending' by a dead deliverer is taken over this long after its last heartbeat.
+# A row left 'sending' by a dead deliverer is taken over this long after its last heartbeat
+# (BATON_OUTBOX_LEASE_SECONDS; this is its default); the heartbeat beats 4 times per lease.
 LEASE = timedelta(seconds=10)
-HEARTBEAT_SECONDS = 2.5
+HEARTBEATS_PER_LEASE = 4
 # Where a row goes: a channel, a user for a direct message, or a sink's target (bot/sinks.py).
 # Order is kept per target, except for these topics (see `_ordered`).
 UNORDERED_TOPICS = (HomeRefresh.topic,)
@@ -97,6 +98,7 @@ class Deliverer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._nonce = secrets.token_hex(4)
+        self.lease = timedelta(seconds=runtime.settings.baton_outbox_lease_seconds)
 
     @property
     def holder(self) -> str:
@@ -154,7 +156,7 @@ class Deliverer:
             ids = self._claim(utcnow())
             if not ids:  # an idle pass starts no heartbeat thread
                 return 0
-            with self._heartbeat():  # its first beat is HEARTBEAT_SECONDS in, well inside LEASE
+            with self._heartbeat():  # its first beat is a quarter of the lease in
                 held: set[str] = set()
                 for row_id in ids:
                     self._deliver_one(row_id, held)
@@ -166,7 +168,7 @@ class Deliverer:
         done = threading.Event()
 
         def beat() -> None:
-            while not done.wait(HEARTBEAT_SECONDS):
+            while not done.wait(self.lease.total_seconds() / HEARTBEATS_PER_LEASE):
                 try:
                     self.renew_leases()
                 except Exception:  # a database blip: the next beat tries again
@@ -186,7 +188,7 @@ class Deliverer:
                     OutboxMessage.status == OutboxStatus.SENDING,
                     OutboxMessage.lease_holder == self.holder,
                 )
-                .values(next_attempt_at=utcnow() + LEASE)
+                .values(next_attempt_at=utcnow() + self.lease)
                 .execution_options(synchronize_session=False)
             )
             return int(getattr(result, "rowcount", 0) or 0)
@@ -200,7 +202,7 @@ class Deliverer:
                 r for r in rows if not _ordered(r) or waiting.get(_target(r), r.id + 1) > r.id
             ]
             for row in claimed:
-                row.status, row.next_attempt_at = OutboxStatus.SENDING, now + LEASE
+                row.status, row.next_attempt_at = OutboxStatus.SENDING, now + self.lease
                 row.lease_holder = self.holder
             return [r.id for r in claimed]
 

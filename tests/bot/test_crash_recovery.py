@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import make_engine
+from models.base import utcnow
 from models.enums import OutboxStatus
 from models.notifications import HomeRefresh
 from models.outbox import OutboxMessage
@@ -23,6 +24,9 @@ from tests.fakeslack import FakeSlack
 from tests.slackbot.flow import PACKETS, card_messages, wait_for_modal
 from tests.slackbot.harness import HOME, BotClient
 
+# The server leases a claimed row for LEASE_SECONDS (BATON_OUTBOX_LEASE_SECONDS; 10 by
+# default): a dead holder's rows are taken over that long after its last heartbeat.
+LEASE_SECONDS = 2
 RECOVERY_LIMIT_SECONDS = 15.0
 
 
@@ -30,6 +34,20 @@ RECOVERY_LIMIT_SECONDS = 15.0
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack(token="xoxb-crash-test", team_id=HOME) as slack:
         yield slack
+
+
+def _leased_for(db_url: str, row_id: int) -> float:
+    """Seconds from now until the lease on `row_id` runs out (its next_attempt_at)."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            due = conn.scalar(
+                select(OutboxMessage.next_attempt_at).where(OutboxMessage.id == row_id)
+            )
+    finally:
+        engine.dispose()
+    assert due is not None
+    return (due.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds()
 
 
 def _outbox(db_url: str) -> list[tuple[int, OutboxStatus, str]]:
@@ -86,12 +104,16 @@ def _request_handoff_mid_flight(bot: BotClient, fake: FakeSlack) -> tuple[thread
 def test_kill_9_mid_delivery_recovers_within_seconds_and_posts_each_message_once(
     tmp_path, fake, backend, killed
 ):
-    with database(backend, tmp_path) as db_url, Served(db_url, fake, tmp_path / "serve.log") as srv:
+    lease = {"BATON_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)}
+    log = tmp_path / "serve.log"
+    with database(backend, tmp_path) as db_url, Served(db_url, fake, log, env=lease) as srv:
         seeded = _all_sent(db_url, timeout=30)  # the roster's DMs of the seed
         assert seeded is not None, srv.output()
         bot = BotClient(baton=None, fake=fake, url=srv.url)  # type: ignore[arg-type]
         before = _accepted_posts(fake)
         release, in_flight = _request_handoff_mid_flight(bot, fake)
+        # The in-flight row is leased for the configured seconds, not the default 10.
+        assert 0 < _leased_for(db_url, in_flight) <= LEASE_SECONDS + 0.5
         killed_at = time.monotonic()
         if killed == "server":
             srv.kill9()

@@ -4,6 +4,7 @@ killed and restarted while the gate waits."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -30,26 +31,27 @@ from tests.slackbot.harness import HOME, BotClient
 
 TOKEN = "xoxb-test-token"
 SEED = Seeded()
+_keys = itertools.count(1)
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, team_id=HOME) as slack:
-        yield slack
-
-
-@pytest.fixture
-def api_token(tmp_path) -> str:
-    """churn-model in manage with every lead, the workspace installed, and an API token."""
-    engine = make_engine(f"sqlite:///{tmp_path}/baton.db")
-    migrate(engine)
+def _seed_project(db_url: str, key: str, channel: str) -> None:
+    """`key` in manage with every lead (and an intern), as SEED's people."""
+    engine = make_engine(db_url)
     creator = Actor(HOME, SEED.creator)
     with session_scope(make_session_factory(engine)) as s:
-        s.add(Workspace(team_id=HOME, name="home"))
-        projects.create_project(s, creator, SEED.key, "Churn model", SEED.channel)
+        projects.create_project(s, creator, key, "Churn model", channel)
         for role, person in LEADS.items():
-            roster.assign_role(s, creator, SEED.key, role, getattr(SEED, person), lead=True)
-        roster.assign_role(s, creator, SEED.key, Role.DATA_ANALYST, SEED.intern)
+            roster.assign_role(s, creator, key, role, getattr(SEED, person), lead=True)
+        roster.assign_role(s, creator, key, Role.DATA_ANALYST, SEED.intern)
+    engine.dispose()
+
+
+def _install(tmp_path: Path) -> str:
+    """A migrated database with the workspace installed; an API token for it."""
+    engine = make_engine(f"sqlite:///{tmp_path}/baton.db")
+    migrate(engine)
+    with session_scope(make_session_factory(engine)) as s:
+        s.add(Workspace(team_id=HOME, name="home"))
         plaintext, _ = tokens.create_token(s, HOME, "ci")
     engine.dispose()
     return plaintext
@@ -58,35 +60,59 @@ def api_token(tmp_path) -> str:
 class Baton(Served):
     """`baton serve` (gunicorn) on a fixed port, so it can be killed and started again."""
 
-    def __init__(self, tmp_path: Path, fake: FakeSlack) -> None:
+    def __init__(self, tmp_path: Path, fake: FakeSlack, token: str) -> None:
         db_url, log = f"sqlite:///{tmp_path}/baton.db", tmp_path / "serve.log"
         super().__init__(db_url, fake, log, port=free_port(), ready="/readyz")
-        self.tmp = tmp_path
+        self.tmp, self.token = tmp_path, token
 
     def kill(self) -> None:
         """A crash: the whole process group, at once, with the gate's request in flight."""
         self.kill9()
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Iterator[Baton]:
+    """One server for the tests that leave it running; each gets a project of its own."""
+    tmp = tmp_path_factory.mktemp("gate")
+    with FakeSlack(token=TOKEN, team_id=HOME) as fake:
+        server = Baton(tmp, fake, _install(tmp))
+        server.start()
+        yield server
+        server.stop()
+
+
 @pytest.fixture
-def baton(tmp_path, fake, api_token) -> Iterator[Baton]:
-    server = Baton(tmp_path, fake)
-    server.start()
-    yield server
-    server.stop()
+def baton(shared) -> Baton:
+    """The shared server, with a fresh project (every lead, nothing requested) as `key`."""
+    n = next(_keys)
+    shared.key = f"gate-{n}"
+    _seed_project(shared.db_url, shared.key, f"CGATE{n}")
+    return shared
+
+
+@pytest.fixture
+def own_baton(tmp_path) -> Iterator[Baton]:
+    """A server of this test's own, for a test that kills it."""
+    with FakeSlack(token=TOKEN, team_id=HOME) as fake:
+        server = Baton(tmp_path, fake, _install(tmp_path))
+        server.key = SEED.key
+        _seed_project(server.db_url, SEED.key, SEED.channel)
+        server.start()
+        yield server
+        server.stop()
 
 
 class Gate:
     """`baton gate` in its own process; its output lines are awaited, never slept for."""
 
-    def __init__(self, baton: Baton, token: str, *extra: str) -> None:
+    def __init__(self, baton: Baton, *extra: str, token: str | None = None) -> None:
         packet = baton.tmp / "packet.json"
         packet.write_text(json.dumps(PACKETS["develop"]), encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BATON_"))}
-        env["BATON_API_TOKEN"] = token
+        env["BATON_API_TOKEN"] = baton.token if token is None else token
         argv = [
             sys.executable, "-m", "bot.cli", "gate", "--url", baton.url,
-            "--project", SEED.key, "--to", "develop", "--packet", str(packet),
+            "--project", baton.key, "--to", "develop", "--packet", str(packet),
             "--requester", SEED.ds, *extra,
         ]  # fmt: skip
         self.proc = subprocess.Popen(
@@ -137,8 +163,8 @@ def _approve(baton: Baton, handoff_id: int, user: str) -> None:
     assert _slack(baton).click("handoff.approve", str(handoff_id), user=user).status_code == 200
 
 
-def test_the_gate_exits_0_after_both_leads_approve_in_slack(baton, api_token):
-    gate = Gate(baton, api_token)
+def test_the_gate_exits_0_after_both_leads_approve_in_slack(baton):
+    gate = Gate(baton)
     handoff_id = gate.handoff_id()
     gate.await_line(r"waiting on: Domain expert.*\(UDOMAIN\).*ML architect \(UARCH\)")
     _approve(baton, handoff_id, SEED.domain)
@@ -150,8 +176,8 @@ def test_the_gate_exits_0_after_both_leads_approve_in_slack(baton, api_token):
     assert gate.output().splitlines()[-1] == f"baton gate: hand-off #{handoff_id} approved"
 
 
-def test_the_gate_exits_1_after_a_reject_with_the_reason(baton, api_token):
-    gate = Gate(baton, api_token)
+def test_the_gate_exits_1_after_a_reject_with_the_reason(baton):
+    gate = Gate(baton)
     handoff_id = gate.handoff_id()
     gate.await_line("waiting on:")
     slack = _slack(baton)
@@ -161,26 +187,28 @@ def test_the_gate_exits_1_after_a_reject_with_the_reason(baton, api_token):
     assert "rejected by UDOMAIN: No business case" in gate.output()
 
 
-def test_the_gate_exits_4_when_nobody_decides_in_time(baton, api_token):
+def test_the_gate_exits_4_when_nobody_decides_in_time(baton):
     started = time.monotonic()
-    gate = Gate(baton, api_token, "--timeout", "2s")
+    gate = Gate(baton, "--timeout", "2s")
+    handoff_id = gate.handoff_id()
     assert gate.exit_code() == 4, gate.output()
     assert 2 <= time.monotonic() - started < 20
-    assert "timed out: hand-off #1 is still pending" in gate.output()
+    assert f"timed out: hand-off #{handoff_id} is still pending" in gate.output()
 
 
-def test_a_second_gate_joins_the_open_handoff(baton, api_token):
-    first = Gate(baton, api_token)
+def test_a_second_gate_joins_the_open_handoff(baton):
+    first = Gate(baton)
     handoff_id = first.handoff_id()
-    second = Gate(baton, api_token)
+    second = Gate(baton)
     second.await_line(rf"joining the open hand-off #{handoff_id}: manage → develop")
     _approve(baton, handoff_id, SEED.domain)
     _approve(baton, handoff_id, SEED.architect)
     assert (first.exit_code(), second.exit_code()) == (0, 0)
 
 
-def test_the_gate_resumes_its_wait_across_a_baton_crash_and_restart(baton, api_token):
-    gate = Gate(baton, api_token)
+def test_the_gate_resumes_its_wait_across_a_baton_crash_and_restart(own_baton):
+    baton = own_baton
+    gate = Gate(baton)
     handoff_id = gate.handoff_id()
     gate.await_line("waiting on:")
     _approve(baton, handoff_id, SEED.domain)
@@ -194,14 +222,14 @@ def test_the_gate_resumes_its_wait_across_a_baton_crash_and_restart(baton, api_t
     assert gate.output().count("Domain expert / business translator: approved") == 1
 
 
-def test_a_refused_request_or_missing_token_exits_5_with_the_reason(baton, api_token):
+def test_a_refused_request_or_missing_token_exits_5_with_the_reason(baton):
     (baton.tmp / "bad.json").write_text(json.dumps({"objective": "x"}), encoding="utf-8")
-    gate = Gate(baton, api_token, "--packet", str(baton.tmp / "bad.json"))
+    gate = Gate(baton, "--packet", str(baton.tmp / "bad.json"))
     assert gate.exit_code() == 5
     assert "packet.success_metric: Success metric is required" in gate.output()
     assert "Traceback" not in gate.output()
-    no_token = Gate(baton, "")
+    no_token = Gate(baton, token="")
     assert no_token.exit_code() == 5
     assert "BATON_API_TOKEN is not set" in no_token.output()
-    unknown = Gate(baton, "baton_" + "x" * 43, "--timeout", "soon")
+    unknown = Gate(baton, "--timeout", "soon", token="baton_" + "x" * 43)
     assert unknown.exit_code() == 5 and "not a duration" in unknown.output()

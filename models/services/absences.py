@@ -6,9 +6,11 @@ absence starts and handed back when it ends. Who signs is worked out in models/s
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,11 +39,40 @@ def ends_at(until: date, zone: str | None) -> datetime:
     return datetime.combine(until + timedelta(days=1), time(0), local).astimezone(UTC)
 
 
+# Absences nobody ended and not long past (zones are within a day of UTC), with their
+# person's cached zone: composed once, its values bound per call.
+_AWAY = (
+    select(Absence.user_id, Absence.delegate, Absence.until, SlackUser.tz)
+    .outerjoin(
+        SlackUser,
+        and_(SlackUser.team_id == Absence.team_id, SlackUser.user_id == Absence.user_id),
+    )
+    .where(
+        Absence.team_id == bindparam("team_id"),
+        Absence.ended_at.is_(None),
+        Absence.until >= bindparam("from_day"),
+    )
+    .order_by(Absence.id)
+)
+
+
 def away_of(s: Session, team_id: str, now: datetime) -> dict[str, str | None]:
-    """Who is away now in this workspace, and their delegate."""
-    return {
-        a.user_id: a.delegate for a, zone in _open(s, team_id, now) if now < ends_at(a.until, zone)
-    }
+    """Who is away now in this workspace, and their delegate (the session's pending changes
+    flushed first, as any ORM query)."""
+    return _away(s.execute(_AWAY, _away_params(team_id, now)), now)
+
+
+def away_on(conn: Connection, team_id: str, now: datetime) -> dict[str, str | None]:
+    """`away_of` as Core rows on a connection, for a read path that has no pending changes."""
+    return _away(conn.execute(_AWAY, _away_params(team_id, now)), now)
+
+
+def _away_params(team_id: str, now: datetime) -> dict[str, Any]:
+    return {"team_id": team_id, "from_day": (now - timedelta(days=1)).date()}
+
+
+def _away(rows: Iterable[Row[Any]], now: datetime) -> dict[str, str | None]:
+    return {row.user_id: row.delegate for row in rows if now < ends_at(row.until, row.tz)}
 
 
 def current_absence(s: Session, team_id: str, user_id: str, now: datetime) -> AbsenceView | None:
@@ -199,19 +230,14 @@ def _tell_the_return(
         outbox.to_user(s, team_id, stand_in, StandInEnded(lead=person, handoff_ids=ids))
 
 
-def _open(
-    s: Session, team_id: str, now: datetime | None = None
-) -> list[tuple[Absence, str | None]]:
-    """Absences nobody ended, with their person's cached zone. Given `now`, one long past is
-    skipped: it counts no more anywhere on Earth (zones are within a day of UTC)."""
+def _open(s: Session, team_id: str) -> list[tuple[Absence, str | None]]:
+    """Absences nobody ended, with their person's cached zone."""
     query = (
         select(Absence, SlackUser.tz)
         .outerjoin(SlackUser, _person_of_absence())
         .where(Absence.team_id == team_id, Absence.ended_at.is_(None))
         .order_by(Absence.id)
     )
-    if now is not None:
-        query = query.where(Absence.until >= (now - timedelta(days=1)).date())
     return [(a, zone) for a, zone in s.execute(query)]
 
 

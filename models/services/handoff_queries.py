@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.base import utcnow
 from models.columns import fits_row_id
-from models.enums import OPEN_HANDOFF_STATUSES, HandoffStatus, Role
+from models.enums import OPEN_HANDOFF_STATUSES, Decision, HandoffStatus, Role
 from models.errors import NotFound
 from models.handoff import Handoff, SignOff
 from models.policy import Policy, Transition
@@ -306,17 +308,41 @@ def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
 def _checklist(
     h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy, away: Away
 ) -> list[SignOffLine]:
-    decided = h.signoffs_this_round()
     # Looked up by key, not by scanning `leads`: a list passes every project's leads, and a
     # scan made each hand-off cost as much as the whole list (App Home of 1,000: seconds).
     own = {role: leads[(h.project_id, role)] for role in Role if (h.project_id, role) in leads}
     rules = rules_in_force(h, policy)
+    return checklist(h.required, h.signoffs_this_round(), own, h.requested_by, rules, away)
+
+
+class Decided(Protocol):
+    """A sign-off of this round: the ORM row, or the same columns read as a Core row."""
+
+    decision: Decision
+    user_id: str
+    reason: str | None
+    decided_at: datetime
+    standing_in: str | None
+    on_behalf_of: str | None
+    as_admin: bool
+
+
+def checklist(
+    required: Sequence[Role],
+    decided: Mapping[Role, Decided],
+    leads: Mapping[Role, str],
+    requested_by: str,
+    rules: Transition | None,
+    away: Away,
+) -> list[SignOffLine]:
+    """A hand-off's checklist: each required role with its decision this round, or who signs
+    it now (`leads`: the project's, by role; `rules`: the ones in force for this hand-off)."""
     lines = []
-    for role in h.required:
+    for role in required:
         signoff = decided.get(role)
-        signer = signer_for(role, own, h.requested_by, rules, away, h.required)
+        signer = signer_for(role, leads, requested_by, rules, away, required)
         lines.append(
-            SignOffLine(
+            SignOffLine.trusted(
                 role=role,
                 label=role.label,
                 lead=signer.lead,

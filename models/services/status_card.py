@@ -9,15 +9,15 @@ loading on a read that is the most frequent request. The views are built with
 
 What the card does not show is not read: the open hand-off's packet (its `packet` is empty
 here; the hand-off's own card, `handoff_queries.handoff_view`, shows it). The checklist is
-the one `handoff_queries._checklist` makes from an ORM hand-off, made from rows; the
-tests compare the two (tests/models/test_status_card.py).
+`handoff_queries.checklist`, the one every hand-off card makes, from rows; the tests compare
+the card with the ORM services' (tests/models/test_status_card.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, select
@@ -25,9 +25,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import OPEN_HANDOFF_STATUSES, Role, Stage
 from models.handoff import Handoff, SignOff
-from models.people import Absence, SlackUser
 from models.policy import Policy
-from models.policy_versions import rules_of
 from models.project import Project
 from models.roster import RoleAssignment
 from models.schemas.digest import StatusView
@@ -36,14 +34,14 @@ from models.schemas.projects import (
     ProjectCard,
     ProjectSummary,
     RoleHolders,
-    SignOffLine,
 )
-from models.services.absences import ends_at
+from models.services.absences import away_on
 from models.services.common import get_project
 from models.services.digest_approvals import project_lead_times
 from models.services.digest_monitors import project_monitor_lines
+from models.services.handoff_queries import checklist
+from models.services.policy_history import rules_from
 from models.services.roster_health import gap_from
-from models.signers import Away, signer_for
 
 # The project and its active assignments, oldest first (as common.active_assignments): one
 # row per assignment, or one with empty roster columns.
@@ -90,7 +88,7 @@ _OPEN_HANDOFF = (
         Handoff.closed_by,
         Handoff.version,
         SignOff.role.label("signed_role"),
-        SignOff.user_id.label("signed_by"),
+        SignOff.user_id,  # as Decided names it (handoff_queries.checklist)
         SignOff.decision,
         SignOff.reason,
         SignOff.decided_at,
@@ -105,21 +103,6 @@ _OPEN_HANDOFF = (
         Handoff.status.in_(OPEN_HANDOFF_STATUSES),
     )
     .order_by(SignOff.id)
-)
-# Who is away, as absences.away_of reads it (absences nobody ended, with their person's zone;
-# one long past skipped), as rows.
-_ABSENT = (
-    select(Absence.user_id, Absence.delegate, Absence.until, SlackUser.tz)
-    .outerjoin(
-        SlackUser,
-        and_(SlackUser.team_id == Absence.team_id, SlackUser.user_id == Absence.user_id),
-    )
-    .where(
-        Absence.team_id == bindparam("team_id"),
-        Absence.ended_at.is_(None),
-        Absence.until >= bindparam("from_day"),
-    )
-    .order_by(Absence.id)
 )
 
 
@@ -202,7 +185,14 @@ def _open_handoff(
         status=h.status,
         round=h.round,
         packet=[],  # not shown on the status card, so not read
-        checklist=_checklist(h, decided, leads, policy, away_now(conn, team_id, now)),
+        checklist=checklist(
+            [Role(r) for r in h.required_roles],
+            decided,
+            leads,
+            h.requested_by,
+            rules_from(h.policy_snapshot, h.from_stage, h.to_stage, policy),
+            away_on(conn, team_id, now),
+        ),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
         due_at=h.due_at,
@@ -210,40 +200,3 @@ def _open_handoff(
         closed_by=h.closed_by,
         version=h.version,
     )
-
-
-def _checklist(
-    h: Row[Any], decided: dict[Role, Row[Any]], leads: dict[Role, str], policy: Policy, away: Away
-) -> list[SignOffLine]:
-    rules = rules_of(h.policy_snapshot) or policy.transition(h.from_stage, h.to_stage)
-    required = [Role(r) for r in h.required_roles]
-    lines = []
-    for role in required:
-        signoff = decided.get(role)
-        signer = signer_for(role, leads, h.requested_by, rules, away, required)
-        lines.append(
-            SignOffLine.trusted(
-                role=role,
-                label=role.label,
-                lead=signer.lead,
-                state=signoff.decision if signoff else None,
-                decided_by=signoff.signed_by if signoff else None,
-                reason=signoff.reason if signoff else None,
-                decided_at=signoff.decided_at if signoff else None,
-                signer=signer.user,
-                standing_in=signoff.standing_in if signoff else signer.standing_in,
-                on_behalf_of=signoff.on_behalf_of if signoff else None,
-                as_admin=signoff.as_admin if signoff else False,
-            )
-        )
-    return lines
-
-
-def away_now(conn: Connection, team_id: str, now: datetime) -> dict[str, str | None]:
-    """Who is away now in this workspace, and their delegate (absences.away_of, as rows)."""
-    params = {"team_id": team_id, "from_day": (now - timedelta(days=1)).date()}
-    return {
-        row.user_id: row.delegate
-        for row in conn.execute(_ABSENT, params)
-        if now < ends_at(row.until, row.tz)
-    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -288,17 +288,20 @@ def awaiting_resubmit(open_now: list[HandoffView], user_id: str) -> list[Handoff
 
 
 def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
-    """In the policy's field order: PostgreSQL's JSONB does not keep the order keys came in."""
-    transition = rules_in_force(h, policy)
-    fields = transition.fields if transition else ()
+    return packet_of(h.packet, rules_in_force(h, policy))
+
+
+def packet_of(packet: Mapping[str, Any], rules: Transition | None) -> list[PacketLine]:
+    """In the rules' field order: PostgreSQL's JSONB does not keep the order keys came in."""
+    fields = rules.fields if rules else ()
     labels = {f.key: f.label for f in fields}
     types = {f.key: f.type for f in fields}
-    keys = [f.key for f in fields if f.key in h.packet] + [k for k in h.packet if k not in labels]
+    keys = [f.key for f in fields if f.key in packet] + [k for k in packet if k not in labels]
     return [
         PacketLine(
             key=k,
             label=labels.get(k, k.replace("_", " ").capitalize()),
-            value=str(h.packet[k]),
+            value=str(packet[k]),
             type=types.get(k, "text"),
         )
         for k in keys

@@ -7,10 +7,9 @@ it), and runs on the session's connection: Core rows, no ORM identity map or ins
 loading on a read that is the most frequent request. The views are built with
 `View.trusted`, the database having typed their values already.
 
-What the card does not show is not read: the open hand-off's packet (its `packet` is empty
-here; the hand-off's own card, `handoff_queries.handoff_view`, shows it). The checklist is
-`handoff_queries.checklist`, the one every hand-off card makes, from rows; the tests compare
-the card with the ORM services' (tests/models/test_status_card.py).
+The packet and the checklist are `handoff_queries.packet_of` and `handoff_queries.checklist`,
+the ones every hand-off card makes, from rows; the tests compare the card with the ORM
+services' (tests/models/test_status_card.py).
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from models.services.absences import away_on
 from models.services.common import get_project
 from models.services.digest_approvals import project_lead_times
 from models.services.digest_monitors import project_monitor_lines
-from models.services.handoff_queries import checklist
+from models.services.handoff_queries import checklist, packet_of
 from models.services.policy_history import rules_from
 from models.services.roster_health import gap_from
 
@@ -81,6 +80,7 @@ _OPEN_HANDOFF = (
         Handoff.round,
         Handoff.required_roles,
         Handoff.policy_snapshot,
+        Handoff.packet,
         Handoff.requested_by,
         Handoff.requested_at,
         Handoff.due_at,
@@ -174,6 +174,7 @@ def _open_handoff(
         return None
     h = rows[0]
     decided = {row.signed_role: row for row in rows if row.signed_role is not None}
+    rules = rules_from(h.policy_snapshot, h.from_stage, h.to_stage, policy)
     return HandoffView.trusted(
         id=h.id,
         team_id=team_id,
@@ -184,13 +185,13 @@ def _open_handoff(
         to_stage=h.to_stage,
         status=h.status,
         round=h.round,
-        packet=[],  # not shown on the status card, so not read
+        packet=packet_of(h.packet, rules),
         checklist=checklist(
             [Role(r) for r in h.required_roles],
             decided,
             leads,
             h.requested_by,
-            rules_from(h.policy_snapshot, h.from_stage, h.to_stage, policy),
+            rules,
             away_on(conn, team_id, now),
         ),
         requested_by=h.requested_by,

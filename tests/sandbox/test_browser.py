@@ -29,8 +29,11 @@ PENDING = re.compile(r"pending, @([^\n]+)")
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per module (its launch is the slow part, 1.5-4 s); every test opens its
+    pages in a context of its own (browser.new_page makes one), so none shares cookies,
+    storage or cache with another."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
@@ -44,6 +47,7 @@ def page(browser: Browser, demo: Sandbox) -> Iterator[Page]:
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.goto(demo.url)
     yield opened
+    opened.context.close()
     assert errors == [], f"the page's script failed: {errors}"
 
 

@@ -73,6 +73,7 @@ def newcomer(browser: Browser, sandbox: Sandbox) -> Iterator[Newcomer]:  # noqa:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(sandbox.url)
     yield Newcomer(page)
+    page.context.close()
     assert errors == [], f"the page's script failed: {errors}"
 
 

@@ -14,9 +14,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from bot.sandbox import Sandbox, start_sandbox
 from bot.sandbox.workspace import Message, Workspace
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless as root on a machine without a network: no sandbox, GPU or background calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """One Chromium for this package's browser tests (its launch is the slow part, 1.5-4 s);
+    every test opens its pages in a context of its own (browser.new_page makes one, closed
+    with the page), so none shares cookies, storage or cache with another."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @dataclass(frozen=True)

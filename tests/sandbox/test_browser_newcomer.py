@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from bot.sandbox import Sandbox
-from tests.sandbox.test_browser import ARTIFACTS, browser, pending_leads  # noqa: F401
+from tests.sandbox.test_browser import ARTIFACTS, pending_leads
 
 # Who leads which role, as the newcomer (Dana Reyes, the page's first person) picks them.
 LEADS = {
@@ -67,7 +67,7 @@ class Newcomer:
 
 
 @pytest.fixture
-def newcomer(browser: Browser, sandbox: Sandbox) -> Iterator[Newcomer]:  # noqa: F811
+def newcomer(browser: Browser, sandbox: Sandbox) -> Iterator[Newcomer]:
     page = browser.new_page(viewport={"width": 1280, "height": 860})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -139,7 +139,7 @@ def test_a_newcomer_sets_up_a_project_and_hands_it_off_without_a_command(newcome
     assert newcomer.clicks <= 25
 
 
-def test_a_form_error_below_the_fold_is_scrolled_into_view(browser: Browser, sandbox: Sandbox):  # noqa: F811
+def test_a_form_error_below_the_fold_is_scrolled_into_view(browser: Browser, sandbox: Sandbox):
     # A short window: the set-up form scrolls. The ML architect lead, half-way down, is left
     # empty; Create is clicked at the bottom. The error must be where the person looks.
     page = browser.new_page(viewport={"width": 1280, "height": 560})
@@ -162,7 +162,7 @@ def test_a_form_error_below_the_fold_is_scrolled_into_view(browser: Browser, san
 
 
 def test_the_welcome_banner_folds_away_when_the_home_is_scrolled(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     demo: Sandbox,
 ):
     page = browser.new_page(viewport={"width": 1280, "height": 600})

@@ -142,7 +142,7 @@ class FakeSlack:
         self._last_micros = 0
         self._server = _Server(self)
         # A short poll keeps stop() quick; shutdown() waits for the loop to notice.
-        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.01)
         self._thread = threading.Thread(target=serve, daemon=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}/api/"
         self._methods: dict[str, Callable[[Json], Json]] = {

@@ -46,9 +46,11 @@ class Emulator:
     interactions: Interactions
 
     @classmethod
-    def for_settings(cls, settings: Settings, base_url: str) -> Emulator:
+    def for_settings(
+        cls, settings: Settings, base_url: str, workspace: Workspace | None = None
+    ) -> Emulator:
         assert settings.slack_bot_token and settings.slack_signing_secret
-        ws = Workspace()
+        ws = Workspace() if workspace is None else workspace
         api = WebApi(ws, settings.slack_bot_token.get_secret_value())
         secret = settings.slack_signing_secret.get_secret_value()
         return cls(ws, api, Interactions(ws, secret, base_url, settings.baton_command))
@@ -107,9 +109,16 @@ def sandbox_settings(port: int, database_url: str | None = None) -> Settings:
 
 
 def start_sandbox(
-    port: int = 3000, seed: str | None = None, database_url: str | None = None
+    port: int = 3000,
+    seed: str | None = None,
+    database_url: str | None = None,
+    workspace: Workspace | None = None,
 ) -> Sandbox:
-    """Serve on 127.0.0.1:port (0: any free port) and return once Baton answers there."""
+    """Serve on 127.0.0.1:port (0: any free port) and return once Baton answers there.
+
+    `workspace` continues an emulated Slack kept from an earlier sandbox (Workspace.copy(),
+    beside a copy of that sandbox's database): tests start each sandbox from one seeded state
+    instead of seeding and delivering it again. `baton sandbox` always starts a new one."""
     switch = _Switchable(None)
     try:
         server = make_server("127.0.0.1", port, switch, threaded=True)
@@ -121,7 +130,7 @@ def start_sandbox(
     base_url = f"http://127.0.0.1:{port}"
     settings = sandbox_settings(port, database_url)
     _fresh_default_database(settings.baton_database_url)
-    emulator = Emulator.for_settings(settings, base_url)
+    emulator = Emulator.for_settings(settings, base_url, workspace)
     switch.app = _bootstrap_app(emulator)
     serve = functools.partial(server.serve_forever, poll_interval=0.05)  # quick to stop
     thread = threading.Thread(target=serve, name="sandbox-http", daemon=True)

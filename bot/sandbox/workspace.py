@@ -134,6 +134,19 @@ class Workspace:
                 dm_channel(person.id), BOT_NAME, person.id
             )
 
+    def copy(self) -> Workspace:
+        """An independent deep copy (channels, messages, views, hooks, the next id and ts) with
+        its own lock: what a sandbox left behind, to start another sandbox from."""
+        with self._cond:
+            state = {k: v for k, v in vars(self).items() if k not in ("_ids", "_cond")}
+            clone = object.__new__(Workspace)
+            clone.__dict__.update(copy.deepcopy(state))
+            next_id = next(self._ids)
+            self._ids = itertools.count(next_id)  # unchanged: the peeked id is still the next
+            clone._ids = itertools.count(next_id)
+            clone._cond = threading.Condition(threading.RLock())
+            return clone
+
     # -- locking and change notification -------------------------------------------------------
     def read(self, fn: Callable[[], T]) -> T:
         with self._cond:

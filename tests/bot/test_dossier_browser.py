@@ -12,7 +12,8 @@ from models.services import dossier
 from tests.conftest import _database
 from tests.models.conftest import KEY, T
 from tests.models.dossier_seed import TRICKY, name_everyone, seed_lifecycle
-from tests.sandbox.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.sandbox.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.sandbox.test_browser import ARTIFACTS
 
 
 @pytest.fixture

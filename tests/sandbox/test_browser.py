@@ -8,33 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from bot.sandbox import Sandbox
 
-CHROMIUM = "/usr/bin/chromium"
-# Headless as root on a machine without a network: no sandbox, GPU or background calls home.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PENDING = re.compile(r"pending, @([^\n]+)")
 
 expect.set_options(timeout=15_000)
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -44,6 +25,7 @@ def page(browser: Browser, demo: Sandbox) -> Iterator[Page]:
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.goto(demo.url)
     yield opened
+    opened.context.close()
     assert errors == [], f"the page's script failed: {errors}"
 
 

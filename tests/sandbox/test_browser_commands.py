@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.sandbox.test_browser import ARTIFACTS, browser, open_channel, page, run
+from tests.sandbox.test_browser import ARTIFACTS, open_channel, page, run
 
-__all__ = ["browser", "page"]  # the fixtures this module borrows
+__all__ = ["page"]  # the fixture this module borrows
 
 
 def test_in_a_projects_channel_the_key_is_left_out_and_several_get_a_menu(page: Page):

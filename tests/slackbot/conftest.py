@@ -104,6 +104,11 @@ LEADS = {
 @pytest.fixture
 def seeded(db) -> Seeded:
     """churn-model in manage, with a lead for every role the default policy asks for."""
+    return seed_churn_model(db)
+
+
+def seed_churn_model(db) -> Seeded:
+    """What `seeded` writes, through the services (for a module that keeps a copy of it)."""
     seed = Seeded()
     creator = Actor(HOME, seed.creator)
     with db.session() as s:

@@ -6,11 +6,13 @@ test-artifacts/ (newcomer-1-…png to newcomer-6-…png)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from bot.sandbox import Sandbox
 from tests.sandbox.test_browser import ARTIFACTS, pending_leads
@@ -139,10 +141,35 @@ def test_a_newcomer_sets_up_a_project_and_hands_it_off_without_a_command(newcome
     assert newcomer.clicks <= 25
 
 
-def signed_in(page: Page) -> None:
-    """Wait until the page knows who is using it: a click on Home before its first state
-    arrives asks for nobody's home (the emulator answers 400 and the tab stays empty)."""
-    expect(page.locator("#me")).to_contain_text("Dana Reyes")
+def test_home_chosen_before_the_page_knows_its_person_opens_once_it_does(
+    browser: Browser, sandbox: Sandbox
+):
+    """The first state is held back until Home has been clicked: the page then knows no
+    person yet, so it opens Home (app_home_opened) as soon as the state names one, instead of
+    asking for nobody's home (a 400, and a tab left empty)."""
+    page = browser.new_page()
+    held: list[Route] = []
+
+    def hold_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/sandbox/ui/state*", hold_first)
+    with page.expect_request("**/sandbox/ui/state*"):
+        page.goto(sandbox.url)
+    homes: list[int] = []
+    page.on("response", lambda r: homes.append(r.status) if r.url.endswith("/ui/home") else None)
+    page.locator("#home-tab").click()
+    with page.expect_response("**/sandbox/ui/home") as opened:
+        # The click's refresh may have aborted it: its next poll went through then.
+        with contextlib.suppress(PlaywrightError):
+            held[0].continue_()
+    assert opened.value.ok, opened.value.status
+    expect(page.locator(".home")).to_contain_text("My projects")
+    assert homes == [200] and page.locator("#toast").is_hidden()
+    page.close()
 
 
 def test_a_form_error_below_the_fold_is_scrolled_into_view(browser: Browser, sandbox: Sandbox):
@@ -150,7 +177,6 @@ def test_a_form_error_below_the_fold_is_scrolled_into_view(browser: Browser, san
     # empty; Create is clicked at the bottom. The error must be where the person looks.
     page = browser.new_page(viewport={"width": 1280, "height": 560})
     page.goto(sandbox.url)
-    signed_in(page)
     page.locator("#home-tab").click()
     page.locator(".home").get_by_role("button", name="New project").click()
     modal = page.locator("#modal-layer .modal")
@@ -174,7 +200,6 @@ def test_the_welcome_banner_folds_away_when_the_home_is_scrolled(
 ):
     page = browser.new_page(viewport={"width": 1280, "height": 600})
     page.goto(demo.url)
-    signed_in(page)
     page.locator("#home-tab").click()
     welcome, steps = page.locator("#welcome"), page.locator("#welcome ol")
     expect(page.locator(".home")).to_contain_text("My projects")

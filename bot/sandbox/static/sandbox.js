@@ -11,6 +11,7 @@ const page = {
   conv: params.get("conv") || "",
   version: -1,
   poll: null,
+  homeAsked: false, // Home chosen before the first state named this page's person
   shown: { messages: null, modalKey: null, sidebar: null },
 };
 
@@ -67,6 +68,10 @@ function apply(state) {
   renderModal(state.modal);
   document.body.dataset.user = state.me.id;
   document.body.dataset.conv = state.conversation.id;
+  if (page.homeAsked) {
+    page.homeAsked = false;
+    openHome();
+  }
 }
 
 // -- sidebar ------------------------------------------------------------------------------
@@ -142,7 +147,14 @@ function renderModal(modal) {
 function chooseConversation(id) {
   page.conv = id;
   refresh();
-  if (id === HOME) post("home", {});
+  if (id === HOME) openHome();
+}
+
+// Opening Home publishes it (app_home_opened), for a person: before the first state arrives
+// the page may not know whose it is yet, so it opens Home as soon as it does.
+function openHome() {
+  if (page.user) post("home", {});
+  else page.homeAsked = true;
 }
 
 function switchPerson(id) {
@@ -150,7 +162,7 @@ function switchPerson(id) {
   page.user = id;
   if (wasDm) page.conv = "";
   refresh();
-  if (page.conv === HOME) post("home", {});
+  if (page.conv === HOME) openHome();
 }
 
 function clickTarget(element) {

@@ -162,10 +162,9 @@ def test_home_chosen_before_the_page_knows_its_person_opens_once_it_does(
     homes: list[int] = []
     page.on("response", lambda r: homes.append(r.status) if r.url.endswith("/ui/home") else None)
     page.locator("#home-tab").click()
-    with page.expect_response("**/sandbox/ui/home") as opened:
-        # The click's refresh may have aborted it: its next poll went through then.
-        with contextlib.suppress(PlaywrightError):
-            held[0].continue_()
+    # The click's refresh may have aborted the held poll: its next one went through then.
+    with page.expect_response("**/sandbox/ui/home") as opened, contextlib.suppress(PlaywrightError):
+        held[0].continue_()
     assert opened.value.ok, opened.value.status
     expect(page.locator(".home")).to_contain_text("My projects")
     assert homes == [200] and page.locator("#toast").is_hidden()

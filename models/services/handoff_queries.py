@@ -101,6 +101,7 @@ def handoff_view(
     project = project or s.get(Project, h.project_id)
     assert project is not None
     leads = leads if leads is not None else leads_by_project(s, h.team_id, {h.project_id})
+    rules = rules_in_force(h, policy)  # once: reading the snapshot validates it
     return HandoffView(
         id=h.id,
         team_id=h.team_id,
@@ -111,9 +112,9 @@ def handoff_view(
         to_stage=h.to_stage,
         status=h.status,
         round=h.round,
-        packet=packet_lines(h, policy),
+        packet=packet_of(h.packet, rules),
         checklist=_checklist(
-            h, leads, policy, away_of(s, h.team_id, utcnow()) if away is None else away
+            h, leads, rules, away_of(s, h.team_id, utcnow()) if away is None else away
         ),
         requested_by=h.requested_by,
         requested_at=h.requested_at,
@@ -309,12 +310,11 @@ def packet_of(packet: Mapping[str, Any], rules: Transition | None) -> list[Packe
 
 
 def _checklist(
-    h: Handoff, leads: dict[tuple[int, Role], str], policy: Policy, away: Away
+    h: Handoff, leads: dict[tuple[int, Role], str], rules: Transition | None, away: Away
 ) -> list[SignOffLine]:
     # Looked up by key, not by scanning `leads`: a list passes every project's leads, and a
     # scan made each hand-off cost as much as the whole list (App Home of 1,000: seconds).
     own = {role: leads[(h.project_id, role)] for role in Role if (h.project_id, role) in leads}
-    rules = rules_in_force(h, policy)
     return checklist(h.required, h.signoffs_this_round(), own, h.requested_by, rules, away)
 
 

@@ -380,9 +380,9 @@ def home_for(
     """One person's App Home view, from current state (published, not posted)."""
     mine = roster.my_projects(s, team_id, user_id, is_admin=is_admin)
     keys = {p.key for p in mine[:PROJECTS_SHOWN]}  # the projects Home lists
-    # Only the hand-offs that concern this person, and full views only of those Home shows:
-    # each sign-off refreshes several Homes, and a workspace may hold thousands of open ones.
-    # Full views only of what Home shows; the counts are exact all the same.
+    # Only the hand-offs that concern this person, and full views only of those Home shows
+    # (its counts stay exact): each sign-off refreshes several Homes, and a workspace may hold
+    # thousands of open ones.
     shown = handoff_queries.home_handoffs(
         s, team_id, user_id, policy, keys, cards=CARDS_SHOWN, resubmits=RESUBMITS_SHOWN
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models.base import utcnow
@@ -102,9 +102,24 @@ def handoff_view(
     assert project is not None
     leads = leads if leads is not None else leads_by_project(s, h.team_id, {h.project_id})
     rules = rules_in_force(h, policy)  # once: reading the snapshot validates it
-    return HandoffView(
+    away = away_of(s, h.team_id, utcnow()) if away is None else away
+    return view_of(
+        h, h.team_id, project, packet_of(h.packet, rules), _checklist(h, leads, rules, away)
+    )
+
+
+def view_of(
+    h: Handoff | Row[Any],
+    team_id: str,
+    project: Project | Row[Any],
+    packet: list[PacketLine],
+    checklist: list[SignOffLine],
+) -> HandoffView:
+    """A hand-off's view from its ORM row or the same columns as a Core row (the status
+    card's), with its project (key, name, channel), packet and checklist."""
+    return HandoffView.trusted(
         id=h.id,
-        team_id=h.team_id,
+        team_id=team_id,
         project_key=project.key,
         project_name=project.name,
         channel_id=project.channel_id,
@@ -112,10 +127,8 @@ def handoff_view(
         to_stage=h.to_stage,
         status=h.status,
         round=h.round,
-        packet=packet_of(h.packet, rules),
-        checklist=_checklist(
-            h, leads, rules, away_of(s, h.team_id, utcnow()) if away is None else away
-        ),
+        packet=packet,
+        checklist=checklist,
         requested_by=h.requested_by,
         requested_at=h.requested_at,
         due_at=h.due_at,

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -108,8 +108,9 @@ def holders(s: Session, project: Project) -> list[RoleHolders]:
     return holders_of(active_assignments(s, project))
 
 
-def holders_of(assignments: Iterable[RoleAssignment]) -> list[RoleHolders]:
-    """`holders` from a project's active assignments, already read."""
+def holders_of(assignments: Iterable[RoleAssignment | Row[Any]]) -> list[RoleHolders]:
+    """`holders` from a project's active assignments, already read (ORM rows, or their role,
+    user_id and is_lead columns as Core rows), in assignment order."""
     members: dict[Role, list[str]] = defaultdict(list)
     leads: dict[Role, str] = {}
     for a in assignments:
@@ -117,7 +118,7 @@ def holders_of(assignments: Iterable[RoleAssignment]) -> list[RoleHolders]:
         if a.is_lead:
             leads[a.role] = a.user_id
     return [
-        RoleHolders(role=r, label=r.label, lead=leads.get(r), members=members.get(r, []))
+        RoleHolders.trusted(role=r, label=r.label, lead=leads.get(r), members=members.get(r, []))
         for r in Role
     ]
 

@@ -14,8 +14,6 @@ services' (tests/models/test_status_card.py).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,14 +30,14 @@ from models.schemas.projects import (
     HandoffView,
     ProjectCard,
     ProjectSummary,
-    RoleHolders,
 )
 from models.services.absences import away_on
 from models.services.common import get_project
 from models.services.digest_approvals import project_lead_times
 from models.services.digest_monitors import project_monitor_lines
-from models.services.handoff_queries import checklist, packet_of
+from models.services.handoff_queries import checklist, packet_of, view_of
 from models.services.policy_history import rules_from
+from models.services.roster import holders_of
 from models.services.roster_health import gap_from
 
 # The project and its active assignments, oldest first (as common.active_assignments): one
@@ -120,7 +118,7 @@ def status_of(s: Session, team_id: str, key: str, policy: Policy, now: datetime)
     live = stage != Stage.ARCHIVED  # an archived project's monitors and lead times are over
     card = ProjectCard.trusted(
         project=_summary(first),
-        roles=_holders(roster),
+        roles=holders_of(roster),
         open_handoff=handoff,
         next_stages=policy.targets_from(stage),
         gap=gap_from(stage, first.key, first.name, leads, policy),
@@ -145,20 +143,6 @@ def _summary(row: Row[Any]) -> ProjectSummary:
     )
 
 
-def _holders(roster: Sequence[Row[Any]]) -> list[RoleHolders]:
-    """As roster.holders_of: every role, its lead and its members in assignment order."""
-    members: dict[Role, list[str]] = defaultdict(list)
-    leads: dict[Role, str] = {}
-    for row in roster:
-        members[row.role].append(row.user_id)
-        if row.is_lead:
-            leads[row.role] = row.user_id
-    return [
-        RoleHolders.trusted(role=r, label=r.label, lead=leads.get(r), members=members.get(r, []))
-        for r in Role
-    ]
-
-
 def _open_handoff(
     conn: Connection,
     team_id: str,
@@ -175,18 +159,12 @@ def _open_handoff(
     h = rows[0]
     decided = {row.signed_role: row for row in rows if row.signed_role is not None}
     rules = rules_from(h.policy_snapshot, h.from_stage, h.to_stage, policy)
-    return HandoffView.trusted(
-        id=h.id,
-        team_id=team_id,
-        project_key=project.key,
-        project_name=project.name,
-        channel_id=project.channel_id,
-        from_stage=h.from_stage,
-        to_stage=h.to_stage,
-        status=h.status,
-        round=h.round,
-        packet=packet_of(h.packet, rules),
-        checklist=checklist(
+    return view_of(
+        h,
+        team_id,
+        project,
+        packet_of(h.packet, rules),
+        checklist(
             [Role(r) for r in h.required_roles],
             decided,
             leads,
@@ -194,10 +172,4 @@ def _open_handoff(
             rules,
             away_on(conn, team_id, now),
         ),
-        requested_by=h.requested_by,
-        requested_at=h.requested_at,
-        due_at=h.due_at,
-        closed_at=h.closed_at,
-        closed_by=h.closed_by,
-        version=h.version,
     )

@@ -292,15 +292,6 @@ def pending_signoffs(
     return mine
 
 
-def awaiting_resubmit(open_now: list[HandoffView], user_id: str) -> list[HandoffView]:
-    """Of the open hand-offs, those this user requested that were sent back for changes."""
-    return [
-        view
-        for view in open_now
-        if view.status == HandoffStatus.CHANGES_REQUESTED and view.requested_by == user_id
-    ]
-
-
 def packet_lines(h: Handoff, policy: Policy) -> list[PacketLine]:
     return packet_of(h.packet, rules_in_force(h, policy))
 

@@ -70,6 +70,10 @@ COVERAGE ?= on
 # module starts its server once); every other test is shared out as with plain -n.
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
+# Bytecode is cached for the run even where the environment says not to write it (this CI
+# machine sets PYTHONDONTWRITEBYTECODE): the suite starts ~100 Python processes (xdist
+# workers, `baton` and gunicorn, alembic's scripts), and each would compile every module again.
+test: export PYTHONDONTWRITEBYTECODE :=
 
 test: lint $(MLFLOW_STAMP) chromium
 ifeq ($(COVERAGE),off)

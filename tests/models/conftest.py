@@ -20,7 +20,7 @@ from models.policy import DEFAULT_POLICY, Policy
 from models.schemas.base import Actor
 from models.schemas.projects import DecisionResult, HandoffView, ProjectCard
 from models.services import decisions, handoffs, projects, roster
-from tests.conftest import Database
+from tests.conftest import Database, seed_once
 
 T = "T_HOME"
 T_OTHER = "T_OTHER"
@@ -180,7 +180,7 @@ def seed_project(
 
 @pytest.fixture
 def seeded(db: Database, clock: Any) -> Seeded:
-    return seed_project(db)
+    return seed_once(db, seed_project)
 
 
 def rows(db: Database, model: type, *where: Any) -> list[Any]:

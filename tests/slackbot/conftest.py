@@ -20,6 +20,7 @@ from models.enums import Role
 from models.policy import DEFAULT_POLICY
 from models.schemas.base import Actor
 from models.services import projects, roster
+from tests.conftest import seed_once
 from tests.fakeslack import FakeSlack
 from tests.slackbot.harness import HOME, SECRET, BotClient, Server
 
@@ -104,7 +105,7 @@ LEADS = {
 @pytest.fixture
 def seeded(db) -> Seeded:
     """churn-model in manage, with a lead for every role the default policy asks for."""
-    return seed_churn_model(db)
+    return seed_once(db, seed_churn_model)
 
 
 def seed_churn_model(db) -> Seeded:

@@ -20,54 +20,12 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import Table, insert, select
 
-import models
 from tests.slackbot import malformed
 from tests.slackbot.api_client import make_token
-from tests.slackbot.conftest import MLFLOW_SECRET, Seeded, seed_churn_model
+from tests.slackbot.conftest import MLFLOW_SECRET
 from tests.slackbot.malformed import CASES, Case, Probe
 from tests.slackbot.test_fuzz import FUZZ
-
-# Per test database: the rows `seeded` added through the services, and their fingerprint.
-SEEDED_ROWS: dict[int, tuple[list[tuple[Table, list[dict]]], tuple[str, ...], dict[str, str]]] = {}
-
-
-@pytest.fixture
-def seeded(db) -> Seeded:
-    """tests/slackbot/conftest.py's `seeded`, written through the services once per database
-    and then copied back row for row (ids and timestamps included) for every other test here:
-    470 crafted cases spent ~0.15 s each in roster.assign_role writing the same rows. The copy
-    is checked against the services' rows, so every case starts from exactly that state."""
-    kept = SEEDED_ROWS.get(id(db.engine))
-    if kept is None:
-        before = _every_row(db)
-        seed = seed_churn_model(db)
-        added = [
-            (table, [row for row in rows if row not in before[table]])
-            for table, rows in _every_row(db).items()
-        ]
-        added = [(table, rows) for table, rows in added if rows]
-        seeded_tables = {table.name for table, _ in added}
-        others = tuple(
-            t.name for t in models.Base.metadata.sorted_tables if t.name not in seeded_tables
-        )
-        SEEDED_ROWS[id(db.engine)] = (added, others, db.fingerprint(without=others))
-        return seed
-    added, others, fingerprint = kept
-    with db.engine.begin() as conn:  # `db` emptied every table; the bot may have written since
-        for table, rows in added:
-            conn.execute(insert(table), rows)
-    assert db.fingerprint(without=others) == fingerprint
-    return Seeded()
-
-
-def _every_row(db) -> dict[Table, list[dict]]:
-    with db.engine.connect() as conn:
-        return {
-            table: [dict(r._mapping) for r in conn.execute(select(table))]
-            for table in models.Base.metadata.sorted_tables
-        }
 
 
 def settle(bot) -> None:

@@ -9,7 +9,6 @@ Tests then assert on what a user would see: `messages`, `ephemerals`, `views`, `
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import math
 import sys
@@ -33,6 +32,7 @@ from bot.slack_api_rules import (
     view_problem,
 )
 from bot.slack_api_rules import error as _error
+from tests.serving import stop_serving
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -141,9 +141,8 @@ class FakeSlack:
         self._counter = 0
         self._last_micros = 0
         self._server = _Server(self)
-        # A short poll keeps stop() quick; shutdown() waits for the loop to notice.
-        serve = functools.partial(self._server.serve_forever, poll_interval=0.01)
-        self._thread = threading.Thread(target=serve, daemon=True)
+        # stop() wakes the loop (stop_serving), so its poll never delays a test's end.
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}/api/"
         self._methods: dict[str, Callable[[Json], Json]] = {
             "auth.test": self._auth_test,
@@ -172,7 +171,7 @@ class FakeSlack:
     def stop(self) -> None:
         self._stopping.set()  # releases delayed answers
         if self._thread.is_alive():
-            self._server.shutdown()
+            stop_serving(self._server)
             self._thread.join(timeout=5)
         self._server.server_close()
 

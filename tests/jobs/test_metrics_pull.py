@@ -29,6 +29,7 @@ from models.services import monitoring
 from models.sources import SourcePolicy
 from tests.conftest import Clock, Database
 from tests.models.conftest import KEY, LEADS, T, rows, seed_project
+from tests.serving import stop_serving
 
 DS = LEADS[Role.DATA_SCIENTIST]
 
@@ -102,11 +103,11 @@ def metrics() -> Iterator[MetricsServer]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.port = httpd.server_port
     server.url = f"http://127.0.0.1:{httpd.server_port}"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield server
     server.release.set()  # let any hanging request finish before shutting down
-    httpd.shutdown()
+    stop_serving(httpd)
     httpd.server_close()
     thread.join(timeout=5)
 

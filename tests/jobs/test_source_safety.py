@@ -36,6 +36,7 @@ from models.services import monitoring
 from models.sources import SourcePolicy
 from tests.conftest import Clock, Database
 from tests.models.conftest import KEY, LEADS, T, rows, seed_project
+from tests.serving import stop_serving
 
 DS = LEADS[Role.DATA_SCIENTIST]
 SECRET = "AKIAIOSFODNN7EXAMPLE/wJalrXUtnFEMI/K7MDE"  # AWS's documented example key
@@ -95,11 +96,11 @@ def _serve() -> Iterator[Source]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.port = httpd.server_port
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield state
     state.stop.set()
-    httpd.shutdown()
+    stop_serving(httpd)
     httpd.server_close()
     thread.join(timeout=5)
 
@@ -403,10 +404,10 @@ def tls_source(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
     tls.load_cert_chain(cert, key)
     tls.sni_callback = lambda _sock, name, _ctx: names.append(name or "")  # type: ignore[assignment]
     httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd.server_port, cert, names
-    httpd.shutdown()
+    stop_serving(httpd)
     httpd.server_close()
     thread.join(timeout=5)
 

@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from bot.blocks import limits
 from bot.sandbox.payloads import state_entry
 from bot.server import Baton
+from tests.serving import stop_serving
 
 SECRET = "test-signing-secret"
 HOME = "THOME"
@@ -245,18 +246,14 @@ class Server:
     def __init__(self, app: Any) -> None:
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        # A short poll keeps __exit__ quick: shutdown() waits for the loop to notice, and the
-        # default half second, once per test that serves Baton, was a third of the suite's time
-        # (0.01 s, not 0.05: the wait is half a poll on average, twice a test with FakeSlack).
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        # __exit__ wakes the loop (stop_serving), so its poll never delays a test's end.
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> Server:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
+        stop_serving(self._server)
         self._thread.join(timeout=5)
         self._server.server_close()

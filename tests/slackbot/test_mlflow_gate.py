@@ -23,6 +23,7 @@ from models.enums import OutboxStatus
 from models.gates import MlflowPromotion
 from models.outbox import OutboxMessage
 from tests.processes import free_port
+from tests.serving import stop_serving
 from tests.slackbot.flow import text_of
 from tests.slackbot.test_mlflow import MODEL, approved_version
 
@@ -60,10 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def mlflow() -> Iterator[StubMlflow]:
     stub = StubMlflow()
-    thread = threading.Thread(target=stub.serve_forever, kwargs={"poll_interval": 0.05})
+    thread = threading.Thread(target=stub.serve_forever)
     thread.start()
     yield stub
-    stub.shutdown()
+    stop_serving(stub)
     thread.join(timeout=5)
     stub.server_close()
 

@@ -22,6 +22,7 @@ from models.schemas.base import Actor
 from models.schemas.monitoring import MonitorSource
 from models.services import monitoring
 from models.sources import SourcePolicy
+from tests.serving import stop_serving
 from tests.slackbot.conftest import ADMIN
 from tests.slackbot.flow import text_of
 from tests.slackbot.harness import HOME
@@ -106,10 +107,10 @@ def echoing() -> Iterator[str]:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}/creds.json"
-    httpd.shutdown()
+    stop_serving(httpd)
     httpd.server_close()
     thread.join(timeout=5)
 

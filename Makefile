@@ -66,9 +66,10 @@ chromium:
 # `make test COVERAGE=off` skips the measurement (tracing costs CPU time) for a quick run.
 COVERAGE ?= on
 # Test processes side by side (pytest-xdist): each has its own databases and free ports.
+# Three on two cores: a third of a test's time is waiting (README, Run the tests).
 # loadgroup: tests marked xdist_group("name") run on one worker (the real MLflow server's
 # module starts its server once); every other test is shared out as with plain -n.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
 # Bytecode is cached for the run even where the environment says not to write it (this CI
 # machine sets PYTHONDONTWRITEBYTECODE): the suite starts ~100 Python processes (xdist

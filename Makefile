@@ -66,7 +66,7 @@ chromium:
 # `make test COVERAGE=off` skips the measurement (tracing costs CPU time) for a quick run.
 COVERAGE ?= on
 # Test processes side by side (pytest-xdist): each has its own databases and free ports.
-# Three on two cores: a third of a test's time is waiting (README, Run the tests).
+# Three on two cores: a third of a test's time is waiting (README, Two commands).
 # loadgroup: tests marked xdist_group("name") run on one worker (the real MLflow server's
 # module starts its server once); every other test is shared out as with plain -n.
 TEST_WORKERS ?= 3

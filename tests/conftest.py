@@ -81,7 +81,7 @@ class Database:
 
 Seed = TypeVar("Seed")
 # What each seed added, per database, seed, frozen instant and tables found holding rows: the
-# new rows by table, the tables it left alone, their fingerprint after it, what it returned.
+# new rows by table, the tables it left alone, the fingerprint of the others, what it returned.
 _SEEDS: dict[tuple[Any, ...], Any] = {}
 
 

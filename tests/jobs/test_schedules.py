@@ -229,3 +229,12 @@ def test_every_twenty_minutes_runs_on_through_the_skipped_hour() -> None:
         datetime(2026, 3, 29, 1, 20, tzinfo=UTC),
         datetime(2026, 3, 29, 1, 40, tzinfo=UTC),
     ]
+
+
+def test_a_time_whose_first_pass_is_behind_runs_the_next_day() -> None:
+    # Asked at 02:40 CET (01:40 UTC), in the repeated hour's second pass: 02:45 ran at its first
+    # pass (00:45 UTC), an hour ago, so the next run is tomorrow's 02:45 CET, never the past.
+    asked = datetime(2026, 10, 25, 1, 40, tzinfo=UTC)
+    assert schedules.next_fire("45 2 * * *", "Europe/Berlin", asked) == datetime(
+        2026, 10, 26, 1, 45, tzinfo=UTC
+    )

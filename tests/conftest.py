@@ -98,7 +98,8 @@ def seed_once(db: Database, seed: Callable[[Database], Seed]) -> Seed:
         if instant != datetime.now(UTC):  # a clock that ticks: no two seeds are alike
             return seed(db)
     holding = frozenset(table for table, text in db.fingerprint().items() if text)
-    key = (id(db.engine), f"{seed.__module__}.{seed.__qualname__}", instant, holding)
+    # The engine itself, not its id(): kept here, it stays alive, so no later engine reuses it.
+    key = (db.engine, f"{seed.__module__}.{seed.__qualname__}", instant, holding)
     kept = _SEEDS.get(key)
     if kept is not None:
         added, untouched, fingerprint, made = kept

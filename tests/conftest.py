@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, Table, delete, insert, select, text
+from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,13 +71,6 @@ class Database:
                 for table in tables:
                     conn.execute(delete(table))
 
-    def rows(self) -> dict[Table, list[dict[str, Any]]]:
-        with self.engine.connect() as conn:
-            return {
-                table: [dict(r._mapping) for r in conn.execute(select(table))]
-                for table in models.Base.metadata.sorted_tables
-            }
-
 
 Seed = TypeVar("Seed")
 # What each seed added, per database, seed, frozen instant and tables found holding rows: the
@@ -108,16 +101,18 @@ def seed_once(db: Database, seed: Callable[[Database], Seed]) -> Seed:
                 conn.execute(insert(table), rows)
         assert db.fingerprint(without=untouched) == fingerprint
         return copy.copy(made)
-    before = db.rows()
+    before = db.dump()
     made = seed(db)
-    added = [(table, rows) for table, rows in db.rows().items() if rows != before[table]]
+    changed = {name: rows for name, rows in db.dump().items() if rows != before[name]}
     # Kept only when the seed wrote to tables that were empty (a fingerprint of those is its
     # rows alone) and left every other table as it found it.
-    if all(not before[table] for table, _ in added):
-        touched = {table.name for table, _ in added}
-        untouched = tuple(
-            t.name for t in models.Base.metadata.sorted_tables if t.name not in touched
-        )
+    if not any(before[name] for name in changed):
+        tables = models.Base.metadata.tables
+        added = [
+            (tables[name], [dict(zip(tables[name].c.keys(), row, strict=True)) for row in rows])
+            for name, rows in changed.items()
+        ]
+        untouched = tuple(name for name in tables if name not in changed)
         _SEEDS[key] = (added, untouched, db.fingerprint(without=untouched), made)
     return copy.copy(made)
 

@@ -46,9 +46,8 @@ def test_a_seed_is_written_again_at_another_instant_or_on_rows_already_there(
         db.clear()
         with time_machine.travel(datetime(2026, 5, day, 9, 0, tzinfo=UTC), tick=False):
             seed_once(db, counted_seed)
-    assert (
-        seed_calls == [db.backend] * 2
-    )  # rows carry timestamps: a copy from the 6th is not the 7th's
+    # rows carry timestamps: a copy from the 6th is not the 7th's
+    assert seed_calls == [db.backend] * 2
     with time_machine.travel(datetime(2026, 5, 4, 9, 0, tzinfo=UTC), tick=True):
         db.clear()
         seed_once(db, counted_seed)

@@ -48,7 +48,7 @@ def _could_not_read(body: dict[str, Any]) -> tuple[Response, int]:
 
 
 def build_web(rt: Runtime, app: App) -> Flask:
-    web = Flask("baton")
+    web = Flask("baton", static_folder=None)  # no /static/<path> route: Baton serves no files
     web.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     web.register_blueprint(api.blueprint(rt))
     web.register_blueprint(api_handoffs.blueprint(rt))

@@ -59,6 +59,12 @@ class Database:
             row = conn.execute(text(_fingerprint_sql(self.engine, without))).one()
         return dict(row._mapping)
 
+    def tables_holding_rows(self) -> frozenset[str]:
+        """The tables with at least one row, in one statement of EXISTS checks."""
+        with self.engine.connect() as conn:
+            row = conn.execute(text(_holding_sql(self.engine))).one()
+        return frozenset(name for name, holds in row._mapping.items() if holds)
+
     def clear(self) -> None:
         tables = list(reversed(models.Base.metadata.sorted_tables))
         with self.engine.begin() as conn:
@@ -90,7 +96,7 @@ def seed_once(db: Database, seed: Callable[[Database], Seed]) -> Seed:
         instant = datetime.now(UTC)
         if instant != datetime.now(UTC):  # a clock that ticks: no two seeds are alike
             return seed(db)
-    holding = frozenset(table for table, text in db.fingerprint().items() if text)
+    holding = db.tables_holding_rows()
     # The engine itself, not its id(): kept here, it stays alive, so no later engine reuses it.
     key = (db.engine, f"{seed.__module__}.{seed.__qualname__}", instant, holding)
     kept = _SEEDS.get(key)
@@ -117,9 +123,32 @@ def seed_once(db: Database, seed: Callable[[Database], Seed]) -> Seed:
     return copy.copy(made)
 
 
+# The statements below, per dialect (and tables left out): each is the same text every time,
+# and building it walks every column of every table.
+_STATEMENTS: dict[tuple[str, ...], str] = {}
+
+
 def _fingerprint_sql(engine: Engine, without: tuple[str, ...]) -> str:
     """One SELECT with a column per table: its rows in primary-key order, each column in a
     lossless text form (SQLite's quote(), PostgreSQL's row as JSON)."""
+    key = ("fingerprint", engine.dialect.name, *without)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = _build_fingerprint_sql(engine, without)
+    return _STATEMENTS[key]
+
+
+def _holding_sql(engine: Engine) -> str:
+    key = ("holding", engine.dialect.name)
+    if key not in _STATEMENTS:
+        quote = engine.dialect.identifier_preparer.quote
+        _STATEMENTS[key] = "SELECT " + ", ".join(
+            f"EXISTS (SELECT 1 FROM {quote(t.name)}) AS {quote(t.name)}"
+            for t in models.Base.metadata.sorted_tables
+        )
+    return _STATEMENTS[key]
+
+
+def _build_fingerprint_sql(engine: Engine, without: tuple[str, ...]) -> str:
     quote = engine.dialect.identifier_preparer.quote
     columns = []
     for table in models.Base.metadata.sorted_tables:

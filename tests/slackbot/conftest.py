@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,15 +57,7 @@ def served_bot(
     """Baton on the test's database and the fake Slack, served on a loopback port; `engine`
     (with a session factory of its own) instead of the test database's shared one, and
     `overrides` for Settings fields."""
-    settings = Settings(
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SECRET,
-        slack_api_url=slack.base_url,
-        baton_database_url=db.url,
-        baton_admins=(ADMIN,),
-        _env_file=None,
-        **overrides,
-    )
+    settings = _settings(db.url, overrides).model_copy(update={"slack_api_url": slack.base_url})
     rt = Runtime(
         settings=settings,
         engine=engine or db.engine,
@@ -76,6 +69,33 @@ def served_bot(
     baton = assemble(settings, rt)
     with Server(baton.web) as server:
         yield BotClient(baton=baton, fake=slack, url=server.url)
+
+
+# Settings as the tests build them, per database, overrides and the environment they read:
+# reading the environment and validating every field costs a few ms per test, and Settings
+# is frozen. Only the fake Slack's URL (a new port per test, valid as given) is set per test.
+_SETTINGS: dict[tuple[object, ...], Settings] = {}
+
+
+def _settings(url: str, overrides: dict[str, object]) -> Settings:
+    def plain(value: object) -> object:
+        return value.get_secret_value() if isinstance(value, SecretStr) else repr(value)
+
+    environment = tuple(
+        sorted((k, v) for k, v in os.environ.items() if k.lower() in Settings.model_fields)
+    )
+    key = (url, environment, tuple(sorted((k, plain(v)) for k, v in overrides.items())))
+    if key not in _SETTINGS:
+        _SETTINGS[key] = Settings(
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SECRET,
+            slack_api_url="http://127.0.0.1/api/",  # replaced per test
+            baton_database_url=url,
+            baton_admins=(ADMIN,),
+            _env_file=None,
+            **overrides,
+        )
+    return _SETTINGS[key]
 
 
 @dataclass(frozen=True)

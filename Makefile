@@ -6,9 +6,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install run test lint format bench clean chromium
 
+# --no-compile: pip would byte-compile every file of every package (half of MLflow's install
+# time); Python compiles and caches the modules a process imports on first use instead.
+PIP_INSTALL := pip install --quiet --disable-pip-version-check --no-compile
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/$(PIP_INSTALL) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,7 +25,7 @@ MLFLOW_STAMP   := $(MLFLOW_VENV)/.installed-$(MLFLOW_VERSION)
 
 $(MLFLOW_STAMP):
 	$(PYTHON) -m venv $(MLFLOW_VENV)
-	$(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check 'mlflow==$(MLFLOW_VERSION)'
+	$(MLFLOW_VENV)/bin/$(PIP_INSTALL) 'mlflow==$(MLFLOW_VERSION)'
 	touch $(MLFLOW_STAMP)
 
 # Without a bot token (environment or .env) there is no Slack to talk to: run the local

@@ -8,6 +8,7 @@ before and after it). A Baton, a seed and a token per case were two thirds of th
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, wait
@@ -38,16 +39,21 @@ class _Settling(Executor):
     def __init__(self, inner: Executor) -> None:
         self._inner = inner
         self._pending: list[Future[Any]] = []
+        self._lock = threading.Lock()  # a listener may submit while settle() takes the list
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
         future = self._inner.submit(fn, *args, **kwargs)
-        self._pending.append(future)
+        with self._lock:
+            self._pending.append(future)
         return future
 
     def settle(self) -> None:
-        while self._pending:
-            done, _ = wait(self._pending)
-            self._pending = [f for f in self._pending if f not in done]
+        while True:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if not pending:
+                return
+            wait(pending)
 
 
 @dataclass
@@ -78,10 +84,11 @@ def served(
     db.clear()
     seeded = seed_churn_model(db)
     probe = Probe(user=seeded.ds, token=make_token(db), mlflow_secret=MLFLOW_SECRET)
-    with FakeSlack(token=TOKEN, team_id=HOME) as fake, served_bot(db, fake) as bot:
-        rt = bot.baton.rt
-        secret = SecretStr(MLFLOW_SECRET)
-        rt.settings = rt.settings.model_copy(update={"mlflow_webhook_secret": secret})
+    secret = SecretStr(MLFLOW_SECRET)
+    with (
+        FakeSlack(token=TOKEN, team_id=HOME) as fake,
+        served_bot(db, fake, mlflow_webhook_secret=secret) as bot,
+    ):
         runner = bot.baton.app._listener_runner
         listeners = _Settling(runner.listener_executor)
         runner.listener_executor = runner.lazy_listener_runner.executor = listeners
